@@ -1,0 +1,1 @@
+"""Measuring a repository: one module per benchmark and the runner."""

@@ -1,0 +1,1 @@
+"""Git (GitPython) and GitHub (PyGithub) operations."""

@@ -1,0 +1,39 @@
+"""Keep the agent's own folders out of a repository's `git status` via .git/info/exclude."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def exclude_file(repo: Path) -> Path | None:
+    """The info/exclude file git reads for repo, or None when repo is not a git work tree."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--git-path", "info/exclude"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (subprocess.CalledProcessError, FileNotFoundError, NotADirectoryError):
+        return None
+    path = Path(out)
+    return path if path.is_absolute() else repo / path
+
+
+def ensure_excluded(repo: Path, patterns: Iterable[str]) -> list[str]:
+    """Append missing patterns to info/exclude (never .gitignore); returns those added."""
+    path = exclude_file(repo)
+    if path is None:
+        return []
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    existing = text.splitlines()
+    missing = [p for p in patterns if p not in existing]
+    if missing:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        prefix = "\n" if text and not text.endswith("\n") else ""
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(prefix + "\n".join(missing) + "\n")
+    return missing

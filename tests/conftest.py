@@ -1,0 +1,54 @@
+"""Shared fixtures: a git identity for test commits and real git repositories in temp dirs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Test commits need an identity; CI machines have no global git config.
+for _var, _value in {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+}.items():
+    os.environ.setdefault(_var, _value)
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in repo and return its stdout."""
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
+    """A git repository on branch main with the given files in one initial commit."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    for rel, text in (files or {"README.md": "# sample\n"}).items():
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A fresh git repository with one commit."""
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No AGENT_* variables from the developer's shell leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("AGENT_"):
+            monkeypatch.delenv(name)
+    yield
