@@ -47,6 +47,18 @@ class AgentSection(_Section):
         "text", description="Human text or one JSON object per line."
     )
 
+    goals: list[str] = Field(
+        default_factory=list, description="User goals the Architect should pursue (--goal)."
+    )
+    main_branch: str = Field("main", min_length=1, description="Branch generations start from.")
+    reports_dir: str = Field("reports", min_length=1, description="Where gen-N.json reports go.")
+    max_consecutive_failures: int = Field(
+        3, ge=1, le=100, description="The loop stops after this many failed generations in a row."
+    )
+    repo_map_tokens: int = Field(
+        1200, ge=100, le=100_000, description="Token budget of the Architect's repository map."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -78,12 +90,34 @@ class MockSection(_Section):
     )
 
 
+class ModelPrice(_Section):
+    """USD per million tokens; cache writes cost 1.25x input, cache reads 0.1x input."""
+
+    input: float = Field(ge=0, description="USD per million input tokens.")
+    output: float = Field(ge=0, description="USD per million output tokens.")
+
+
+def _default_pricing() -> dict[str, ModelPrice]:
+    """Prices of the default Anthropic and Bedrock models."""
+    table = {
+        "claude-sonnet-4-6": (3.0, 15.0),
+        "claude-haiku-4-5": (1.0, 5.0),
+        "claude-opus-4-5": (5.0, 25.0),
+        "anthropic.claude-sonnet-4-6": (3.0, 15.0),
+        "anthropic.claude-haiku-4-5": (1.0, 5.0),
+    }
+    return {name: ModelPrice(input=i, output=o) for name, (i, o) in table.items()}
+
+
 class ProvidersSection(_Section):
-    """The `[providers]` table: one sub-table per provider."""
+    """The `[providers]` table: one sub-table per provider and the price table."""
 
     anthropic: AnthropicSection = Field(default_factory=AnthropicSection)
     bedrock: BedrockSection = Field(default_factory=BedrockSection)
     mock: MockSection = Field(default_factory=MockSection)
+    pricing: dict[str, ModelPrice] = Field(
+        default_factory=_default_pricing, description="Model id -> USD per million tokens."
+    )
 
 
 class BenchmarksSection(_Section):
@@ -100,6 +134,9 @@ class BenchmarksSection(_Section):
     )
     memory_limit_mb: int = Field(
         4096, ge=64, le=262_144, description="Address-space limit of each tool subprocess."
+    )
+    max_module_lines: int = Field(
+        1000, ge=50, le=100_000, description="file_organization: longest module that passes."
     )
 
 
@@ -127,6 +164,17 @@ class SafetySection(_Section):
     protected_functions: list[str] = Field(
         default_factory=lambda: ["src/core/loop.py:_make_merge_decision"],
         description="`path:function` whose body the agent may not change.",
+    )
+
+    max_new_suppressions: int = Field(
+        2, ge=0, le=100, description="New noqa / type: ignore / pragma: no cover comments allowed."
+    )
+    max_lines_per_write: int = Field(
+        400, ge=1, le=100_000, description="Cedar forbids a single write changing more lines."
+    )
+    smoke_commands: list[str] = Field(
+        default_factory=lambda: ["python main.py --help"],
+        description="Commands that must still succeed in the worktree before a merge.",
     )
 
     @field_validator("protected_functions")
@@ -158,6 +206,9 @@ class GithubSection(_Section):
         86_400.0, gt=0, description="A PR unreviewed this long is closed and rejected."
     )
     require_checks: bool = Field(False, description="Merge only when the PR's checks are green.")
+    rate_limit_max_wait_s: float = Field(
+        900.0, ge=0, description="Longest wait for a GitHub rate limit to reset."
+    )
 
 
 class AgentcoreSection(_Section):

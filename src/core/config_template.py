@@ -27,10 +27,14 @@ def _render_table(dotted: str, section: BaseModel) -> list[str]:
     doc = (type(section).__doc__ or "").strip()
     lines: list[str] = []
     subtables: list[tuple[str, BaseModel]] = []
+    model_maps: list[tuple[str, str, dict[str, BaseModel]]] = []
     for key, field in type(section).model_fields.items():
         value = getattr(section, key)
         if isinstance(value, BaseModel):
             subtables.append((f"{dotted}.{key}", value))
+            continue
+        if isinstance(value, dict) and all(isinstance(v, BaseModel) for v in value.values()):
+            model_maps.append((f"{dotted}.{key}", field.description or "", value))
             continue
         lines.append(f"# {field.description} (env: {env_name(dotted, key)})")
         lines.append(_assignment(key, value))
@@ -38,7 +42,18 @@ def _render_table(dotted: str, section: BaseModel) -> list[str]:
         lines = [f"# {doc}", f"[{dotted}]", *lines, ""]
     for sub_name, sub in subtables:
         lines += _render_table(sub_name, sub)
+    for map_name, description, mapping in model_maps:
+        lines += _render_model_map(map_name, description, mapping)
     return lines
+
+
+def _render_model_map(dotted: str, description: str, mapping: dict[str, BaseModel]) -> list[str]:
+    """A table of models as one inline table per key, e.g. the price table."""
+    lines = [f"# {description} (env: {env_name(*dotted.rsplit('.', 1))})", f"[{dotted}]"]
+    for name, model in mapping.items():
+        fields = ", ".join(_assignment(k, v) for k, v in model.model_dump().items())
+        lines.append(f"{_assignment(name, 0).rsplit(' = ', 1)[0]} = {{ {fields} }}")
+    return [*lines, ""]
 
 
 def _assignment(key: str, value: Any) -> str:

@@ -43,3 +43,119 @@ class EvolutionEntry(BaseModel):
         if self.score_before is None or self.score_after is None:
             return None
         return self.score_after - self.score_before
+
+
+class _Reply(BaseModel):
+    """Base of persona replies: unknown keys are ignored so a chatty model still validates."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Plan(_Reply):
+    """The Architect's reply: one small improvement and the files it touches."""
+
+    title: str = Field(min_length=1, max_length=200, description="Short imperative title.")
+    files_to_modify: list[str] = Field(min_length=1, description="Repo-relative paths to change.")
+    rationale: str = Field("", description="Why this change improves the repository.")
+    target_benchmarks: list[str] = Field(default_factory=list, description="Benchmarks to raise.")
+    steps: list[str] = Field(default_factory=list, description="Concrete steps for the Builder.")
+
+
+EditOp = Literal["create", "replace", "insert_after", "insert_before", "append", "prepend"]
+
+
+class Change(_Reply):
+    """One edit: op omitted writes the whole file; replace/insert_* need an anchor."""
+
+    file: str = Field(min_length=1, description="Repo-relative path.")
+    content: str = Field(description="New text (whole file, replacement or insertion).")
+    op: EditOp | None = Field(None, description="Omit to write the whole file.")
+    anchor: str | None = Field(None, description="Exact text that occurs once in the file.")
+
+
+class Build(_Reply):
+    """The Builder's reply: the edits that carry out the plan."""
+
+    changes: list[Change] = Field(description="Edits, applied in order.")
+    summary: str = Field("", description="What was changed.")
+
+
+class Finding(_Reply):
+    """One Reviewer remark."""
+
+    severity: Literal["info", "minor", "major", "critical"] = "info"
+    message: str
+
+
+class Review(_Reply):
+    """The Reviewer's reply: a verdict, a score and the findings behind it."""
+
+    approved: bool
+    score: float = Field(ge=0.0, le=1.0)
+    findings: list[Finding | str] = Field(description="Remarks, as strings or objects.")
+    summary: str = ""
+
+
+class EditResult(BaseModel):
+    """What happened to one Change."""
+
+    file: str
+    op: str
+    applied: bool
+    error: str | None = None
+    lines_changed: int = 0
+
+
+class LlmCall(BaseModel):
+    """One provider call as reports and the store record it."""
+
+    persona: str
+    provider: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    estimated: bool = False
+    latency_s: float = 0.0
+    cost_usd: float | None = None
+    prompt_hash: str | None = None
+
+
+class Decision(BaseModel):
+    """The merge decision and every reason behind it."""
+
+    accepted: bool
+    reasons: list[str]
+
+
+class BenchDelta(BaseModel):
+    """One benchmark before and after a generation."""
+
+    before: float | None
+    after: float | None
+    delta: float | None
+
+
+class GenerationReport(BaseModel):
+    """reports/gen-N.json: everything a person needs to judge one generation."""
+
+    generation: int
+    status: GenerationStatus
+    dry_run: bool = False
+    started_at: str
+    finished_at: str | None = None
+    duration_s: float | None = None
+    phases: list[dict[str, object]] = Field(default_factory=list)
+    plan: Plan | None = None
+    llm_calls: list[LlmCall] = Field(default_factory=list)
+    llm_totals: dict[str, float] = Field(default_factory=dict)
+    benchmarks: dict[str, BenchDelta] = Field(default_factory=dict)
+    totals: BenchDelta | None = None
+    review: dict[str, object] | None = None
+    edits: list[EditResult] = Field(default_factory=list)
+    files_changed: list[str] = Field(default_factory=list)
+    gates: list[dict[str, object]] = Field(default_factory=list)
+    decision: Decision | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
+    reproducibility: dict[str, object] = Field(default_factory=dict)
