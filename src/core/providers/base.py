@@ -19,6 +19,10 @@ class CompletionRequest(BaseModel):
     schema_name: str = Field(description="Name of the reply schema (tool name).")
     json_schema: dict[str, Any] = Field(description="JSON schema the reply must match.")
     max_tokens: int = Field(8192, ge=1)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Facts for local providers (worktree, scores, plan); never sent over a network.",
+    )
 
 
 class Usage(BaseModel):
