@@ -18,9 +18,17 @@ STATE_DIRNAME = ".agent"
 DB_FILENAME = "agent.db"
 
 
+def _run_statements(db: sqlite3.Connection, script: str) -> None:
+    """Execute ;-separated DDL inside the caller's transaction (executescript would commit it)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _m001_initial(db: sqlite3.Connection) -> None:
     """Generations, phases, LLM calls and the benchmark cache."""
-    db.executescript(
+    _run_statements(
+        db,
         """
         CREATE TABLE generations (
             generation INTEGER PRIMARY KEY,
@@ -70,7 +78,7 @@ def _m001_initial(db: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL,
             PRIMARY KEY (key, name)
         );
-        """
+        """,
     )
 
 

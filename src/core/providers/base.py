@@ -21,7 +21,7 @@ class CompletionRequest(BaseModel):
     max_tokens: int = Field(8192, ge=1)
     metadata: dict[str, Any] = Field(
         default_factory=dict,
-        description="Facts for local providers (worktree, scores, plan); never sent over a network.",
+        description="Facts for local providers (worktree, scores, plan); never sent out.",
     )
 
 
