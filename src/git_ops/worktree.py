@@ -1,0 +1,290 @@
+"""A generation's git life: its own worktree and branch, then merged into main or rejected."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from src.git_ops.exclude import ensure_excluded
+from src.git_ops.mainline import advance_main, list_worktrees
+from src.git_ops.runner import GitError, MergeRefused, failure, out, paths, repo_root, run
+
+WORKTREES = Path(".agent") / "worktrees"
+BRANCH_PREFIX = "agent/gen-"
+REJECTED_PREFIX = "refs/agent/rejected/gen-"
+_GEN_NAME = re.compile(r"gen-(\d+)")
+_THROWAWAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+__all__ = ["GenerationGit", "GitError", "MergeRefused", "Workspace"]
+
+
+class Workspace(BaseModel):
+    """One generation's worktree: number, folder, branch and the main commit it started from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    path: Path
+    branch: str = Field(description="agent/gen-N; empty for a dry run's scratch worktree.")
+    base_sha: str
+
+
+def _real(path: Path) -> Path:
+    """Path with symlinks resolved, so /tmp and /private/tmp compare equal."""
+    return Path(os.path.realpath(path))
+
+
+class GenerationGit:
+    """Worktrees, branches, merges and reverts for the generations of one repository."""
+
+    def __init__(self, repo: Path, main_branch: str = "main") -> None:
+        """Bind to the repository whose top folder is repo; main_branch is its main line."""
+        self.root = repo_root(repo)
+        self.main_branch = main_branch
+        self.worktrees = self.root / WORKTREES
+
+    def main_sha(self) -> str:
+        """The commit main points at, or GitError when the branch does not exist."""
+        sha = self._resolve(f"refs/heads/{self.main_branch}")
+        if sha is None:
+            raise GitError(
+                f"Branch '{self.main_branch}' does not exist in {self.root}; create it or set "
+                "[agent] main_branch to your main line."
+            )
+        return sha
+
+    def create(self, n: int) -> Workspace:
+        """A new worktree at .agent/worktrees/gen-N on branch agent/gen-N from main's HEAD."""
+        if n < 1:
+            raise GitError(f"Generation numbers start at 1, got {n}.")
+        base = self.main_sha()
+        path, branch = self.worktrees / f"gen-{n}", f"{BRANCH_PREFIX}{n}"
+        if path.exists() or self._resolve(f"refs/heads/{branch}") is not None:
+            raise GitError(
+                f"Generation {n} already has a worktree or branch; discard it or let the "
+                "start-up cleanup remove it."
+            )
+        ensure_excluded(self.root, ["/.agent/"])
+        run(self.root, "worktree", "add", "--quiet", "-b", branch, str(path), base)
+        return Workspace(number=n, path=path, branch=branch, base_sha=base)
+
+    def workspace(self, n: int) -> Workspace:
+        """The workspace of an existing generation N (e.g. a pending one), re-adding its folder."""
+        path, branch = self.worktrees / f"gen-{n}", f"{BRANCH_PREFIX}{n}"
+        if self._resolve(f"refs/heads/{branch}") is None:
+            raise GitError(f"Generation {n} has no branch {branch}; it was merged or discarded.")
+        if not self._registered(path):
+            self.remove_worktree(path)
+            run(self.root, "worktree", "add", "--quiet", str(path), branch)
+        base = out(self.root, "merge-base", self.main_sha(), f"refs/heads/{branch}")
+        return Workspace(number=n, path=path, branch=branch, base_sha=base)
+
+    def create_scratch(self, n: int) -> Workspace:
+        """A dry-run workspace for generation N: a detached worktree of main, no branch."""
+        base = self.main_sha()
+        path = self.create_detached(f"dry-run-{n}", base)
+        return Workspace(number=n, path=path, branch="", base_sha=base)
+
+    def remove_scratch(self, ws: Workspace) -> None:
+        """Delete a dry run's scratch worktree; whatever was written there is gone with it."""
+        self.remove_worktree(ws.path)
+
+    def create_detached(self, name: str, ref: str) -> Path:
+        """A throwaway worktree .agent/worktrees/<name> with ref checked out, no branch."""
+        if not _THROWAWAY_NAME.fullmatch(name) or _GEN_NAME.fullmatch(name):
+            raise GitError(f"'{name}' cannot name a throwaway worktree; use letters, digits, ._-.")
+        sha = self._resolve(ref)
+        if sha is None:
+            raise GitError(f"'{ref}' is not a commit in {self.root}; pass a branch or a sha.")
+        path = self.worktrees / name
+        self.remove_worktree(path)
+        ensure_excluded(self.root, ["/.agent/"])
+        run(self.root, "worktree", "add", "--quiet", "--detach", str(path), sha)
+        return path
+
+    def remove_worktree(self, path: Path) -> None:
+        """Delete an agent worktree folder and git's record of it; a missing one is fine."""
+        if _real(path).parent != _real(self.worktrees):
+            raise GitError(f"{path} is not an agent worktree under {self.worktrees}; left alone.")
+        if path.exists() and self._registered(path):
+            run(self.root, "worktree", "remove", "--force", "--force", str(path))
+        elif path.exists():
+            shutil.rmtree(path)
+        run(self.root, "worktree", "prune")
+
+    def commit(self, ws: Workspace, message: str) -> str | None:
+        """Stage everything in the worktree and commit it as the agent; None if nothing changed."""
+        if not self._stage(ws):
+            return None
+        run(ws.path, "commit", "--quiet", "--no-verify", "-m", message, commits=True)
+        return out(ws.path, "rev-parse", "HEAD")
+
+    def diff(self, ws: Workspace) -> str:
+        """Unified diff of the worktree (committed or not, new files included) against base."""
+        self._stage(ws)
+        args = ("--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
+        return run(ws.path, "diff", "--cached", *args, ws.base_sha).stdout
+
+    def changed_files(self, ws: Workspace) -> list[str]:
+        """Paths the worktree changed against base, committed or not, sorted."""
+        self._stage(ws)
+        return sorted(paths(ws.path, "diff", "--cached", "--name-only", "-z", ws.base_sha))
+
+    def merge(self, ws: Workspace) -> str:
+        """Bring the generation into main, update the user's checkout, drop the worktree."""
+        main = self.main_sha()
+        head = out(ws.path, "rev-parse", "HEAD")
+        if out(ws.path, "status", "--porcelain"):
+            raise GitError(f"Generation {ws.number} has uncommitted changes; commit them first.")
+        if self._ahead(main, head) == 0:
+            raise GitError(f"Generation {ws.number} has no commit that {self.main_branch} lacks.")
+        if not self._is_ancestor(main, head):
+            head = self._merge_onto_main(ws, main, head)
+        new = advance_main(
+            self.root, self.main_branch, main, head, f"merge of generation {ws.number}"
+        )
+        self.remove(ws)
+        return new
+
+    def reject(self, ws: Workspace) -> None:
+        """Delete worktree and branch, keeping any new commit at refs/agent/rejected/gen-N."""
+        if ws.branch:
+            self._park(ws.number, ws.branch)
+        self.remove(ws)
+
+    def remove(self, ws: Workspace) -> None:
+        """Delete the generation's worktree and branch, whichever still exist; commits not kept."""
+        self.remove_worktree(ws.path)
+        if ws.branch and self._resolve(f"refs/heads/{ws.branch}") is not None:
+            run(self.root, "branch", "--quiet", "-D", ws.branch)
+
+    def cleanup(self, keep: Iterable[int]) -> list[str]:
+        """Remove leftover worktrees and agent/gen-* branches not in keep; returns what went."""
+        kept = set(keep)
+        removed: list[str] = []
+        for entry in list_worktrees(self.root):
+            if _real(entry.path).parent == _real(self.worktrees):
+                name = entry.path.name
+                if not self._kept(name, kept):
+                    self.remove_worktree(self.worktrees / name)
+                    removed.append(f"worktree {WORKTREES / name}")
+        if self.worktrees.is_dir():
+            for child in sorted(self.worktrees.iterdir()):
+                if not self._kept(child.name, kept):
+                    self.remove_worktree(child)
+                    removed.append(f"worktree {WORKTREES / child.name}")
+        run(self.root, "worktree", "prune")
+        held = {w.branch for w in list_worktrees(self.root)}
+        for branch in self._generation_branches():
+            number = int(branch.removeprefix(BRANCH_PREFIX))
+            if number not in kept and f"refs/heads/{branch}" not in held:
+                self._park(number, branch)
+                run(self.root, "branch", "--quiet", "-D", branch)
+                removed.append(f"branch {branch}")
+        return removed
+
+    def revert(self, sha: str) -> str:
+        """Revert a commit of main (a merge against its first parent); returns the new main."""
+        main = self.main_sha()
+        full = self._resolve(sha)
+        if full is None or not self._is_ancestor(full, main):
+            raise GitError(f"'{sha}' is not a commit on {self.main_branch}; nothing to revert.")
+        parents = out(self.root, "rev-list", "--parents", "-n1", full).split()[1:]
+        # A merge is undone against its first parent: main before the generation came in.
+        mainline = ("-m", "1") if len(parents) > 1 else ()
+        tree = self.create_detached(f"revert-{full[:12]}", main)
+        try:
+            args = ("revert", "--no-edit", *mainline, full)
+            result = run(tree, *args, commits=True, check=False)
+            if result.status != 0:
+                conflicts = paths(tree, "diff", "--name-only", "-z", "--diff-filter=U")
+                run(tree, "revert", "--abort", check=False)
+                if conflicts:
+                    raise MergeRefused(
+                        f"Reverting {full[:12]} conflicts with later commits on "
+                        f"{self.main_branch} in {', '.join(conflicts)}; revert it by hand."
+                    )
+                raise GitError(failure(args, tree, result.stderr))
+            new = out(tree, "rev-parse", "HEAD")
+            return advance_main(self.root, self.main_branch, main, new, f"revert of {full[:12]}")
+        finally:
+            self.remove_worktree(tree)
+
+    def push(self, branch: str, remote: str = "origin") -> str:
+        """Push a local branch to remote under the same name; returns the pushed sha."""
+        sha = self._resolve(f"refs/heads/{branch}")
+        if sha is None:
+            raise GitError(f"Branch '{branch}' does not exist in {self.root}; nothing to push.")
+        run(self.root, "push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}")
+        return sha
+
+    def _merge_onto_main(self, ws: Workspace, main: str, head: str) -> str:
+        """Merge the generation onto main's tip inside its worktree; main stays first parent."""
+        message = f"Merge generation {ws.number} ({ws.branch}) into {self.main_branch}"
+        run(ws.path, "checkout", "--quiet", "--detach", main)
+        args = ("merge", "--no-ff", "--no-edit", "-m", message, head)
+        result = run(ws.path, *args, commits=True, check=False)
+        if result.status != 0:
+            conflicts = paths(ws.path, "diff", "--name-only", "-z", "--diff-filter=U")
+            run(ws.path, "merge", "--abort", check=False)
+            run(ws.path, "checkout", "--quiet", "--force", ws.branch)
+            if conflicts:
+                raise MergeRefused(
+                    f"{self.main_branch} moved and conflicts with generation {ws.number} in "
+                    f"{', '.join(conflicts)}; discard the generation or resolve it on its branch."
+                )
+            raise GitError(failure(args, ws.path, result.stderr))
+        run(ws.path, "checkout", "--quiet", "-B", ws.branch)
+        return out(ws.path, "rev-parse", "HEAD")
+
+    def _stage(self, ws: Workspace) -> bool:
+        """Stage every change in the worktree; whether the index now differs from HEAD."""
+        run(ws.path, "add", "--all")
+        result = run(ws.path, "diff", "--cached", "--quiet", check=False)
+        if result.status > 1:
+            raise GitError(failure(("diff",), ws.path, result.stderr))
+        return result.status == 1
+
+    def _park(self, number: int, branch: str) -> None:
+        """Keep a branch's commits that main lacks reachable at refs/agent/rejected/gen-N."""
+        tip = self._resolve(f"refs/heads/{branch}")
+        if tip is not None and self._ahead(self.main_sha(), tip) > 0:
+            run(self.root, "update-ref", f"{REJECTED_PREFIX}{number}", tip)
+
+    def _generation_branches(self) -> list[str]:
+        """Local branches named agent/gen-<number>."""
+        names = out(self.root, "for-each-ref", "--format=%(refname:short)", "refs/heads/agent/")
+        return [n for n in names.splitlines() if _GEN_NAME.fullmatch(n.removeprefix("agent/"))]
+
+    def _registered(self, path: Path) -> bool:
+        """Whether git lists path as one of the repository's worktrees."""
+        return any(_real(w.path) == _real(path) for w in list_worktrees(self.root))
+
+    def _resolve(self, ref: str) -> str | None:
+        """The commit sha ref names, or None when it names none."""
+        result = run(
+            self.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False
+        )
+        return result.stdout.strip() if result.status == 0 else None
+
+    def _ahead(self, base: str, tip: str) -> int:
+        """How many commits tip has that base lacks."""
+        return int(out(self.root, "rev-list", "--count", f"{base}..{tip}"))
+
+    def _is_ancestor(self, old: str, new: str) -> bool:
+        """Whether old is reachable from new."""
+        result = run(self.root, "merge-base", "--is-ancestor", old, new, check=False)
+        if result.status > 1:
+            raise GitError(failure(("merge-base",), self.root, result.stderr))
+        return result.status == 0
+
+    @staticmethod
+    def _kept(name: str, kept: set[int]) -> bool:
+        """Whether a worktree folder belongs to a generation that must be kept."""
+        match = _GEN_NAME.fullmatch(name)
+        return match is not None and int(match[1]) in kept
