@@ -1,0 +1,470 @@
+"""GitHub pull requests via PyGithub: push, open, inspect, merge, close; one sentence per error."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import git
+from pydantic import BaseModel
+
+from src.core.config import GithubSection
+from src.core.errors import AgentError, ConfigError
+from src.core.secrets import redact, secret_values
+
+if TYPE_CHECKING:
+    from github.PullRequest import PullRequest
+    from github.Repository import Repository
+    from urllib3.util.retry import Retry
+
+T = TypeVar("T")
+MergeMethod = Literal["merge", "squash", "rebase"]
+ChecksState = Literal["success", "failure", "pending"]
+ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
+
+INSTALL_HINT = "install the github extra: pip install 'self-improving-agent[github]'"
+SCOPES = (
+    "the classic `repo` scope, or fine-grained Contents and Pull requests read/write "
+    "plus Checks and Commit statuses read"
+)
+DEFAULT_TIMEOUT_S = 30
+# GitHub asks for Retry-After, else the reset time, else at least a minute of waiting.
+SECONDARY_LIMIT_WAIT_S = 60.0
+PASSING_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
+
+
+class GitHubError(AgentError):
+    """A GitHub API call or a push failed; the message says why and what to do."""
+
+
+class PullInfo(BaseModel):
+    """A pull request as the loop needs it."""
+
+    number: int
+    title: str
+    state: str
+    merged: bool
+    head_sha: str
+    head_ref: str
+    base_ref: str
+    html_url: str
+    author: str | None = None
+    created_at: datetime | None = None
+    merge_commit_sha: str | None = None
+
+
+class ReviewInfo(BaseModel):
+    """One submitted review of a pull request."""
+
+    id: int
+    state: ReviewState
+    author: str | None
+    body: str
+    submitted_at: datetime | None
+    commit_id: str | None = None
+
+
+class CheckItem(BaseModel):
+    """One commit status or check run, reduced to success, failure or pending."""
+
+    name: str
+    kind: Literal["status", "check_run"]
+    state: ChecksState
+    detail: str
+
+
+class ChecksInfo(BaseModel):
+    """Every status and check run of a pull request's head commit, and their verdict."""
+
+    head_sha: str
+    state: ChecksState
+    items: list[CheckItem]
+
+
+def status_state(raw: str) -> ChecksState:
+    """A commit status (success, pending, failure, error) as a check verdict."""
+    if raw == "success":
+        return "success"
+    return "pending" if raw == "pending" else "failure"
+
+
+def check_run_state(status: str, conclusion: str | None) -> ChecksState:
+    """A check run as a verdict: unfinished is pending; neutral and skipped pass."""
+    if status != "completed":
+        return "pending"
+    return "success" if conclusion in PASSING_CONCLUSIONS else "failure"
+
+
+def summarize_checks(items: Sequence[CheckItem]) -> ChecksState:
+    """Any failure fails; no checks yet or any unfinished one is pending, since CI starts late."""
+    states = {item.state for item in items}
+    if "failure" in states:
+        return "failure"
+    return "pending" if not items or "pending" in states else "success"
+
+
+def rate_limit_wait(
+    status: int, headers: Mapping[str, str], message: str, now: float
+) -> float | None:
+    """Seconds to wait before retrying a rate-limited call, or None when it is not a rate limit."""
+    limited = status == 429 or (
+        status == 403
+        and (
+            headers.get("x-ratelimit-remaining") == "0"
+            or "retry-after" in headers
+            or "rate limit" in message.lower()
+        )
+    )
+    if not limited:
+        return None
+    if "retry-after" in headers:
+        return max(float(headers["retry-after"]), 0.0)
+    if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
+        return max(float(headers["x-ratelimit-reset"]) - now, 0.0)
+    return SECONDARY_LIMIT_WAIT_S
+
+
+def api_error_sentence(status: int, data: Any, what: str, repo: str) -> str:
+    """One sentence for an HTTP error GitHub returned while doing `what`."""
+    message = _message(data)
+    if status == 401:
+        return (
+            f"GitHub refused the token while trying to {what} (401 {message}); "
+            "check that GITHUB_TOKEN holds a valid, unexpired token"
+        )
+    if status == 403:
+        return (
+            f"GitHub denied permission to {what} in {repo} (403 {message}); "
+            f"the token needs {SCOPES}"
+        )
+    if status == 404:
+        return (
+            f"GitHub found nothing while trying to {what} (404): repository '{repo}' or the "
+            "pull request does not exist or the token cannot see it; check GITHUB_REPO "
+            "(or [github] repo) and the token's repository access"
+        )
+    if status == 422:
+        return f"GitHub rejected the request to {what} (422): {_validation_detail(data)}"
+    return f"GitHub refused to {what} ({status}): {message}"
+
+
+def _message(data: Any) -> str:
+    """GitHub's `message` field, or the whole payload when there is none."""
+    if isinstance(data, dict) and data.get("message"):
+        return str(data["message"])
+    return str(data) if data else "no message"
+
+
+def _validation_detail(data: Any) -> str:
+    """GitHub's 422 message with each listed error, e.g. 'a pull request already exists'."""
+    parts = [_message(data)]
+    errors = data.get("errors", []) if isinstance(data, dict) else []
+    for error in errors:
+        if isinstance(error, dict):
+            text = error.get("message") or " ".join(
+                f"{key}={error[key]}" for key in ("resource", "field", "code") if key in error
+            )
+            parts.append(str(text))
+        else:
+            parts.append(str(error))
+    return "; ".join(parts)
+
+
+class GitHubIntegration:
+    """One repository on GitHub (or GitHub Enterprise): branches, pull requests, reviews, checks."""
+
+    def __init__(
+        self,
+        repo_path: Path,
+        settings: GithubSection,
+        token: str | None = None,
+        repo_name: str | None = None,
+        *,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
+        polite: bool = True,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        try:
+            import github
+            from github.GithubException import GithubException
+        except ImportError:
+            raise ConfigError(f"GitHub mode needs PyGithub; {INSTALL_HINT}") from None
+        self._repo_path = repo_path
+        self._settings = settings
+        self._token = token or os.environ.get("GITHUB_TOKEN") or ""
+        if not self._token:
+            raise ConfigError(f"GITHUB_TOKEN is not set; export a token with {SCOPES}")
+        self.repo_name = _repo_name(repo_name, settings)
+        api_url = settings.api_url.rstrip("/")
+        if urlsplit(api_url).scheme not in ("http", "https") or not urlsplit(api_url).hostname:
+            raise ConfigError(
+                f"[github] api_url {settings.api_url!r} is not an http(s) URL; "
+                "use https://api.github.com or https://HOST/api/v3"
+            )
+        self._api_url = api_url
+        self._clock = clock
+        self._sleep = sleep
+        self._api_errors: tuple[type[Exception], ...] = (GithubException, OSError)
+        self._client = github.Github(
+            auth=github.Auth.Token(self._token),
+            base_url=api_url,
+            timeout=timeout_s,
+            user_agent="self-improving-agent",
+            retry=_polite_retry() if polite else None,
+            seconds_between_requests=0.25 if polite else None,
+            seconds_between_writes=1.0 if polite else None,
+            lazy=True,
+        )
+
+    def push_branch(self, name: str) -> None:
+        """Push a local branch to the configured remote under the same name."""
+        remote = self._settings.remote
+        try:
+            repo = git.Repo(self._repo_path)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitHubError(f"{self._repo_path} is not a git repository") from None
+        if name not in [head.name for head in repo.heads]:
+            raise GitHubError(f"cannot push branch '{name}': no such branch in {self._repo_path}")
+        if remote not in [r.name for r in repo.remotes]:
+            raise GitHubError(
+                f"git remote '{remote}' is not configured in {self._repo_path}; add it with "
+                f"`git remote add {remote} URL` or set [github] remote"
+            )
+        try:
+            # A credential prompt would hang an unattended loop; fail instead.
+            with repo.git.custom_environment(GIT_TERMINAL_PROMPT="0"):
+                repo.git.push(remote, f"refs/heads/{name}:refs/heads/{name}")
+        except git.GitCommandError as exc:
+            raise GitHubError(
+                f"pushing branch '{name}' to remote '{remote}' failed: {self._git_detail(exc)}; "
+                "check the remote URL and your git credentials"
+            ) from None
+
+    def check_access(self) -> None:
+        """Fail early unless the repository exists and the token may push to it."""
+        repo = self._repo()
+        can_push = self._call(f"read repository {self.repo_name}", lambda: repo.permissions.push)
+        if not can_push:
+            raise GitHubError(f"the token cannot push to {self.repo_name}; it needs {SCOPES}")
+
+    def create_pr(self, title: str, body: str, head: str, base: str) -> PullInfo:
+        """Open a pull request from head into base."""
+        repo = self._repo()
+        return self._call(
+            f"open a pull request from '{head}' into '{base}'",
+            lambda: _pull_info(repo.create_pull(base=base, head=head, title=title, body=body)),
+        )
+
+    def get_pr(self, number: int) -> PullInfo:
+        """The current state of a pull request."""
+        repo = self._repo()
+        return self._call(f"read pull request #{number}", lambda: _pull_info(repo.get_pull(number)))
+
+    def open_prs(self, head_prefix: str = "agent/") -> list[PullInfo]:
+        """Open pull requests whose branch starts with head_prefix."""
+        repo = self._repo()
+        pulls = self._call(
+            "list open pull requests",
+            lambda: [_pull_info(pr) for pr in repo.get_pulls(state="open")],
+        )
+        return [pull for pull in pulls if pull.head_ref.startswith(head_prefix)]
+
+    def get_reviews(self, number: int) -> list[ReviewInfo]:
+        """Every submitted review, oldest first."""
+        repo = self._repo()
+        return self._call(
+            f"read the reviews of pull request #{number}",
+            lambda: [
+                ReviewInfo(
+                    id=review.id,
+                    state=review.state,
+                    author=review.user.login if review.user else None,
+                    body=review.body or "",
+                    submitted_at=review.submitted_at,
+                    commit_id=review.commit_id,
+                )
+                for review in repo.get_pull(number).get_reviews()
+            ],
+        )
+
+    def get_checks(self, number: int) -> ChecksInfo:
+        """Commit statuses and check runs of the pull request's head commit, with a verdict."""
+        repo = self._repo()
+
+        def fetch() -> ChecksInfo:
+            """Read the head sha, then both kinds of checks for it."""
+            sha = repo.get_pull(number).head.sha
+            commit = repo.get_commit(sha)
+            items = [
+                CheckItem(
+                    name=status.context,
+                    kind="status",
+                    state=status_state(status.state),
+                    detail=status.state,
+                )
+                for status in commit.get_combined_status().statuses
+            ]
+            items += [
+                CheckItem(
+                    name=run.name,
+                    kind="check_run",
+                    state=check_run_state(run.status, run.conclusion),
+                    detail=run.conclusion or run.status,
+                )
+                for run in commit.get_check_runs()
+            ]
+            return ChecksInfo(head_sha=sha, state=summarize_checks(items), items=items)
+
+        return self._call(f"read the checks of pull request #{number}", fetch)
+
+    def merge_pr(
+        self, number: int, method: MergeMethod | None = None, *, expected_head_sha: str
+    ) -> str:
+        """Merge only if the head is still expected_head_sha; returns the merge commit sha."""
+        repo = self._repo()
+        how = method or self._settings.merge_method
+        result = self._call(
+            f"merge pull request #{number} ({how}, head {expected_head_sha[:12]})",
+            lambda: repo.get_pull(number).merge(merge_method=how, sha=expected_head_sha),
+        )
+        if not result.merged:
+            raise GitHubError(f"GitHub did not merge pull request #{number}: {result.message}")
+        return str(result.sha)
+
+    def close_pr(self, number: int, comment: str | None = None) -> None:
+        """Close a pull request without merging, saying why first when a comment is given."""
+        if comment:
+            self.comment(number, comment)
+        repo = self._repo()
+        self._call(
+            f"close pull request #{number}", lambda: repo.get_pull(number).edit(state="closed")
+        )
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Add labels to a pull request; GitHub creates labels it does not know."""
+        if not labels:
+            return
+        repo = self._repo()
+        self._call(
+            f"label pull request #{number}",
+            lambda: repo.get_issue(number).add_to_labels(*labels),
+        )
+
+    def comment(self, number: int, body: str) -> None:
+        """Post a conversation comment on a pull request."""
+        repo = self._repo()
+        self._call(
+            f"comment on pull request #{number}",
+            lambda: repo.get_issue(number).create_comment(body),
+        )
+
+    def _repo(self) -> Repository:
+        """The lazy repository handle; no request is made until it is used."""
+        return self._client.get_repo(self.repo_name)
+
+    def _call(self, what: str, action: Callable[[], T]) -> T:
+        """Run one API action; a near rate-limit reset is awaited once; errors become sentences."""
+        try:
+            return action()
+        except self._api_errors as exc:
+            wait = self._wait_for(exc)
+            if wait is None or wait > self._settings.rate_limit_max_wait_s:
+                raise self._translate(exc, what) from None
+        self._sleep(wait)
+        try:
+            return action()
+        except self._api_errors as exc:
+            raise self._translate(exc, what) from None
+
+    def _wait_for(self, exc: Exception) -> float | None:
+        """Seconds until a rate-limited call may be retried; None for any other failure."""
+        status = getattr(exc, "status", None)
+        if not isinstance(status, int):
+            return None
+        headers = getattr(exc, "headers", None) or {}
+        return rate_limit_wait(status, headers, _message(getattr(exc, "data", None)), self._clock())
+
+    def _translate(self, exc: Exception, what: str) -> GitHubError:
+        """The GitHubError sentence for a failed call."""
+        wait = self._wait_for(exc)
+        status = getattr(exc, "status", None)
+        if wait is not None:
+            reset = datetime.fromtimestamp(self._clock() + wait, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            bound = self._settings.rate_limit_max_wait_s
+            return GitHubError(
+                f"GitHub rate limit reached while trying to {what}; it resets at {reset} UTC "
+                f"(the agent waits at most [github] rate_limit_max_wait_s={bound:g} s); "
+                "run again after that time"
+            )
+        if isinstance(status, int):
+            data = getattr(exc, "data", None)
+            return GitHubError(api_error_sentence(status, data, what, self.repo_name))
+        detail = redact(str(exc), [self._token, *secret_values(os.environ)])
+        return GitHubError(
+            f"cannot reach GitHub at {self._api_url} to {what} ({detail}); "
+            "check [github] api_url and the network"
+        )
+
+    def _git_detail(self, exc: git.GitCommandError) -> str:
+        """The line of git's output that says what went wrong, with any credential removed."""
+        stderr = str(exc.stderr or exc).strip().removeprefix("stderr:").strip().strip("'").strip()
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        # Git explains a refused ref on a "!" line and other failures on the first fatal/error.
+        ranked = (
+            [line for line in lines if line.startswith("!")]
+            + [line for line in lines if line.startswith(("fatal:", "error:"))]
+            + lines[-1:]
+        )
+        text = ranked[0] if ranked else f"git exited with status {exc.status}"
+        return redact(text, [self._token, *secret_values(os.environ)])
+
+
+def _repo_name(explicit: str | None, settings: GithubSection) -> str:
+    """owner/repo from the argument, GITHUB_REPO or [github] repo, checked for shape."""
+    name = explicit or os.environ.get("GITHUB_REPO") or settings.repo
+    if not name:
+        raise ConfigError(
+            "no GitHub repository given; set GITHUB_REPO=owner/repo or [github] repo "
+            "in config/agent.toml"
+        )
+    owner, _, repo = name.partition("/")
+    if not owner or not repo or "/" in repo:
+        raise ConfigError(f"GitHub repository {name!r} is not of the form owner/repo")
+    return name
+
+
+def _pull_info(pr: PullRequest) -> PullInfo:
+    """Copy the fields the loop uses out of a PyGithub pull request."""
+    return PullInfo(
+        number=pr.number,
+        title=pr.title,
+        state=pr.state,
+        merged=bool(pr.merged),
+        head_sha=pr.head.sha,
+        head_ref=pr.head.ref,
+        base_ref=pr.base.ref,
+        html_url=pr.html_url,
+        author=pr.user.login if pr.user else None,
+        created_at=pr.created_at,
+        merge_commit_sha=pr.merge_commit_sha,
+    )
+
+
+def _polite_retry() -> Retry:
+    """Retry idempotent reads on transient 5xx; rate limits are bounded by _call, not here."""
+    from urllib3.util.retry import Retry
+
+    return Retry(
+        total=3,
+        backoff_factor=1.0,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )

@@ -1,0 +1,445 @@
+"""GitHubIntegration against FakeGitHub on 127.0.0.1 and a real bare repository as origin."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from src.core.config import GithubSection
+from src.core.errors import ConfigError
+from src.git_ops.github import (
+    CheckItem,
+    GitHubError,
+    GitHubIntegration,
+    check_run_state,
+    rate_limit_wait,
+    summarize_checks,
+)
+from tests.conftest import git, make_repo
+
+if TYPE_CHECKING:
+    from tests.git_ops.fake_github import FakeGitHub
+
+# Registered as a plugin, not imported, so pytest can still rewrite its module.
+pytest_plugins = ["tests.git_ops.fake_github"]
+
+REPO = "octo/demo"
+TOKEN = "ghp_fake_token_for_tests"
+BRANCH = "agent/gen-1"
+NOW = 1_767_000_000.0
+
+
+class Clock:
+    """A clock that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        """The current fake time."""
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Record the wait and move time forward."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A fresh fake clock."""
+    return Clock()
+
+
+@pytest.fixture
+def work(tmp_path: Path, fake_github: FakeGitHub) -> Path:
+    """A clone-like repository whose origin is the fake's bare repo, with main pushed."""
+    repo = make_repo(tmp_path / "work", {"app.py": "x = 1\n"})
+    git(repo, "remote", "add", "origin", str(fake_github.bare_repo))
+    git(repo, "push", "-q", "origin", "main")
+    git(repo, "checkout", "-q", "-b", BRANCH)
+    (repo / "app.py").write_text("x = 2\n", encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "raise x")
+    return repo
+
+
+def connect(
+    work: Path, fake: FakeGitHub, clock: Clock, token: str = TOKEN, **settings: Any
+) -> GitHubIntegration:
+    """An integration pointed at the fake, with no pacing and the fake clock."""
+    section = GithubSection(api_url=fake.url, repo=REPO, **settings)
+    return GitHubIntegration(
+        work, section, token=token, timeout_s=5, polite=False, clock=clock.time, sleep=clock.sleep
+    )
+
+
+@pytest.fixture
+def gh(work: Path, fake_github: FakeGitHub, clock: Clock) -> GitHubIntegration:
+    """An integration for the work repository."""
+    return connect(work, fake_github, clock)
+
+
+@pytest.fixture
+def pr(gh: GitHubIntegration) -> int:
+    """The number of a pull request opened from the pushed generation branch."""
+    gh.push_branch(BRANCH)
+    return gh.create_pr("Raise x", "packet", BRANCH, "main").number
+
+
+def remote_sha(bare: Path, branch: str) -> str:
+    """The sha a branch points to in the bare repository, per git ls-remote."""
+    out = git(bare, "ls-remote", str(bare), f"refs/heads/{branch}")
+    return out.split()[0] if out else ""
+
+
+def test_push_branch_lands_in_the_bare_remote(
+    gh: GitHubIntegration, work: Path, fake_github: FakeGitHub
+) -> None:
+    gh.push_branch(BRANCH)
+    assert remote_sha(fake_github.bare_repo, BRANCH) == git(work, "rev-parse", BRANCH).strip()
+
+
+def test_push_of_an_unknown_branch_says_so(gh: GitHubIntegration) -> None:
+    with pytest.raises(GitHubError, match="no such branch"):
+        gh.push_branch("agent/gen-99")
+
+
+def test_push_to_a_missing_remote_names_the_setting(
+    work: Path, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    gh = connect(work, fake_github, clock, remote="upstream")
+    with pytest.raises(
+        GitHubError, match=r"remote 'upstream' is not configured.*\[github\] remote"
+    ):
+        gh.push_branch(BRANCH)
+
+
+def test_failed_push_is_one_sentence(gh: GitHubIntegration, work: Path, tmp_path: Path) -> None:
+    git(work, "remote", "set-url", "origin", str(tmp_path / "nowhere.git"))
+    with pytest.raises(GitHubError) as caught:
+        gh.push_branch(BRANCH)
+    message = str(caught.value)
+    assert message.startswith(f"pushing branch '{BRANCH}' to remote 'origin' failed: fatal: ")
+    assert "does not appear to be a git repository" in message
+    assert "\n" not in message
+
+
+def test_a_rejected_push_quotes_gits_reason(gh: GitHubIntegration, work: Path) -> None:
+    gh.push_branch(BRANCH)
+    git(work, "commit", "-q", "--amend", "-m", "rewritten")
+    with pytest.raises(GitHubError, match=r"failed: ! \[rejected\].*non-fast-forward"):
+        gh.push_branch(BRANCH)
+
+
+def test_create_pr_sends_the_packet_to_the_enterprise_path(
+    gh: GitHubIntegration, work: Path, fake_github: FakeGitHub
+) -> None:
+    gh.push_branch(BRANCH)
+    body = "## Generation 1: Raise x\n\n| a | b |\n"
+    pull = gh.create_pr("Raise x", body, BRANCH, "main")
+    assert (pull.number, pull.state, pull.merged) == (1, "open", False)
+    assert pull.head_sha == git(work, "rev-parse", BRANCH).strip()
+    assert (pull.head_ref, pull.base_ref, pull.author) == (BRANCH, "main", "agent-bot")
+    (sent,) = fake_github.requests("POST", "/pulls")
+    assert sent.path == f"/repos/{REPO}/pulls"
+    assert sent.body == {"base": "main", "head": BRANCH, "title": "Raise x", "body": body}
+    assert sent.authorization == f"token {TOKEN}"
+
+
+def test_second_pr_for_a_branch_is_a_422_with_githubs_words(gh: GitHubIntegration, pr: int) -> None:
+    with pytest.raises(GitHubError, match=r"\(422\): Validation Failed; A pull request already"):
+        gh.create_pr("Again", "body", BRANCH, "main")
+
+
+def test_pr_from_an_unpushed_branch_is_a_422_naming_the_field(gh: GitHubIntegration) -> None:
+    with pytest.raises(GitHubError, match="field=head code=invalid"):
+        gh.create_pr("Raise x", "body", BRANCH, "main")
+
+
+def test_get_pr_and_open_prs(gh: GitHubIntegration, pr: int, fake_github: FakeGitHub) -> None:
+    assert gh.get_pr(pr).title == "Raise x"
+    assert [p.number for p in gh.open_prs()] == [pr]
+    assert gh.open_prs("feature/") == []
+    fake_github.close_by_person(pr)
+    assert gh.get_pr(pr).state == "closed"
+    assert gh.open_prs() == []
+
+
+def test_reviews_keep_state_author_words_and_time(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub
+) -> None:
+    assert gh.get_reviews(pr) == []
+    fake_github.add_review(pr, "CHANGES_REQUESTED", "Please add a test.", author="alice")
+    fake_github.add_review(pr, "APPROVED", "", author="bob")
+    first, second = gh.get_reviews(pr)
+    assert (first.state, first.author, first.body) == (
+        "CHANGES_REQUESTED",
+        "alice",
+        "Please add a test.",
+    )
+    assert (second.state, second.author) == ("APPROVED", "bob")
+    assert isinstance(first.submitted_at, datetime)
+    assert first.commit_id == gh.get_pr(pr).head_sha
+
+
+@pytest.mark.parametrize(
+    ("statuses", "runs", "expected"),
+    [
+        (
+            [("ci/lint", "success"), ("ci/test", "failure")],
+            [("build", "completed", "success")],
+            "failure",
+        ),
+        ([("ci/test", "success")], [("build", "completed", "timed_out")], "failure"),
+        (
+            [("ci/test", "success")],
+            [("build", "completed", "success"), ("docs", "completed", "skipped")],
+            "success",
+        ),
+        ([("ci/test", "success")], [("build", "in_progress", None)], "pending"),
+        ([("ci/test", "pending")], [], "pending"),
+        ([], [], "pending"),
+    ],
+)
+def test_checks_combine_statuses_and_check_runs(
+    gh: GitHubIntegration,
+    pr: int,
+    fake_github: FakeGitHub,
+    statuses: list[tuple[str, str]],
+    runs: list[tuple[str, str, str | None]],
+    expected: str,
+) -> None:
+    sha = gh.get_pr(pr).head_sha
+    for context, state in statuses:
+        fake_github.add_status(sha, context, state)
+    for name, status, conclusion in runs:
+        fake_github.add_check_run(sha, name, status, conclusion)
+    checks = gh.get_checks(pr)
+    assert (checks.head_sha, checks.state) == (sha, expected)
+    assert len(checks.items) == len(statuses) + len(runs)
+
+
+def test_check_verdicts_are_pure() -> None:
+    assert check_run_state("completed", "neutral") == "success"
+    assert check_run_state("completed", "cancelled") == "failure"
+    assert check_run_state("queued", None) == "pending"
+    green = CheckItem(name="a", kind="status", state="success", detail="success")
+    assert summarize_checks([green]) == "success"
+    assert summarize_checks([]) == "pending"
+
+
+def test_merge_passes_the_expected_sha_and_moves_main(
+    work: Path, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    gh = connect(work, fake_github, clock, merge_method="squash")
+    gh.push_branch(BRANCH)
+    pull = gh.create_pr("Raise x", "packet", BRANCH, "main")
+    merged_sha = gh.merge_pr(pull.number, expected_head_sha=pull.head_sha)
+    (sent,) = fake_github.requests("PUT", "/merge")
+    assert sent.body == {"merge_method": "squash", "sha": pull.head_sha}
+    assert remote_sha(fake_github.bare_repo, "main") == merged_sha
+    assert git(fake_github.bare_repo, "show", f"{merged_sha}:app.py") == "x = 2\n"
+    after = gh.get_pr(pull.number)
+    assert (after.merged, after.merge_commit_sha) == (True, merged_sha)
+
+
+def test_merge_method_argument_overrides_the_setting(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub
+) -> None:
+    head = gh.get_pr(pr).head_sha
+    merged_sha = gh.merge_pr(pr, "merge", expected_head_sha=head)
+    parents = git(fake_github.bare_repo, "rev-list", "--parents", "-n1", merged_sha).split()
+    assert parents[2] == head
+
+
+def test_a_moved_head_is_not_merged(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub
+) -> None:
+    reviewed = gh.get_pr(pr).head_sha
+    main_before = remote_sha(fake_github.bare_repo, "main")
+    fake_github.move_head(pr, "f" * 40)
+    with pytest.raises(
+        GitHubError, match=r"merge pull request #1 .*\(409\): Head branch was modified"
+    ):
+        gh.merge_pr(pr, expected_head_sha=reviewed)
+    assert remote_sha(fake_github.bare_repo, "main") == main_before
+    assert gh.get_pr(pr).merged is False
+
+
+def test_close_posts_the_comment_first(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub
+) -> None:
+    gh.close_pr(pr, "No review within 24 h; closing.")
+    assert fake_github.state.comments[pr] == ["No review within 24 h; closing."]
+    writes = [(r.method, r.path) for r in fake_github.requests() if r.method != "GET"]
+    assert writes[-2:] == [
+        ("POST", f"/repos/{REPO}/issues/{pr}/comments"),
+        ("PATCH", f"/repos/{REPO}/pulls/{pr}"),
+    ]
+    assert gh.get_pr(pr).state == "closed"
+
+
+def test_close_without_comment_posts_none(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub
+) -> None:
+    gh.close_pr(pr)
+    assert pr not in fake_github.state.comments
+    assert gh.get_pr(pr).state == "closed"
+
+
+def test_labels_and_comments(gh: GitHubIntegration, pr: int, fake_github: FakeGitHub) -> None:
+    gh.add_labels(pr, ["agent", "generation"])
+    gh.add_labels(pr, [])
+    gh.comment(pr, "Benchmarks re-run: unchanged.")
+    assert fake_github.state.labels[pr] == ["agent", "generation"]
+    assert len(fake_github.requests("POST", "/labels")) == 1
+    assert fake_github.state.comments[pr] == ["Benchmarks re-run: unchanged."]
+
+
+def test_a_refused_token_names_github_token(
+    work: Path, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    gh = connect(work, fake_github, clock, token="ghp_wrong_token")
+    with pytest.raises(GitHubError, match=r"refused the token .*401 Bad credentials.*GITHUB_TOKEN"):
+        gh.get_pr(1)
+
+
+def test_an_unknown_repository_names_github_repo(
+    work: Path, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    section = GithubSection(api_url=fake_github.url)
+    gh = GitHubIntegration(work, section, token=TOKEN, repo_name="octo/missing", polite=False)
+    with pytest.raises(GitHubError, match=r"\(404\): repository 'octo/missing'.*GITHUB_REPO"):
+        gh.get_pr(1)
+
+
+def test_an_unknown_pr_is_a_404(gh: GitHubIntegration) -> None:
+    with pytest.raises(GitHubError, match=r"read pull request #42 \(404\)"):
+        gh.get_pr(42)
+
+
+def test_missing_permission_names_the_scopes(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub
+) -> None:
+    fake_github.force(403, "Resource not accessible by integration", method="PUT")
+    with pytest.raises(GitHubError, match=r"403 Resource not accessible.*`repo`.*Pull requests"):
+        gh.merge_pr(pr, expected_head_sha="a" * 40)
+
+
+def test_check_access(gh: GitHubIntegration, fake_github: FakeGitHub) -> None:
+    gh.check_access()
+    fake_github.deny_push()
+    with pytest.raises(GitHubError, match="cannot push to octo/demo"):
+        gh.check_access()
+
+
+def test_a_near_rate_limit_reset_is_waited_out_once(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    fake_github.rate_limit(int(NOW) + 30)
+    assert gh.get_pr(pr).number == pr
+    assert clock.sleeps == [30.0]
+    assert len(fake_github.requests("GET", f"/pulls/{pr}")) == 2
+
+
+def test_a_far_rate_limit_reset_is_an_error_naming_the_time(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    reset = int(NOW) + 3600
+    fake_github.rate_limit(reset)
+    expected = datetime.fromtimestamp(reset, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    with pytest.raises(GitHubError, match=r"rate limit reached .*=900 s\); run again") as caught:
+        gh.get_pr(pr)
+    assert f"resets at {expected} UTC" in str(caught.value)
+    assert clock.sleeps == []
+
+
+def test_a_rate_limit_that_outlasts_the_wait_fails_after_one_retry(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    fake_github.rate_limit(int(NOW) + 5, times=2)
+    with pytest.raises(GitHubError, match="rate limit reached"):
+        gh.get_pr(pr)
+    assert clock.sleeps == [5.0]
+
+
+def test_a_429_with_retry_after_waits_that_long(
+    gh: GitHubIntegration, pr: int, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    fake_github.force(429, "Too many requests", headers={"retry-after": "7"}, method="POST")
+    gh.comment(pr, "hello")
+    assert clock.sleeps == [7.0]
+    assert fake_github.state.comments[pr] == ["hello"]
+
+
+def test_rate_limit_wait_is_pure() -> None:
+    limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 12)}
+    assert rate_limit_wait(403, limited, "API rate limit exceeded", NOW) == 12.0
+    assert rate_limit_wait(403, {}, "You have exceeded a secondary rate limit", NOW) == 60.0
+    assert rate_limit_wait(403, {}, "Resource not accessible by integration", NOW) is None
+    assert rate_limit_wait(404, limited, "Not Found", NOW) is None
+
+
+def test_an_unreachable_api_is_one_sentence(work: Path, clock: Clock) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    section = GithubSection(api_url=f"http://127.0.0.1:{port}", repo=REPO)
+    gh = GitHubIntegration(work, section, token=TOKEN, timeout_s=2, polite=False)
+    with pytest.raises(GitHubError, match=rf"cannot reach GitHub at http://127.0.0.1:{port} "):
+        gh.get_pr(1)
+
+
+def test_the_polite_client_still_answers(work: Path, fake_github: FakeGitHub) -> None:
+    section = GithubSection(api_url=fake_github.url, repo=REPO)
+    gh = GitHubIntegration(work, section, token=TOKEN, timeout_s=5)
+    with pytest.raises(GitHubError, match="404"):
+        gh.get_pr(1)
+
+
+def test_token_and_repo_come_from_the_environment(
+    work: Path, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("GITHUB_REPO", REPO)
+    gh = GitHubIntegration(work, GithubSection(api_url=fake_github.url), polite=False)
+    assert gh.repo_name == REPO
+    gh.check_access()
+
+
+@pytest.mark.parametrize(
+    ("env", "settings", "message"),
+    [
+        ({"GITHUB_REPO": REPO}, {}, "GITHUB_TOKEN is not set"),
+        ({"GITHUB_TOKEN": TOKEN}, {}, r"set GITHUB_REPO=owner/repo or \[github\] repo"),
+        ({"GITHUB_TOKEN": TOKEN, "GITHUB_REPO": "just-a-name"}, {}, "not of the form owner/repo"),
+        ({"GITHUB_TOKEN": TOKEN}, {"repo": REPO, "api_url": "ftp://x"}, "not an http"),
+    ],
+)
+def test_configuration_problems_are_config_errors(
+    work: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    settings: dict[str, str],
+    message: str,
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_REPO", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        GitHubIntegration(work, GithubSection(**settings))
+
+
+def test_without_pygithub_the_error_says_how_to_install(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "github", None)
+    with pytest.raises(ConfigError, match=r"pip install 'self-improving-agent\[github\]'"):
+        GitHubIntegration(work, GithubSection(repo=REPO), token=TOKEN)
