@@ -24,3 +24,11 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 	$(BIN)/mypy --strict src main.py
 
 check: lint typecheck test  ## all of the above
+
+.PHONY: bench bench-perf
+
+bench: $(STAMP)  ## measure this repository with every enabled benchmark
+	$(BIN)/agent bench
+
+bench-perf: $(STAMP)  ## time cold and warm `agent bench` against the tools run by hand
+	$(BIN)/python scripts/bench_perf.py

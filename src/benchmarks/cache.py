@@ -1,0 +1,51 @@
+"""The content key a benchmark result is cached under: files, config, tools and the agent."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from src import __version__
+from src.benchmarks.config import BenchConfig
+from src.core.config import Settings
+
+TOOLS = ("pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon")
+# The measuring code itself: an edited benchmark must not be answered from an old result.
+_OWN_CODE = Path(__file__).parent
+_SCANNER = _OWN_CODE.parent / "core" / "code_scan.py"
+
+
+def tool_versions() -> dict[str, str]:
+    """Installed version of every tool a benchmark runs."""
+    versions = {}
+    for tool in TOOLS:
+        try:
+            versions[tool] = version(tool)
+        except PackageNotFoundError:
+            versions[tool] = "missing"
+    return versions
+
+
+def _file_entry(label: str, path: Path) -> bytes:
+    """A (label, content hash) record; missing or unreadable files hash as such."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b"\0missing"
+    return label.encode() + b"\0" + hashlib.sha256(data).digest()
+
+
+def content_key(repo: Path, files: list[str], config: BenchConfig, settings: Settings) -> str:
+    """sha256 over every file's path and content, the configs, tool and agent versions."""
+    digest = hashlib.sha256()
+    for rel in files:
+        digest.update(_file_entry(rel, repo / rel))
+    digest.update(b"\0config\0" + config.model_dump_json().encode())
+    digest.update(b"\0settings\0" + settings.benchmarks.model_dump_json().encode())
+    tools = sorted(tool_versions().items())
+    digest.update(repr((tools, __version__, sys.version)).encode())
+    for path in [*sorted(_OWN_CODE.glob("*.py")), _SCANNER]:
+        digest.update(_file_entry(f"agent:{path.name}", path))
+    return digest.hexdigest()

@@ -1,0 +1,82 @@
+"""code_coverage: line coverage of non-test code from the shared pytest run; score = percent/100."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.context import error_result, nothing_result, timeout_result
+from src.benchmarks.pytest_run import PytestRun
+from src.benchmarks.sources import SKIP_DIRS, is_test_path
+
+NAME = "code_coverage"
+
+
+class _FileSummary(BaseModel):
+    """The part of coverage.py's per-file JSON summary that is used."""
+
+    covered_lines: int
+    num_statements: int
+
+
+class _FileEntry(BaseModel):
+    """One file of coverage.py's JSON report."""
+
+    summary: _FileSummary
+
+
+class _Report(BaseModel):
+    """coverage.py's JSON report, as far as it is used."""
+
+    files: dict[str, _FileEntry]
+
+
+def counted(path: str) -> bool:
+    """Whether a measured file is the project's own non-test code."""
+    return not is_test_path(path) and not SKIP_DIRS.intersection(path.split("/")[:-1])
+
+
+def summarize(report: dict[str, Any]) -> dict[str, Any]:
+    """covered, statements, files and percent over the counted files of a JSON report."""
+    files = _Report.model_validate(report).files
+    kept = {path: entry.summary for path, entry in files.items() if counted(path)}
+    covered = sum(s.covered_lines for s in kept.values())
+    statements = sum(s.num_statements for s in kept.values())
+    percent = 100.0 * covered / statements if statements else 0.0
+    return {
+        "percent": round(percent, 2),
+        "covered": covered,
+        "statements": statements,
+        "files": len(kept),
+    }
+
+
+def score_coverage(percent: float) -> float:
+    """percent / 100, clamped to [0, 1]."""
+    return min(max(percent / 100.0, 0.0), 1.0)
+
+
+def measure(prun: PytestRun) -> BenchResult:
+    """The line coverage of a finished pytest run."""
+    run = prun.run
+    if run.timed_out:
+        return timeout_result(NAME, run)
+    if not prun.coverage.is_file():
+        return error_result(NAME, f"no coverage report; pytest said: {run.tail()}", run.duration_s)
+    try:
+        raw = summarize(json.loads(prun.coverage.read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError) as exc:
+        return error_result(NAME, f"unreadable coverage report: {exc}", run.duration_s)
+    if raw["statements"] == 0:
+        return nothing_result(NAME, "no non-test statements measured", run.duration_s)
+    detail = f"{raw['covered']} of {raw['statements']} lines covered"
+    return BenchResult(
+        name=NAME,
+        score=score_coverage(raw["percent"]),
+        raw=raw,
+        duration_s=run.duration_s,
+        detail=detail,
+    )

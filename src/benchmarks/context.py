@@ -1,0 +1,64 @@
+"""What every benchmark gets to work with, and the shapes of results that are not measurements."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.proc import ToolRun, limiter, run_tool, tool_env
+from src.benchmarks.sources import SourceTree
+from src.core.config import Settings
+
+
+@dataclass(frozen=True)
+class BenchContext:
+    """One measurement of one tree: where it is, where scratch files go, and the limits."""
+
+    repo: Path
+    settings: Settings
+    tree: SourceTree
+    scratch: Path
+    cache_dir: Path
+
+    def run_python(
+        self, args: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
+    ) -> ToolRun:
+        """Run `<agent's python> args` in the repo, confined and with secrets removed."""
+        limits = self.settings.benchmarks
+        return run_tool(
+            [sys.executable, *args],
+            self.repo,
+            tool_env(os.environ, extra_env or {}),
+            timeout_s,
+            limiter(limits.cpu_time_limit_s, limits.memory_limit_mb),
+        )
+
+
+def timeout_result(name: str, run: ToolRun) -> BenchResult:
+    """A tool that ran out of time scores 0."""
+    return BenchResult(
+        name=name,
+        score=0.0,
+        status="timeout",
+        duration_s=run.duration_s,
+        detail=f"killed after {run.duration_s:.1f}s; raise timeouts.{name} to allow more",
+    )
+
+
+def error_result(name: str, detail: str, duration_s: float = 0.0) -> BenchResult:
+    """A tool that crashed or answered nonsense scores 0 with the reason."""
+    return BenchResult(name=name, score=0.0, status="error", duration_s=duration_s, detail=detail)
+
+
+def nothing_result(name: str, detail: str, duration_s: float = 0.0) -> BenchResult:
+    """Nothing to measure (no tests, no Python files) scores 0 with status failed."""
+    return BenchResult(name=name, score=0.0, status="failed", duration_s=duration_s, detail=detail)
+
+
+def per_kloc_score(count: int, lines: int) -> float:
+    """1 / (1 + count_per_kloc / 10): 1.0 when clean, 0.5 at 10 per thousand lines."""
+    per_kloc = count / max(lines, 1) * 1000
+    return 1.0 / (1.0 + per_kloc / 10.0)

@@ -1,0 +1,56 @@
+"""import_check: import each module of the target's packages in a subprocess; score = ok / total."""
+
+from __future__ import annotations
+
+import json
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.context import BenchContext, error_result, nothing_result, timeout_result
+
+NAME = "import_check"
+
+# Runs inside the confined subprocess: argv[1] is the output file, argv[2] a JSON list of
+# [module, import root]; one failing module must not stop the others.
+IMPORTER = """
+import importlib, json, sys, traceback
+out, modules = sys.argv[1], json.loads(sys.argv[2])
+for root in sorted({r for _, r in modules}, reverse=True):
+    sys.path.insert(0, root)
+errors = {}
+for name, _ in modules:
+    try:
+        importlib.import_module(name)
+    except BaseException as exc:
+        errors[name] = (traceback.format_exception_only(type(exc), exc)[-1].strip())[:500]
+with open(out, "w", encoding="utf-8") as handle:
+    json.dump(errors, handle)
+"""
+
+
+def score_imports(importable: int, total: int) -> float:
+    """importable / total."""
+    return importable / total if total else 0.0
+
+
+def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
+    """Import every package module of the repository in one confined subprocess."""
+    modules = ctx.tree.package_modules()
+    if not modules:
+        return nothing_result(NAME, "no Python packages (folders with __init__.py) to import")
+    out = ctx.scratch / "imports.json"
+    pairs = [[name, str(ctx.repo / root)] for name, root in modules.items()]
+    result = ctx.run_python(["-c", IMPORTER, str(out), json.dumps(pairs)], timeout_s)
+    if result.timed_out:
+        return timeout_result(NAME, result)
+    try:
+        errors = dict(json.loads(out.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return error_result(NAME, f"the importer crashed: {result.tail()}", result.duration_s)
+    importable = len(modules) - len(errors)
+    return BenchResult(
+        name=NAME,
+        score=score_imports(importable, len(modules)),
+        raw={"importable": importable, "total": len(modules), "errors": errors},
+        duration_s=result.duration_s,
+        detail=f"{importable} of {len(modules)} modules import",
+    )

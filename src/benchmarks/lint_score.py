@@ -1,0 +1,87 @@
+"""lint_score: `ruff check` JSON violations; score = 1 / (1 + violations_per_kloc / 10)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.context import (
+    BenchContext,
+    error_result,
+    nothing_result,
+    per_kloc_score,
+    timeout_result,
+)
+from src.benchmarks.proc import ToolRun
+
+NAME = "lint_score"
+SYNTAX_ERROR = "syntax-error"
+
+
+class _Location(BaseModel):
+    """Where ruff found a violation."""
+
+    row: int
+    column: int
+
+
+class Violation(BaseModel):
+    """One entry of `ruff check --output-format json`; code is null for syntax errors."""
+
+    code: str | None
+    filename: str
+    message: str
+    location: _Location
+
+
+_VIOLATIONS = TypeAdapter(list[Violation])
+
+
+def parse_violations(stdout: str) -> list[Violation]:
+    """Ruff's JSON checked against the expected shape; ValueError when it is not that."""
+    try:
+        return _VIOLATIONS.validate_python(json.loads(stdout))
+    except ValidationError as exc:
+        raise ValueError(f"unexpected ruff JSON shape: {exc.errors()[0]['msg']}") from None
+
+
+def by_rule(violations: list[Violation]) -> dict[str, int]:
+    """Violation count per rule code, most frequent first."""
+    return dict(Counter(v.code or SYNTAX_ERROR for v in violations).most_common())
+
+
+def ruff_args(cache_dir: str) -> list[str]:
+    """`python -m ruff` arguments: the repo's own config, the cache outside the repo."""
+    return ["-m", "ruff", "check", "--output-format", "json", "--cache-dir", cache_dir, "."]
+
+
+def judge(run: ToolRun, lines: int) -> BenchResult:
+    """Ruff's verdict: exit 0 clean, 1 violations, anything else an error."""
+    if run.timed_out:
+        return timeout_result(NAME, run)
+    if run.returncode not in (0, 1):
+        return error_result(NAME, f"ruff exited {run.returncode}: {run.tail()}", run.duration_s)
+    try:
+        violations = parse_violations(run.stdout)
+    except ValueError as exc:
+        return error_result(NAME, str(exc), run.duration_s)
+    count = len(violations)
+    raw = {"violations": count, "by_rule": by_rule(violations), "lines": lines}
+    return BenchResult(
+        name=NAME,
+        score=per_kloc_score(count, lines),
+        raw=raw,
+        duration_s=run.duration_s,
+        detail=f"{count} violations",
+    )
+
+
+def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
+    """Lint the repository with its own ruff configuration."""
+    if not ctx.tree.python:
+        return nothing_result(NAME, "no Python files to lint")
+    result = ctx.run_python(ruff_args(str(ctx.cache_dir / "ruff")), timeout_s)
+    return judge(result, ctx.tree.lines(ctx.tree.python))

@@ -1,0 +1,71 @@
+"""How `agent bench` shows a suite: the table, the JSON object and the progress lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.runner import SuiteResult
+
+# The one raw figure worth a column, per benchmark.
+_KEY_FIGURES = {
+    "test_pass_rate": lambda r: f"{r['passed']}/{r['total'] - r['skipped']} passed",
+    "code_coverage": lambda r: f"{r['percent']:.1f}% lines",
+    "type_check": lambda r: f"{r['errors']} errors",
+    "lint_score": lambda r: f"{r['violations']} violations",
+    "code_complexity": lambda r: f"CC {r['cc_average']:.2f} MI {r['mi_average']:.0f}",
+    "doc_coverage": lambda r: f"{r['documented']}/{r['total']} documented",
+    "file_organization": lambda r: f"{sum(r['checks'].values())}/{len(r['checks'])} checks",
+    "import_check": lambda r: f"{r['importable']}/{r['total']} import",
+    "security_scan": lambda r: f"{r['findings']} findings",
+}
+
+
+def key_figure(result: BenchResult) -> str:
+    """The headline raw figure of a result, or its detail when it has none."""
+    figure = _KEY_FIGURES.get(result.name)
+    try:
+        return str(figure(result.raw)) if figure else result.detail
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return result.detail[:40]
+
+
+def render_table(suite: SuiteResult) -> str:
+    """Name, score, key figure, time and status per benchmark, then the total."""
+    header = f"{'benchmark':<18} {'score':>6}  {'key figure':<26} {'time':>7}  status"
+    lines = [header, "-" * len(header)]
+    for r in suite.results:
+        figure = key_figure(r)[:26]
+        lines.append(
+            f"{r.name:<18} {r.score:>6.3f}  {figure:<26} {r.duration_s:>6.1f}s  {r.status}"
+        )
+    lines.append("-" * len(header))
+    source = " (cached)" if suite.cached else ""
+    lines.append(f"{'total':<18} {suite.total:>6.3f}{source}")
+    return "\n".join(lines)
+
+
+def suite_json(suite: SuiteResult) -> dict[str, Any]:
+    """Exactly the object `agent bench --json` prints."""
+    return {
+        "total": suite.total,
+        "benchmarks": [
+            {
+                "name": r.name,
+                "score": r.score,
+                "status": r.status,
+                "duration_s": r.duration_s,
+                "raw": r.raw,
+                "detail": r.detail,
+            }
+            for r in suite.results
+        ],
+        "cached": suite.cached,
+    }
+
+
+def progress_line(name: str, result: BenchResult | None) -> str:
+    """One live progress line: a benchmark started or finished."""
+    if result is None:
+        return f"  {name}: running"
+    return f"  {name}: {result.status} {result.score:.3f} in {result.duration_s:.1f}s"

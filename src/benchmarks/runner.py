@@ -1,0 +1,229 @@
+"""Run the enabled benchmarks concurrently, answer unchanged trees from the cache, total them."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from functools import partial
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.cache import content_key
+from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_config
+from src.benchmarks.context import BenchContext, error_result
+from src.benchmarks.errors import BenchmarkError
+from src.benchmarks.sources import SourceTree, repo_files
+from src.core.config import Settings
+from src.core.store import Store
+
+Progress = Callable[[str, BenchResult | None], None]
+PYTEST_GROUP = ("test_pass_rate", "code_coverage")
+# Outcomes that depend on machine load or a transient crash are measured again next time.
+UNCACHED_STATUSES = ("timeout", "error")
+
+
+class SuiteResult(BaseModel):
+    """Every measured benchmark of one tree and their weighted total."""
+
+    total: float
+    results: list[BenchResult]
+    cached: bool
+    key: str
+
+
+def weighted_total(results: Sequence[BenchResult], weights: Mapping[str, float]) -> float:
+    """Weighted mean of the scores; a benchmark without a weight counts 1; 0 when all weigh 0."""
+    pairs = [(weights.get(r.name, 1.0), r.score) for r in results]
+    mass = sum(w for w, _ in pairs)
+    return sum(w * s for w, s in pairs) / mass if mass > 0 else 0.0
+
+
+def contributions(results: Sequence[BenchResult], weights: Mapping[str, float]) -> dict[str, float]:
+    """Each benchmark's share of the weighted total (the shares sum to the total)."""
+    mass = sum(weights.get(r.name, 1.0) for r in results)
+    if mass <= 0:
+        return {r.name: 0.0 for r in results}
+    return {r.name: weights.get(r.name, 1.0) * r.score / mass for r in results}
+
+
+def select(config: BenchConfig, only: Sequence[str] | None) -> list[str]:
+    """The benchmarks to run: the enabled ones, or exactly those named by --only."""
+    if not only:
+        return list(config.enabled)
+    for name in only:
+        if name not in BENCHMARK_NAMES:
+            known = ", ".join(BENCHMARK_NAMES)
+            raise BenchmarkError(f"--only {name}: unknown benchmark; use one of {known}")
+    return list(dict.fromkeys(only))
+
+
+def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> list[BenchResult]:
+    """One pytest run measured by both of its benchmarks."""
+    from src.benchmarks import code_coverage, test_pass_rate
+    from src.benchmarks.pytest_run import run_pytest
+
+    prun = run_pytest(ctx, timeout_s)
+    measures = {"test_pass_rate": test_pass_rate.measure, "code_coverage": code_coverage.measure}
+    return [measures[name](prun) for name in names]
+
+
+def _runner_for(name: str) -> Callable[[BenchContext, float], BenchResult]:
+    """The run function of one benchmark, imported only when it is needed."""
+    if name == "type_check":
+        from src.benchmarks.type_check import run as type_check
+
+        return type_check
+    if name == "lint_score":
+        from src.benchmarks.lint_score import run as lint_score
+
+        return lint_score
+    if name == "code_complexity":
+        from src.benchmarks.code_complexity import run as code_complexity
+
+        return code_complexity
+    if name == "doc_coverage":
+        from src.benchmarks.doc_coverage import run as doc_coverage
+
+        return doc_coverage
+    if name == "file_organization":
+        from src.benchmarks.file_organization import run as file_organization
+
+        return file_organization
+    if name == "import_check":
+        from src.benchmarks.import_check import run as import_check
+
+        return import_check
+    from src.benchmarks.security_scan import run as security_scan
+
+    return security_scan
+
+
+Job = tuple[list[str], Callable[[], list[BenchResult]]]
+
+
+def plan_jobs(ctx: BenchContext, names: list[str], config: BenchConfig) -> list[Job]:
+    """One job per tool, the pytest pair sharing one; slow tools first so they start first."""
+    jobs: list[Job] = []
+    group = [n for n in names if n in PYTEST_GROUP]
+    if group:
+        timeout = max(config.timeout(n) for n in group)
+        jobs.append((group, partial(_run_pytest_group, ctx, group, timeout)))
+    for name in names:
+        if name not in PYTEST_GROUP:
+            jobs.append(([name], partial(_single, _runner_for(name), ctx, config.timeout(name))))
+    return jobs
+
+
+def _single(
+    run: Callable[[BenchContext, float], BenchResult], ctx: BenchContext, timeout_s: float
+) -> list[BenchResult]:
+    """One benchmark as a job."""
+    return [run(ctx, timeout_s)]
+
+
+def _guarded(job: Job) -> list[BenchResult]:
+    """A job's results; a crash of the benchmark code becomes error results, never an exception."""
+    names, call = job
+    try:
+        return call()
+    except Exception as exc:  # a benchmark bug must not take the whole suite down
+        return [error_result(name, f"{type(exc).__name__}: {exc}") for name in names]
+
+
+def tool_cache_dir(repo: Path, store: Store | None, scratch: Path) -> Path:
+    """Tool caches live under the store's .agent folder (per measured tree) or in scratch."""
+    if store is None:
+        return scratch / "cache"
+    tag = hashlib.sha256(str(repo).encode()).hexdigest()[:12]
+    return store.path.parent / "cache" / tag
+
+
+def measure(
+    repo: Path,
+    settings: Settings,
+    config: BenchConfig,
+    names: list[str],
+    files: list[str],
+    store: Store | None = None,
+    progress: Progress | None = None,
+) -> dict[str, BenchResult]:
+    """Run the named benchmarks concurrently; every name gets a result."""
+    with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
+        scratch = Path(tmp)
+        ctx = BenchContext(
+            repo=repo,
+            settings=settings,
+            tree=SourceTree.scan(repo, files),
+            scratch=scratch,
+            cache_dir=tool_cache_dir(repo, store, scratch),
+        )
+        jobs = plan_jobs(ctx, names, config)
+        results: dict[str, BenchResult] = {}
+        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="bench") as pool:
+            futures: list[Future[list[BenchResult]]] = []
+            for job in jobs:
+                for name in job[0]:
+                    if progress:
+                        progress(name, None)
+                futures.append(pool.submit(_guarded, job))
+            for future in as_completed(futures):
+                for result in future.result():
+                    results[result.name] = result
+                    if progress:
+                        progress(result.name, result)
+        return results
+
+
+def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
+    """A cached result, or None when absent or no longer valid."""
+    data = store.cached_result(key, name)
+    if data is None:
+        return None
+    try:
+        return BenchResult.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def run_benchmarks(
+    repo: Path,
+    settings: Settings,
+    *,
+    only: Sequence[str] | None = None,
+    use_cache: bool = True,
+    store: Store | None = None,
+    progress: Progress | None = None,
+) -> SuiteResult:
+    """Measure repo (a checkout or worktree): cached results where the tree is unchanged."""
+    repo = repo.resolve()
+    files = repo_files(repo)
+    config = load_bench_config(repo, settings)
+    names = select(config, only)
+    key = content_key(repo, files, config, settings)
+    found: dict[str, BenchResult] = {}
+    if store is not None and use_cache:
+        for name in names:
+            hit = _from_cache(store, key, name)
+            if hit is not None:
+                found[name] = hit
+                if progress:
+                    progress(name, hit)
+    missing = [name for name in names if name not in found]
+    if missing:
+        fresh = measure(repo, settings, config, missing, files, store, progress)
+        if store is not None:
+            for result in fresh.values():
+                if result.status not in UNCACHED_STATUSES:
+                    store.cache_result(key, result.name, result.model_dump())
+        found.update(fresh)
+    results = [found[name] for name in names]
+    return SuiteResult(
+        total=weighted_total(results, config.weights),
+        results=results,
+        cached=not missing,
+        key=key,
+    )

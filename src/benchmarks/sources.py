@@ -1,0 +1,124 @@
+"""The files of a target repository as git sees them: tracked plus untracked-not-ignored."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from src.benchmarks.errors import BenchmarkError
+
+# Folders that are never the project's own code even when a repository forgets to ignore them.
+SKIP_DIRS = frozenset(
+    {".agent", ".git", ".venv", "venv", ".tox", ".nox", "node_modules", "site-packages"}
+)
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+def _git(repo: Path, *args: str) -> str:
+    """Run git in repo; a missing git or a non-repository becomes a BenchmarkError."""
+    try:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise BenchmarkError(f"{repo}: cannot run git ({exc})") from None
+    if done.returncode != 0:
+        raise BenchmarkError(
+            f"{repo} is not a git repository; pass --repo with the top folder of one"
+        )
+    return done.stdout
+
+
+def check_repo(repo: Path) -> None:
+    """Raise a BenchmarkError unless repo is the top folder of a git work tree."""
+    if not repo.is_dir():
+        raise BenchmarkError(f"{repo} does not exist; pass --repo with a git repository")
+    top = _git(repo, "rev-parse", "--show-toplevel").strip()
+    if Path(top).resolve() != repo.resolve():
+        raise BenchmarkError(f"{repo} is inside the git repository {top}; pass --repo {top}")
+
+
+def repo_files(repo: Path) -> list[str]:
+    """Repo-relative POSIX paths of tracked and untracked-not-ignored files, sorted."""
+    check_repo(repo)
+    out = _git(repo, "ls-files", "-co", "--exclude-standard", "-z")
+    names = {name for name in out.split("\0") if name}
+    return sorted(name for name in names if not SKIP_DIRS.intersection(name.split("/")[:-1]))
+
+
+def is_test_path(rel: str) -> bool:
+    """Whether a file is test code: under a tests folder, test_*.py, *_test.py or conftest.py."""
+    path = PurePosixPath(rel)
+    name = path.name
+    return (
+        bool(TEST_DIRS.intersection(path.parts[:-1]))
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """The Python files of a repository, read once and shared by the in-process benchmarks."""
+
+    root: Path
+    files: list[str]
+    texts: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def scan(cls, repo: Path, files: list[str] | None = None) -> SourceTree:
+        """Read every Python file of the repository that exists on disk."""
+        names = repo_files(repo) if files is None else files
+        texts: dict[str, str] = {}
+        for rel in names:
+            if not rel.endswith(".py"):
+                continue
+            try:
+                texts[rel] = (repo / rel).read_text(encoding="utf-8", errors="replace")
+            except (FileNotFoundError, IsADirectoryError):
+                continue
+        return cls(repo, names, texts)
+
+    @property
+    def python(self) -> list[str]:
+        """All Python files, tests included."""
+        return list(self.texts)
+
+    @property
+    def source(self) -> list[str]:
+        """Python files that are not tests."""
+        return [rel for rel in self.texts if not is_test_path(rel)]
+
+    def lines(self, rels: list[str]) -> int:
+        """Total line count of some files."""
+        return sum(self.texts[rel].count("\n") + 1 for rel in rels if self.texts[rel])
+
+    def packages(self) -> list[str]:
+        """Folders with an __init__.py, repo-relative, tests excluded."""
+        return sorted(
+            str(PurePosixPath(rel).parent)
+            for rel in self.source
+            if PurePosixPath(rel).name == "__init__.py" and PurePosixPath(rel).parent.parts
+        )
+
+    def top_packages(self) -> list[str]:
+        """Packages whose parent folder is not itself a package (import roots sit above them)."""
+        pkgs = set(self.packages())
+        return [p for p in sorted(pkgs) if str(PurePosixPath(p).parent) not in pkgs]
+
+    def package_modules(self) -> dict[str, str]:
+        """Dotted module name -> import root for every module inside the source packages."""
+        pkgs = set(self.packages())
+        modules: dict[str, str] = {}
+        for top in self.top_packages():
+            root = PurePosixPath(top).parent
+            for rel in self.source:
+                path = PurePosixPath(rel)
+                if str(path.parent) not in pkgs or not rel.startswith(top + "/"):
+                    continue
+                parts = path.relative_to(root).with_suffix("").parts
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                if all(part.isidentifier() for part in parts):
+                    modules[".".join(parts)] = str(root)
+        return dict(sorted(modules.items()))

@@ -1,0 +1,91 @@
+"""test_pass_rate: pytest outcomes from the junit XML; score = passed / (total - skipped)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Literal
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.context import error_result, nothing_result, timeout_result
+from src.benchmarks.pytest_run import NO_TESTS_EXIT_CODE, REPORTED_EXIT_CODES, PytestRun
+
+NAME = "test_pass_rate"
+Outcome = Literal["passed", "failed", "error", "skipped"]
+
+
+def node_id(case: ET.Element) -> str:
+    """pytest's node id (`tests/test_x.py::Class::test_y`) from an xunit1 testcase element."""
+    classname = case.get("classname", "")
+    name = case.get("name", "")
+    file = case.get("file")
+    if not classname:
+        # Collection errors carry the module as name and no class.
+        return file or name.replace(".", "/") + ".py"
+    if file is None:
+        return "::".join([classname.replace(".", "/") + ".py", name])
+    module = file.removesuffix(".py").replace("/", ".")
+    classes = classname.removeprefix(module).strip(".")
+    return "::".join(part for part in (file, *classes.split("."), name) if part)
+
+
+def case_outcome(case: ET.Element) -> Outcome:
+    """One testcase's outcome; an error (setup, teardown, collection) wins over everything."""
+    tags = {child.tag for child in case}
+    if "error" in tags:
+        return "error"
+    if "failure" in tags:
+        return "failed"
+    if "skipped" in tags:
+        return "skipped"
+    return "passed"
+
+
+def parse_junit(xml_text: str) -> dict[str, Outcome]:
+    """Node id -> outcome for every testcase in a junit report."""
+    root = ET.fromstring(xml_text)
+    return {node_id(case): case_outcome(case) for case in root.iter("testcase")}
+
+
+def count_outcomes(outcomes: dict[str, Outcome]) -> dict[str, int]:
+    """passed, failed, errors, skipped and total."""
+    values = list(outcomes.values())
+    return {
+        "passed": values.count("passed"),
+        "failed": values.count("failed"),
+        "errors": values.count("error"),
+        "skipped": values.count("skipped"),
+        "total": len(values),
+    }
+
+
+def score_pass_rate(passed: int, total: int, skipped: int) -> float:
+    """passed / (total - skipped); errors count as failures; 0 when nothing ran."""
+    ran = total - skipped
+    return passed / ran if ran > 0 else 0.0
+
+
+def measure(prun: PytestRun) -> BenchResult:
+    """The pass rate of a finished pytest run."""
+    run = prun.run
+    if run.timed_out:
+        return timeout_result(NAME, run)
+    if run.returncode not in REPORTED_EXIT_CODES or not prun.junit.is_file():
+        return error_result(NAME, f"pytest exited {run.returncode}: {run.tail()}", run.duration_s)
+    try:
+        outcomes = parse_junit(Path(prun.junit).read_text(encoding="utf-8"))
+    except (ET.ParseError, OSError) as exc:
+        return error_result(NAME, f"unreadable junit report: {exc}", run.duration_s)
+    counts = count_outcomes(outcomes)
+    raw = {**counts, "outcomes": outcomes}
+    if run.returncode == NO_TESTS_EXIT_CODE or counts["total"] == 0:
+        return nothing_result(NAME, "no tests collected", run.duration_s).model_copy(
+            update={"raw": raw}
+        )
+    if counts["total"] == counts["skipped"]:
+        return nothing_result(NAME, "every test was skipped", run.duration_s).model_copy(
+            update={"raw": raw}
+        )
+    score = score_pass_rate(counts["passed"], counts["total"], counts["skipped"])
+    detail = f"{counts['passed']} of {counts['total'] - counts['skipped']} tests passed"
+    return BenchResult(name=NAME, score=score, raw=raw, duration_s=run.duration_s, detail=detail)

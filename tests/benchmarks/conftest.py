@@ -1,0 +1,123 @@
+"""Fixture repositories with known numbers, and a context to run single benchmarks in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from src.benchmarks.context import BenchContext
+from src.benchmarks.sources import SourceTree
+from src.core.config import Settings
+from tests.conftest import make_repo
+
+CALC = '''"""Arithmetic helpers."""
+
+import os
+
+
+def add(a: int, b: int) -> int:
+    """Sum of two numbers."""
+    return a + b
+
+
+def sub(a: int, b: int) -> int:
+    return a - b
+
+
+def half(n: int) -> str:
+    """Half of n."""
+    return n / 2
+
+
+def risky(text: str) -> object:
+    return eval(text)
+'''
+
+TESTS = """import json
+import os
+
+import pytest
+
+from pkg.calc import add, sub
+
+
+def test_add():
+    assert add(1, 2) == 3
+
+
+def test_sub():
+    assert sub(3, 1) == 2
+
+
+def test_env_dump():
+    with open({env_file!r}, "w") as handle:
+        json.dump(dict(os.environ), handle)
+
+
+def test_wrong():
+    assert add(2, 2) == 5
+
+
+@pytest.mark.skip(reason="not today")
+def test_skipped():
+    pass
+"""
+
+# What the fixture repo's benchmarks must report; each figure is also checked by hand.
+SECRETS = {"GITHUB_TOKEN": "ghp_fixture_secret", "MY_API_KEY": "k3y-fixture", "AWS_SECRET_X": "s"}
+
+
+def sample_files(env_file: Path) -> dict[str, str]:
+    """The sample repository: 4 counted tests (3 pass), 1 ruff and 1 mypy problem, ..."""
+    return {
+        "README.md": "# sample\n",
+        "pkg/__init__.py": '"""Sample package."""\n',
+        "pkg/calc.py": CALC,
+        "pkg/broken.py": '"""Fails on import."""\n\nraise RuntimeError("boom")\n',
+        "tests/__init__.py": "",
+        "tests/test_calc.py": TESTS.format(env_file=str(env_file)),
+    }
+
+
+def context(repo: Path, scratch: Path, settings: Settings | None = None) -> BenchContext:
+    """A context over repo with scratch and tool caches under a temp dir."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    return BenchContext(
+        repo=repo,
+        settings=settings or Settings(),
+        tree=SourceTree.scan(repo),
+        scratch=scratch,
+        cache_dir=scratch / "cache",
+    )
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The sample repository with a stray untracked file at its root."""
+    base = tmp_path_factory.mktemp("sample")
+    repo = make_repo(base / "repo", sample_files(base / "env.json"))
+    (repo / "notes.bak").write_text("leftover\n", encoding="utf-8")
+    yield repo
+
+
+def write_config(repo: Path, data: object) -> None:
+    """Write the repository's config/benchmarks.json."""
+    path = repo / "config" / "benchmarks.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Pids of non-zombie processes in a process group."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members

@@ -1,0 +1,49 @@
+"""content_key: what changes the key and what does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from src.benchmarks.cache import content_key, tool_versions
+from src.benchmarks.config import BenchConfig
+from src.benchmarks.sources import repo_files
+from src.core.config import Settings
+from tests.conftest import git
+
+
+def key(repo: Path, config: BenchConfig | None = None, settings: Settings | None = None) -> str:
+    """The key of the repo as it is now."""
+    return content_key(repo, repo_files(repo), config or BenchConfig(), settings or Settings())
+
+
+def test_the_key_follows_content_not_commits(repo: Path) -> None:
+    start = key(repo)
+    assert key(repo) == start
+    (repo / "new.py").write_text("x = 1\n", encoding="utf-8")
+    untracked = key(repo)
+    assert untracked != start
+    git(repo, "add", "new.py")
+    git(repo, "commit", "-q", "-m", "add")
+    assert key(repo) == untracked
+    (repo / "new.py").write_text("x = 2\n", encoding="utf-8")
+    assert key(repo) != untracked
+
+
+def test_ignored_files_do_not_change_the_key(repo: Path) -> None:
+    (repo / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    before = key(repo)
+    (repo / "run.log").write_text("noise\n", encoding="utf-8")
+    assert key(repo) == before
+
+
+def test_config_and_settings_change_the_key(repo: Path) -> None:
+    base = key(repo)
+    assert key(repo, BenchConfig(enabled=["lint_score"])) != base
+    limits = Settings.model_validate({"benchmarks": {"max_module_lines": 200}})
+    assert key(repo, settings=limits) != base
+
+
+def test_tool_versions_name_every_tool() -> None:
+    versions = tool_versions()
+    assert set(versions) == {"pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon"}
+    assert "missing" not in versions.values()

@@ -1,0 +1,35 @@
+"""import_check: every package module imported in a subprocess, failures named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from src.benchmarks import import_check
+from src.benchmarks.import_check import score_imports
+from tests.benchmarks.conftest import context
+from tests.conftest import make_repo
+
+
+def test_src_layout_modules_import_and_failures_are_named(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "src/lib/__init__.py": "",
+            "src/lib/ok.py": "from lib import helper\n",
+            "src/lib/helper.py": "VALUE = 1\n",
+            "src/lib/bad.py": "import does_not_exist\n",
+            "src/lib/quits.py": "raise SystemExit(3)\n",
+        },
+    )
+    result = import_check.run(context(repo, tmp_path / "s"), 60)
+    assert (result.raw["importable"], result.raw["total"]) == (3, 5)
+    assert "No module named 'does_not_exist'" in result.raw["errors"]["lib.bad"]
+    assert "SystemExit" in result.raw["errors"]["lib.quits"]
+    assert result.score == 0.6
+
+
+def test_no_packages_is_nothing_to_measure(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"script.py": "print(1)\n"})
+    result = import_check.run(context(repo, tmp_path / "s"), 60)
+    assert (result.status, result.score) == ("failed", 0.0)
+    assert score_imports(0, 0) == 0.0

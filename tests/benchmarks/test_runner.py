@@ -1,0 +1,185 @@
+"""The runner on real fixture repositories: every figure, cache, litter, secrets, timeouts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from src.benchmarks.base import BenchResult
+from src.benchmarks.errors import BenchmarkError
+from src.benchmarks.runner import SuiteResult, contributions, run_benchmarks, weighted_total
+from src.core.config import Settings
+from src.core.errors import ConfigError
+from src.core.store import Store
+from tests.benchmarks.conftest import SECRETS, live_group_members, write_config
+from tests.conftest import git, make_repo
+
+CHEAP = ["lint_score", "doc_coverage", "file_organization"]
+Suite = tuple[SuiteResult, str, str, list[tuple[str, bool]]]
+
+
+@pytest.fixture(scope="module")
+def suite(sample: Path) -> Iterator[Suite]:
+    """The whole suite run once on the sample with secrets in the environment."""
+    before = git(sample, "status", "--porcelain", "--untracked-files=all")
+    events: list[tuple[str, bool]] = []
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in SECRETS.items():
+            mp.setenv(name, value)
+        with Store.for_repo(sample) as store:
+            result = run_benchmarks(
+                sample,
+                Settings(),
+                store=store,
+                progress=lambda name, res: events.append((name, res is not None)),
+            )
+    after = git(sample, "status", "--porcelain", "--untracked-files=all")
+    yield result, before, after, events
+
+
+def by_name(suite: SuiteResult) -> dict[str, BenchResult]:
+    """Results keyed by benchmark name."""
+    return {r.name: r for r in suite.results}
+
+
+def test_every_benchmark_reports_the_known_numbers(suite: Suite) -> None:
+    result = by_name(suite[0])
+    assert [r.status for r in result.values()] == ["ok"] * 9
+    tests = result["test_pass_rate"].raw
+    assert (tests["passed"], tests["failed"], tests["skipped"], tests["total"]) == (3, 1, 1, 5)
+    assert result["test_pass_rate"].score == 0.75
+    assert tests["outcomes"]["tests/test_calc.py::test_wrong"] == "failed"
+    assert tests["outcomes"]["tests/test_calc.py::test_skipped"] == "skipped"
+    assert result["type_check"].raw["errors"] == 1
+    assert result["lint_score"].raw["violations"] == 1
+    assert result["lint_score"].raw["by_rule"] == {"F401": 1}
+    assert result["doc_coverage"].raw["documented"] == 5
+    assert result["doc_coverage"].raw["total"] == 7
+    assert result["import_check"].raw["importable"] == 2
+    assert "RuntimeError: boom" in result["import_check"].raw["errors"]["pkg.broken"]
+    assert result["security_scan"].raw["by_rule"] == {"code/eval-exec": 1}
+    assert result["file_organization"].raw["checks"]["no_stray_root_files"] is False
+    assert result["file_organization"].score == pytest.approx(5 / 6)
+
+
+def test_total_is_the_weighted_mean(suite: Suite) -> None:
+    result = suite[0]
+    assert result.total == pytest.approx(sum(r.score for r in result.results) / 9)
+    assert result.cached is False
+
+
+def test_progress_reports_start_and_end(suite: Suite) -> None:
+    events = suite[3]
+    assert sorted(name for name, done in events if done) == sorted(by_name(suite[0]))
+    assert len(events) == 18
+
+
+def test_the_working_tree_is_left_as_it_was(suite: Suite, sample: Path) -> None:
+    assert suite[1] == suite[2]
+    assert not list(sample.rglob("__pycache__"))
+    assert not list(sample.glob(".coverage*"))
+
+
+def test_secrets_never_reach_the_target(suite: Suite, sample: Path) -> None:
+    env = json.loads((sample.parent / "env.json").read_text(encoding="utf-8"))
+    assert "PATH" in env
+    assert not set(SECRETS) & set(env)
+    assert not any(value in env.values() for value in SECRETS.values())
+
+
+def result(name: str, score: float) -> BenchResult:
+    """A bare result."""
+    return BenchResult(name=name, score=score)
+
+
+def test_weighted_total_and_contributions_are_pure_arithmetic() -> None:
+    results = [result("a", 1.0), result("b", 0.5), result("c", 0.0)]
+    weights = {"a": 2.0, "c": 0.0}
+    assert weighted_total(results, weights) == pytest.approx(2.5 / 3)
+    shares = contributions(results, weights)
+    assert shares == pytest.approx({"a": 2 / 3, "b": 0.5 / 3, "c": 0.0})
+    assert sum(shares.values()) == pytest.approx(weighted_total(results, weights))
+    assert weighted_total(results, {"a": 0, "b": 0, "c": 0}) == 0.0
+
+
+def test_cache_hit_and_invalidation_by_an_uncommitted_edit(repo: Path) -> None:
+    (repo / "mod.py").write_text('"""Mod."""\n', encoding="utf-8")
+    with Store.for_repo(repo) as store:
+        first = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+        second = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+        forced = run_benchmarks(repo, Settings(), only=CHEAP, store=store, use_cache=False)
+        (repo / "mod.py").write_text('"""Mod."""\n\n\ndef f():\n    pass\n', encoding="utf-8")
+        edited = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+    assert (first.cached, second.cached, forced.cached, edited.cached) == (
+        False,
+        True,
+        False,
+        False,
+    )
+    assert second.key == first.key == forced.key != edited.key
+    assert second.results == first.results
+    assert edited.results[1].raw["total"] == first.results[1].raw["total"] + 1
+
+
+def test_warm_cache_answers_quickly(repo: Path) -> None:
+    with Store.for_repo(repo) as store:
+        run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+        start = time.perf_counter()
+        warm = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+    assert warm.cached
+    assert time.perf_counter() - start < 0.3
+
+
+def test_only_rejects_unknown_names(repo: Path) -> None:
+    with pytest.raises(BenchmarkError, match="--only speed: unknown benchmark"):
+        run_benchmarks(repo, Settings(), only=["speed"])
+
+
+def test_a_bad_benchmark_config_is_a_config_error(repo: Path) -> None:
+    write_config(repo, {"weights": {"lint_score": -1}})
+    with pytest.raises(ConfigError, match=r"weights\.lint_score = -1"):
+        run_benchmarks(repo, Settings())
+
+
+def test_a_folder_outside_git_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BenchmarkError, match="is not a git repository"):
+        run_benchmarks(tmp_path, Settings())
+
+
+def test_a_sleeping_test_times_out_and_leaves_no_process(tmp_path: Path) -> None:
+    pids = tmp_path / "pids.json"
+    test = (
+        "import json, os, subprocess, sys, time\n\n\ndef test_sleep():\n"
+        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"    with open({str(pids)!r}, 'w') as handle:\n"
+        "        json.dump([os.getpid(), os.getpgid(0), child.pid], handle)\n"
+        "    time.sleep(60)\n"
+    )
+    repo = make_repo(tmp_path / "slow", {"tests/test_slow.py": test})
+    write_config(repo, {"enabled": ["test_pass_rate"], "timeouts": {"test_pass_rate": 3}})
+    start = time.perf_counter()
+    suite = run_benchmarks(repo, Settings())
+    assert time.perf_counter() - start < 20
+    (res,) = suite.results
+    assert (res.status, res.score) == ("timeout", 0.0)
+    pid, pgid, _child = json.loads(pids.read_text(encoding="utf-8"))
+    assert pgid == pid
+    assert live_group_members(pgid) == []
+
+
+def test_a_crashing_tool_is_an_error_result_with_its_stderr(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "crash",
+        {
+            "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "--no-such-flag"\n',
+            "tests/test_a.py": "def test_a():\n    pass\n",
+        },
+    )
+    suite = run_benchmarks(repo, Settings(), only=["test_pass_rate", "code_coverage"])
+    for res in suite.results:
+        assert (res.status, res.score) == ("error", 0.0)
+    assert "--no-such-flag" in suite.results[0].detail
