@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -13,8 +14,12 @@ import typer
 from src import __version__
 from src.core.config import Settings, default_config_path, flag_overrides, load_settings
 from src.core.config_template import render_toml
+from src.core.dashboard import render_dashboard, summarize
+from src.core.dashboard_html import write_html
 from src.core.errors import AgentError
 from src.core.logging import configure_logging
+from src.core.report_view import render_report, use_color
+from src.core.reporting import load_report, load_reports, parse_which, report_text
 from src.core.store import Store, db_path
 from src.core.views import history_rows, render_history, render_status
 
@@ -124,8 +129,11 @@ def config_show(
 @config_app.command("validate")
 @reports_errors
 def config_validate(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
-    """Check the configuration; exit 1 naming the file and the problem."""
-    settings_for(repo, config)
+    """Check the configuration and the Cedar policies; exit 1 naming the file and the problem."""
+    from src.core.policy import PolicyGate, default_policies_dir
+
+    settings = settings_for(repo, config)
+    PolicyGate.load(default_policies_dir(), settings.safety)
     typer.echo(f"ok: {config_source(repo, config)} is valid")
 
 
@@ -205,6 +213,213 @@ def reset(
             )
         store.clear()
     typer.echo(f"Cleared {count} generation(s); git history and reports are untouched.")
+
+
+@app.command("report")
+@reports_errors
+def report(
+    which: Annotated[str, typer.Argument(help="A generation number, or latest.")] = "latest",
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report file as is.")] = False,
+) -> None:
+    """One generation: phases, LLM calls, benchmarks, review, decision, files and errors."""
+    settings = settings_for(repo, config)
+    reports_dir = repo / settings.agent.reports_dir
+    if as_json:
+        typer.echo(report_text(reports_dir, parse_which(which)), nl=False)
+        return
+    typer.echo(render_report(load_report(reports_dir, parse_which(which)), use_color(sys.stdout)))
+
+
+@app.command("dashboard")
+@reports_errors
+def dashboard(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write a self-contained HTML page to this path."),
+    ] = None,
+) -> None:
+    """Across all generations: acceptance, improvement, benchmark trends, reasons, cost, time."""
+    settings = settings_for(repo, config)
+    data = summarize(load_reports(repo / settings.agent.reports_dir))
+    typer.echo(render_dashboard(data, use_color(sys.stdout)))
+    if html is not None:
+        write_html(data, html)
+        typer.echo(f"wrote {html}")
+
+
+@app.command("bench")
+@reports_errors
+def bench(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the JSON result on stdout.")
+    ] = False,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this benchmark (repeatable).")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Measure even when the tree is cached.")
+    ] = False,
+) -> None:
+    """Measure the repository: each enabled benchmark's score and the weighted total."""
+    from src.benchmarks.report import progress_line, render_table, suite_json
+    from src.benchmarks.runner import run_benchmarks
+    from src.benchmarks.sources import check_repo
+
+    settings = settings_for(repo, config)
+    check_repo(repo)
+    with Store.for_repo(repo) as store:
+        suite = run_benchmarks(
+            repo,
+            settings,
+            only=only,
+            use_cache=settings.benchmarks.cache and not no_cache,
+            store=store,
+            progress=lambda name, result: typer.echo(progress_line(name, result), err=True),
+        )
+    typer.echo(json.dumps(suite_json(suite)) if as_json else render_table(suite))
+
+
+AutoMergeOpt = Annotated[
+    bool | None,
+    typer.Option("--auto-merge/--no-auto-merge", help="Merge accepted generations at once."),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Run every phase but commit, merge and keep nothing.")
+]
+GoalOpt = Annotated[
+    list[str] | None, typer.Option("--goal", help="A goal for the Architect (repeatable).")
+]
+NoSafetyOpt = Annotated[
+    bool,
+    typer.Option("--no-safety", help="Turn off the code rules only; paths and Cedar stay on."),
+]
+
+
+def _generations(
+    repo: Path,
+    config: Path | None,
+    flags: dict[str, Any],
+    dry_run: bool,
+    goal: list[str] | None,
+    no_safety: bool,
+    max_gen: int | None,
+    max_cost: float | None,
+) -> None:
+    """Shared body of `run` and `loop`."""
+    from src.core.cli_run import run_generations
+    from src.core.generation import RunOptions
+
+    settings = settings_for(repo, config, **flags)
+    options = RunOptions(
+        auto_merge=settings.agent.auto_merge,
+        dry_run=dry_run,
+        goals=[*settings.agent.goals, *(goal or [])],
+        code_rules=not no_safety,
+    )
+    count = max_gen if max_gen is not None else settings.agent.max_generations
+    try:
+        code = run_generations(
+            repo,
+            settings,
+            options,
+            count,
+            max_cost,
+            typer.echo,
+            lambda line: typer.echo(line, err=True),
+        )
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the generation was cleaned up and recorded", err=True)
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+@app.command("run")
+@reports_errors
+def run(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    auto_merge: AutoMergeOpt = None,
+    dry_run: DryRunOpt = False,
+    goal: GoalOpt = None,
+    no_safety: NoSafetyOpt = False,
+    log_format: LogFormatOpt = None,
+    log_level: LogLevelOpt = None,
+) -> None:
+    """Run one generation: plan, implement, review, benchmark, then merge or reject."""
+    flags = dict(
+        provider=provider,
+        model=model,
+        auto_merge=auto_merge,
+        log_format=log_format,
+        log_level=log_level,
+    )
+    _generations(repo, config, flags, dry_run, goal, no_safety, 1, None)
+
+
+@app.command("loop")
+@reports_errors
+def loop(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    max_gen: Annotated[
+        int | None,
+        typer.Option("--max-gen", min=1, help="Generations to run [default: max_generations]."),
+    ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", min=0.0, help="Stop before a generation would pass this USD."),
+    ] = None,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    auto_merge: AutoMergeOpt = None,
+    dry_run: DryRunOpt = False,
+    goal: GoalOpt = None,
+    no_safety: NoSafetyOpt = False,
+    log_format: LogFormatOpt = None,
+    log_level: LogLevelOpt = None,
+) -> None:
+    """Run generations until --max-gen, the cost budget, or too many failures in a row."""
+    flags = dict(
+        provider=provider,
+        model=model,
+        auto_merge=auto_merge,
+        log_format=log_format,
+        log_level=log_level,
+    )
+    _generations(repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost)
+
+
+NumberArg = Annotated[int, typer.Argument(min=1, help="The generation number.")]
+
+
+@app.command("merge")
+@reports_errors
+def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """Merge a pending generation into main (re-checked against main's current state)."""
+    from src.core.cli_run import merge_generation
+
+    settings = settings_for(repo, config)
+    sha = merge_generation(repo, settings, number, lambda line: typer.echo(line, err=True))
+    typer.echo(f"gen {number} merged into {settings.agent.main_branch} as {sha[:10]}")
+
+
+@app.command("discard")
+@reports_errors
+def discard(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """Reject a pending generation; its commit stays under refs/agent/rejected/gen-N."""
+    from src.core.cli_run import discard_generation
+
+    settings = settings_for(repo, config)
+    discard_generation(repo, settings, number, lambda line: typer.echo(line, err=True))
+    typer.echo(f"gen {number} discarded")
 
 
 if __name__ == "__main__":

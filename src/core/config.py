@@ -80,6 +80,9 @@ class BedrockSection(_Section):
     region: str | None = Field(None, description="AWS region; the usual AWS chain when unset.")
     endpoint_url: str | None = Field(None, description="bedrock-runtime endpoint override.")
     max_attempts: int = Field(4, ge=1, le=10, description="botocore standard-mode attempts.")
+    timeout_s: float = Field(
+        600.0, gt=0, le=3600, description="Read timeout of a converse call in seconds."
+    )
 
 
 class MockSection(_Section):
@@ -154,6 +157,10 @@ class SafetySection(_Section):
     protected_paths: list[str] = Field(
         default_factory=lambda: [
             "src/core/safety.py",
+            "src/core/code_scan.py",
+            "src/core/anti_gaming.py",
+            "src/core/policy.py",
+            "src/core/gates.py",
             "policies/",
             "config/benchmarks.json",
             "config/agent.toml:[safety]",
@@ -173,7 +180,7 @@ class SafetySection(_Section):
         400, ge=1, le=100_000, description="Cedar forbids a single write changing more lines."
     )
     smoke_commands: list[str] = Field(
-        default_factory=lambda: ["python main.py --help"],
+        default_factory=list,
         description="Commands that must still succeed in the worktree before a merge.",
     )
 
@@ -183,7 +190,7 @@ class SafetySection(_Section):
         """Every entry must look like `path/to/file.py:function`."""
         for item in value:
             path, _, name = item.partition(":")
-            if not path.endswith(".py") or not name.isidentifier():
+            if not path.endswith(".py") or not all(p.isidentifier() for p in name.split(".")):
                 raise ValueError(f"{item!r} is not of the form 'path/to/file.py:function_name'")
         return value
 

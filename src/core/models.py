@@ -154,6 +154,9 @@ class GenerationReport(BaseModel):
     totals: BenchDelta | None = None
     review: dict[str, object] | None = None
     edits: list[EditResult] = Field(default_factory=list)
+    edit_stats: dict[str, float] = Field(
+        default_factory=dict, description="total_edits, failed_edits, edit_success_rate."
+    )
     files_changed: list[str] = Field(default_factory=list)
     gates: list[dict[str, object]] = Field(default_factory=list)
     decision: Decision | None = None

@@ -143,3 +143,9 @@ def test_shipped_config_is_valid_and_holds_the_seed_values() -> None:
     assert settings.agentcore.enabled is False
     assert settings.safety.max_files_per_generation == 10
     assert "src/core/loop.py:_make_merge_decision" in settings.safety.protected_functions
+
+
+def test_shipped_config_smoke_tests_the_cli() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert load_settings(root, environ={}).safety.smoke_commands == ["python main.py --help"]
+    assert Settings().safety.smoke_commands == []
