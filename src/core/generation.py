@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -25,7 +26,16 @@ from src.core.editing import (
 )
 from src.core.gates import decision_gates, write_gates
 from src.core.loop import _make_merge_decision
-from src.core.models import BenchDelta, Build, Decision, EditResult, GenerationStatus, Plan, Review
+from src.core.models import (
+    BenchDelta,
+    Build,
+    Decision,
+    EditResult,
+    GenerationReport,
+    GenerationStatus,
+    Plan,
+    Review,
+)
 from src.core.personas import architect_request, builder_request, prompt_hash, reviewer_request
 from src.core.policy import PolicyGate
 from src.core.providers.base import Provider
@@ -47,6 +57,20 @@ class RunOptions:
     code_rules: bool = True
 
 
+class PullRequestFlow(Protocol):
+    """Where accepted generations go in GitHub mode, instead of a local merge."""
+
+    def submit(
+        self, number: int, ws: Workspace, report: GenerationReport
+    ) -> tuple[GenerationStatus, str]:
+        """Push the branch and open a PR (merging it in auto mode); the status and reason."""
+        ...
+
+    def poll(self) -> list[str]:
+        """Settle the PRs that got a verdict or timed out; one line per change for the user."""
+        ...
+
+
 @dataclass
 class Deps:
     """The parts a generation works with; tests swap in fakes only at the network edge."""
@@ -59,6 +83,8 @@ class Deps:
     measure: Measure
     policy: PolicyGate
     progress: Callable[[str], None]
+    pr: PullRequestFlow | None = None
+    after_merge: Callable[[GenerationOutcome], GenerationOutcome] | None = None
 
 
 class GenerationOutcome(BaseModel):
@@ -310,6 +336,8 @@ def _merge_or_reject(gen: _Generation, decision: Decision) -> tuple[GenerationSt
     if not decision.accepted:
         deps.git.reject(ws)
         return "rejected", summary
+    if deps.pr is not None:
+        return deps.pr.submit(gen.number, ws, gen.rec.report)
     if not gen.options.auto_merge:
         return "pending", f"accepted, waiting for `agent merge {gen.number}`: {summary}"
     try:

@@ -91,7 +91,12 @@ def run_loop(
         budget = _over_budget(deps.store, max_cost)
         if budget:
             return LoopResult(outcomes=outcomes, exit_code=0, message=budget)
+        if deps.pr is not None:
+            for line in deps.pr.poll():
+                deps.progress(line)
         outcome = run_generation(deps, options)
+        if outcome.status == "accepted" and not options.dry_run and deps.after_merge is not None:
+            outcome = deps.after_merge(outcome)
         outcomes.append(outcome)
         failures = failures + 1 if outcome.errored else 0
         if failures >= limit:
