@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck check
+.PHONY: install test lint typecheck check run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,22 @@ bench: $(STAMP)  ## measure this repository with every enabled benchmark
 
 bench-perf: $(STAMP)  ## time cold and warm `agent bench` against the tools run by hand
 	$(BIN)/python scripts/bench_perf.py
+
+run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
+	$(BIN)/agent demo --path "$$(mktemp -d)/demo"
+
+.PHONY: test-live run-live
+
+# Both targets call the real Anthropic API and cost money; they refuse to start without a key.
+NEED_KEY = @test -n "$$ANTHROPIC_API_KEY" || { echo "set ANTHROPIC_API_KEY first" >&2; exit 1; }
+# --dry-run: every phase runs for real, but nothing is merged and no branch is kept;
+# `make run-live LIVE_ARGS=` leaves an accepted generation pending for `agent merge N`.
+LIVE_ARGS ?= --dry-run
+
+test-live: $(STAMP)  ## one real generation on a small temp repository (needs ANTHROPIC_API_KEY)
+	$(NEED_KEY)
+	$(BIN)/pytest tests/test_integration_live.py -v
+
+run-live: $(STAMP)  ## one real generation on this repository, --dry-run by default (needs ANTHROPIC_API_KEY)
+	$(NEED_KEY)
+	$(BIN)/agent run --provider anthropic --repo . $(LIVE_ARGS)

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 
@@ -157,7 +157,11 @@ def config_init(
 @reports_errors
 def status(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Where the state is, how generations ended and which are still open."""
-    settings_for(repo, config)
+    from src.core.cli_run import poll_for_status
+
+    settings = settings_for(repo, config)
+    for line in poll_for_status(repo, settings):
+        typer.echo(line, err=True)
     store = Store.existing(repo)
     if store is None:
         typer.echo(render_status(str(repo), config_source(repo, config), None, {}, [], None))
@@ -285,6 +289,28 @@ def bench(
     typer.echo(json.dumps(suite_json(suite)) if as_json else render_table(suite))
 
 
+@app.command("demo")
+@reports_errors
+def demo(
+    path: Annotated[
+        Path | None,
+        typer.Option("--path", help="A new folder for the sample [default: a fresh temp folder]."),
+    ] = None,
+    max_gen: Annotated[
+        int, typer.Option("--max-gen", min=1, help="Generations to run on the sample.")
+    ] = 3,
+) -> None:
+    """Create a sample repository with fixable problems and evolve it offline, no key needed."""
+    import tempfile
+
+    from src.core.demo import demo_text, run_demo
+
+    target = path if path is not None else Path(tempfile.mkdtemp(prefix="agent-demo-")) / "shop"
+    result = run_demo(target, max_gen, typer.echo, lambda line: typer.echo(line, err=True))
+    typer.echo(demo_text(result, use_color(sys.stdout)))
+    raise typer.Exit(result.exit_code)
+
+
 AutoMergeOpt = Annotated[
     bool | None,
     typer.Option("--auto-merge/--no-auto-merge", help="Merge accepted generations at once."),
@@ -299,6 +325,14 @@ NoSafetyOpt = Annotated[
     bool,
     typer.Option("--no-safety", help="Turn off the code rules only; paths and Cedar stay on."),
 ]
+GithubOpt = Annotated[
+    bool,
+    typer.Option("--github", help="Open accepted generations as PRs that wait for a review."),
+]
+GithubAutoOpt = Annotated[
+    bool,
+    typer.Option("--github-auto", help="Open accepted generations as PRs and merge them at once."),
+]
 
 
 def _generations(
@@ -310,6 +344,8 @@ def _generations(
     no_safety: bool,
     max_gen: int | None,
     max_cost: float | None,
+    github: Literal["off", "review", "auto"] = "off",
+    wait: bool = False,
 ) -> None:
     """Shared body of `run` and `loop`."""
     from src.core.cli_run import run_generations
@@ -332,6 +368,8 @@ def _generations(
             max_cost,
             typer.echo,
             lambda line: typer.echo(line, err=True),
+            github=github,
+            wait=wait,
         )
     except KeyboardInterrupt:
         typer.echo("interrupted: the generation was cleaned up and recorded", err=True)
@@ -350,6 +388,8 @@ def run(
     dry_run: DryRunOpt = False,
     goal: GoalOpt = None,
     no_safety: NoSafetyOpt = False,
+    github: GithubOpt = False,
+    github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
 ) -> None:
@@ -361,7 +401,10 @@ def run(
         log_format=log_format,
         log_level=log_level,
     )
-    _generations(repo, config, flags, dry_run, goal, no_safety, 1, None)
+    mode: Literal["off", "review", "auto"] = (
+        "auto" if github_auto else "review" if github else "off"
+    )
+    _generations(repo, config, flags, dry_run, goal, no_safety, 1, None, mode)
 
 
 @app.command("loop")
@@ -383,6 +426,8 @@ def loop(
     dry_run: DryRunOpt = False,
     goal: GoalOpt = None,
     no_safety: NoSafetyOpt = False,
+    github: GithubOpt = False,
+    github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
 ) -> None:
@@ -394,7 +439,20 @@ def loop(
         log_format=log_format,
         log_level=log_level,
     )
-    _generations(repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost)
+    mode: Literal["off", "review", "auto"] = (
+        "auto" if github_auto else "review" if github else "off"
+    )
+    _generations(repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost, mode, True)
+
+
+@app.command("prs")
+@reports_errors
+def prs(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """The open agent pull requests on GitHub with their review, checks and stored status."""
+    from src.core.cli_run import list_prs
+    from src.core.views import render_prs
+
+    typer.echo(render_prs(list_prs(repo, settings_for(repo, config))))
 
 
 NumberArg = Annotated[int, typer.Argument(min=1, help="The generation number.")]
@@ -407,7 +465,7 @@ def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None
     from src.core.cli_run import merge_generation
 
     settings = settings_for(repo, config)
-    sha = merge_generation(repo, settings, number, lambda line: typer.echo(line, err=True))
+    sha = merge_generation(repo, settings, number)
     typer.echo(f"gen {number} merged into {settings.agent.main_branch} as {sha[:10]}")
 
 
@@ -418,7 +476,7 @@ def discard(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = No
     from src.core.cli_run import discard_generation
 
     settings = settings_for(repo, config)
-    discard_generation(repo, settings, number, lambda line: typer.echo(line, err=True))
+    discard_generation(repo, settings, number)
     typer.echo(f"gen {number} discarded")
 
 

@@ -1,16 +1,22 @@
-"""What `agent run`, `agent loop`, `agent merge` and `agent discard` do, minus option parsing."""
+"""What `agent run`, `loop`, `merge`, `discard` and `prs` do, minus option parsing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from src.core.config import Settings
+from src.core.errors import ConfigError
 from src.core.generation import GenerationOutcome, RunOptions
+from src.core.pr_mode import GitHubFlow, PrRow, connect, pr_rows
 from src.core.session import discard_pending, merge_pending, open_deps, recover, run_loop
 from src.core.store import Store
+from src.git_ops.github import GitHubIntegration
+from src.git_ops.worktree import GenerationGit
 
 Echo = Callable[[str], None]
+PrMode = Literal["off", "review", "auto"]
 
 NO_SAFETY_WARNING = (
     "WARNING: --no-safety turns off the SafetyValidator's code rules (eval/exec, shell=True, ...)."
@@ -33,15 +39,24 @@ def run_generations(
     max_cost: float | None,
     echo: Echo,
     progress: Echo,
+    github: PrMode = "off",
+    wait: bool = False,
 ) -> int:
     """Recover from any crash, run the generations, print a line each; returns the exit code."""
     if not options.code_rules:
         progress(NO_SAFETY_WARNING)
     with Store.for_repo(repo) as store:
         deps = open_deps(repo, settings, store, progress)
+        flow = None
+        if github != "off":
+            flow = connect(repo, settings, store, deps.git, auto=github == "auto")
+            flow.check_ready()
+            deps.pr = flow
         for number in recover(deps):
             progress(f"gen {number} was left running by a stopped process: marked interrupted")
         result = run_loop(deps, options, max_generations, max_cost)
+        if flow is not None and wait:
+            wait_for_reviews(flow, progress)
     for outcome in result.outcomes:
         echo(outcome_line(outcome))
     if result.message:
@@ -49,13 +64,61 @@ def run_generations(
     return result.exit_code
 
 
-def merge_generation(repo: Path, settings: Settings, number: int, progress: Echo) -> str:
-    """Merge a pending generation into main."""
+def merge_generation(repo: Path, settings: Settings, number: int) -> str:
+    """Merge a pending generation into main; no model is needed for that."""
     with Store.for_repo(repo) as store:
-        return merge_pending(open_deps(repo, settings, store, progress), number)
+        return merge_pending(store, GenerationGit(repo, settings.agent.main_branch), number)
 
 
-def discard_generation(repo: Path, settings: Settings, number: int, progress: Echo) -> None:
+def discard_generation(repo: Path, settings: Settings, number: int) -> None:
     """Reject a pending generation."""
     with Store.for_repo(repo) as store:
-        discard_pending(open_deps(repo, settings, store, progress), number)
+        discard_pending(store, GenerationGit(repo, settings.agent.main_branch), number)
+
+
+def wait_for_reviews(flow: GitHubFlow, progress: Echo) -> None:
+    """Poll until no generation awaits review, or until the review timeout has passed."""
+    awaiting = len(flow.store.list_generations("awaiting_review"))
+    if not awaiting:
+        return
+    interval = flow.settings.github.poll_interval_s
+    timeout = flow.settings.github.review_timeout_s
+    progress(
+        f"waiting for the review of {awaiting} PR(s), polling every {interval:.0f} s"
+        f" for up to {timeout:.0f} s; stop with Ctrl-C and pick up later with `agent status`"
+    )
+    deadline = flow.clock() + timeout + interval
+    while True:
+        flow.sleep(interval)
+        for line in flow.poll():
+            progress(line)
+        if not flow.store.list_generations("awaiting_review") or flow.clock() >= deadline:
+            return
+
+
+def poll_for_status(repo: Path, settings: Settings) -> list[str]:
+    """Settle PRs that got a verdict while no loop was running; what happened, one line each."""
+    store = Store.existing(repo)
+    if store is None:
+        return []
+    with store:
+        awaiting = store.list_generations("awaiting_review")
+        if not awaiting:
+            return []
+        try:
+            flow = connect(repo, settings, store, GenerationGit(repo, settings.agent.main_branch))
+        except ConfigError as exc:
+            return [f"{len(awaiting)} generation(s) await review on GitHub; not polled: {exc}"]
+        return [f"polled GitHub for {len(awaiting)} awaiting PR(s)", *flow.poll()]
+
+
+def list_prs(
+    repo: Path, settings: Settings, github: GitHubIntegration | None = None
+) -> list[PrRow]:
+    """The open agent PRs on GitHub, joined with the stored generations."""
+    store = Store.existing(repo)
+    entries = []
+    if store is not None:
+        with store:
+            entries = store.list_generations()
+    return pr_rows(github or GitHubIntegration(repo, settings.github), entries)

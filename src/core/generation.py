@@ -41,6 +41,7 @@ from src.core.policy import PolicyGate
 from src.core.providers.base import Provider
 from src.core.recorder import PhaseFailed, Recorder
 from src.core.repomap import build_repo_map, read_planned_files
+from src.core.reporting import report_path
 from src.core.store import Store
 from src.git_ops.worktree import GenerationGit, MergeRefused, Workspace
 
@@ -125,6 +126,7 @@ class _Generation:
             "model": deps.settings.agent.model,
             "prompt_hashes": {},
             "tool_versions": tool_versions(),
+            "code_rules": options.code_rules,
         }
 
     # phases
@@ -312,10 +314,17 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
         _discard(gen)
         rec.finish("interrupted", "interrupted by the user", reports_dir(deps))
         raise
-    with rec.phase("record"):
-        before = gen.before.total if gen.before else None
-        after = gen.after.total if gen.after else None
-        path = rec.finish(status, str(reason), reports_dir(deps), before, after)
+    before = gen.before.total if gen.before else None
+    after = gen.after.total if gen.after else None
+    try:
+        with rec.phase("record"):
+            path = rec.finish(status, str(reason), reports_dir(deps), before, after)
+    except PhaseFailed as exc:
+        # The report could not be written; the store row still gets the outcome, so that the
+        # generation is not mistaken for a killed one, and the failure counts for the breaker.
+        reason = f"{reason}; record failed: {exc.message}"
+        deps.store.update_generation(gen.number, status=status, reason=reason)
+        path = report_path(reports_dir(deps), gen.number)
     return GenerationOutcome(
         generation=gen.number,
         status=status,

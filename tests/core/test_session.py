@@ -1,0 +1,69 @@
+"""Crash recovery, the budget check and hand merges on real repositories and a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from src.core.errors import AgentError
+from src.core.models import EvolutionEntry, LlmCall
+from src.core.session import _over_budget, discard_pending, merge_pending, recover
+from src.core.store import Store, now_iso
+from src.git_ops.worktree import GenerationGit
+from tests.conftest import git
+from tests.core.test_generation import improving_script, session, target
+
+
+def add(store: Store, number: int, status: str, phase: str | None = None) -> None:
+    """A generation row as a (possibly killed) earlier process left it."""
+    store.add_generation(EvolutionEntry(generation=number, status="running", started_at=now_iso()))
+    store.update_generation(number, status=status, phase=phase)
+
+
+def test_recover_interrupts_running_and_keeps_pending(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    with session(repo, tmp_path, improving_script()) as deps:
+        add(deps.store, 1, "running", "benchmark")
+        add(deps.store, 2, "pending")
+        add(deps.store, 3, "running")
+        for number in (1, 2, 3):
+            deps.git.create(number)
+        assert recover(deps) == [1, 3]
+        entries = {e.generation: e for e in deps.store.list_generations()}
+        assert deps.store.next_generation_number() == 4
+    assert entries[1].status == "interrupted"
+    assert entries[1].reason == "interrupted: the process stopped during phase benchmark"
+    assert entries[3].reason == "interrupted: the process stopped during phase start"
+    assert entries[2].status == "pending"
+    branches = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/agent").split()
+    assert branches == ["refs/heads/agent/gen-2"]
+    assert sorted(p.name for p in (repo / ".agent/worktrees").iterdir()) == ["gen-2"]
+
+
+@pytest.mark.parametrize("act", [merge_pending, discard_pending])
+def test_only_pending_generations_can_be_merged_or_discarded(
+    tmp_path: Path, act: Callable[[Store, GenerationGit, int], object]
+) -> None:
+    repo = target(tmp_path)
+    with session(repo, tmp_path, improving_script()) as deps:
+        add(deps.store, 1, "rejected")
+        with pytest.raises(AgentError, match="generation 1 is rejected, not pending"):
+            act(deps.store, deps.git, 1)
+        with pytest.raises(AgentError, match="generation 9 is unknown, not pending"):
+            act(deps.store, deps.git, 9)
+
+
+def test_budget_stops_before_a_generation_would_pass_it(tmp_path: Path) -> None:
+    with Store.for_repo(tmp_path) as store:
+        assert _over_budget(store, None) is None
+        assert _over_budget(store, 0.0) is None
+        add(store, 1, "rejected")
+        call = LlmCall(persona="architect", provider="mock", model="m", cost_usd=0.4)
+        store.add_llm_call(1, call.model_dump())
+        assert _over_budget(store, 1.0) is None
+        message = _over_budget(store, 0.7)
+    assert message is not None
+    assert message.startswith("stopping: spent $0.4000 so far")
+    assert "--max-cost $0.70" in message
