@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,7 +151,7 @@ def test_github_with_a_bad_token_fails_before_any_branch(
 def test_github_without_pygithub_says_how_to_install(
     work: Path, tmp_path: Path, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "github", None)
+    monkeypatch.setitem(sys.modules, "github", None)
     env = env_for(fake_github, tmp_path)
     code, _, err = invoke(env, "loop", "--repo", str(work), "--provider", "mock", "--github")
     assert code == 1
