@@ -355,7 +355,7 @@ def _generations(
     options = RunOptions(
         auto_merge=settings.agent.auto_merge,
         dry_run=dry_run,
-        goals=[*settings.agent.goals, *(goal or [])],
+        goals=list(dict.fromkeys([*settings.agent.goals, *(goal or [])])),
         code_rules=not no_safety,
     )
     count = max_gen if max_gen is not None else settings.agent.max_generations
@@ -370,6 +370,7 @@ def _generations(
             lambda line: typer.echo(line, err=True),
             github=github,
             wait=wait,
+            config=config,
         )
     except KeyboardInterrupt:
         typer.echo("interrupted: the generation was cleaned up and recorded", err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -41,6 +43,7 @@ def run_generations(
     progress: Echo,
     github: PrMode = "off",
     wait: bool = False,
+    config: Path | None = None,
 ) -> int:
     """Recover from any crash, run the generations, print a line each; returns the exit code."""
     if not options.code_rules:
@@ -61,7 +64,42 @@ def run_generations(
         echo(outcome_line(outcome))
     if result.message:
         progress(result.message)
+    if result.handoff:
+        progress(
+            "the agent merged a change into itself: the next generations run in a fresh"
+            " process of the new main"
+        )
+        argv = handoff_argv(repo, settings, options, result.handoff, max_cost, github, config)
+        return subprocess.run(argv, cwd=repo, check=False).returncode
     return result.exit_code
+
+
+def handoff_argv(
+    repo: Path,
+    settings: Settings,
+    options: RunOptions,
+    remaining: int,
+    max_cost: float | None,
+    github: PrMode,
+    config: Path | None,
+) -> list[str]:
+    """The command that continues the loop with the agent's new code, with the same choices."""
+    agent = settings.agent
+    argv = [sys.executable, str(repo / "main.py"), "loop", "--repo", str(repo)]
+    argv += ["--max-gen", str(remaining), "--provider", agent.provider, "--model", agent.model]
+    argv += ["--auto-merge" if options.auto_merge else "--no-auto-merge"]
+    argv += ["--log-format", agent.log_format, "--log-level", agent.log_level]
+    for goal in options.goals:
+        argv += ["--goal", goal]
+    if not options.code_rules:
+        argv.append("--no-safety")
+    if max_cost is not None:
+        argv += ["--max-cost", str(max_cost)]
+    if github != "off":
+        argv.append("--github-auto" if github == "auto" else "--github")
+    if config is not None:
+        argv += ["--config", str(config)]
+    return argv
 
 
 def merge_generation(repo: Path, settings: Settings, number: int) -> str:

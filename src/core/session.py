@@ -29,6 +29,7 @@ class LoopResult(BaseModel):
     outcomes: list[GenerationOutcome]
     exit_code: int = 0
     message: str = ""
+    handoff: int = 0
 
 
 def open_deps(
@@ -91,7 +92,7 @@ def run_loop(
     outcomes: list[GenerationOutcome] = []
     failures = 0
     limit = deps.settings.agent.max_consecutive_failures
-    for _ in range(max_generations):
+    for done in range(1, max_generations + 1):
         budget = _over_budget(deps.store, max_cost)
         if budget:
             return LoopResult(outcomes=outcomes, exit_code=0, message=budget)
@@ -101,6 +102,10 @@ def run_loop(
         outcome = run_generation(deps, options)
         if outcome.status == "accepted" and not options.dry_run and deps.after_merge is not None:
             outcome = deps.after_merge(outcome)
+            if outcome.status == "accepted" and done < max_generations:
+                # The agent just merged into itself: the new code must run the next round.
+                outcomes.append(outcome)
+                return LoopResult(outcomes=outcomes, handoff=max_generations - done)
         outcomes.append(outcome)
         failures = failures + 1 if outcome.errored else 0
         if failures >= limit:

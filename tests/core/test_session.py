@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from src.core.cli_run import handoff_argv
+from src.core.config import Settings
 from src.core.errors import AgentError
+from src.core.generation import GenerationOutcome, RunOptions
 from src.core.models import EvolutionEntry, LlmCall
-from src.core.session import _over_budget, discard_pending, merge_pending, recover
+from src.core.session import _over_budget, discard_pending, merge_pending, recover, run_loop
 from src.core.store import Store, now_iso
 from src.git_ops.worktree import GenerationGit
 from tests.conftest import git
@@ -67,3 +71,37 @@ def test_budget_stops_before_a_generation_would_pass_it(tmp_path: Path) -> None:
     assert message is not None
     assert message.startswith("stopping: spent $0.4000 so far")
     assert "--max-cost $0.70" in message
+
+
+def test_a_merge_into_the_agent_itself_hands_the_rest_of_the_loop_to_a_fresh_process(
+    tmp_path: Path,
+) -> None:
+    repo = target(tmp_path)
+    checked: list[int] = []
+
+    def verified(outcome: GenerationOutcome) -> GenerationOutcome:
+        checked.append(outcome.generation)
+        return outcome
+
+    with session(repo, tmp_path, improving_script()) as deps:
+        deps.after_merge = verified
+        result = run_loop(deps, RunOptions(auto_merge=True), max_generations=3)
+    assert [o.status for o in result.outcomes] == ["accepted"]
+    assert checked == [1]
+    assert result.handoff == 2
+    assert result.exit_code == 0
+
+
+def test_the_fresh_process_continues_with_the_same_choices(tmp_path: Path) -> None:
+    settings = Settings.model_validate(
+        {"agent": {"provider": "offline", "model": "m", "log_format": "json"}}
+    )
+    options = RunOptions(auto_merge=True, goals=["faster tests"], code_rules=False)
+    argv = handoff_argv(tmp_path, settings, options, 2, 1.5, "review", tmp_path / "c.toml")
+    assert argv[:2] == [sys.executable, str(tmp_path / "main.py")]
+    assert argv[2:] == [
+        "loop", "--repo", str(tmp_path), "--max-gen", "2", "--provider", "offline",
+        "--model", "m", "--auto-merge", "--log-format", "json", "--log-level", "INFO",
+        "--goal", "faster tests", "--no-safety", "--max-cost", "1.5", "--github",
+        "--config", str(tmp_path / "c.toml"),
+    ]  # fmt: skip
