@@ -79,6 +79,20 @@ class DashboardData(BaseModel):
     cost_known: bool
     total_duration_s: float
     avg_duration_s: float | None
+    human_verdicts: int = 0
+    reviewer_agreed: int = 0
+
+
+def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:
+    """(PRs a person settled, how many of them the Reviewer persona judged the same way)."""
+    judged = agreed = 0
+    for report in reports:
+        verdict = (report.human_verdict or {}).get("verdict")
+        approved = (report.review or {}).get("approved")
+        if verdict in ("approved", "changes_requested", "closed") and isinstance(approved, bool):
+            judged += 1
+            agreed += approved == (verdict == "approved")
+    return judged, agreed
 
 
 def is_accepted(report: GenerationReport) -> bool:
@@ -223,7 +237,10 @@ def summarize(reports: Sequence[GenerationReport]) -> DashboardData:
         for name in names
     ]
     durations = [p.duration_s for p in points if p.duration_s is not None]
+    judged, agreed = reviewer_agreement(ordered)
     return DashboardData(
+        human_verdicts=judged,
+        reviewer_agreed=agreed,
         generations=points,
         accepted=accepted,
         decided=decided,
@@ -285,6 +302,11 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
             f"  total score  {fmt_score(data.start_total)} -> {fmt_score(end)}"
             f" ({fmt_delta(change(data.start_total, end), color)})   {auto_sparkline(totals)}"
             "  start, then on main after each generation"
+        )
+    if data.human_verdicts:
+        lines.append(
+            f"  reviewers    the Reviewer persona agreed with people on {data.reviewer_agreed}"
+            f" of {data.human_verdicts} PR(s)"
         )
     lines += [
         f"  cost         {fmt_cost(data.total_cost_usd, data.cost_known)} in all",

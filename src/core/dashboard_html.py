@@ -283,6 +283,17 @@ def _tiles(data: DashboardData) -> str:
                     f"{fmt_seconds(data.avg_duration_s)} per generation",
                 ),
             ]
+            + (
+                [
+                    _tile(
+                        "Reviewer vs people",
+                        f"{data.reviewer_agreed} of {data.human_verdicts}",
+                        "PRs where the Reviewer persona judged as the person did",
+                    )
+                ]
+                if data.human_verdicts
+                else []
+            )
         )
         + "</div>"
     )

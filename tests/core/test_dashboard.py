@@ -12,9 +12,12 @@ from src.core.dashboard import (
     auto_sparkline,
     normalize_reason,
     render_dashboard,
+    reviewer_agreement,
     sparkline,
     summarize,
 )
+from src.core.dashboard_html import render_html
+from src.core.models import GenerationReport
 from src.core.reporting import write_report
 from tests.core.test_reporting import make_report, sample_reports
 
@@ -190,3 +193,23 @@ def test_cli_dashboard_fails_closed_on_a_bad_report(repo: Path, clean_env: None)
     code, _, err = invoke("dashboard", "--repo", str(repo))
     assert code == 1
     assert "gen-2.json: not a valid generation report" in err
+
+
+def test_reviewer_agreement_with_people_is_counted_and_shown() -> None:
+    def settled(n: int, approved: bool, verdict: str) -> GenerationReport:
+        report = GenerationReport(generation=n, status="accepted", started_at="2026-11-21T00:00:00")
+        report.review = {"approved": approved, "score": 0.9}
+        report.human_verdict = {"verdict": verdict, "reviewer": "alice", "pr_number": n}
+        return report
+
+    reports = [
+        settled(1, True, "approved"),
+        settled(2, True, "changes_requested"),
+        settled(3, False, "closed"),
+        GenerationReport(generation=4, status="rejected", started_at="2026-11-21T00:00:00"),
+    ]
+    assert reviewer_agreement(reports) == (3, 2)
+    data = summarize(reports)
+    assert (data.human_verdicts, data.reviewer_agreed) == (3, 2)
+    assert "agreed with people on 2 of 3 PR(s)" in render_dashboard(data, color=False)
+    assert "Reviewer vs people" in render_html(data)
