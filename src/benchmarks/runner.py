@@ -63,11 +63,11 @@ def select(config: BenchConfig, only: Sequence[str] | None) -> list[str]:
 
 def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> list[BenchResult]:
     """One pytest run measured by both of its benchmarks."""
-    from src.benchmarks import code_coverage, test_pass_rate
+    from src.benchmarks import code_coverage, pass_rate
     from src.benchmarks.pytest_run import run_pytest
 
     prun = run_pytest(ctx, timeout_s)
-    measures = {"test_pass_rate": test_pass_rate.measure, "code_coverage": code_coverage.measure}
+    measures = {"test_pass_rate": pass_rate.measure, "code_coverage": code_coverage.measure}
     return [measures[name](prun) for name in names]
 
 
@@ -106,7 +106,7 @@ Job = tuple[list[str], Callable[[], list[BenchResult]]]
 
 
 def plan_jobs(ctx: BenchContext, names: list[str], config: BenchConfig) -> list[Job]:
-    """One job per tool, the pytest pair sharing one; slow tools first so they start first."""
+    """One job per tool, the pytest pair sharing one and submitted first: it is the slowest."""
     jobs: list[Job] = []
     group = [n for n in names if n in PYTEST_GROUP]
     if group:
@@ -114,15 +114,13 @@ def plan_jobs(ctx: BenchContext, names: list[str], config: BenchConfig) -> list[
         jobs.append((group, partial(_run_pytest_group, ctx, group, timeout)))
     for name in names:
         if name not in PYTEST_GROUP:
-            jobs.append(([name], partial(_single, _runner_for(name), ctx, config.timeout(name))))
+            jobs.append(([name], partial(_single, name, ctx, config.timeout(name))))
     return jobs
 
 
-def _single(
-    run: Callable[[BenchContext, float], BenchResult], ctx: BenchContext, timeout_s: float
-) -> list[BenchResult]:
-    """One benchmark as a job."""
-    return [run(ctx, timeout_s)]
+def _single(name: str, ctx: BenchContext, timeout_s: float) -> list[BenchResult]:
+    """One benchmark as a job; importing it happens inside the guard too."""
+    return [_runner_for(name)(ctx, timeout_s)]
 
 
 def _guarded(job: Job) -> list[BenchResult]:

@@ -91,7 +91,7 @@ class SourceTree:
 
     def lines(self, rels: list[str]) -> int:
         """Total line count of some files."""
-        return sum(self.texts[rel].count("\n") + 1 for rel in rels if self.texts[rel])
+        return sum(len(self.texts[rel].splitlines()) for rel in rels)
 
     def packages(self) -> list[str]:
         """Folders with an __init__.py, repo-relative, tests excluded."""

@@ -11,7 +11,13 @@ import pytest
 
 from src.benchmarks.base import BenchResult
 from src.benchmarks.errors import BenchmarkError
-from src.benchmarks.runner import SuiteResult, contributions, run_benchmarks, weighted_total
+from src.benchmarks.runner import (
+    SuiteResult,
+    _guarded,
+    contributions,
+    run_benchmarks,
+    weighted_total,
+)
 from src.core.config import Settings
 from src.core.errors import ConfigError
 from src.core.store import Store
@@ -183,3 +189,30 @@ def test_a_crashing_tool_is_an_error_result_with_its_stderr(tmp_path: Path) -> N
     for res in suite.results:
         assert (res.status, res.score) == ("error", 0.0)
     assert "--no-such-flag" in suite.results[0].detail
+
+
+def test_a_bug_in_a_benchmark_becomes_error_results() -> None:
+    def broken() -> list[BenchResult]:
+        raise KeyError("oops")
+
+    results = _guarded((["lint_score", "doc_coverage"], broken))
+    assert [(r.name, r.status, r.score) for r in results] == [
+        ("lint_score", "error", 0.0),
+        ("doc_coverage", "error", 0.0),
+    ]
+    assert "KeyError" in results[0].detail
+
+
+def test_a_worktree_under_dot_agent_is_measured_alone(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "main", {"a.py": "import os\n"})
+    with Store.for_repo(repo) as store:
+        worktree = repo / ".agent" / "worktrees" / "gen-1"
+        git(repo, "worktree", "add", "-q", str(worktree), "-b", "agent/gen-1")
+        (worktree / "b.py").write_text("import sys\n", encoding="utf-8")
+        main_suite = run_benchmarks(repo, Settings(), only=["lint_score"], store=store)
+        gen_suite = run_benchmarks(worktree, Settings(), only=["lint_score"], store=store)
+    assert main_suite.results[0].raw["violations"] == 1
+    assert gen_suite.results[0].raw["violations"] == 2
+    assert main_suite.key != gen_suite.key
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(worktree, "status", "--porcelain") == "?? b.py\n"

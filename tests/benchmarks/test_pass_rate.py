@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from src.benchmarks import code_coverage, test_pass_rate
+from src.benchmarks import code_coverage, pass_rate
+from src.benchmarks.pass_rate import count_outcomes, parse_junit, score_pass_rate
 from src.benchmarks.pytest_run import run_pytest
-from src.benchmarks.test_pass_rate import count_outcomes, parse_junit, score_pass_rate
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 
@@ -44,7 +44,7 @@ def test_counts_and_score_treat_errors_as_failures() -> None:
 def test_agrees_with_pytest_run_by_hand(sample: Path, tmp_path: Path) -> None:
     ctx = context(sample, tmp_path / "scratch")
     prun = run_pytest(ctx, 60)
-    measured = test_pass_rate.measure(prun)
+    measured = pass_rate.measure(prun)
     by_hand = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rN"],
         cwd=sample,
@@ -68,12 +68,12 @@ def test_collection_errors_count_as_failures(tmp_path: Path) -> None:
         tmp_path / "r",
         {"tests/test_ok.py": "def test_ok():\n    pass\n", "tests/test_bad.py": "import nope\n"},
     )
-    result = test_pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
+    result = pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
     assert (result.raw["passed"], result.raw["errors"], result.score) == (1, 1, 0.5)
     assert result.raw["outcomes"]["tests/test_bad.py"] == "error"
 
 
 def test_no_tests_collected_scores_zero_and_says_so(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"mod.py": "x = 1\n"})
-    result = test_pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
+    result = pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
     assert (result.score, result.status, result.detail) == (0.0, "failed", "no tests collected")
