@@ -29,11 +29,14 @@ def coverage_rc(repo: Path, data_file: Path) -> str:
     )
 
 
-def pytest_args(repo: Path, scratch: Path) -> list[str]:
+def pytest_args(repo: Path, scratch: Path, workers: int = 1) -> list[str]:
     """`python -m pytest` arguments writing every report under scratch and nothing into repo."""
     rc = scratch / "coveragerc"
     rc.write_text(coverage_rc(repo, scratch / ".coverage"), encoding="utf-8")
+    # pytest-xdist spreads the tests over processes; pytest-cov combines their coverage.
+    parallel = ["-n", str(workers)] if workers > 1 else []
     return [
+        *parallel,
         "-m",
         "pytest",
         "-p",
@@ -50,7 +53,7 @@ def pytest_args(repo: Path, scratch: Path) -> list[str]:
 
 def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     """Run the target's test suite once with junit and coverage reports."""
-    args = pytest_args(ctx.repo, ctx.scratch)
+    args = pytest_args(ctx.repo, ctx.scratch, ctx.settings.benchmarks.pytest_workers)
     env = {"COVERAGE_FILE": str(ctx.scratch / ".coverage")}
     run = ctx.run_python(args, timeout_s, env)
     return PytestRun(run, ctx.scratch / "junit.xml", ctx.scratch / "coverage.json")

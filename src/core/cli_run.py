@@ -12,6 +12,7 @@ from src.core.config import Settings
 from src.core.errors import ConfigError
 from src.core.generation import GenerationOutcome, RunOptions
 from src.core.pr_mode import GitHubFlow, PrRow, connect, pr_rows
+from src.core.providers.factory import make_provider
 from src.core.session import discard_pending, merge_pending, open_deps, recover, run_loop
 from src.core.store import Store
 from src.git_ops.github import GitHubIntegration
@@ -48,8 +49,10 @@ def run_generations(
     """Recover from any crash, run the generations, print a line each; returns the exit code."""
     if not options.code_rules:
         progress(NO_SAFETY_WARNING)
+    # The provider comes first: a missing key must fail before anything is written.
+    provider = make_provider(settings, repo=repo)
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, progress)
+        deps = open_deps(repo, settings, store, progress, provider)
         flow = None
         if github != "off":
             flow = connect(repo, settings, store, deps.git, auto=github == "auto")

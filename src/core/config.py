@@ -138,6 +138,12 @@ class BenchmarksSection(_Section):
     memory_limit_mb: int = Field(
         4096, ge=64, le=262_144, description="Address-space limit of each tool subprocess."
     )
+    pytest_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Test processes (pytest-xdist) for parallel-safe suites.",
+    )
     max_module_lines: int = Field(
         1000, ge=50, le=100_000, description="file_organization: longest module that passes."
     )

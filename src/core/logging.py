@@ -68,9 +68,17 @@ def configure_logging(
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=_factory(stream),
         cache_logger_on_first_use=False,
     )
+
+
+def _factory(stream: TextIO | None) -> Any:
+    """Loggers writing to stream, or to whatever sys.stderr is when a line is written."""
+    if stream is not None:
+        return structlog.PrintLoggerFactory(stream)
+    # Binding sys.stderr once would keep writing to a stream that a test runner later closed.
+    return lambda *_args: structlog.PrintLogger(sys.stderr)
 
 
 def get_logger(**bound: Any) -> Any:

@@ -40,7 +40,7 @@ def open_deps(
     provider: Provider | None = None,
 ) -> Deps:
     """Everything a generation needs; the provider is built first so a missing key costs nothing."""
-    provider = provider or make_provider(settings)
+    provider = provider or make_provider(settings, repo=repo)
     policy = PolicyGate.load(default_policies_dir(), settings.safety)
     git = GenerationGit(repo, settings.agent.main_branch)
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
@@ -80,7 +80,7 @@ def _over_budget(store: Store, max_cost: float | None) -> str | None:
     if spent + average > max_cost:
         return (
             f"stopping: spent ${spent:.4f} so far and a generation costs ${average:.4f} on average,"
-            f" which would pass --max-cost ${max_cost:.2f}"
+            f" which would pass --max-cost ${max_cost:.4f}"
         )
     return None
 

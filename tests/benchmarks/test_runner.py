@@ -216,3 +216,12 @@ def test_a_worktree_under_dot_agent_is_measured_alone(tmp_path: Path) -> None:
     assert main_suite.key != gen_suite.key
     assert git(repo, "status", "--porcelain") == ""
     assert git(worktree, "status", "--porcelain") == "?? b.py\n"
+
+
+def test_pytest_runs_in_parallel_only_when_configured(tmp_path: Path) -> None:
+    from src.benchmarks.pytest_run import pytest_args
+
+    assert "-n" not in pytest_args(tmp_path, tmp_path)
+    args = pytest_args(tmp_path, tmp_path, workers=3)
+    assert args[:2] == ["-n", "3"]
+    assert "--junitxml=" + str(tmp_path / "junit.xml") in args

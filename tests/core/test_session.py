@@ -70,7 +70,7 @@ def test_budget_stops_before_a_generation_would_pass_it(tmp_path: Path) -> None:
         message = _over_budget(store, 0.7)
     assert message is not None
     assert message.startswith("stopping: spent $0.4000 so far")
-    assert "--max-cost $0.70" in message
+    assert "--max-cost $0.7000" in message
 
 
 def test_a_merge_into_the_agent_itself_hands_the_rest_of_the_loop_to_a_fresh_process(
