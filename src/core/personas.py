@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from src.benchmarks.base import BenchResult
 from src.core.models import Build, EditResult, EvolutionEntry, Plan, Review
 from src.core.providers.base import CompletionRequest, Persona
-from src.core.repomap import estimate_tokens, redact_secrets
+from src.core.repomap import redact_secrets
 from src.core.secrets import redact, secret_values
+from src.core.tokens import estimate_tokens
 
 HISTORY_SHOWN = 5
 RAW_FIGURES_SHOWN = 4

@@ -49,11 +49,6 @@ class RepoMapError(AgentError):
     """The repository cannot be listed (not a git repository, git missing)."""
 
 
-def estimate_tokens(text: str) -> int:
-    """A token estimate good enough for budgets: four characters per token."""
-    return math.ceil(len(text) / 4)
-
-
 def is_blocked(path: str, patterns: Sequence[str]) -> bool:
     """Whether the file's name (or its whole path) matches a blocked glob, case-insensitively."""
     name = PurePosixPath(path).name.lower()

@@ -10,7 +10,6 @@ from src.core.repomap import (
     RepoMapError,
     build_repo_map,
     choose_detail,
-    estimate_tokens,
     file_refusal,
     is_blocked,
     looks_secret,
@@ -20,6 +19,7 @@ from src.core.repomap import (
     render_map,
     tracked_files,
 )
+from src.core.tokens import estimate_tokens
 from tests.conftest import make_repo
 
 BLOCKED = [".env*", "*.pem", "*.key"]

@@ -6,6 +6,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from src.core.tokens import estimate_tokens
+
 Persona = Literal["architect", "builder", "reviewer"]
 
 
@@ -33,6 +35,14 @@ class Usage(BaseModel):
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
     estimated: bool = False
+
+
+def estimated_usage(request: CompletionRequest, reply: str) -> Usage:
+    """Usage of a call by a provider that cannot count tokens, marked as estimated."""
+    sent = request.system + request.context + request.prompt
+    return Usage(
+        input_tokens=estimate_tokens(sent), output_tokens=estimate_tokens(reply), estimated=True
+    )
 
 
 class Completion(BaseModel):

@@ -13,12 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from src.core.config import Settings
 from src.core.errors import ConfigError
 from src.core.models import Build, Change, Plan, Review
-from src.core.providers.base import Completion, CompletionRequest, Persona, ProviderError, Usage
+from src.core.providers.base import (
+    Completion,
+    CompletionRequest,
+    Persona,
+    ProviderError,
+    estimated_usage,
+)
 from src.core.providers.pricing import cost_usd
 
 SCRIPT_ENV = "AGENT_MOCK_SCRIPT"
 NOTE_FILE = "agent_mock_note.py"
-CHARS_PER_TOKEN = 4
 
 _DEFAULT_REPLIES: dict[Persona, str] = {
     "architect": Plan(
@@ -46,11 +51,6 @@ class MockScript(BaseModel):
     builder: list[str | dict[str, object]] = Field(default_factory=list)
     reviewer: list[str | dict[str, object]] = Field(default_factory=list)
     delay_s: float = Field(0.0, ge=0, le=3600, description="Seconds to wait before each reply.")
-
-
-def estimate_tokens(text: str) -> int:
-    """Rough token count of text: four characters per token, rounded up."""
-    return -(-len(text) // CHARS_PER_TOKEN)
 
 
 def script_path(
@@ -112,11 +112,7 @@ class MockProvider:
         """The persona's next reply as raw text, with estimated usage and cost."""
         started = time.perf_counter()
         text = self._next_reply(request.persona)
-        usage = Usage(
-            input_tokens=estimate_tokens(request.system + request.context + request.prompt),
-            output_tokens=estimate_tokens(text),
-            estimated=True,
-        )
+        usage = estimated_usage(request, text)
         return Completion(
             text=text,
             usage=usage,

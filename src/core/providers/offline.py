@@ -18,10 +18,9 @@ from src.core.fixers import (
 )
 from src.core.models import Build, Change, Plan, Review
 from src.core.models import Finding as ReviewFinding
-from src.core.providers.base import Completion, CompletionRequest, ProviderError, Usage
+from src.core.providers.base import Completion, CompletionRequest, ProviderError, estimated_usage
 from src.core.repomap import file_refusal
 
-CHARS_PER_TOKEN = 4
 MODEL = "offline"
 MAX_DIFF_LINES = 400
 APPROVED_SCORE = 0.9
@@ -35,11 +34,6 @@ _STEPS = {
     "annotate": "Add `-> None` to functions that return no value ({detail}); nothing else.",
     "init": "Create an empty __init__.py in each package folder that lacks one.",
 }
-
-
-def _tokens(text: str) -> int:
-    """Estimated tokens of text: four characters per token, rounded up."""
-    return -(-len(text) // CHARS_PER_TOKEN)
 
 
 def _worktree(request: CompletionRequest) -> Path:
@@ -73,11 +67,7 @@ class OfflineProvider:
                 text = review_diff(request).model_dump_json()
         except (FixerError, OSError) as exc:
             raise ProviderError(f"the offline {request.persona} failed: {exc}") from None
-        usage = Usage(
-            input_tokens=_tokens(request.system + request.context + request.prompt),
-            output_tokens=_tokens(text),
-            estimated=True,
-        )
+        usage = estimated_usage(request, text)
         return Completion(
             text=text,
             usage=usage,

@@ -12,7 +12,8 @@ from src.core.config import Settings
 from src.core.errors import ConfigError
 from src.core.models import Build, Plan, Review
 from src.core.providers.base import CompletionRequest, Persona, ProviderError
-from src.core.providers.mock import SCRIPT_ENV, MockProvider, estimate_tokens
+from src.core.providers.mock import SCRIPT_ENV, MockProvider
+from src.core.tokens import estimate_tokens
 
 
 def request(persona: Persona, prompt: str = "do it") -> CompletionRequest:
