@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-import src.core.session as session
+import src.core.cli_run as cli_run
 from main import app
 from src.core.config import Settings
 from src.core.providers.base import Completion, CompletionRequest, Provider
@@ -68,13 +69,13 @@ def test_a_whole_generation_leaks_no_secret(
         monkeypatch.setenv(name, value)
     recorders: list[Recording] = []
 
-    def recording_provider(settings: Settings) -> Provider:
+    def recording_provider(settings: Settings, **kwargs: Any) -> Provider:
         """The real mock provider, recorded."""
-        recorder = Recording(make_provider(settings))
+        recorder = Recording(make_provider(settings, **kwargs))
         recorders.append(recorder)
         return recorder
 
-    monkeypatch.setattr(session, "make_provider", recording_provider)
+    monkeypatch.setattr(cli_run, "make_provider", recording_provider)
     args = ["run", "--repo", str(repo), "--provider", "mock", "--auto-merge"]
     result = runner.invoke(app, [*args, "--log-level", "DEBUG", "--log-format", "json"])
     assert result.exit_code == 0, result.output
