@@ -36,9 +36,9 @@ def pytest_args(repo: Path, scratch: Path, workers: int = 1) -> list[str]:
     # pytest-xdist spreads the tests over processes; pytest-cov combines their coverage.
     parallel = ["-n", str(workers)] if workers > 1 else []
     return [
-        *parallel,
         "-m",
         "pytest",
+        *parallel,
         "-p",
         "no:cacheprovider",
         "--continue-on-collection-errors",

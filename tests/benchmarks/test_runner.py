@@ -223,5 +223,21 @@ def test_pytest_runs_in_parallel_only_when_configured(tmp_path: Path) -> None:
 
     assert "-n" not in pytest_args(tmp_path, tmp_path)
     args = pytest_args(tmp_path, tmp_path, workers=3)
-    assert args[:2] == ["-n", "3"]
+    assert args[:4] == ["-m", "pytest", "-n", "3"]
     assert "--junitxml=" + str(tmp_path / "junit.xml") in args
+
+
+def test_a_parallel_test_run_counts_the_same_as_a_serial_one(tmp_path: Path) -> None:
+    tests = "".join(f"def test_{i}():\n    assert {i} % 3\n\n\n" for i in range(1, 7))
+    repo = make_repo(
+        tmp_path / "repo",
+        {"pkg/__init__.py": "X = 1\n", "tests/test_many.py": tests},
+    )
+    only = ["test_pass_rate", "code_coverage"]
+    serial = run_benchmarks(repo, Settings(), only=only)
+    parallel_settings = Settings.model_validate({"benchmarks": {"pytest_workers": 2}})
+    parallel = run_benchmarks(repo, parallel_settings, only=only)
+    for one, two in zip(serial.results, parallel.results, strict=True):
+        assert (one.status, one.score) == (two.status, two.score) == ("ok", one.score)
+    raw = parallel.results[0].raw
+    assert (raw["passed"], raw["failed"], raw["total"]) == (4, 2, 6)
