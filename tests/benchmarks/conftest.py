@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,8 +111,19 @@ def write_config(repo: Path, data: object) -> None:
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def live_group_members(pgid: int) -> list[int]:
-    """Pids of non-zombie processes in a process group."""
+def live_group_members(pgid: int, settle_s: float = 5.0) -> list[int]:
+    """Pids of non-zombie processes in a process group, once a SIGKILL has had time to land."""
+    deadline = time.monotonic() + settle_s
+    members = _group_members(pgid)
+    # A killed process is briefly alive while the kernel tears it down, longer on a loaded machine.
+    while members and time.monotonic() < deadline:
+        time.sleep(0.05)
+        members = _group_members(pgid)
+    return members
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Pids of non-zombie processes in a process group right now."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
