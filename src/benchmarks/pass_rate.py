@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +13,15 @@ from src.benchmarks.pytest_run import NO_TESTS_EXIT_CODE, REPORTED_EXIT_CODES, P
 
 NAME = "test_pass_rate"
 Outcome = Literal["passed", "failed", "error", "skipped"]
+
+
+def recorded_outcomes(results: Sequence[BenchResult]) -> dict[str, str]:
+    """The per-test outcomes this benchmark recorded among results, or none."""
+    for result in results:
+        outcomes = result.raw.get("outcomes") if result.name == NAME else None
+        if isinstance(outcomes, dict):
+            return {str(test): str(outcome) for test, outcome in outcomes.items()}
+    return {}
 
 
 def node_id(case: ET.Element) -> str:

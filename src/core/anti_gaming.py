@@ -137,13 +137,18 @@ BOOL_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False
 Flat = dict[tuple[str, ...], Any]
 
 
+def lost_test_ids(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """Sorted ids of tests that passed before and do not pass now."""
+    return sorted(
+        t for t, outcome in before.items() if outcome == "passed" and after.get(t) != "passed"
+    )
+
+
 def lost_tests(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
     """Test ids that passed before and are now missing, skipped, failing or erroring."""
     lost = []
-    for test_id, outcome in sorted(before.items()):
+    for test_id in lost_test_ids(before, after):
         now = after.get(test_id)
-        if outcome != "passed" or now == "passed":
-            continue
         state = "missing" if now is None else NOW_WORDS.get(now, repr(now))
         lost.append(f"{LOST_TEST}: {test_id} passed before and is {state} now")
     return lost

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from src.benchmarks.base import BenchResult
+from src.benchmarks.pass_rate import NAME as TESTS
+from src.benchmarks.pass_rate import recorded_outcomes
 from src.benchmarks.proc import limiter, run_tool, tool_env
 from src.core.anti_gaming import loosened_tool_config, lost_tests, new_suppressions
 from src.core.config import Settings
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
     from src.git_ops.worktree import Workspace
 
 SMOKE_TIMEOUT_S = 120.0
-TESTS = "test_pass_rate"
 
 
 class SafetyWriteGate:
@@ -66,14 +67,6 @@ def write_gates(root: Path, deps: Deps, code_rules: bool) -> list[WriteGate]:
     return [SafetyWriteGate(root, deps.settings, code_rules), PolicyWriteGate(deps.policy)]
 
 
-def _outcomes(results: Sequence[BenchResult]) -> dict[str, str]:
-    """Per-test outcomes of a test run, or none."""
-    for result in results:
-        if result.name == TESTS and isinstance(result.raw.get("outcomes"), dict):
-            return {str(k): str(v) for k, v in result.raw["outcomes"].items()}
-    return {}
-
-
 def anti_gaming_gate(
     originals: Mapping[str, str],
     current: Mapping[str, str],
@@ -82,7 +75,7 @@ def anti_gaming_gate(
     max_suppressions: int,
 ) -> GateVerdict:
     """Lost tests, too many new suppressions, or loosened tool config reject a generation."""
-    reasons = lost_tests(_outcomes(before), _outcomes(after))
+    reasons = lost_tests(recorded_outcomes(before), recorded_outcomes(after))
     added = new_suppressions(originals, current)
     if added > max_suppressions:
         reasons.append(
@@ -123,7 +116,7 @@ def _tests_passed(before: Sequence[BenchResult], after: Sequence[BenchResult]) -
     if new is None or new.status != "ok":
         return False
     dropped = old is not None and new.score < old.score
-    return not dropped and not lost_tests(_outcomes(before), _outcomes(after))
+    return not dropped and not lost_tests(recorded_outcomes(before), recorded_outcomes(after))
 
 
 def decision_gates(

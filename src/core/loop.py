@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from src.benchmarks.base import BenchResult
+from src.benchmarks.pass_rate import NAME as TESTS
+from src.benchmarks.pass_rate import recorded_outcomes
 from src.benchmarks.runner import weighted_total
+from src.core.anti_gaming import lost_test_ids
 from src.core.editing import GateVerdict
 from src.core.models import Decision, EditResult, Review
-
-TESTS = "test_pass_rate"
-
-
-def _passed_tests(results: Sequence[BenchResult]) -> dict[str, str] | None:
-    """Per-test outcomes of a test run, when it has them."""
-    for result in results:
-        if result.name == TESTS:
-            outcomes = result.raw.get("outcomes")
-            return dict(outcomes) if isinstance(outcomes, dict) else None
-    return None
 
 
 def _make_merge_decision(
@@ -57,13 +49,7 @@ def _make_merge_decision(
     old_tests, new_tests = before_by_name.get(TESTS), after_by_name.get(TESTS)
     if old_tests is not None and new_tests is not None and new_tests.score < old_tests.score:
         reasons.append(f"{TESTS} dropped from {old_tests.score:.3f} to {new_tests.score:.3f}")
-    passed_before = _passed_tests(before) or {}
-    outcomes_after = _passed_tests(after) or {}
-    lost = sorted(
-        test
-        for test, outcome in passed_before.items()
-        if outcome == "passed" and outcomes_after.get(test) != "passed"
-    )
+    lost = lost_test_ids(recorded_outcomes(before), recorded_outcomes(after))
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         reasons.append(f"{len(lost)} test(s) that passed before do not pass now: {shown}")
