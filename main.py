@@ -344,14 +344,18 @@ def _generations(
     no_safety: bool,
     max_gen: int | None,
     max_cost: float | None,
-    github: Literal["off", "review", "auto"] = "off",
-    wait: bool = False,
+    github: bool,
+    github_auto: bool,
+    wait: bool,
 ) -> None:
-    """Shared body of `run` and `loop`."""
+    """Shared body of `run` and `loop`; flags are the [agent] overrides given on the line."""
     from src.core.cli_run import run_generations
     from src.core.generation import RunOptions
 
     settings = settings_for(repo, config, **flags)
+    mode: Literal["off", "review", "auto"] = (
+        "auto" if github_auto else "review" if github else "off"
+    )
     options = RunOptions(
         auto_merge=settings.agent.auto_merge,
         dry_run=dry_run,
@@ -368,7 +372,7 @@ def _generations(
             max_cost,
             typer.echo,
             lambda line: typer.echo(line, err=True),
-            github=github,
+            github=mode,
             wait=wait,
             config=config,
         )
@@ -402,10 +406,7 @@ def run(
         log_format=log_format,
         log_level=log_level,
     )
-    mode: Literal["off", "review", "auto"] = (
-        "auto" if github_auto else "review" if github else "off"
-    )
-    _generations(repo, config, flags, dry_run, goal, no_safety, 1, None, mode)
+    _generations(repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False)
 
 
 @app.command("loop")
@@ -440,10 +441,9 @@ def loop(
         log_format=log_format,
         log_level=log_level,
     )
-    mode: Literal["off", "review", "auto"] = (
-        "auto" if github_auto else "review" if github else "off"
+    _generations(
+        repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost, github, github_auto, True
     )
-    _generations(repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost, mode, True)
 
 
 @app.command("prs")
