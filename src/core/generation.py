@@ -17,8 +17,6 @@ from src.core.asking import ask
 from src.core.config import Settings
 from src.core.editing import (
     GateVerdict,
-    PathGate,
-    WriteGate,
     apply_changes,
     edit_stats,
     retry_messages,
@@ -191,10 +189,11 @@ class _Generation:
         reason = too_many_files(build, self.deps.settings.safety.max_files_per_generation)
         if reason:
             raise PhaseFailed("implement", reason)
+        # apply_changes puts its own path gate first; blocked names are the validator's path rules.
         root = self._ws().path
-        gates: list[WriteGate] = [PathGate(root, self.deps.settings.safety.blocked_patterns)]
-        gates += write_gates(root, self.deps, self.options.code_rules)
-        return apply_changes(self._ws().path, build.changes, gates)
+        return apply_changes(
+            root, build.changes, write_gates(root, self.deps, self.options.code_rules)
+        )
 
     def review_phase(self) -> None:
         """Ask the Reviewer to judge the diff."""

@@ -154,6 +154,16 @@ def test_no_safety_keeps_protected_paths(tmp_path: Path) -> None:
     assert report["reproducibility"]["code_rules"] is False
 
 
+@pytest.mark.parametrize("no_safety", [False, True])
+def test_secret_files_are_never_written(tmp_path: Path, no_safety: bool) -> None:
+    """A write to a blocked name (.env) is refused by the validator's path rules, always."""
+    _, _, report = generation(
+        tmp_path, [Change(file=".env", content="TOKEN=x\n")], [".env"], no_safety=no_safety
+    )
+    assert report["edits"] and not any(e["applied"] for e in report["edits"])
+    assert rejected_for(report, "path/blocked")
+
+
 def _tests(outcome: str) -> BenchResult:
     """A test_pass_rate result where the one test had the given outcome."""
     return BenchResult(
