@@ -12,16 +12,16 @@ from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 import typer
 
 from src import __version__
-from src.core.config import Settings, default_config_path, flag_overrides, load_settings
-from src.core.config_template import render_toml
-from src.core.dashboard import render_dashboard, summarize
-from src.core.dashboard_html import write_html
-from src.core.errors import AgentError
-from src.core.logging import configure_logging
-from src.core.report_view import render_report, use_color
-from src.core.reporting import load_report, load_reports, parse_which, report_text
-from src.core.store import Store, db_path
-from src.core.views import history_rows, render_history, render_status
+from src.base.config import Settings, default_config_path, flag_overrides, load_settings
+from src.base.errors import AgentError
+from src.base.logging import configure_logging
+from src.base.store import Store, db_path
+from src.cli.config_template import render_toml
+from src.cli.views import history_rows, render_history, render_status
+from src.reports.dashboard import render_dashboard, summarize
+from src.reports.dashboard_html import write_html
+from src.reports.report_files import load_report, load_reports, parse_which, report_text
+from src.reports.report_view import render_report, use_color
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -130,7 +130,7 @@ def config_show(
 @reports_errors
 def config_validate(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Check the configuration and the Cedar policies; exit 1 naming the file and the problem."""
-    from src.core.policy import PolicyGate, default_policies_dir
+    from src.gates.policy import PolicyGate, default_policies_dir
 
     settings = settings_for(repo, config)
     PolicyGate.load(default_policies_dir(), settings.safety)
@@ -157,7 +157,7 @@ def config_init(
 @reports_errors
 def status(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Where the state is, how generations ended and which are still open."""
-    from src.core.cli_run import poll_for_status
+    from src.cli.run import poll_for_status
 
     settings = settings_for(repo, config)
     for line in poll_for_status(repo, settings):
@@ -303,7 +303,7 @@ def demo(
     """Create a sample repository with fixable problems and evolve it offline, no key needed."""
     import tempfile
 
-    from src.core.demo import demo_text, run_demo
+    from src.cli.demo import demo_text, run_demo
 
     target = path if path is not None else Path(tempfile.mkdtemp(prefix="agent-demo-")) / "shop"
     result = run_demo(target, max_gen, typer.echo, lambda line: typer.echo(line, err=True))
@@ -349,8 +349,8 @@ def _generations(
     wait: bool,
 ) -> None:
     """Shared body of `run` and `loop`; flags are the [agent] overrides given on the line."""
-    from src.core.cli_run import run_generations
-    from src.core.generation import RunOptions
+    from src.cli.run import run_generations
+    from src.pipeline.generation import RunOptions
 
     settings = settings_for(repo, config, **flags)
     mode: Literal["off", "review", "auto"] = (
@@ -450,8 +450,8 @@ def loop(
 @reports_errors
 def prs(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """The open agent pull requests on GitHub with their review, checks and stored status."""
-    from src.core.cli_run import list_prs
-    from src.core.views import render_prs
+    from src.cli.run import list_prs
+    from src.cli.views import render_prs
 
     typer.echo(render_prs(list_prs(repo, settings_for(repo, config))))
 
@@ -463,7 +463,7 @@ NumberArg = Annotated[int, typer.Argument(min=1, help="The generation number.")]
 @reports_errors
 def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Merge a pending generation into main (re-checked against main's current state)."""
-    from src.core.cli_run import merge_generation
+    from src.cli.run import merge_generation
 
     settings = settings_for(repo, config)
     sha = merge_generation(repo, settings, number)
@@ -474,7 +474,7 @@ def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None
 @reports_errors
 def discard(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Reject a pending generation; its commit stays under refs/agent/rejected/gen-N."""
-    from src.core.cli_run import discard_generation
+    from src.cli.run import discard_generation
 
     settings = settings_for(repo, config)
     discard_generation(repo, settings, number)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from src.core.config import Settings
-from src.core.config_template import env_name
+from src.base.config import Settings
+from src.cli.config_template import env_name
 
 
 def rows(section: BaseModel, dotted: str) -> list[str]:

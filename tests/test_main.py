@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from main import app
 from src import __version__
-from src.core.models import EvolutionEntry
-from src.core.store import Store, now_iso
+from src.base.models import EvolutionEntry
+from src.base.store import Store, now_iso
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
-from src.core.store import Store
+from src.base.store import Store
 from tests.conftest import git
 from tests.loop_kit import good_script, sample_repo, write_script
 

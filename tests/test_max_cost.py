@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from main import app
-from src.core.providers.mock import SCRIPT_ENV
-from src.core.store import Store
+from src.base.store import Store
+from src.providers.mock import SCRIPT_ENV
 from tests.loop_kit import good_script, sample_repo, write_script
 
 runner = CliRunner()

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import src.core.cli_run as cli_run
+import src.cli.run as cli_run
 from main import app
-from src.core.config import Settings
-from src.core.providers.base import Completion, CompletionRequest, Provider
-from src.core.providers.factory import make_provider
+from src.base.config import Settings
+from src.providers.base import Completion, CompletionRequest, Provider
+from src.providers.factory import make_provider
 from tests.conftest import git
 from tests.loop_kit import good_script, plan, sample_repo, write_script
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from src.core.config import Settings
-from src.core.config_template import env_name
+from src.base.config import Settings
+from src.cli.config_template import env_name
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

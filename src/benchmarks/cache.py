@@ -8,13 +8,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from src import __version__
+from src.base.config import Settings
 from src.benchmarks.config import BenchConfig
-from src.core.config import Settings
 
 TOOLS = ("pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon")
 # The measuring code itself: an edited benchmark must not be answered from an old result.
 _OWN_CODE = Path(__file__).parent
-_SCANNER = _OWN_CODE.parent / "core" / "code_scan.py"
+_SCANNER = _OWN_CODE.parent / "analysis" / "code_scan.py"
 
 
 def tool_versions() -> dict[str, str]:

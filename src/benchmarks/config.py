@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from src.core.config import Settings
-from src.core.errors import ConfigError
+from src.base.config import Settings
+from src.base.errors import ConfigError
 
 BENCHMARK_NAMES = (
     "test_pass_rate",

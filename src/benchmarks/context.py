@@ -7,10 +7,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from src.base.config import Settings
+from src.base.proc import ToolRun, limiter, run_tool, tool_env
 from src.benchmarks.base import BenchResult
-from src.benchmarks.proc import ToolRun, limiter, run_tool, tool_env
 from src.benchmarks.sources import SourceTree
-from src.core.config import Settings
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.core.errors import AgentError
+from src.base.errors import AgentError
 
 
 class BenchmarkError(AgentError):

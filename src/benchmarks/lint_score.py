@@ -7,6 +7,7 @@ from collections import Counter
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from src.base.proc import ToolRun
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import (
     BenchContext,
@@ -15,7 +16,6 @@ from src.benchmarks.context import (
     per_kloc_score,
     timeout_result,
 )
-from src.benchmarks.proc import ToolRun
 
 NAME = "lint_score"
 SYNTAX_ERROR = "syntax-error"

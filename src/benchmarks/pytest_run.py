@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from src.base.proc import ToolRun
 from src.benchmarks.context import BenchContext
-from src.benchmarks.proc import ToolRun
 
 # pytest's exit codes that still leave a trustworthy junit report behind.
 REPORTED_EXIT_CODES = (0, 1, 2, 5)

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from src.base.config import Settings
+from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
 from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_config
 from src.benchmarks.context import BenchContext, error_result
 from src.benchmarks.errors import BenchmarkError
 from src.benchmarks.sources import SourceTree, repo_files
-from src.core.config import Settings
-from src.core.store import Store
 
 Progress = Callable[[str, BenchResult | None], None]
 PYTEST_GROUP = ("test_pass_rate", "code_coverage")

@@ -1,13 +1,13 @@
-"""security_scan: src.core.code_scan over non-test files; score = 1 / (1 + findings_per_kloc)."""
+"""security_scan: the code scan over non-test files; score = 1 / (1 + findings_per_kloc)."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
 
+from src.analysis.code_scan import scan_source
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, nothing_result
-from src.core.code_scan import scan_source
 
 NAME = "security_scan"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from src.base.proc import ToolRun
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import (
     BenchContext,
@@ -12,7 +13,6 @@ from src.benchmarks.context import (
     per_kloc_score,
     timeout_result,
 )
-from src.benchmarks.proc import ToolRun
 
 NAME = "type_check"
 _ERROR_LINE = re.compile(r"^([^:\n]+):(?:\d+:){0,2} error:", re.MULTILINE)

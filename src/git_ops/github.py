@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import git
 from pydantic import BaseModel
 
-from src.core.config import GithubSection
-from src.core.errors import AgentError, ConfigError
-from src.core.secrets import redact, secret_values
+from src.base.config import GithubSection
+from src.base.errors import AgentError, ConfigError
+from src.base.secrets import redact, secret_values
 
 if TYPE_CHECKING:
     from github.PullRequest import PullRequest

@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import git
 
-from src.core.errors import AgentError
-from src.core.secrets import redact, secret_values
+from src.base.errors import AgentError
+from src.base.secrets import redact, secret_values
 
 AGENT_NAME = "self-improving-agent"
 AGENT_EMAIL = "agent@localhost"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from src.git_ops.exclude import ensure_excluded
+from src.base.exclude import ensure_excluded
 from src.git_ops.mainline import advance_main, list_worktrees
 from src.git_ops.runner import GitError, MergeRefused, failure, out, paths, repo_root, run
 

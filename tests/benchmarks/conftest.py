@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from src.base.config import Settings
 from src.benchmarks.context import BenchContext
 from src.benchmarks.sources import SourceTree
-from src.core.config import Settings
 from tests.conftest import make_repo
 
 CALC = '''"""Arithmetic helpers."""

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from src.base.config import Settings
+from src.base.errors import ConfigError
 from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_config
-from src.core.config import Settings
-from src.core.errors import ConfigError
 from tests.benchmarks.conftest import write_config
 
 REPO_CONFIG = Path(__file__).parents[2] / "config" / "benchmarks.json"

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from src.base.config import Settings
+from src.base.errors import ConfigError
+from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.errors import BenchmarkError
 from src.benchmarks.runner import (
@@ -18,9 +21,6 @@ from src.benchmarks.runner import (
     run_benchmarks,
     weighted_total,
 )
-from src.core.config import Settings
-from src.core.errors import ConfigError
-from src.core.store import Store
 from tests.benchmarks.conftest import SECRETS, live_group_members, write_config
 from tests.conftest import git, make_repo
 

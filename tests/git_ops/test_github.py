@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from src.core.config import GithubSection
-from src.core.errors import ConfigError
+from src.base.config import GithubSection
+from src.base.errors import ConfigError
 from src.git_ops.github import (
     CheckItem,
     GitHubError,

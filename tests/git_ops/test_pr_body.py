@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.core.models import BenchDelta, Decision, GenerationReport, LlmCall, Plan
+from src.base.models import BenchDelta, Decision, GenerationReport, LlmCall, Plan
 from src.git_ops.pr_body import MAX_BODY_CHARS, render_pr_body
 
 PATH = "reports/gen-4.json"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from src.core.errors import AgentError
+from src.base.errors import AgentError
 from src.git_ops.runner import GitError, MergeRefused, out, paths, repo_root, run
 from tests.conftest import git, make_repo
 

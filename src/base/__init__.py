@@ -1,0 +1,1 @@
+"""The bottom floor: config, errors, models, secrets, logging, the store, the subprocess runner."""

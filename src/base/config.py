@@ -1,0 +1,375 @@
+"""Settings: one pydantic model of config/agent.toml; defaults < file < env < flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from src.base.errors import ConfigError
+
+ENV_PREFIX = "AGENT_"
+DEFAULT_CONFIG_RELPATH = Path("config/agent.toml")
+
+
+class _Section(BaseModel):
+    """Base of every section: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class AgentSection(_Section):
+    """The `[agent]` table: what the loop does and how it talks."""
+
+    model: str = Field(
+        "claude-sonnet-4-6", min_length=1, description="Model id sent to the provider."
+    )
+    provider: Literal["anthropic", "bedrock", "mock", "offline"] = Field(
+        "anthropic", description="Which provider answers the personas."
+    )
+    max_generations: int = Field(100, ge=1, le=10_000, description="Upper bound for `agent loop`.")
+    auto_merge: bool = Field(False, description="Merge accepted generations at once.")
+    benchmark_threshold: float = Field(
+        0.0, ge=-1.0, le=1.0, description="The weighted total must rise by more than this."
+    )
+    review_consensus: float = Field(
+        0.6, ge=0.0, le=1.0, description="Minimum Reviewer score for a merge."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level written to the log."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Human text or one JSON object per line."
+    )
+
+    goals: list[str] = Field(
+        default_factory=list, description="User goals the Architect should pursue (--goal)."
+    )
+    main_branch: str = Field("main", min_length=1, description="Branch generations start from.")
+    reports_dir: str = Field("reports", min_length=1, description="Where gen-N.json reports go.")
+    max_consecutive_failures: int = Field(
+        3, ge=1, le=100, description="The loop stops after this many failed generations in a row."
+    )
+    repo_map_tokens: int = Field(
+        1200, ge=100, le=100_000, description="Token budget of the Architect's repository map."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        """Accept `info` as well as `INFO`."""
+        return value.upper() if isinstance(value, str) else value
+
+
+class AnthropicSection(_Section):
+    """The `[providers.anthropic]` table."""
+
+    base_url: str | None = Field(None, description="API base URL; ANTHROPIC_BASE_URL also works.")
+    max_retries: int = Field(3, ge=0, le=10, description="SDK retries for 408/409/429/5xx.")
+    timeout_s: float = Field(600.0, gt=0, le=3600, description="Request timeout in seconds.")
+
+
+class BedrockSection(_Section):
+    """The `[providers.bedrock]` table."""
+
+    region: str | None = Field(None, description="AWS region; the usual AWS chain when unset.")
+    endpoint_url: str | None = Field(None, description="bedrock-runtime endpoint override.")
+    max_attempts: int = Field(4, ge=1, le=10, description="botocore standard-mode attempts.")
+    timeout_s: float = Field(
+        600.0, gt=0, le=3600, description="Read timeout of a converse call in seconds."
+    )
+
+
+class MockSection(_Section):
+    """The `[providers.mock]` table."""
+
+    script: str | None = Field(
+        None, description="JSON script of replies to replay; AGENT_MOCK_SCRIPT also works."
+    )
+
+
+class ModelPrice(_Section):
+    """USD per million tokens; cache writes cost 1.25x input, cache reads 0.1x input."""
+
+    input: float = Field(ge=0, description="USD per million input tokens.")
+    output: float = Field(ge=0, description="USD per million output tokens.")
+
+
+def _default_pricing() -> dict[str, ModelPrice]:
+    """Prices of the default Anthropic and Bedrock models."""
+    table = {
+        "claude-sonnet-4-6": (3.0, 15.0),
+        "claude-haiku-4-5": (1.0, 5.0),
+        "claude-opus-4-5": (5.0, 25.0),
+        "anthropic.claude-sonnet-4-6": (3.0, 15.0),
+        "anthropic.claude-haiku-4-5": (1.0, 5.0),
+    }
+    return {name: ModelPrice(input=i, output=o) for name, (i, o) in table.items()}
+
+
+class ProvidersSection(_Section):
+    """The `[providers]` table: one sub-table per provider and the price table."""
+
+    anthropic: AnthropicSection = Field(default_factory=AnthropicSection)
+    bedrock: BedrockSection = Field(default_factory=BedrockSection)
+    mock: MockSection = Field(default_factory=MockSection)
+    pricing: dict[str, ModelPrice] = Field(
+        default_factory=_default_pricing, description="Model id -> USD per million tokens."
+    )
+
+
+class BenchmarksSection(_Section):
+    """The `[benchmarks]` table: where the benchmark config lives and how tools are confined."""
+
+    config: str = Field(
+        "config/benchmarks.json",
+        min_length=1,
+        description="Benchmark config, relative to the repo.",
+    )
+    cache: bool = Field(True, description="Answer unchanged trees from the benchmark cache.")
+    cpu_time_limit_s: int = Field(
+        600, ge=1, le=86_400, description="CPU-seconds limit of each tool subprocess."
+    )
+    memory_limit_mb: int = Field(
+        4096, ge=64, le=262_144, description="Address-space limit of each tool subprocess."
+    )
+    pytest_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Test processes (pytest-xdist) for parallel-safe suites.",
+    )
+    max_module_lines: int = Field(
+        1000, ge=50, le=100_000, description="file_organization: longest module that passes."
+    )
+
+
+class SafetySection(_Section):
+    """The `[safety]` table: limits and protections the agent cannot edit."""
+
+    max_files_per_generation: int = Field(
+        10, ge=1, le=1000, description="A build touching more files is rejected."
+    )
+    blocked_patterns: list[str] = Field(
+        default_factory=lambda: [".env*", "*.pem", "*.key"],
+        description="Glob patterns of files never sent to a model nor written.",
+    )
+    require_tests: bool = Field(True, description="Refuse to merge when no test ran.")
+    protected_paths: list[str] = Field(
+        default_factory=lambda: [
+            "src/gates/safety.py",
+            "src/analysis/code_scan.py",
+            "src/gates/anti_gaming.py",
+            "src/gates/policy.py",
+            "src/gates/gate_set.py",
+            "policies/",
+            "config/benchmarks.json",
+            "config/agent.toml:[safety]",
+            ".ci/",
+        ],
+        description="Paths (a trailing / means a folder; file:[table] a TOML table) never written.",
+    )
+    protected_functions: list[str] = Field(
+        default_factory=lambda: ["src/gates/decision.py:_make_merge_decision"],
+        description="`path:function` whose body the agent may not change.",
+    )
+
+    max_new_suppressions: int = Field(
+        2, ge=0, le=100, description="New noqa / type: ignore / pragma: no cover comments allowed."
+    )
+    max_lines_per_write: int = Field(
+        400, ge=1, le=100_000, description="Cedar forbids a single write changing more lines."
+    )
+    smoke_commands: list[str] = Field(
+        default_factory=list,
+        description="Commands that must still succeed in the worktree before a merge.",
+    )
+
+    @field_validator("protected_functions")
+    @classmethod
+    def _path_colon_name(cls, value: list[str]) -> list[str]:
+        """Every entry must look like `path/to/file.py:function`."""
+        for item in value:
+            path, _, name = item.partition(":")
+            if not path.endswith(".py") or not all(p.isidentifier() for p in name.split(".")):
+                raise ValueError(f"{item!r} is not of the form 'path/to/file.py:function_name'")
+        return value
+
+
+class GithubSection(_Section):
+    """The `[github]` table: PR mode."""
+
+    remote: str = Field(
+        "origin", min_length=1, description="Git remote that branches are pushed to."
+    )
+    repo: str | None = Field(
+        None, pattern=r"^[\w.-]+/[\w.-]+$", description="`owner/repo`; GITHUB_REPO also works."
+    )
+    api_url: str = Field("https://api.github.com", description="REST API base (GitHub Enterprise).")
+    merge_method: Literal["merge", "squash", "rebase"] = Field(
+        "merge", description="How PRs merge."
+    )
+    poll_interval_s: float = Field(60.0, gt=0, le=3600, description="Seconds between PR polls.")
+    review_timeout_s: float = Field(
+        86_400.0, gt=0, description="A PR unreviewed this long is closed and rejected."
+    )
+    require_checks: bool = Field(False, description="Merge only when the PR's checks are green.")
+    rate_limit_max_wait_s: float = Field(
+        900.0, ge=0, description="Longest wait for a GitHub rate limit to reset."
+    )
+
+
+class AgentcoreSection(_Section):
+    """The `[agentcore]` table: optional hosted runtime, off by default."""
+
+    enabled: bool = Field(False, description="Run through a hosted agent runtime.")
+    region: str | None = Field(None, description="AWS region of the runtime.")
+    endpoint_url: str | None = Field(None, description="Runtime endpoint override.")
+
+
+class Settings(_Section):
+    """The whole configuration, as `config/agent.toml` spells it."""
+
+    agent: AgentSection = Field(default_factory=AgentSection)
+    providers: ProvidersSection = Field(default_factory=ProvidersSection)
+    benchmarks: BenchmarksSection = Field(default_factory=BenchmarksSection)
+    safety: SafetySection = Field(default_factory=SafetySection)
+    github: GithubSection = Field(default_factory=GithubSection)
+    agentcore: AgentcoreSection = Field(default_factory=AgentcoreSection)
+
+
+def default_config_path(repo: Path) -> Path:
+    """Where a repository keeps its config file."""
+    return repo / DEFAULT_CONFIG_RELPATH
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into one ConfigError sentence."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; pass an existing --config path"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts "(at line L, column C)" in its message.
+        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Nested overrides from AGENT_<KEY> ([agent]) and AGENT_<SECTION>__<KEY> variables."""
+    known_sections = set(Settings.model_fields) - {"agent"}
+    agent_keys = set(AgentSection.model_fields)
+    result: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if len(parts) == 1 and parts[0] in agent_keys:
+            path = ["agent", parts[0]]
+        elif len(parts) >= 2 and parts[0] in known_sections | {"agent"}:
+            path = parts
+        else:
+            # Other AGENT_* variables (AGENT_MOCK_SCRIPT, ...) belong to their own readers.
+            continue
+        _set_nested(result, path, _parse_env_value(raw))
+    return result
+
+
+def _parse_env_value(raw: str) -> Any:
+    """JSON lists and tables are decoded; everything else stays a string for pydantic to coerce."""
+    stripped = raw.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _set_nested(target: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set target[path[0]][path[1]]... = value, creating tables on the way."""
+    node = target
+    for key in path[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[path[-1]] = value
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value in override replaces the base value."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _has_path(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> bool:
+    """Whether a nested mapping holds a value at loc."""
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def format_validation_error(
+    exc: ValidationError, layers: list[tuple[str, Mapping[str, Any]]]
+) -> str:
+    """One line per problem, naming the source that set it, the dotted key and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = err["loc"]
+        key = ".".join(str(part) for part in loc)
+        source = next(
+            (label for label, data in reversed(layers) if _has_path(data, loc)), "defaults"
+        )
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{key}'; remove it or check its spelling")
+        else:
+            lines.append(f"{source}: '{key}' = {err.get('input')!r}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    repo: Path,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings: defaults < config file < environment < flags; ConfigError on any problem."""
+    path = config_path if config_path is not None else default_config_path(repo)
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    if config_path is not None or path.is_file():
+        layers.append((str(path), read_toml(path)))
+    env_label = "environment (AGENT_* variables)"
+    layers.append((env_label, env_overrides(os.environ if environ is None else environ)))
+    layers.append(("command-line flags", overrides or {}))
+    data: dict[str, Any] = {}
+    for _, layer in layers:
+        data = deep_merge(data, layer)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, layers)) from None
+
+
+def flag_overrides(**agent_flags: object) -> dict[str, Any]:
+    """The [agent] overrides given on the command line, leaving out flags not given."""
+    given = {key: value for key, value in agent_flags.items() if value is not None}
+    return {"agent": given} if given else {}

@@ -1,0 +1,1 @@
+"""What the CLI commands do, minus option parsing: run/loop orchestration, demo, views."""

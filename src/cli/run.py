@@ -1,0 +1,165 @@
+"""What `agent run`, `loop`, `merge`, `discard` and `prs` do, minus option parsing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from src.base.config import Settings
+from src.base.errors import ConfigError
+from src.base.store import Store
+from src.git_ops.github import GitHubIntegration
+from src.git_ops.worktree import GenerationGit
+from src.pipeline.generation import GenerationOutcome, RunOptions
+from src.pipeline.pr_mode import GitHubFlow, PrRow, connect, pr_rows
+from src.pipeline.session import discard_pending, merge_pending, open_deps, recover, run_loop
+from src.providers.factory import make_provider
+
+Echo = Callable[[str], None]
+PrMode = Literal["off", "review", "auto"]
+
+NO_SAFETY_WARNING = (
+    "WARNING: --no-safety turns off the SafetyValidator's code rules (eval/exec, shell=True, ...)."
+    " Path protection, protected functions and Cedar policies stay on."
+)
+
+
+def outcome_line(outcome: GenerationOutcome) -> str:
+    """One line per generation: number, status, score delta and the reason."""
+    delta = "" if outcome.delta is None else f" ({outcome.delta:+.4f})"
+    reason = outcome.reason if len(outcome.reason) <= 160 else outcome.reason[:157] + "..."
+    return f"gen {outcome.generation} {outcome.status}{delta}: {reason}"
+
+
+def run_generations(
+    repo: Path,
+    settings: Settings,
+    options: RunOptions,
+    max_generations: int,
+    max_cost: float | None,
+    echo: Echo,
+    progress: Echo,
+    github: PrMode = "off",
+    wait: bool = False,
+    config: Path | None = None,
+) -> int:
+    """Recover from any crash, run the generations, print a line each; returns the exit code."""
+    if not options.code_rules:
+        progress(NO_SAFETY_WARNING)
+    # The provider comes first: a missing key must fail before anything is written.
+    provider = make_provider(settings, repo=repo)
+    with Store.for_repo(repo) as store:
+        deps = open_deps(repo, settings, store, progress, provider)
+        flow = None
+        if github != "off":
+            flow = connect(repo, settings, store, deps.git, auto=github == "auto")
+            flow.check_ready()
+            deps.pr = flow
+        for number in recover(deps):
+            progress(f"gen {number} was left running by a stopped process: marked interrupted")
+        result = run_loop(deps, options, max_generations, max_cost)
+        if flow is not None and wait:
+            wait_for_reviews(flow, progress)
+    for outcome in result.outcomes:
+        echo(outcome_line(outcome))
+    if result.message:
+        progress(result.message)
+    if result.handoff:
+        progress(
+            "the agent merged a change into itself: the next generations run in a fresh"
+            " process of the new main"
+        )
+        argv = handoff_argv(repo, settings, options, result.handoff, max_cost, github, config)
+        return subprocess.run(argv, cwd=repo, check=False).returncode
+    return result.exit_code
+
+
+def handoff_argv(
+    repo: Path,
+    settings: Settings,
+    options: RunOptions,
+    remaining: int,
+    max_cost: float | None,
+    github: PrMode,
+    config: Path | None,
+) -> list[str]:
+    """The command that continues the loop with the agent's new code, with the same choices."""
+    agent = settings.agent
+    argv = [sys.executable, str(repo / "main.py"), "loop", "--repo", str(repo)]
+    argv += ["--max-gen", str(remaining), "--provider", agent.provider, "--model", agent.model]
+    argv += ["--auto-merge" if options.auto_merge else "--no-auto-merge"]
+    argv += ["--log-format", agent.log_format, "--log-level", agent.log_level]
+    for goal in options.goals:
+        argv += ["--goal", goal]
+    if not options.code_rules:
+        argv.append("--no-safety")
+    if max_cost is not None:
+        argv += ["--max-cost", str(max_cost)]
+    if github != "off":
+        argv.append("--github-auto" if github == "auto" else "--github")
+    if config is not None:
+        argv += ["--config", str(config)]
+    return argv
+
+
+def merge_generation(repo: Path, settings: Settings, number: int) -> str:
+    """Merge a pending generation into main; no model is needed for that."""
+    with Store.for_repo(repo) as store:
+        return merge_pending(store, GenerationGit(repo, settings.agent.main_branch), number)
+
+
+def discard_generation(repo: Path, settings: Settings, number: int) -> None:
+    """Reject a pending generation."""
+    with Store.for_repo(repo) as store:
+        discard_pending(store, GenerationGit(repo, settings.agent.main_branch), number)
+
+
+def wait_for_reviews(flow: GitHubFlow, progress: Echo) -> None:
+    """Poll until no generation awaits review, or until the review timeout has passed."""
+    awaiting = len(flow.store.list_generations("awaiting_review"))
+    if not awaiting:
+        return
+    interval = flow.settings.github.poll_interval_s
+    timeout = flow.settings.github.review_timeout_s
+    progress(
+        f"waiting for the review of {awaiting} PR(s), polling every {interval:.0f} s"
+        f" for up to {timeout:.0f} s; stop with Ctrl-C and pick up later with `agent status`"
+    )
+    deadline = flow.clock() + timeout + interval
+    while True:
+        flow.sleep(interval)
+        for line in flow.poll():
+            progress(line)
+        if not flow.store.list_generations("awaiting_review") or flow.clock() >= deadline:
+            return
+
+
+def poll_for_status(repo: Path, settings: Settings) -> list[str]:
+    """Settle PRs that got a verdict while no loop was running; what happened, one line each."""
+    store = Store.existing(repo)
+    if store is None:
+        return []
+    with store:
+        awaiting = store.list_generations("awaiting_review")
+        if not awaiting:
+            return []
+        try:
+            flow = connect(repo, settings, store, GenerationGit(repo, settings.agent.main_branch))
+        except ConfigError as exc:
+            return [f"{len(awaiting)} generation(s) await review on GitHub; not polled: {exc}"]
+        return [f"polled GitHub for {len(awaiting)} awaiting PR(s)", *flow.poll()]
+
+
+def list_prs(
+    repo: Path, settings: Settings, github: GitHubIntegration | None = None
+) -> list[PrRow]:
+    """The open agent PRs on GitHub, joined with the stored generations."""
+    store = Store.existing(repo)
+    entries = []
+    if store is not None:
+        with store:
+            entries = store.list_generations()
+    return pr_rows(github or GitHubIntegration(repo, settings.github), entries)

@@ -1,1 +1,0 @@
-"""The generation loop and everything it decides with."""

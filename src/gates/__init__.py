@@ -1,0 +1,1 @@
+"""What may be written and what may be merged: validator, anti-gaming, Cedar, the decision."""

@@ -1,0 +1,286 @@
+"""The static gate before every write: paths, dangerous code, protected code, test gaming."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import posixpath
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from src.analysis.code_scan import SYNTAX, CodeFinding, scan_source, scan_tree
+from src.base.config import SafetySection
+from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
+
+PATH_INVALID = "path/invalid"
+PATH_ABSOLUTE = "path/absolute"
+PATH_ESCAPE = "path/escape"
+PATH_GIT = "path/git"
+PATH_PROTECTED = "path/protected"
+PATH_BLOCKED = "path/blocked"
+PROTECTED_TABLE = "path/protected-table"
+PROTECTED_FUNCTION = "protected-function"
+PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
+SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+class Violation(BaseModel):
+    """One broken rule; line is 0 when the rule is about the path, not a line."""
+
+    rule: str = Field(description="Rule id, e.g. 'path/protected' or 'code/eval-exec'.")
+    message: str = Field(description="One sentence: what is wrong and what to do instead.")
+    line: int = Field(0, ge=0, description="1-based line in the new content, 0 for the file.")
+
+
+class SafetyVerdict(BaseModel):
+    """Whether a write may happen, and every reason it may not."""
+
+    allowed: bool
+    violations: list[Violation] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, violations: list[Violation]) -> SafetyVerdict:
+        """Allowed exactly when there is no violation."""
+        return cls(allowed=not violations, violations=violations)
+
+
+def _from_finding(finding: CodeFinding, path: str) -> Violation:
+    """A code finding as a violation, naming the file."""
+    message = finding.message if finding.message.startswith(path) else f"{path}: {finding.message}"
+    return Violation(rule=finding.rule, message=message, line=finding.line)
+
+
+def is_python(path: str, content: str) -> bool:
+    """Python by suffix, or a script whose shebang names python."""
+    first = content.lstrip("\ufeff").partition("\n")[0]
+    return path.endswith(PYTHON_SUFFIXES) or (first.startswith("#!") and "python" in first)
+
+
+def _fold(path: str) -> str:
+    """Paths compare case-insensitively, so a case-insensitive disk can't dodge a rule."""
+    return path.casefold()
+
+
+def _pruned_walk(node: ast.AST) -> Iterator[ast.AST]:
+    """ast.walk that does not enter nested functions, classes or lambdas."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, SCOPE_NODES):
+            yield child
+        else:
+            yield from _pruned_walk(child)
+
+
+def _binds(stmt: ast.stmt, name: str) -> bool:
+    """Whether a statement binds or deletes name in the scope it sits in."""
+    for node in _pruned_walk(stmt):
+        if isinstance(node, SCOPE_NODES) and getattr(node, "name", None) == name:
+            return True
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name.partition(".")[0]) == name for alias in node.names
+        ):
+            return True
+    return False
+
+
+def definitions(tree: ast.Module, dotted: str) -> list[ast.stmt]:
+    """The statements binding `func` or `Class.method` in their scope, in order."""
+    *classes, name = dotted.split(".")
+    body: list[ast.stmt] = tree.body
+    for class_name in classes:
+        found = [s for s in body if isinstance(s, ast.ClassDef) and s.name == class_name]
+        if not found:
+            return []
+        body = found[-1].body
+    return [stmt for stmt in body if _binds(stmt, name)]
+
+
+def rebinds(tree: ast.Module, name: str) -> list[int]:
+    """Lines that rebind name from elsewhere: attribute stores, setattr, global, globals()[...]."""
+    lines = []
+    for node in ast.walk(tree):
+        literal_call = (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name | ast.Attribute)
+            and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+            in ("setattr", "delattr")
+            and any(isinstance(a, ast.Constant) and a.value == name for a in node.args)
+        )
+        stored = not isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
+        attribute = isinstance(node, ast.Attribute) and node.attr == name and stored
+        subscript = (
+            isinstance(node, ast.Subscript)
+            and stored
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value == name
+        )
+        declared = isinstance(node, ast.Global | ast.Nonlocal) and name in node.names
+        if literal_call or attribute or subscript or declared:
+            lines.append(getattr(node, "lineno", 0))
+    return lines
+
+
+def _table(data: dict[str, Any] | None, dotted: str) -> Any:
+    """data['a']['b'] for 'a.b', or None when absent."""
+    node: Any = data
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+class SafetyValidator:
+    """Checks one proposed write statically; it never imports or runs the content."""
+
+    def __init__(
+        self, project_root: Path, safety: SafetySection | None = None, code_rules: bool = True
+    ) -> None:
+        """code_rules=False (--no-safety) turns off the dangerous-code rules, nothing else."""
+        self.root = project_root.resolve()
+        self.safety = safety if safety is not None else SafetySection()
+        self.code_rules = code_rules
+
+    def validate_before_write(self, filepath: str, content: str) -> SafetyVerdict:
+        """Every rule the write breaks; allowed only when there are none."""
+        rel, violations = self._check_path(filepath)
+        if rel is None:
+            return SafetyVerdict.of(violations)
+        # A blocked file (.env, keys) is never read, not even to compare.
+        blocked = any(v.rule == PATH_BLOCKED for v in violations)
+        before = None if blocked else self._read(rel)
+        violations += self._check_tables(rel, before, content)
+        violations += [
+            Violation(rule=text.partition(":")[0], message=text)
+            for text in loosened_tool_config(rel, before or "", content)
+        ]
+        if is_python(rel, content):
+            violations += self._check_python(rel, before, content)
+        return SafetyVerdict.of(violations)
+
+    def check_code(self, filepath: str, content: str) -> SafetyVerdict:
+        """The content rules alone (code, protected functions, hooks), for any path."""
+        return SafetyVerdict.of(self._check_python(filepath, self._read(filepath), content))
+
+    def _read(self, rel: str) -> str | None:
+        """The file's current text under the root, or None when it does not exist."""
+        try:
+            return (self.root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+
+    def _check_path(self, filepath: str) -> tuple[str | None, list[Violation]]:
+        """The normalized relative path and the path rules it breaks (None: unusable path)."""
+
+        def refuse(rule: str, why: str) -> tuple[None, list[Violation]]:
+            return None, [Violation(rule=rule, message=f"{filepath!r}: {why}")]
+
+        if not filepath or "\0" in filepath or "\\" in filepath:
+            return refuse(PATH_INVALID, "give a non-empty relative path with forward slashes")
+        if PurePosixPath(filepath).is_absolute() or filepath.startswith("~"):
+            return refuse(PATH_ABSOLUTE, "give a path relative to the repository root")
+        if ".." in PurePosixPath(filepath).parts:
+            return refuse(PATH_ESCAPE, "'..' is not allowed; give a plain path inside the root")
+        rel = posixpath.normpath(filepath)
+        target = self.root / rel
+        try:
+            resolved = target.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return refuse(PATH_ESCAPE, "resolves through a symlink to outside the repository")
+        except (OSError, RuntimeError):
+            return refuse(PATH_ESCAPE, "cannot be resolved (symlink loop?)")
+        if rel == "." or target.is_dir():
+            return refuse(PATH_INVALID, "is a directory; give a file path")
+        violations = []
+        for name in dict.fromkeys([rel, resolved]):
+            violations += self._check_names(filepath, name)
+        return rel, violations
+
+    def _check_names(self, filepath: str, rel: str) -> list[Violation]:
+        """.git, protected paths and blocked patterns for one spelling of the path."""
+        folded = _fold(rel)
+        found = []
+        if ".git" in PurePosixPath(folded).parts:
+            found.append((PATH_GIT, "git's own files may not be written"))
+        for entry in self.safety.protected_paths:
+            if ":[" in entry:
+                continue
+            protected = _fold(posixpath.normpath(entry.rstrip("/")))
+            if folded == protected or (entry.endswith("/") and folded.startswith(protected + "/")):
+                found.append(
+                    (PATH_PROTECTED, f"is protected by [safety] protected_paths {entry!r}")
+                )
+        base = posixpath.basename(folded)
+        for pattern in self.safety.blocked_patterns:
+            if fnmatch.fnmatchcase(base, _fold(pattern)):
+                found.append((PATH_BLOCKED, f"matches [safety] blocked_patterns {pattern!r}"))
+        return [Violation(rule=rule, message=f"{filepath!r} {why}") for rule, why in found]
+
+    def _check_tables(self, rel: str, before: str | None, after: str) -> list[Violation]:
+        """A protected `file:[table]` must parse to the same table after the write."""
+        violations = []
+        for entry in self.safety.protected_paths:
+            file, sep, table = entry.partition(":[")
+            if not sep or _fold(posixpath.normpath(file)) != _fold(rel):
+                continue
+            table = table.rstrip("]")
+            try:
+                new = _table(tomllib.loads(after), table)
+            except tomllib.TOMLDecodeError as exc:
+                why = f"does not parse as TOML ({exc}), so [{table}] can't be checked"
+                violations.append(Violation(rule=PROTECTED_TABLE, message=f"{rel} {why}"))
+                continue
+            try:
+                old = _table(tomllib.loads(before), table) if before is not None else None
+            except tomllib.TOMLDecodeError:
+                old = None
+            if old != new:
+                why = f"changes the protected [{table}] table; leave it exactly as it is"
+                violations.append(Violation(rule=PROTECTED_TABLE, message=f"{rel} {why}"))
+        return violations
+
+    def _check_python(self, rel: str, before: str | None, after: str) -> list[Violation]:
+        """Parse, code rules (unless off), outcome hooks and protected functions."""
+        try:
+            tree = ast.parse(after, filename=rel)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            syntax = [f for f in scan_source(after, rel) if f.rule == SYNTAX]
+            return [_from_finding(f, rel) for f in syntax] or [
+                Violation(rule=SYNTAX, message=f"{rel}: Python does not parse")
+            ]
+        findings = list(outcome_hooks(tree))
+        if self.code_rules:
+            findings += scan_tree(tree)
+        violations = [_from_finding(f, rel) for f in findings]
+        return violations + self._check_functions(rel, before, tree)
+
+    def _check_functions(self, rel: str, before: str | None, tree: ast.Module) -> list[Violation]:
+        """Protected functions keep their exact AST and cannot be rebound from anywhere."""
+        violations = []
+        for entry in self.safety.protected_functions:
+            file, _, dotted = entry.partition(":")
+            name = dotted.rpartition(".")[2]
+            for line in rebinds(tree, name):
+                why = f"rebinds protected function {dotted} ({entry}); leave it alone"
+                violations.append(
+                    Violation(rule=PROTECTED_FUNCTION, message=f"{rel}: {why}", line=line)
+                )
+            if _fold(posixpath.normpath(file)) != _fold(rel) or before is None:
+                continue
+            try:
+                old = definitions(ast.parse(before), dotted)
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            new = definitions(tree, dotted)
+            if [ast.dump(s) for s in old] != [ast.dump(s) for s in new]:
+                line = new[0].lineno if new else 0
+                verb = "changes" if new else "deletes or renames"
+                why = f"{verb} protected function {dotted}; edit other code instead"
+                violations.append(
+                    Violation(rule=PROTECTED_FUNCTION, message=f"{rel}: {why}", line=line)
+                )
+        return violations

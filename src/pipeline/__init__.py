@@ -1,0 +1,1 @@
+"""One generation: ask the personas, apply edits, measure, decide, merge or reject, record."""

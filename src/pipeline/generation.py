@@ -1,0 +1,372 @@
+"""One generation: plan, implement, review, benchmark, decide, merge-or-reject, record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from src import __version__
+from src.analysis.repomap import build_repo_map, read_planned_files
+from src.base.config import Settings
+from src.base.models import (
+    BenchDelta,
+    Build,
+    Decision,
+    EditResult,
+    GenerationReport,
+    GenerationStatus,
+    Plan,
+    Review,
+)
+from src.base.store import Store
+from src.benchmarks.cache import tool_versions
+from src.benchmarks.config import load_bench_config
+from src.benchmarks.runner import SuiteResult
+from src.gates.decision import _make_merge_decision
+from src.gates.gate_set import decision_gates, write_gates
+from src.gates.policy import PolicyGate
+from src.gates.verdict import GateVerdict
+from src.git_ops.worktree import GenerationGit, MergeRefused, Workspace
+from src.pipeline.asking import ask
+from src.pipeline.editing import (
+    apply_changes,
+    edit_stats,
+    retry_messages,
+    too_many_files,
+)
+from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
+from src.pipeline.recorder import PhaseFailed, Recorder
+from src.providers.base import Provider
+from src.reports.report_files import report_path
+
+Measure = Callable[[Path], SuiteResult]
+
+
+@dataclass
+class RunOptions:
+    """What the user asked of this run."""
+
+    auto_merge: bool = False
+    dry_run: bool = False
+    goals: list[str] = field(default_factory=list)
+    code_rules: bool = True
+
+
+class PullRequestFlow(Protocol):
+    """Where accepted generations go in GitHub mode, instead of a local merge."""
+
+    def submit(
+        self, number: int, ws: Workspace, report: GenerationReport
+    ) -> tuple[GenerationStatus, str]:
+        """Push the branch and open a PR (merging it in auto mode); the status and reason."""
+        ...
+
+    def poll(self) -> list[str]:
+        """Settle the PRs that got a verdict or timed out; one line per change for the user."""
+        ...
+
+
+@dataclass
+class Deps:
+    """The parts a generation works with; tests swap in fakes only at the network edge."""
+
+    repo: Path
+    settings: Settings
+    store: Store
+    provider: Provider
+    git: GenerationGit
+    measure: Measure
+    policy: PolicyGate
+    progress: Callable[[str], None]
+    pr: PullRequestFlow | None = None
+    after_merge: Callable[[GenerationOutcome], GenerationOutcome] | None = None
+
+
+class GenerationOutcome(BaseModel):
+    """How one generation ended, for the CLI's one-line result and the circuit breaker."""
+
+    generation: int
+    status: GenerationStatus
+    reason: str
+    report_path: str
+    delta: float | None = None
+    errored: bool = False
+
+
+def reports_dir(deps: Deps) -> Path:
+    """Where this repository's generation reports go."""
+    return deps.repo / deps.settings.agent.reports_dir
+
+
+class _Generation:
+    """The state of one generation as its phases fill it in."""
+
+    def __init__(self, deps: Deps, options: RunOptions) -> None:
+        self.deps = deps
+        self.options = options
+        self.number = deps.store.next_generation_number()
+        self.rec = Recorder(deps.store, self.number, options.dry_run, deps.progress)
+        self.ws: Workspace | None = None
+        self.before: SuiteResult | None = None
+        self.after: SuiteResult | None = None
+        self.plan: Plan | None = None
+        self.edits: list[EditResult] = []
+        self.review: Review | None = None
+        self.originals: dict[str, str] = {}
+        self.no_change_reason = "no change"
+        self.rec.report.reproducibility = {
+            "agent_version": __version__,
+            "provider": deps.provider.name,
+            "model": deps.settings.agent.model,
+            "prompt_hashes": {},
+            "tool_versions": tool_versions(),
+            "code_rules": options.code_rules,
+        }
+
+    # phases
+
+    def plan_phase(self) -> None:
+        """Open the worktree, measure main's tree (cached) and ask the Architect for a plan."""
+        deps, settings = self.deps, self.deps.settings
+        self.ws = (
+            deps.git.create_scratch(self.number)
+            if self.options.dry_run
+            else deps.git.create(self.number)
+        )
+        self.before = deps.measure(self.ws.path)
+        repo_map = build_repo_map(
+            self.ws.path, settings.agent.repo_map_tokens, settings.safety.blocked_patterns
+        )
+        history = deps.store.list_generations()[-6:-1]
+        request = architect_request(repo_map, self.before.results, history, self.options.goals)
+        request.metadata["worktree"] = str(self.ws.path)
+        self.plan = ask(deps.provider, request, Plan, self.rec.add_call)
+        self.rec.report.plan = self.plan
+        self._hash("architect", prompt_hash(request))
+        limit = settings.safety.max_files_per_generation
+        if len(set(self.plan.files_to_modify)) > limit:
+            raise PhaseFailed(
+                "plan",
+                f"the plan names {len(self.plan.files_to_modify)} files; the limit is {limit}",
+            )
+
+    def implement_phase(self) -> bool:
+        """Ask the Builder, apply its edits through the gates, retry once; False when no change."""
+        deps, plan, ws = self.deps, self._plan(), self._ws()
+        blocked = deps.settings.safety.blocked_patterns
+        files = read_planned_files(ws.path, plan.files_to_modify, blocked)
+        self.originals = dict(files)
+        request = builder_request(plan, files)
+        request.metadata["worktree"] = str(ws.path)
+        build = ask(deps.provider, request, Build, self.rec.add_call)
+        self._hash("builder", prompt_hash(request))
+        if not build.changes:
+            self.no_change_reason = f"no change: {build.summary or 'the Builder had nothing to do'}"
+            return False
+        self.edits = self._apply(build)
+        if any(not e.applied for e in self.edits):
+            fresh = read_planned_files(ws.path, plan.files_to_modify, blocked)
+            retry = builder_request(plan, fresh, retry_messages(self.edits))
+            retry.metadata["worktree"] = str(ws.path)
+            second = ask(deps.provider, retry, Build, self.rec.add_call)
+            self.edits += self._apply(second)
+        self.rec.report.edits = self.edits
+        self.rec.report.edit_stats = edit_stats(self.edits)
+        if not any(e.applied for e in self.edits):
+            failures = "; ".join(e.error or "failed" for e in self.edits if not e.applied)
+            raise PhaseFailed("implement", f"no edit could be applied: {failures}")
+        if not self.options.dry_run:
+            deps.git.commit(ws, f"agent gen-{self.number}: {plan.title}")
+        self.rec.report.files_changed = deps.git.changed_files(ws)
+        return True
+
+    def _apply(self, build: Build) -> list[EditResult]:
+        """Apply one build's changes through every write gate."""
+        reason = too_many_files(build, self.deps.settings.safety.max_files_per_generation)
+        if reason:
+            raise PhaseFailed("implement", reason)
+        # apply_changes puts its own path gate first; blocked names are the validator's path rules.
+        root = self._ws().path
+        return apply_changes(
+            root, build.changes, write_gates(root, self.deps, self.options.code_rules)
+        )
+
+    def review_phase(self) -> None:
+        """Ask the Reviewer to judge the diff."""
+        deps, plan, ws = self.deps, self._plan(), self._ws()
+        request = reviewer_request(plan, deps.git.diff(ws), self.edits)
+        self.review = ask(deps.provider, request, Review, self.rec.add_call)
+        self._hash("reviewer", prompt_hash(request))
+        self.rec.report.review = {
+            "approved": self.review.approved,
+            "score": self.review.score,
+            "summary": self.review.summary,
+            "findings_count": len(self.review.findings),
+            "findings": [f if isinstance(f, str) else f.model_dump() for f in self.review.findings],
+        }
+
+    def benchmark_phase(self) -> None:
+        """Measure the changed worktree."""
+        self.after = self.deps.measure(self._ws().path)
+        before = {r.name: r for r in self._before().results}
+        for result in self.after.results:
+            old = before.get(result.name)
+            self.rec.report.benchmarks[result.name] = _delta(
+                old.score if old else None, result.score
+            )
+        self.rec.report.totals = _delta(self._before().total, self.after.total)
+
+    def decide_phase(self) -> Decision:
+        """Run the decision-time gates and the pure merge decision."""
+        deps = self.deps
+        assert self.after is not None
+        gates: list[GateVerdict] = decision_gates(
+            deps,
+            self._ws(),
+            originals=self.originals,
+            before=self._before().results,
+            after=self.after.results,
+            review=self.review,
+            files_changed=self.rec.report.files_changed,
+            score_delta=self.after.total - self._before().total,
+        )
+        self.rec.report.gates = [g.model_dump() for g in gates]
+        weights = load_bench_config(self._ws().path, deps.settings).weights
+        decision = _make_merge_decision(
+            self._before().results,
+            self.after.results,
+            self.review,
+            self.edits,
+            gates,
+            weights,
+            deps.settings.agent.review_consensus,
+            deps.settings.agent.benchmark_threshold,
+        )
+        self.rec.report.decision = decision
+        return decision
+
+    # helpers
+
+    def _hash(self, persona: str, value: str) -> None:
+        """Keep the prompt hash of a persona for reproducibility."""
+        hashes = self.rec.report.reproducibility.setdefault("prompt_hashes", {})
+        if isinstance(hashes, dict):
+            hashes[persona] = value
+
+    def _plan(self) -> Plan:
+        """The plan, which later phases require."""
+        if self.plan is None:
+            raise PhaseFailed("implement", "no plan")
+        return self.plan
+
+    def _ws(self) -> Workspace:
+        """The workspace, which every phase after plan requires."""
+        if self.ws is None:
+            raise PhaseFailed("plan", "no worktree")
+        return self.ws
+
+    def _before(self) -> SuiteResult:
+        """The before-scores."""
+        if self.before is None:
+            raise PhaseFailed("benchmark", "no before-scores")
+        return self.before
+
+
+def _delta(before: float | None, after: float | None) -> BenchDelta:
+    """Before, after and their difference."""
+    diff = None if before is None or after is None else round(after - before, 6)
+    return BenchDelta(before=before, after=after, delta=diff)
+
+
+def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
+    """Run one generation to its end; every failure becomes a recorded, cleaned-up outcome."""
+    gen = _Generation(deps, options)
+    rec = gen.rec
+    status: GenerationStatus = "rejected"
+    reason = ""
+    try:
+        with rec.phase("plan"):
+            gen.plan_phase()
+        with rec.phase("implement"):
+            changed = gen.implement_phase()
+        if not changed:
+            status, reason = "no_change", gen.no_change_reason
+            _discard(gen)
+        else:
+            with rec.phase("review"):
+                gen.review_phase()
+            with rec.phase("benchmark"):
+                gen.benchmark_phase()
+            with rec.phase("decide"):
+                decision = gen.decide_phase()
+            with rec.phase("merge"):
+                status, reason = _merge_or_reject(gen, decision)
+    except PhaseFailed as exc:
+        status, reason = "rejected", f"{exc.phase} failed: {exc.message}"
+        rec.report.decision = rec.report.decision or Decision(accepted=False, reasons=[reason])
+        _discard(gen)
+    except BaseException:
+        _discard(gen)
+        rec.finish("interrupted", "interrupted by the user", reports_dir(deps))
+        raise
+    before = gen.before.total if gen.before else None
+    after = gen.after.total if gen.after else None
+    try:
+        with rec.phase("record"):
+            path = rec.finish(status, str(reason), reports_dir(deps), before, after)
+    except PhaseFailed as exc:
+        # The report could not be written; the store row still gets the outcome, so that the
+        # generation is not mistaken for a killed one, and the failure counts for the breaker.
+        reason = f"{reason}; record failed: {exc.message}"
+        deps.store.update_generation(gen.number, status=status, reason=reason)
+        path = report_path(reports_dir(deps), gen.number)
+    return GenerationOutcome(
+        generation=gen.number,
+        status=status,
+        reason=str(reason),
+        report_path=str(path),
+        delta=None if before is None or after is None else after - before,
+        errored=bool(rec.report.errors),
+    )
+
+
+def _merge_or_reject(gen: _Generation, decision: Decision) -> tuple[GenerationStatus, str]:
+    """Act on the decision: merge, keep pending, or reject and clean up."""
+    deps, ws = gen.deps, gen._ws()
+    summary = "; ".join(decision.reasons)
+    if gen.options.dry_run:
+        deps.git.remove_scratch(ws)
+        return ("accepted" if decision.accepted else "rejected"), f"dry run: {summary}"
+    if not decision.accepted:
+        deps.git.reject(ws)
+        return "rejected", summary
+    if deps.pr is not None:
+        return deps.pr.submit(gen.number, ws, gen.rec.report)
+    if not gen.options.auto_merge:
+        return "pending", f"accepted, waiting for `agent merge {gen.number}`: {summary}"
+    try:
+        sha = deps.git.merge(ws)
+    except MergeRefused as exc:
+        deps.git.reject(ws)
+        return "rejected", f"merge refused: {exc}"
+    deps.git.remove(ws)
+    return "accepted", f"merged as {sha[:10]}: {summary}"
+
+
+def _discard(gen: _Generation) -> None:
+    """Remove whatever the generation left in git; never raises over the original failure."""
+    ws = gen.ws
+    if ws is None:
+        return
+    try:
+        if gen.options.dry_run:
+            gen.deps.git.remove_scratch(ws)
+        else:
+            gen.deps.git.reject(ws)
+    except Exception as exc:
+        gen.rec.report.errors.append({"phase": "cleanup", "message": str(exc)})
+    gen.ws = None

@@ -1,0 +1,336 @@
+"""GitHub PR mode: accepted generations become PRs that a person (or --github-auto) settles."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from src.base.config import Settings
+from src.base.errors import AgentError
+from src.base.models import EvolutionEntry, GenerationReport, GenerationStatus
+from src.base.store import Store
+from src.git_ops.github import ChecksState, GitHubError, GitHubIntegration, PullInfo, ReviewInfo
+from src.git_ops.mainline import advance_main
+from src.git_ops.pr_body import render_pr_body
+from src.git_ops.runner import GitError, run
+from src.git_ops.worktree import GenerationGit, Workspace
+from src.reports.report_files import read_report, report_path, write_report
+
+LABEL = "self-improving-agent"
+Action = Literal["wait", "merge", "accept", "reject"]
+Verdict = Literal["approved", "changes_requested", "closed", "merged", "timeout"]
+
+
+class Settlement(BaseModel):
+    """What to do with one awaiting pull request, and the human verdict behind it."""
+
+    action: Action
+    reason: str = ""
+    verdict: Verdict | None = None
+    reviewer: str | None = None
+    body: str = ""
+    close: bool = False
+
+
+class PrRow(BaseModel):
+    """One agent pull request as `agent prs` shows it."""
+
+    pr_number: int
+    generation: int | None
+    title: str
+    state: str
+    stored_status: str | None
+    review: str
+    checks: str
+    url: str
+
+
+def deciding_reviews(reviews: Sequence[ReviewInfo], head_sha: str) -> list[ReviewInfo]:
+    """Each reviewer's latest verdict; approvals of an older head no longer count."""
+    latest: dict[str, ReviewInfo] = {}
+    for item in reviews:
+        if item.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[item.author or f"review {item.id}"] = item
+    return [
+        item
+        for item in latest.values()
+        if item.state == "CHANGES_REQUESTED"
+        or (item.state == "APPROVED" and item.commit_id in (None, head_sha))
+    ]
+
+
+def _words(item: ReviewInfo) -> str:
+    """Who said what, for a reason line."""
+    who = f"@{item.author}" if item.author else "a reviewer"
+    return f"{who}: {item.body.strip()}" if item.body.strip() else who
+
+
+def settle(
+    pull: PullInfo,
+    reviews: Sequence[ReviewInfo],
+    checks: ChecksState | None,
+    age_s: float,
+    timeout_s: float,
+    require_checks: bool,
+) -> Settlement:
+    """Decide an awaiting PR from its state, reviews, checks and age; pure."""
+    deciding = deciding_reviews(reviews, pull.head_sha)
+    said = "; ".join(_words(r) for r in deciding) or "no review"
+    if pull.merged:
+        return Settlement(
+            action="accept", verdict="merged", reason=f"PR #{pull.number} merged by a person"
+        )
+    if pull.state == "closed":
+        return Settlement(
+            action="reject",
+            verdict="closed",
+            reason=f"PR #{pull.number} closed by a person ({said})",
+            body=said,
+        )
+    blocking = [r for r in deciding if r.state == "CHANGES_REQUESTED"]
+    if blocking:
+        first = blocking[0]
+        return Settlement(
+            action="reject",
+            verdict="changes_requested",
+            reviewer=first.author,
+            body=first.body,
+            reason=f"changes requested on PR #{pull.number} by {_words(first)}",
+            close=True,
+        )
+    if deciding:
+        approver = deciding[0]
+        if require_checks and checks != "success":
+            return Settlement(
+                action="wait",
+                reason=f"PR #{pull.number} is approved but its checks are {checks or 'unknown'}",
+            )
+        return Settlement(
+            action="merge",
+            verdict="approved",
+            reviewer=approver.author,
+            body=approver.body,
+            reason=f"PR #{pull.number} approved by {_words(approver)}",
+        )
+    if age_s > timeout_s:
+        return Settlement(
+            action="reject",
+            verdict="timeout",
+            reason=f"no review of PR #{pull.number} within {timeout_s:g} s; closed",
+            close=True,
+        )
+    return Settlement(action="wait")
+
+
+def _epoch(stamp: str) -> float:
+    """Seconds since the epoch of a stored ISO 8601 time."""
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+class GitHubFlow:
+    """The PullRequestFlow of GitHub mode: submit opens (and in auto mode merges) a PR."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        git: GenerationGit,
+        github: GitHubIntegration,
+        *,
+        auto: bool = False,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.git = git
+        self.github = github
+        self.auto = auto
+        self.clock = clock
+        self.sleep = sleep
+
+    def check_ready(self) -> None:
+        """Fail before any branch exists when the remote, the repository or the token is wrong."""
+        remote = self.settings.github.remote
+        if run(self.git.root, "remote", "get-url", remote, check=False).status != 0:
+            raise AgentError(
+                f"git remote '{remote}' is not configured in {self.git.root}; add it with "
+                f"`git remote add {remote} URL` or set [github] remote"
+            )
+        self.github.check_access()
+
+    def submit(
+        self, number: int, ws: Workspace, report: GenerationReport
+    ) -> tuple[GenerationStatus, str]:
+        """Push the branch, open the PR with the review packet, label it; merge it in auto mode."""
+        title = f"agent gen-{number}: {report.plan.title if report.plan else 'untitled change'}"
+        relpath = f"{self.settings.agent.reports_dir.strip('/')}/gen-{number}.json"
+        self.github.push_branch(ws.branch)
+        pull = self.github.create_pr(
+            title, render_pr_body(report, relpath), ws.branch, self.settings.agent.main_branch
+        )
+        self.store.update_generation(number, pr_number=pull.number, branch=ws.branch)
+        # The branch lives on the remote now; the local copy would only block later cleanups.
+        self.git.remove(ws)
+        note = ""
+        try:
+            self.github.add_labels(pull.number, [LABEL])
+        except GitHubError as exc:
+            note = f" (not labelled: {exc})"
+        if self.auto:
+            return self._auto_merge(pull)
+        return "awaiting_review", f"PR #{pull.number} opened: {pull.html_url}{note}"
+
+    def _auto_merge(self, pull: PullInfo) -> tuple[GenerationStatus, str]:
+        """Merge at once through the API, after green checks when they are required."""
+        try:
+            if self.settings.github.require_checks:
+                state = self._await_checks(pull.number)
+                if state != "success":
+                    reason = f"PR #{pull.number} not merged: its checks are {state}"
+                    self.github.close_pr(pull.number, f"Closed by the agent: {reason}.")
+                    return "rejected", reason
+            sha = self.github.merge_pr(pull.number, expected_head_sha=pull.head_sha)
+        except GitHubError as exc:
+            return "rejected", f"PR #{pull.number} not merged: {exc}"
+        return "accepted", f"PR #{pull.number} merged as {sha[:10]}{self._sync_main(sha)}"
+
+    def _await_checks(self, number: int) -> ChecksState:
+        """Poll the PR's checks until they finish or the review timeout passes."""
+        deadline = self.clock() + self.settings.github.review_timeout_s
+        while True:
+            state = self.github.get_checks(number).state
+            if state != "pending" or self.clock() >= deadline:
+                return state
+            self.sleep(self.settings.github.poll_interval_s)
+
+    def _sync_main(self, merge_sha: str) -> str:
+        """Fast-forward the local main to the merged PR; a note when it cannot be moved safely."""
+        branch, remote = self.settings.agent.main_branch, self.settings.github.remote
+        root = self.git.root
+        try:
+            run(root, "fetch", "--quiet", remote, f"refs/heads/{branch}")
+            old = self.git.main_sha()
+            ancestor = run(root, "merge-base", "--is-ancestor", old, merge_sha, check=False)
+            if ancestor.status != 0:
+                return (
+                    f"; local {branch} has commits the remote lacks and was left alone; "
+                    f"run `git pull {remote} {branch}`"
+                )
+            advance_main(root, branch, old, merge_sha, f"fast-forward to {merge_sha[:10]}")
+        except GitError as exc:
+            return f"; local {branch} not updated: {exc}"
+        return f"; local {branch} fast-forwarded"
+
+    def poll(self) -> list[str]:
+        """Settle awaiting PRs that got a verdict or timed out; one line per change."""
+        lines = []
+        for entry in self.store.list_generations("awaiting_review"):
+            if entry.pr_number is None:
+                continue
+            try:
+                line = self._poll_one(entry, entry.pr_number)
+            except GitHubError as exc:
+                line = f"gen {entry.generation}: PR #{entry.pr_number} not checked: {exc}"
+            if line:
+                lines.append(line)
+        return lines
+
+    def _poll_one(self, entry: EvolutionEntry, number: int) -> str | None:
+        """Look at one PR and record its outcome when it has one."""
+        pull = self.github.get_pr(number)
+        reviews = self.github.get_reviews(number)
+        gh = self.settings.github
+        checks = None
+        if gh.require_checks and pull.state == "open" and deciding_reviews(reviews, pull.head_sha):
+            checks = self.github.get_checks(number).state
+        age = self.clock() - _epoch(entry.finished_at or entry.started_at)
+        result = settle(pull, reviews, checks, age, gh.review_timeout_s, gh.require_checks)
+        if result.action == "wait":
+            return f"gen {entry.generation}: {result.reason}" if result.reason else None
+        status: GenerationStatus = "rejected"
+        reason = result.reason
+        if result.action == "merge":
+            sha = self.github.merge_pr(number, expected_head_sha=pull.head_sha)
+            status, reason = "accepted", f"{reason}; merged as {sha[:10]}{self._sync_main(sha)}"
+        elif result.action == "accept":
+            status = "accepted"
+            if pull.merge_commit_sha:
+                reason += self._sync_main(pull.merge_commit_sha)
+        elif result.close:
+            self.github.close_pr(number, f"Closed by the agent: {result.reason}.")
+        self._record(entry.generation, number, status, reason, result)
+        return f"gen {entry.generation} {status}: {reason}"
+
+    def _record(
+        self,
+        generation: int,
+        number: int,
+        status: GenerationStatus,
+        reason: str,
+        result: Settlement,
+    ) -> None:
+        """Store the outcome and the human verdict, and bring the report's status up to date."""
+        self.store.update_generation(generation, status=status, reason=reason)
+        if result.verdict is not None:
+            self.store.add_human_verdict(
+                generation, number, result.verdict, result.reviewer, result.body
+            )
+        path = report_path(self.git.root / self.settings.agent.reports_dir, generation)
+        if path.is_file():
+            try:
+                report = read_report(path)
+                report.status = status
+                if result.verdict is not None:
+                    report.human_verdict = {
+                        "pr_number": number,
+                        "verdict": result.verdict,
+                        "reviewer": result.reviewer,
+                        "body": result.body,
+                    }
+                write_report(report, path.parent)
+            except AgentError:
+                return
+
+
+def pr_rows(github: GitHubIntegration, entries: Sequence[EvolutionEntry]) -> list[PrRow]:
+    """The open agent PRs on GitHub with their review, checks and stored status."""
+    by_pr = {e.pr_number: e for e in entries if e.pr_number is not None}
+    rows = []
+    for pull in github.open_prs():
+        entry = by_pr.get(pull.number)
+        deciding = deciding_reviews(github.get_reviews(pull.number), pull.head_sha)
+        rows.append(
+            PrRow(
+                pr_number=pull.number,
+                generation=entry.generation if entry else None,
+                title=pull.title,
+                state=pull.state,
+                stored_status=entry.status if entry else None,
+                review=", ".join(sorted({r.state.lower() for r in deciding})) or "none",
+                checks=github.get_checks(pull.number).state,
+                url=pull.html_url,
+            )
+        )
+    return rows
+
+
+def connect(
+    repo: Path,
+    settings: Settings,
+    store: Store,
+    git: GenerationGit,
+    *,
+    auto: bool = False,
+    github: GitHubIntegration | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> GitHubFlow:
+    """The GitHub flow for a repository; ConfigError with a hint when PyGithub or a token lacks."""
+    client = github or GitHubIntegration(repo, settings.github)
+    return GitHubFlow(settings, store, git, client, auto=auto, clock=clock, sleep=sleep)

@@ -1,0 +1,159 @@
+"""The Anthropic Messages API behind the Provider seam: forced-tool replies, caching, retries."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic.types import (
+    CacheControlEphemeralParam,
+    Message,
+    MessageParam,
+    TextBlockParam,
+    ToolChoiceToolParam,
+    ToolParam,
+)
+
+from src.base.config import Settings
+from src.base.errors import ConfigError
+from src.base.secrets import redact, secret_values
+from src.providers.base import Completion, CompletionRequest, ProviderError, Usage
+from src.providers.pricing import cost_usd
+
+API_KEY_ENV = "ANTHROPIC_API_KEY"
+BASE_URL_ENV = "ANTHROPIC_BASE_URL"
+_EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
+
+
+def system_blocks(request: CompletionRequest) -> list[TextBlockParam]:
+    """The system prompt as one cached block (none when empty, which the API rejects)."""
+    if not request.system:
+        return []
+    return [{"type": "text", "text": request.system, "cache_control": _EPHEMERAL}]
+
+
+def user_message(request: CompletionRequest) -> MessageParam:
+    """The user turn: the stable context as a cached block, then the variable prompt."""
+    blocks: list[TextBlockParam] = []
+    if request.context:
+        blocks.append({"type": "text", "text": request.context, "cache_control": _EPHEMERAL})
+    blocks.append({"type": "text", "text": request.prompt})
+    return {"role": "user", "content": blocks}
+
+
+def reply_tool(request: CompletionRequest) -> ToolParam:
+    """The reply schema as the tool the model is forced to call."""
+    return {
+        "name": request.schema_name,
+        "description": f"Give your answer as a {request.schema_name} object.",
+        "input_schema": request.json_schema,
+    }
+
+
+def usage_of(message: Message) -> Usage:
+    """Token counts of the answered call, as the API reports them."""
+    usage = message.usage
+    return Usage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_write_tokens=usage.cache_creation_input_tokens or 0,
+        cache_read_tokens=usage.cache_read_input_tokens or 0,
+    )
+
+
+def reply_of(message: Message, tool_name: str) -> tuple[str, dict[str, Any] | None]:
+    """The reply's text and, when the model called the reply tool, that call's input."""
+    text_parts: list[str] = []
+    data: dict[str, Any] | None = None
+    for block in message.content:
+        if block.type == "text":
+            text_parts.append(block.text)
+        elif block.type == "tool_use" and block.name == tool_name and data is None:
+            data = dict(block.input)
+    return "".join(text_parts), data
+
+
+def error_message(exc: anthropic.AnthropicError, base_url: str, timeout_s: float) -> str:
+    """One sentence saying why the API did not answer and what to do about it."""
+    if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
+        return (
+            f"Anthropic refused the API key in {API_KEY_ENV} (HTTP {exc.status_code}: "
+            f"{exc.api_message or exc.message}); set a valid key with access to this model"
+        )
+    if isinstance(exc, anthropic.APIStatusError):
+        return f"Anthropic API error HTTP {exc.status_code}: {exc.api_message or exc.message}"
+    if isinstance(exc, anthropic.APITimeoutError):
+        return (
+            f"Anthropic API did not answer within {timeout_s:g}s; "
+            "raise [providers.anthropic] timeout_s or retry later"
+        )
+    if isinstance(exc, anthropic.APIConnectionError):
+        return f"cannot reach the Anthropic API at {base_url} ({exc.message}); check the network"
+    return f"Anthropic client error: {exc}"
+
+
+class AnthropicProvider:
+    """Answers persona requests through the Anthropic Messages API."""
+
+    name = "anthropic"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        environ: Mapping[str, str] | None = None,
+        http_client: httpx2.Client | None = None,
+    ) -> None:
+        """Build the SDK client; a missing API key is a ConfigError before any work starts."""
+        env = os.environ if environ is None else environ
+        api_key = env.get(API_KEY_ENV, "").strip()
+        if not api_key:
+            raise ConfigError(
+                f"{API_KEY_ENV} is not set; export your Anthropic API key "
+                "or choose another provider with --provider"
+            )
+        section = settings.providers.anthropic
+        self._model = settings.agent.model
+        self._pricing = dict(settings.providers.pricing)
+        self._timeout_s = section.timeout_s
+        self._secrets = [api_key, *secret_values(env)]
+        self._client = anthropic.Anthropic(
+            api_key=api_key,
+            base_url=section.base_url or env.get(BASE_URL_ENV) or None,
+            max_retries=section.max_retries,
+            timeout=section.timeout_s,
+            http_client=http_client,
+        )
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Ask the model, forcing the reply tool; SDK retries happen inside this call."""
+        tool = reply_tool(request)
+        tool_choice: ToolChoiceToolParam = {"type": "tool", "name": request.schema_name}
+        started = time.perf_counter()
+        try:
+            message = self._client.messages.create(
+                model=self._model,
+                max_tokens=request.max_tokens,
+                system=system_blocks(request) or anthropic.omit,
+                messages=[user_message(request)],
+                tools=[tool],
+                tool_choice=tool_choice,
+            )
+        except anthropic.AnthropicError as exc:
+            reason = error_message(exc, str(self._client.base_url), self._timeout_s)
+            raise ProviderError(redact(reason, self._secrets)) from None
+        latency_s = time.perf_counter() - started
+        text, data = reply_of(message, request.schema_name)
+        usage = usage_of(message)
+        return Completion(
+            text=text,
+            data=data,
+            usage=usage,
+            latency_s=latency_s,
+            cost_usd=cost_usd(usage, self._model, self._pricing),
+            model=self._model,
+        )

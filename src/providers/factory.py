@@ -1,0 +1,52 @@
+"""Choose and build the provider that settings name."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import cast
+
+from src.base.config import Settings
+from src.base.errors import ConfigError
+from src.providers.base import Provider
+
+OFFLINE_MODULE = "src.providers.offline"
+
+
+def make_provider(
+    settings: Settings,
+    *,
+    repo: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Provider:
+    """The provider of settings.agent.provider, built now so setup errors come before any work."""
+    env = os.environ if environ is None else environ
+    choice = settings.agent.provider
+    if choice == "anthropic":
+        from src.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider(settings, environ=env)
+    if choice == "bedrock":
+        from src.providers.bedrock import BedrockProvider
+
+        return BedrockProvider(settings, environ=env)
+    if choice == "mock":
+        from src.providers.mock import MockProvider
+
+        return MockProvider(settings, environ=env, base_dir=repo)
+    return _offline(settings)
+
+
+def _offline(settings: Settings) -> Provider:
+    """The offline provider, imported only when chosen because it ships separately."""
+    try:
+        module = importlib.import_module(OFFLINE_MODULE)
+        factory = module.OfflineProvider
+    except (ImportError, AttributeError):
+        raise ConfigError(
+            "the offline provider is not available in this installation; "
+            "choose --provider anthropic, bedrock or mock"
+        ) from None
+    return cast(Provider, factory(settings))

@@ -1,0 +1,1 @@
+"""Generation reports: the one writer, readers, text views and dashboards."""

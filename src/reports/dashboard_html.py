@@ -1,0 +1,420 @@
+"""The dashboard as one self-contained HTML page: inline CSS and SVG, nothing from the network."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from html import escape
+from pathlib import Path
+
+from src.reports.dashboard import (
+    TOP_REASONS,
+    DashboardData,
+    GenerationPoint,
+    change,
+    fmt_rate,
+    last_known,
+    status_counts,
+)
+from src.base.errors import AgentError
+from src.reports.report_view import fmt_cost, fmt_score, fmt_seconds
+
+ACCEPTED = "#2e7d32"
+REJECTED = "#c62828"
+NEUTRAL = "#9e9e9e"
+LINE = "#1565c0"
+PALETTE = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e")
+WIDTH, HEIGHT = 520, 220
+LEFT, RIGHT, TOP, BOTTOM = 52, 14, 14, 30
+
+CSS = """
+*{box-sizing:border-box}
+body{margin:0;background:#f4f5f7;color:#1f2328;
+ font:15px/1.5 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1120px;margin:0 auto;padding:28px 24px 48px}
+h1{font-size:26px;margin:0 0 4px}
+h2{font-size:17px;margin:0 0 12px}
+.sub{color:#57606a;margin:0 0 22px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:14px;
+ margin-bottom:18px}
+.tile,.card{background:#fff;border:1px solid #d8dee4;border-radius:10px;padding:14px 16px}
+.tile .label{color:#57606a;font-size:13px;text-transform:uppercase;letter-spacing:.04em}
+.tile .value{font-size:22px;white-space:nowrap;font-weight:600;margin-top:2px}
+.tile .note{color:#57606a;font-size:13px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:18px;
+ margin-bottom:18px}
+.card{margin-bottom:18px}
+.grid .card{margin-bottom:0}
+svg{display:block;width:100%;height:auto}
+svg text{font:11px -apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:#57606a}
+.legend{display:flex;flex-wrap:wrap;gap:14px;font-size:13px;color:#57606a;margin-top:6px}
+.sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:7px}
+.legend i{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;
+ vertical-align:-1px}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #eaeef2;vertical-align:middle}
+th{color:#57606a;font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.up{color:#2e7d32}.down{color:#c62828}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;
+ color:#fff}
+.spark{font-family:ui-monospace,Menlo,Consolas,monospace;letter-spacing:1px}
+.empty{color:#57606a}
+"""
+
+
+def _x_positions(count: int, bands: bool = False) -> list[float]:
+    """Evenly spaced x coordinates: edge to edge for lines, band centres for bars."""
+    inner = WIDTH - LEFT - RIGHT
+    if bands or count == 1:
+        return [LEFT + inner * (i + 0.5) / count for i in range(count)]
+    return [LEFT + inner * i / (count - 1) for i in range(count)]
+
+
+def _y(value: float, lo: float, hi: float) -> float:
+    """The y coordinate of value on a lo..hi axis."""
+    inner = HEIGHT - TOP - BOTTOM
+    span = hi - lo or 1.0
+    return TOP + inner * (1 - (value - lo) / span)
+
+
+def _frame(
+    labels: Sequence[str],
+    lo: float,
+    hi: float,
+    fmt: Callable[[float], str],
+    bands: bool = False,
+) -> str:
+    """Horizontal grid lines with y labels, and generation numbers along x."""
+    parts = []
+    for i in range(5):
+        value = lo + (hi - lo) * i / 4
+        y = _y(value, lo, hi)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            'stroke="#eaeef2"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(value))}</text>'
+        )
+    step = max(1, -(-len(labels) // 12))
+    for i, (x, gen) in enumerate(zip(_x_positions(len(labels), bands), labels, strict=True)):
+        if i % step == 0 or i == len(labels) - 1:
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">{gen}</text>')
+    return "".join(parts)
+
+
+def _svg(title: str, body: str) -> str:
+    """An accessible SVG element of the standard chart size."""
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{body}</svg>"
+    )
+
+
+def _path(xs: Sequence[float], values: Sequence[float | None], lo: float, hi: float) -> str:
+    """An SVG path through the known values, broken where a value is missing."""
+    commands, pen_down = [], False
+    for x, v in zip(xs, values, strict=True):
+        if v is None:
+            pen_down = False
+            continue
+        commands.append(f"{'L' if pen_down else 'M'}{x:.1f},{_y(v, lo, hi):.1f}")
+        pen_down = True
+    return " ".join(commands)
+
+
+def _score_range(series: Sequence[Sequence[float | None]]) -> tuple[float, float]:
+    """A padded y range around the measured values, kept inside 0..1."""
+    known = [v for values in series for v in values if v is not None]
+    if not known:
+        return 0.0, 1.0
+    lo, hi = min(known), max(known)
+    pad = max((hi - lo) * 0.15, 0.02)
+    return max(0.0, lo - pad), min(1.0, hi + pad)
+
+
+def _outcome_color(point: GenerationPoint) -> str:
+    """Green for accepted, red for rejected or failed, grey otherwise."""
+    if point.accepted:
+        return ACCEPTED
+    return REJECTED if point.status in ("rejected", "failed", "interrupted") else NEUTRAL
+
+
+def _gen_labels(data: DashboardData, with_start: bool) -> list[str]:
+    """Generation numbers for the x axis, after 'start' for series that begin at the baseline."""
+    return (["start"] if with_start else []) + [str(p.generation) for p in data.generations]
+
+
+def score_chart(data: DashboardData) -> str:
+    """The weighted total on main at the start and after each generation, dots by outcome."""
+    labels = _gen_labels(data, with_start=True)
+    totals = [data.start_total, *(p.total for p in data.generations)]
+    colors = [NEUTRAL, *(_outcome_color(p) for p in data.generations)]
+    lo, hi = _score_range([totals])
+    xs = _x_positions(len(labels))
+    dots = "".join(
+        f'<circle cx="{x:.1f}" cy="{_y(v, lo, hi):.1f}" r="4.5" fill="{c}" stroke="#fff" '
+        f'stroke-width="1.5"><title>{escape(label)}: {fmt_score(v)}</title></circle>'
+        for x, v, c, label in zip(xs, totals, colors, labels, strict=True)
+        if v is not None
+    )
+    body = (
+        _frame(labels, lo, hi, lambda v: f"{v:.2f}")
+        + f'<path d="{_path(xs, totals, lo, hi)}" fill="none" stroke="{LINE}" stroke-width="2.5"/>'
+        + dots
+    )
+    return _svg("Total score at the start and after each generation", body)
+
+
+def benchmark_chart(data: DashboardData) -> str:
+    """Each benchmark's value on main at the start and after each generation."""
+    labels = _gen_labels(data, with_start=True)
+    series = [[b.start, *b.values] for b in data.benchmarks]
+    lo, hi = _score_range(series)
+    xs = _x_positions(len(labels))
+    lines = "".join(
+        f'<path d="{_path(xs, values, lo, hi)}" fill="none" '
+        f'stroke="{PALETTE[i % len(PALETTE)]}" stroke-width="2"><title>{escape(b.name)}</title>'
+        "</path>"
+        for i, (b, values) in enumerate(zip(data.benchmarks, series, strict=True))
+    )
+    return _svg(
+        "Benchmark scores after each generation",
+        _frame(labels, lo, hi, lambda v: f"{v:.2f}") + lines,
+    )
+
+
+def acceptance_chart(data: DashboardData) -> str:
+    """Outcome bars per generation under the cumulative acceptance rate (0-100%)."""
+    gens = _gen_labels(data, with_start=False)
+    xs = _x_positions(len(gens), bands=True)
+    bar = max(3.0, min(26.0, (WIDTH - LEFT - RIGHT) / max(len(gens), 1) * 0.6))
+    bars = "".join(
+        f'<rect x="{x - bar / 2:.1f}" y="{_y(0.12, 0, 1):.1f}" width="{bar:.1f}" '
+        f'height="{_y(0, 0, 1) - _y(0.12, 0, 1):.1f}" rx="2" fill="{_outcome_color(p)}">'
+        f"<title>gen {p.generation}: {escape(p.status)}</title></rect>"
+        for x, p in zip(xs, data.generations, strict=True)
+    )
+    rates = [p.acceptance_rate for p in data.generations]
+    line = (
+        f'<path d="{_path(xs, rates, 0, 1)}" fill="none" stroke="{LINE}" stroke-width="2.5"/>'
+        + "".join(
+            f'<circle cx="{x:.1f}" cy="{_y(r, 0, 1):.1f}" r="3" fill="{LINE}"/>'
+            for x, r in zip(xs, rates, strict=True)
+            if r is not None
+        )
+    )
+    return _svg(
+        "Cumulative acceptance rate and outcome per generation",
+        _frame(gens, 0, 1, lambda v: f"{v:.0%}", bands=True) + bars + line,
+    )
+
+
+def bar_chart(
+    title: str, data: DashboardData, values: Sequence[float | None], fmt: Callable[[float], str]
+) -> str:
+    """One bar per generation, coloured by outcome, on a 0..max axis."""
+    gens = _gen_labels(data, with_start=False)
+    hi = max([v for v in values if v is not None] + [0.0]) * 1.1 or 1.0
+    xs = _x_positions(len(gens), bands=True)
+    bar = max(3.0, min(34.0, (WIDTH - LEFT - RIGHT) / max(len(gens), 1) * 0.6))
+    bars = "".join(
+        f'<rect x="{x - bar / 2:.1f}" y="{_y(v, 0, hi):.1f}" width="{bar:.1f}" '
+        f'height="{_y(0, 0, hi) - _y(v, 0, hi):.1f}" rx="2" fill="{_outcome_color(p)}">'
+        f"<title>gen {p.generation}: {escape(fmt(v))}</title></rect>"
+        for x, v, p in zip(xs, values, data.generations, strict=True)
+        if v is not None
+    )
+    return _svg(title, _frame(gens, 0, hi, fmt, bands=True) + bars)
+
+
+def _delta_cell(value: float | None) -> str:
+    """A signed delta cell, green when better and red when worse."""
+    if value is None:
+        return '<td class="num">-</td>'
+    css = "up" if value > 0 else "down" if value < 0 else ""
+    return f'<td class="num {css}">{value:+.3f}</td>'
+
+
+def _tile(label: str, value: str, note: str) -> str:
+    """One headline figure."""
+    return (
+        f'<div class="tile"><div class="label">{escape(label)}</div>'
+        f'<div class="value">{escape(value)}</div><div class="note">{escape(note)}</div></div>'
+    )
+
+
+def _card(title: str, body: str) -> str:
+    """A titled white panel."""
+    return f'<section class="card"><h2>{escape(title)}</h2>{body}</section>'
+
+
+def _legend(items: Sequence[tuple[str, str]]) -> str:
+    """Colour swatches with labels."""
+    spans = "".join(f'<span><i style="background:{c}"></i>{escape(t)}</span>' for t, c in items)
+    return f'<div class="legend">{spans}</div>'
+
+
+def _tiles(data: DashboardData) -> str:
+    """The headline figures across all generations."""
+    end = last_known([p.total for p in data.generations])
+    trend = "-" if data.start_total is None else f"{fmt_score(data.start_total)} → {fmt_score(end)}"
+    improvement = (
+        "-" if data.avg_total_improvement is None else f"{data.avg_total_improvement:+.3f}"
+    )
+    return (
+        '<div class="tiles">'
+        + "".join(
+            [
+                _tile(
+                    "Acceptance",
+                    fmt_rate(data.acceptance_rate),
+                    f"{data.accepted} of {data.decided} finished generations",
+                ),
+                _tile("Avg improvement", improvement, "total score per accepted generation"),
+                _tile("Total score", trend, "start → now, on main"),
+                _tile(
+                    "Cost",
+                    fmt_cost(data.total_cost_usd),
+                    "all LLM calls" if data.cost_known else "known costs only; some were unknown",
+                ),
+                _tile(
+                    "Time",
+                    fmt_seconds(data.total_duration_s),
+                    f"{fmt_seconds(data.avg_duration_s)} per generation",
+                ),
+            ]
+            + (
+                [
+                    _tile(
+                        "Reviewer vs people",
+                        f"{data.reviewer_agreed} of {data.human_verdicts}",
+                        "PRs where the Reviewer persona judged as the person did",
+                    )
+                ]
+                if data.human_verdicts
+                else []
+            )
+        )
+        + "</div>"
+    )
+
+
+def _benchmark_table(data: DashboardData) -> str:
+    """First, last, change and mean improvement per accepted generation of each benchmark."""
+    rows = []
+    for i, b in enumerate(data.benchmarks):
+        end = last_known(b.values)
+        swatch = f'<i class="sw" style="background:{PALETTE[i % len(PALETTE)]}"></i>'
+        rows.append(
+            f"<tr><td>{swatch}{escape(b.name)}</td>"
+            f'<td class="num">{fmt_score(b.start)}</td><td class="num">{fmt_score(end)}</td>'
+            f"{_delta_cell(change(b.start, end))}{_delta_cell(b.avg_improvement)}</tr>"
+        )
+    head = (
+        '<tr><th>benchmark</th><th class="num">start</th><th class="num">now</th>'
+        '<th class="num">change</th><th class="num">avg per accepted</th></tr>'
+    )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _reasons_table(data: DashboardData) -> str:
+    """The most common rejection reasons."""
+    if not data.rejection_reasons:
+        return '<p class="empty">No generation was rejected.</p>'
+    rows = "".join(
+        f'<tr><td class="num">{rc.count}</td><td>{escape(rc.reason)}</td>'
+        f"<td>{escape(', '.join(str(g) for g in rc.generations))}</td></tr>"
+        for rc in data.rejection_reasons[:TOP_REASONS]
+    )
+    head = '<tr><th class="num">count</th><th>reason</th><th>generations</th></tr>'
+    return f"<table>{head}{rows}</table>"
+
+
+def _generations_table(data: DashboardData) -> str:
+    """One row per generation."""
+    rows = []
+    for p in data.generations:
+        status = escape(p.status.replace("_", " ")) + (" · dry run" if p.dry_run else "")
+        rows.append(
+            f'<tr><td class="num">{p.generation}</td><td><span class="badge" '
+            f'style="background:{_outcome_color(p)}">{status}</span></td>'
+            f"<td>{escape(p.title or '-')}</td>"
+            f'<td class="num">{fmt_score(p.total)}</td>{_delta_cell(p.total_delta)}'
+            f'<td class="num">{escape(fmt_cost(p.cost_usd, p.cost_known))}</td>'
+            f'<td class="num">{escape(fmt_seconds(p.duration_s))}</td>'
+            f"<td>{escape(p.reason or '')}</td></tr>"
+        )
+    head = (
+        '<tr><th class="num">gen</th><th>status</th><th>title</th><th class="num">on main</th>'
+        '<th class="num">delta</th><th class="num">cost</th><th class="num">time</th>'
+        "<th>reason</th></tr>"
+    )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _charts(data: DashboardData) -> str:
+    """Score, acceptance, benchmark, cost and time charts."""
+    outcome = _legend([("accepted", ACCEPTED), ("rejected / failed", REJECTED), ("other", NEUTRAL)])
+    score = _card("Total score trend", score_chart(data) + outcome)
+    acceptance = _card(
+        "Acceptance over time",
+        acceptance_chart(data) + _legend([("cumulative acceptance rate", LINE)]) + outcome,
+    )
+    parts = [f'<div class="grid">{score}{acceptance}</div>']
+    if data.benchmarks:
+        legend = _legend(
+            [(b.name, PALETTE[i % len(PALETTE)]) for i, b in enumerate(data.benchmarks)]
+        )
+        parts.append(
+            '<div class="grid">'
+            + _card("Benchmark trends", benchmark_chart(data) + legend)
+            + _card("Benchmarks", _benchmark_table(data))
+            + "</div>"
+        )
+    cost = bar_chart(
+        "Cost per generation", data, [p.cost_usd for p in data.generations], lambda v: f"${v:.3f}"
+    )
+    time = bar_chart(
+        "Time per generation", data, [p.duration_s for p in data.generations], fmt_seconds
+    )
+    parts.append(
+        f'<div class="grid">{_card("Cost per generation (USD)", cost)}'
+        f"{_card('Time per generation', time)}</div>"
+    )
+    return "".join(parts)
+
+
+def render_html(data: DashboardData) -> str:
+    """The whole dashboard page."""
+    if data.generations:
+        subtitle = f"{len(data.generations)} generation(s): {status_counts(data)}"
+        body = (
+            _tiles(data)
+            + _charts(data)
+            + _card("Most common rejection reasons", _reasons_table(data))
+            + _card("Generations", _generations_table(data))
+        )
+    else:
+        subtitle = "No generation reports yet."
+        body = _card("Nothing to show", '<p class="empty">Run <code>agent run</code> first.</p>')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Agent dashboard</title>"
+        f"<style>{CSS}</style></head><body><main><h1>Agent dashboard</h1>"
+        f'<p class="sub">{escape(subtitle)}</p>{body}</main></body></html>\n'
+    )
+
+
+def write_html(data: DashboardData, path: Path) -> None:
+    """Write the page through a temp file, so an open browser never sees half of it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(render_html(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AgentError(
+            f"{path}: cannot write the dashboard ({exc.strerror or exc}); "
+            "pass --html a path in an existing, writable directory"
+        ) from None

@@ -1,0 +1,244 @@
+"""The repo map and the planned files: within budget, no blocked file, no secret content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from src.analysis.repomap import (
+    RepoMapError,
+    build_repo_map,
+    choose_detail,
+    file_refusal,
+    is_blocked,
+    looks_secret,
+    python_symbols,
+    read_planned_files,
+    redact_secrets,
+    render_map,
+    tracked_files,
+)
+from src.base.tokens import estimate_tokens
+from tests.conftest import make_repo
+
+BLOCKED = [".env*", "*.pem", "*.key"]
+# Fake credentials are assembled at run time so this file itself does not look secret.
+PRIVATE_KEY = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n"
+AWS_ID = "AKIA" + "IOSFODNN7EXAMPLE"
+ANTHROPIC = "sk-" + "ant-api03-Xy7Qw2Lm9Pz4"
+GITHUB = "ghp" + "_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z"
+RANDOM_VALUE = "q8Zr2Lk9Xw4Tb7Nc1Vm5Hd3J"
+
+SOURCE = '''"""A module."""
+
+import os
+
+
+class Store(Base):
+    """A store."""
+
+    def get(self, key: str) -> str:
+        return key
+
+    def _hidden(self) -> None:
+        pass
+
+
+async def fetch(url: str, token: str = "tok-value-123", *, retries: int = 3) -> bytes:
+    return b""
+
+
+def _private() -> None:
+    pass
+'''
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PRIVATE_KEY,
+        f"aws_access_key_id = {AWS_ID}\n",
+        f'client = Client("{ANTHROPIC}")\n',
+        f"token: {GITHUB}\n",
+        "github_" + "pat_11ABCDEFG0123456789_abcdefghijklmnop\n",
+        f'API_KEY = "{RANDOM_VALUE}"\n',
+        f"export DB_PASSWORD={RANDOM_VALUE}\n",
+        f'{{"service_token": "{RANDOM_VALUE}"}}',
+    ],
+)
+def test_secret_like_content_is_recognised(text: str) -> None:
+    assert looks_secret(text)
+    assert RANDOM_VALUE not in redact_secrets(text) and "***" in redact_secrets(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cache_key = hashlib.sha256(data).hexdigest()\n",
+        'API_KEY = os.environ["API_KEY"]\n',
+        'password = "hunter2"\n',
+        'DEFAULT_TOKEN = "your_token_goes_here_please"\n',
+        "patterns mention sk-ant- and ghp_ and -----BEGIN PRIVATE KEY in prose\n",
+        'SECRET_NAME_PATTERNS = ("*_TOKEN", "*_KEY")\n',
+    ],
+)
+def test_ordinary_code_is_not_secret(text: str) -> None:
+    assert not looks_secret(text)
+    assert redact_secrets(text) == text
+
+
+def test_the_repo_maps_own_source_is_not_secret() -> None:
+    source = Path(__file__).parents[2] / "src" / "analysis" / "repomap.py"
+    assert not looks_secret(source.read_text(encoding="utf-8"))
+
+
+def test_blocked_patterns_match_names_case_insensitively() -> None:
+    assert is_blocked(".env", BLOCKED) and is_blocked("deploy/.env.production", BLOCKED)
+    assert is_blocked("certs/Server.PEM", BLOCKED) and is_blocked("id.key", BLOCKED)
+    assert is_blocked("secrets/db.txt", ["secrets/*"])
+    assert not is_blocked("src/environment.py", BLOCKED) and not is_blocked("keys.py", BLOCKED)
+
+
+def test_map_lists_tracked_files_with_symbols_and_no_blocked_files(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "pkg/store.py": SOURCE,
+            "pkg/broken.py": "def (:\n",
+            "README.md": "# r\n",
+            ".env": "API_KEY=x\n",
+            "certs/server.pem": "pem\n",
+            "config/deploy.key": "k\n",
+        },
+    )
+    (repo / "untracked.py").write_text("U = 1\n", encoding="utf-8")
+    text = build_repo_map(repo, 5000, BLOCKED)
+    assert text.splitlines()[0] == "Repository map: 3 tracked files"
+    assert "    class Store(Base): get" in text
+    assert "    async def fetch(url: str, token: str=..., *, retries: int=...) -> bytes" in text
+    assert "tok-value-123" not in text and "_private" not in text and "_hidden" not in text
+    assert "  broken.py" in text and "README.md" in text
+    for hidden in (".env", "server.pem", "deploy.key", "untracked.py"):
+        assert hidden not in text
+
+
+def generated_repo(root: Path, folders: int = 12, modules: int = 10) -> Path:
+    """A large repository: folders of modules, each with classes and functions."""
+    files = {}
+    for f in range(folders):
+        for m in range(modules):
+            body = "\n".join(
+                f"def function_{k}_of_module(arg_one: int, arg_two: str = 'x') -> dict[str, int]:\n"
+                f"    return {{}}\n"
+                for k in range(6)
+            )
+            body += f"\nclass Widget{m}(Base):\n    def render(self) -> str:\n        return ''\n"
+            files[f"src/area_{f}/sub/module_{m}.py"] = body
+            files[f"tests/area_{f}/test_module_{m}.py"] = "def test_it() -> None:\n    pass\n"
+    return make_repo(root, files)
+
+
+@pytest.fixture(scope="module")
+def large_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated 240-file repository shared by the budget tests."""
+    return generated_repo(tmp_path_factory.mktemp("large") / "repo")
+
+
+@pytest.mark.parametrize("budget", [100_000, 16_000, 6_000, 1_200, 1_050, 200, 5])
+def test_map_stays_within_budget(large_repo: Path, budget: int) -> None:
+    assert estimate_tokens(build_repo_map(large_repo, budget, BLOCKED)) <= budget
+
+
+def test_map_degrades_from_signatures_to_names_to_folders(large_repo: Path) -> None:
+    full = build_repo_map(large_repo, 100_000, BLOCKED)
+    assert full.splitlines()[0] == "Repository map: 240 tracked files"
+    assert "def function_5_of_module(arg_one: int, arg_two: str=...)" in full
+    partial = build_repo_map(large_repo, 6_000, BLOCKED).splitlines()
+    assert "Python symbols cut to fit" in partial[0]
+    assert any(": function_0_of_module, " in line for line in partial)
+    assert not any("def test_it" in line for line in partial)
+    plain = build_repo_map(large_repo, 1_115, BLOCKED).splitlines()
+    assert "0 files with signatures" in plain[0] and "  module_0.py" in plain
+    folders = build_repo_map(large_repo, 1_050, BLOCKED).splitlines()
+    assert folders[0].endswith("(no symbols; folders deeper than 2 summarised)")
+    assert "src/area_0/sub/ (10 files)" in folders
+    assert "truncated" in build_repo_map(large_repo, 5, BLOCKED)
+
+
+def test_detail_goes_to_source_names_then_signatures_then_tests(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {"pkg/a.py": SOURCE, "pkg/b.py": SOURCE, "tests/test_a.py": "def test_one() -> None: ..."},
+    )
+    files = tracked_files(repo)
+    symbols = {f: found for f in files if (found := python_symbols(repo / f)) is not None}
+    plain_lines = ["pkg/", "  a.py", "  b.py", "tests/", "  test_a.py"]
+    plain = sum(len(line) + 1 for line in plain_lines)
+    assert render_map(files, symbols, 10_000).count("\n") > len(plain_lines)
+    assert choose_detail(files, symbols, plain) == dict.fromkeys(files, "files")
+    assert choose_detail(files, symbols, plain + 25) == {
+        "pkg/a.py": "names",
+        "pkg/b.py": "files",
+        "tests/test_a.py": "files",
+    }
+    rank = {"files": 0, "names": 1, "full": 2}
+    for extra in range(0, 400, 4):
+        detail = choose_detail(files, symbols, plain + extra)
+        assert detail is not None
+        src = [rank[detail["pkg/a.py"]], rank[detail["pkg/b.py"]]]
+        if max(src) == 2:
+            assert min(src) >= 1
+        if detail["tests/test_a.py"] != "files":
+            assert src == [2, 2]
+    assert choose_detail(files, symbols, plain + 10_000) == dict.fromkeys(files, "full")
+    assert choose_detail(files, symbols, 10) is None
+
+
+def test_map_of_a_non_repository_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RepoMapError, match="is it a git repository"):
+        build_repo_map(tmp_path, 1000, BLOCKED)
+
+
+@pytest.fixture
+def worktree(tmp_path: Path) -> Path:
+    """A worktree with ordinary, blocked, secret, binary and large files."""
+    repo = make_repo(
+        tmp_path / "wt",
+        {
+            "src/app.py": "A = 1\n",
+            "src/empty.py": "",
+            ".env.local": "X=1\n",
+            "src/creds.py": f'AWS = "{AWS_ID}"\n',
+            "big.txt": "x" * 2000,
+        },
+    )
+    (repo / "logo.png").write_bytes(b"\x89PNG\x00\x01")
+    (tmp_path / "outside.py").write_text("O = 1\n", encoding="utf-8")
+    return repo
+
+
+def test_planned_files_are_read_and_new_ones_are_empty(worktree: Path) -> None:
+    files = read_planned_files(
+        worktree, ["src/app.py", "src/new.py", "src/empty.py", "src/app.py"], BLOCKED
+    )
+    assert files == {"src/app.py": "A = 1\n", "src/new.py": "", "src/empty.py": ""}
+
+
+@pytest.mark.parametrize(
+    ("rel", "reason"),
+    [
+        (".env.local", "blocked pattern"),
+        ("src/creds.py", "secret"),
+        ("logo.png", "binary"),
+        ("big.txt", "larger than 1000 bytes"),
+        ("../outside.py", "outside the worktree"),
+        (".git/config", ".git/"),
+        ("src", "not a regular file"),
+    ],
+)
+def test_refused_files_are_left_out(worktree: Path, rel: str, reason: str) -> None:
+    assert reason in (file_refusal(worktree, rel, BLOCKED, max_bytes=1000) or "")
+    assert read_planned_files(worktree, [rel, "src/app.py"], BLOCKED, max_bytes=1000) == {
+        "src/app.py": "A = 1\n"
+    }

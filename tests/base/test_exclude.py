@@ -1,0 +1,24 @@
+"""Keeping .agent/ out of git status through .git/info/exclude."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from src.base.exclude import ensure_excluded, exclude_file
+from tests.conftest import git
+
+
+def test_patterns_are_appended_once(repo: Path) -> None:
+    (repo / ".git/info/exclude").write_text("# existing\n*.tmp")
+    assert ensure_excluded(repo, ["/.agent/", "/reports/"]) == ["/.agent/", "/reports/"]
+    assert ensure_excluded(repo, ["/.agent/"]) == []
+    assert (repo / ".git/info/exclude").read_text() == "# existing\n*.tmp\n/.agent/\n/reports/\n"
+    (repo / ".agent").mkdir()
+    (repo / ".agent/x").write_text("x")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_not_a_repository_is_left_alone(tmp_path: Path) -> None:
+    assert exclude_file(tmp_path) is None
+    assert ensure_excluded(tmp_path, ["/.agent/"]) == []
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,105 @@
+"""The pure merge decision: every rule alone rejects, all of them together accept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from src.base.models import Decision, EditResult, Review
+from src.benchmarks.base import BenchResult
+from src.gates.decision import _make_merge_decision
+from src.gates.verdict import GateVerdict
+
+OUTCOMES = {"tests/test_a.py::test_one": "passed", "tests/test_a.py::test_two": "passed"}
+
+
+def results(tests: float = 1.0, docs: float = 0.5, **changes: Any) -> list[BenchResult]:
+    """A test run with per-test outcomes plus a doc score; changes override the test run."""
+    test_run = BenchResult(name="test_pass_rate", score=tests, raw={"outcomes": dict(OUTCOMES)})
+    return [test_run.model_copy(update=changes), BenchResult(name="doc_coverage", score=docs)]
+
+
+def decide(**over: Any) -> Decision:
+    """The decision for a good change (docs 0.5 -> 0.8), with any input replaced."""
+    args: dict[str, Any] = {
+        "before": results(),
+        "after": results(docs=0.8),
+        "review": Review(approved=True, score=0.9, findings=[]),
+        "edits": [EditResult(file="a.py", op="write", applied=True)],
+        "gates": [GateVerdict(allowed=True, gate="cedar:merge")],
+        "weights": {},
+        "review_consensus": 0.6,
+        "benchmark_threshold": 0.0,
+    }
+    args.update(over)
+    return _make_merge_decision(**args)
+
+
+def test_all_good_accepts_with_reasons() -> None:
+    decision = decide()
+    assert decision.accepted
+    assert decision.reasons[0] == "1 change(s) applied"
+    assert "total score delta +0.1500 > +0.0000" in decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        ({"edits": [EditResult(file="a.py", op="write", applied=False)]}, "no change was applied"),
+        ({"review": None}, "no review"),
+        (
+            {"review": Review(approved=False, score=0.9, findings=[])},
+            "the Reviewer did not approve",
+        ),
+        (
+            {"review": Review(approved=True, score=0.5, findings=[])},
+            "review score 0.50 < consensus 0.60",
+        ),
+        ({"after": results()}, "total score delta +0.0000 is not above +0.0000"),
+        ({"benchmark_threshold": 0.2}, "total score delta +0.1500 is not above +0.2000"),
+        (
+            {"after": results(tests=0.9, docs=1.0)},
+            "test_pass_rate dropped from 1.000 to 0.900",
+        ),
+        (
+            {"after": results(docs=0.8, raw={"outcomes": {"tests/test_a.py::test_one": "passed"}})},
+            "1 test(s) that passed before do not pass now: tests/test_a.py::test_two",
+        ),
+        (
+            {"after": results(docs=0.8, status="timeout")},
+            "benchmark test_pass_rate was ok before and is timeout now",
+        ),
+        ({"after": results(docs=0.8)[1:]}, "benchmark test_pass_rate was not measured after"),
+        (
+            {"gates": [GateVerdict(allowed=False, reasons=["protected file"], gate="anti-gaming")]},
+            "gate anti-gaming denied: protected file",
+        ),
+        (
+            {"gates": [GateVerdict(allowed=False, gate="smoke")]},
+            "gate smoke denied: no reason",
+        ),
+    ],
+    ids=[
+        "no-edit",
+        "no-review",
+        "not-approved",
+        "low-score",
+        "no-gain",
+        "threshold",
+        "tests-drop",
+        "lost-test",
+        "timeout",
+        "missing",
+        "gate",
+        "gate-no-reason",
+    ],
+)
+def test_each_rule_alone_rejects(over: dict[str, Any], reason: str) -> None:
+    decision = decide(**over)
+    assert not decision.accepted
+    assert any(r.startswith(reason) for r in decision.reasons), decision.reasons
+
+
+def test_weights_decide_the_total() -> None:
+    assert not decide(weights={"doc_coverage": 0.0}).accepted

@@ -1,0 +1,107 @@
+"""Crash recovery, the budget check and hand merges on real repositories and a real store."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from src.base.config import Settings
+from src.base.errors import AgentError
+from src.base.models import EvolutionEntry, LlmCall
+from src.base.store import Store, now_iso
+from src.cli.run import handoff_argv
+from src.git_ops.worktree import GenerationGit
+from src.pipeline.generation import GenerationOutcome, RunOptions
+from src.pipeline.session import _over_budget, discard_pending, merge_pending, recover, run_loop
+from tests.conftest import git
+from tests.pipeline.test_generation import improving_script, session, target
+
+
+def add(store: Store, number: int, status: str, phase: str | None = None) -> None:
+    """A generation row as a (possibly killed) earlier process left it."""
+    store.add_generation(EvolutionEntry(generation=number, status="running", started_at=now_iso()))
+    store.update_generation(number, status=status, phase=phase)
+
+
+def test_recover_interrupts_running_and_keeps_pending(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    with session(repo, tmp_path, improving_script()) as deps:
+        add(deps.store, 1, "running", "benchmark")
+        add(deps.store, 2, "pending")
+        add(deps.store, 3, "running")
+        for number in (1, 2, 3):
+            deps.git.create(number)
+        assert recover(deps) == [1, 3]
+        entries = {e.generation: e for e in deps.store.list_generations()}
+        assert deps.store.next_generation_number() == 4
+    assert entries[1].status == "interrupted"
+    assert entries[1].reason == "interrupted: the process stopped during phase benchmark"
+    assert entries[3].reason == "interrupted: the process stopped during phase start"
+    assert entries[2].status == "pending"
+    branches = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/agent").split()
+    assert branches == ["refs/heads/agent/gen-2"]
+    assert sorted(p.name for p in (repo / ".agent/worktrees").iterdir()) == ["gen-2"]
+
+
+@pytest.mark.parametrize("act", [merge_pending, discard_pending])
+def test_only_pending_generations_can_be_merged_or_discarded(
+    tmp_path: Path, act: Callable[[Store, GenerationGit, int], object]
+) -> None:
+    repo = target(tmp_path)
+    with session(repo, tmp_path, improving_script()) as deps:
+        add(deps.store, 1, "rejected")
+        with pytest.raises(AgentError, match="generation 1 is rejected, not pending"):
+            act(deps.store, deps.git, 1)
+        with pytest.raises(AgentError, match="generation 9 is unknown, not pending"):
+            act(deps.store, deps.git, 9)
+
+
+def test_budget_stops_before_a_generation_would_pass_it(tmp_path: Path) -> None:
+    with Store.for_repo(tmp_path) as store:
+        assert _over_budget(store, None) is None
+        assert _over_budget(store, 0.0) is None
+        add(store, 1, "rejected")
+        call = LlmCall(persona="architect", provider="mock", model="m", cost_usd=0.4)
+        store.add_llm_call(1, call.model_dump())
+        assert _over_budget(store, 1.0) is None
+        message = _over_budget(store, 0.7)
+    assert message is not None
+    assert message.startswith("stopping: spent $0.4000 so far")
+    assert "--max-cost $0.7000" in message
+
+
+def test_a_merge_into_the_agent_itself_hands_the_rest_of_the_loop_to_a_fresh_process(
+    tmp_path: Path,
+) -> None:
+    repo = target(tmp_path)
+    checked: list[int] = []
+
+    def verified(outcome: GenerationOutcome) -> GenerationOutcome:
+        checked.append(outcome.generation)
+        return outcome
+
+    with session(repo, tmp_path, improving_script()) as deps:
+        deps.after_merge = verified
+        result = run_loop(deps, RunOptions(auto_merge=True), max_generations=3)
+    assert [o.status for o in result.outcomes] == ["accepted"]
+    assert checked == [1]
+    assert result.handoff == 2
+    assert result.exit_code == 0
+
+
+def test_the_fresh_process_continues_with_the_same_choices(tmp_path: Path) -> None:
+    settings = Settings.model_validate(
+        {"agent": {"provider": "offline", "model": "m", "log_format": "json"}}
+    )
+    options = RunOptions(auto_merge=True, goals=["faster tests"], code_rules=False)
+    argv = handoff_argv(tmp_path, settings, options, 2, 1.5, "review", tmp_path / "c.toml")
+    assert argv[:2] == [sys.executable, str(tmp_path / "main.py")]
+    assert argv[2:] == [
+        "loop", "--repo", str(tmp_path), "--max-gen", "2", "--provider", "offline",
+        "--model", "m", "--auto-merge", "--log-format", "json", "--log-level", "INFO",
+        "--goal", "faster tests", "--no-safety", "--max-cost", "1.5", "--github",
+        "--config", str(tmp_path / "c.toml"),
+    ]  # fmt: skip

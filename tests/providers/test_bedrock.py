@@ -1,0 +1,275 @@
+"""BedrockProvider with the real boto3 client: Stubber for replies, a local server for retries."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from src.base.config import Settings
+from src.base.errors import ConfigError
+from src.providers.base import CompletionRequest, ProviderError
+from src.providers.bedrock import BedrockProvider, converse_params
+
+MODEL = "anthropic.claude-sonnet-4-6"
+SETTINGS = Settings.model_validate({"agent": {"provider": "bedrock", "model": MODEL}})
+PLAN = {"title": "Add docstrings", "files_to_modify": ["src/a.py"]}
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def request(system: str = "You are the Architect.") -> CompletionRequest:
+    """An Architect request with a context prefix."""
+    return CompletionRequest(
+        persona="architect",
+        system=system,
+        context="repo map",
+        prompt="Plan one change.",
+        schema_name="plan",
+        json_schema={"type": "object", "properties": {"title": {"type": "string"}}},
+        max_tokens=1000,
+    )
+
+
+def converse_response(content: list[dict[str, Any]], **usage: int) -> dict[str, Any]:
+    """A Converse response body."""
+    counts = {"inputTokens": 10, "outputTokens": 5, **usage}
+    return {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": "tool_use",
+        "usage": {**counts, "totalTokens": sum(counts.values())},
+        "metrics": {"latencyMs": 12},
+    }
+
+
+TOOL_REPLY = converse_response(
+    [{"toolUse": {"toolUseId": "t1", "name": "plan", "input": PLAN}}],
+    cacheWriteInputTokens=300,
+    cacheReadInputTokens=40,
+)
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[BedrockProvider, Stubber]]:
+    """A provider on a real bedrock-runtime client whose calls the Stubber answers."""
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=SECRET,
+    )
+    with Stubber(client) as stubber:
+        yield BedrockProvider(SETTINGS, client=client, environ={}), stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_tool_reply_becomes_data_with_usage_and_cost(
+    stubbed: tuple[BedrockProvider, Stubber],
+) -> None:
+    provider, stubber = stubbed
+    cache = {"cachePoint": {"type": "default"}}
+    expected = {
+        "modelId": MODEL,
+        "system": [{"text": "You are the Architect."}, cache],
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"text": "repo map"}, cache, {"text": "Plan one change."}],
+            }
+        ],
+        "inferenceConfig": {"maxTokens": 1000},
+        "toolConfig": {
+            "tools": [
+                {
+                    "toolSpec": {
+                        "name": "plan",
+                        "description": "Give your answer as a plan object.",
+                        "inputSchema": {"json": request().json_schema},
+                    }
+                }
+            ],
+            "toolChoice": {"tool": {"name": "plan"}},
+        },
+    }
+    stubber.add_response("converse", TOOL_REPLY, expected)
+    completion = provider.complete(request())
+    assert completion.data == PLAN
+    assert completion.model == MODEL
+    assert completion.usage.model_dump() == {
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cache_write_tokens": 300,
+        "cache_read_tokens": 40,
+        "estimated": False,
+    }
+    assert completion.cost_usd == pytest.approx((10 * 3 + 5 * 15 + 300 * 3.75 + 40 * 0.3) / 1e6)
+
+
+def test_text_reply_becomes_text(stubbed: tuple[BedrockProvider, Stubber]) -> None:
+    provider, stubber = stubbed
+    stubber.add_response("converse", converse_response([{"text": '{"title": "x"}'}]))
+    completion = provider.complete(request(system=""))
+    assert completion.text == '{"title": "x"}'
+    assert completion.data is None
+
+
+def test_model_timeout_is_tried_once_more(stubbed: tuple[BedrockProvider, Stubber]) -> None:
+    provider, stubber = stubbed
+    stubber.add_client_error("converse", "ModelTimeoutException", "slow", http_status_code=408)
+    stubber.add_response("converse", TOOL_REPLY)
+    assert provider.complete(request()).data == PLAN
+
+
+def test_second_model_timeout_fails(stubbed: tuple[BedrockProvider, Stubber]) -> None:
+    provider, stubber = stubbed
+    for _ in range(2):
+        stubber.add_client_error("converse", "ModelTimeoutException", "slow", http_status_code=408)
+    with pytest.raises(ProviderError, match="ModelTimeoutException: slow"):
+        provider.complete(request())
+
+
+def test_validation_error_carries_the_service_message(
+    stubbed: tuple[BedrockProvider, Stubber],
+) -> None:
+    provider, stubber = stubbed
+    stubber.add_client_error(
+        "converse", "ValidationException", "The model ID is not supported.", http_status_code=400
+    )
+    with pytest.raises(
+        ProviderError, match=r"ValidationException: The model ID is not supported\."
+    ):
+        provider.complete(request())
+
+
+def test_refused_credentials_are_named_without_leaking_secrets() -> None:
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=SECRET,
+    )
+    provider = BedrockProvider(SETTINGS, client=client, environ={"AWS_SECRET_ACCESS_KEY": SECRET})
+    with Stubber(client) as stubber:
+        stubber.add_client_error("converse", "AccessDeniedException", f"bad key {SECRET}", 403)
+        with pytest.raises(ProviderError, match="refused the credentials") as caught:
+            provider.complete(request())
+    assert SECRET not in str(caught.value)
+
+
+def test_throttling_that_outlasts_botocore_is_a_provider_error(
+    stubbed: tuple[BedrockProvider, Stubber],
+) -> None:
+    # The Stubber answers before botocore's retry handler runs, so this shows only what
+    # reaches us once botocore has given up; the local-server test below shows the retry.
+    provider, stubber = stubbed
+    stubber.add_client_error("converse", "ThrottlingException", "Too many", http_status_code=429)
+    with pytest.raises(ProviderError, match="ThrottlingException: Too many"):
+        provider.complete(request())
+
+
+class FakeBedrock(BaseHTTPRequestHandler):
+    """Answers Converse with queued (status, headers, body) triples and counts requests."""
+
+    replies: ClassVar[list[tuple[int, dict[str, str], dict[str, Any]]]] = []
+    paths: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).paths.append(self.path)
+        status, headers, body = type(self).replies.pop(0)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in {**headers, "Content-Type": "application/json"}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A fake bedrock-runtime endpoint on 127.0.0.1 and static AWS credentials."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    FakeBedrock.replies, FakeBedrock.paths = [], []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeBedrock)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_botocore_retries_throttling_then_succeeds(server: str) -> None:
+    throttled = (429, {"x-amzn-ErrorType": "ThrottlingException"}, {"message": "Too many"})
+    FakeBedrock.replies = [throttled, (200, {}, TOOL_REPLY)]
+    settings = SETTINGS.model_copy(deep=True)
+    settings.providers.bedrock.endpoint_url = server
+    completion = BedrockProvider(settings).complete(request())
+    assert completion.data == PLAN
+    assert len(FakeBedrock.paths) == 2
+    assert completion.usage.input_tokens == 10
+
+
+def test_retries_stop_at_max_attempts(server: str) -> None:
+    unavailable = (503, {"x-amzn-ErrorType": "ServiceUnavailableException"}, {"message": "down"})
+    FakeBedrock.replies = [unavailable, unavailable]
+    settings = SETTINGS.model_copy(deep=True)
+    settings.providers.bedrock.endpoint_url = server
+    settings.providers.bedrock.max_attempts = 2
+    with pytest.raises(ProviderError, match="ServiceUnavailableException: down"):
+        BedrockProvider(settings).complete(request())
+    assert len(FakeBedrock.paths) == 2
+
+
+def test_endpoint_from_the_aws_environment_variable(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server)
+    FakeBedrock.replies = [(200, {}, TOOL_REPLY)]
+    assert BedrockProvider(SETTINGS).complete(request()).data == PLAN
+    assert FakeBedrock.paths == [f"/model/{MODEL}/converse"]
+
+
+def test_missing_credentials_fail_at_construction(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(ConfigError, match="no AWS credentials"):
+        BedrockProvider(SETTINGS)
+
+
+def test_without_boto3_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    with pytest.raises(ConfigError, match=r"pip install 'self-improving-agent\[aws\]'"):
+        BedrockProvider(SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("model", "cached"),
+    [("amazon.titan-text-premier-v1:0", False), ("us.anthropic.claude-sonnet-4-6", True)],
+)
+def test_cache_points_only_for_claude_models(model: str, cached: bool) -> None:
+    params = converse_params(request(), model)
+    blocks = params["system"] + params["messages"][0]["content"]
+    assert any("cachePoint" in block for block in blocks) is cached

@@ -1,0 +1,74 @@
+"""make_provider: each name builds its provider, and setup errors surface at once."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from src.base.config import Settings
+from src.base.errors import ConfigError
+from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
+from src.providers.base import CompletionRequest
+from src.providers.bedrock import BedrockProvider
+from src.providers.factory import OFFLINE_MODULE, make_provider
+from src.providers.mock import MockProvider
+
+
+def settings_for(provider: str, **agent: str) -> Settings:
+    """Settings choosing one provider."""
+    return Settings.model_validate({"agent": {"provider": provider, **agent}})
+
+
+def test_mock(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text(json.dumps({"builder": ["scripted"]}), encoding="utf-8")
+    settings = Settings.model_validate(
+        {"agent": {"provider": "mock"}, "providers": {"mock": {"script": "s.json"}}}
+    )
+    provider = make_provider(settings, repo=tmp_path, environ={})
+    assert isinstance(provider, MockProvider)
+    request = CompletionRequest(
+        persona="builder", system="s", prompt="p", schema_name="build", json_schema={}
+    )
+    assert provider.complete(request).text == "scripted"
+
+
+def test_anthropic_needs_its_key() -> None:
+    with pytest.raises(ConfigError, match=API_KEY_ENV):
+        make_provider(settings_for("anthropic"), environ={})
+    provider = make_provider(settings_for("anthropic"), environ={API_KEY_ENV: "sk-ant-test-key"})
+    assert isinstance(provider, AnthropicProvider)
+    assert provider.name == "anthropic"
+
+
+def test_bedrock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-example-value")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    provider = make_provider(settings_for("bedrock", model="anthropic.claude-sonnet-4-6"))
+    assert isinstance(provider, BedrockProvider)
+
+
+def test_offline_missing_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, OFFLINE_MODULE, None)
+    with pytest.raises(ConfigError, match="offline provider is not available"):
+        make_provider(settings_for("offline"))
+
+
+def test_offline_is_built_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Offline:
+        name = "offline"
+
+        def __init__(self, settings: Settings) -> None:
+            self.settings = settings
+
+    module = types.ModuleType(OFFLINE_MODULE)
+    module.__dict__["OfflineProvider"] = Offline
+    monkeypatch.setitem(sys.modules, OFFLINE_MODULE, module)
+    settings = settings_for("offline")
+    provider = make_provider(settings)
+    assert isinstance(provider, Offline)
+    assert provider.settings is settings

@@ -1,0 +1,141 @@
+"""Tests of the offline provider's three personas through the real ask-and-parse path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from src.base.config import Settings, load_settings
+from src.base.models import Build, EditResult, LlmCall, Plan, Review
+from src.benchmarks.base import BenchResult
+from src.pipeline.asking import ask
+from src.pipeline.personas import architect_request, builder_request, reviewer_request
+from src.providers.base import ProviderError
+from src.providers.offline import OfflineProvider
+
+FILES = {
+    "pyproject.toml": '[tool.ruff.lint]\nselect = ["F", "I"]\n',
+    "pkg/__init__.py": '"""P."""\n',
+    "pkg/m.py": (
+        '"""M."""\n\nimport os\nimport sys\n\n\ndef cwd() -> str:\n    return os.getcwd()\n'
+    ),
+}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for rel, text in FILES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(tmp_path / "none", environ={})
+
+
+def _scores(**values: float) -> list[BenchResult]:
+    return [BenchResult(name=name, score=score) for name, score in values.items()]
+
+
+def _plan(tree: Path, settings: Settings, calls: list[LlmCall], **scores: float) -> Plan:
+    request = architect_request("repo map", _scores(**scores), [], [])
+    request.metadata["worktree"] = str(tree)
+    return ask(OfflineProvider(settings), request, Plan, calls.append)
+
+
+def test_architect_and_builder_fix_the_weakest_fixable_benchmark(
+    tree: Path, settings: Settings
+) -> None:
+    calls: list[LlmCall] = []
+    plan = _plan(tree, settings, calls, lint_score=0.4, type_check=0.9, test_pass_rate=0.1)
+    assert plan.target_benchmarks == ["lint_score"]
+    assert plan.files_to_modify == ["pkg/m.py"]
+    assert "0.400" in plan.rationale
+    request = builder_request(plan, {"pkg/m.py": FILES["pkg/m.py"]})
+    request.metadata["worktree"] = str(tree)
+    build = ask(OfflineProvider(settings), request, Build, calls.append)
+    assert [c.file for c in build.changes] == ["pkg/m.py"]
+    assert build.changes[0].op is None
+    assert "import sys" not in build.changes[0].content
+    assert "noqa" not in build.changes[0].content
+    assert len(calls) == 2
+    assert all(c.estimated and c.cost_usd == 0.0 and c.input_tokens > 0 for c in calls)
+    assert all(c.provider == "offline" for c in calls)
+
+
+def test_builder_creates_a_missing_init(tree: Path, settings: Settings) -> None:
+    (tree / "pkg/sub").mkdir()
+    (tree / "pkg/sub/x.py").write_text('"""X."""\n', encoding="utf-8")
+    plan = _plan(tree, settings, [], file_organization=0.8, lint_score=0.9)
+    assert plan.files_to_modify == ["pkg/sub/__init__.py"]
+    request = builder_request(plan, {"pkg/sub/__init__.py": ""})
+    request.metadata["worktree"] = str(tree)
+    build = ask(OfflineProvider(settings), request, Build, lambda _: None)
+    assert [(c.file, c.op, c.content) for c in build.changes] == [
+        ("pkg/sub/__init__.py", "create", "")
+    ]
+
+
+def test_nothing_left_gives_a_valid_plan_and_an_empty_build(tree: Path, settings: Settings) -> None:
+    plan = _plan(tree, settings, [], lint_score=1.0, type_check=1.0, test_pass_rate=0.5)
+    assert plan.target_benchmarks == []
+    assert len(plan.files_to_modify) == 1
+    request = builder_request(plan, {})
+    request.metadata["worktree"] = str(tree)
+    build = ask(OfflineProvider(settings), request, Build, lambda _: None)
+    assert build.changes == []
+    assert build.summary.startswith("nothing left to improve")
+
+
+def test_architect_without_a_worktree_is_a_provider_error(settings: Settings) -> None:
+    request = architect_request("map", _scores(lint_score=0.5), [], [])
+    with pytest.raises(ProviderError, match="worktree"):
+        OfflineProvider(settings).complete(request)
+
+
+def _diff(path: str, *body: str) -> str:
+    header = [
+        f"diff --git a/{path} b/{path}",
+        "index 1..2 100644",
+        f"--- a/{path}",
+        f"+++ b/{path}",
+    ]
+    return "\n".join([*header, "@@ -1,3 +1,3 @@", *body]) + "\n"
+
+
+def _review(settings: Settings, files: list[str], diff: str) -> Review:
+    plan = Plan(title="Fix lint", files_to_modify=files)
+    edits = [EditResult(file=f, op="write", applied=True, lines_changed=1) for f in files]
+    request = reviewer_request(plan, diff, edits)
+    return ask(OfflineProvider(settings), request, Review, lambda _: None)
+
+
+def test_reviewer_approves_a_small_diff_in_scope(settings: Settings) -> None:
+    review = _review(settings, ["pkg/m.py"], _diff("pkg/m.py", " import os", "-import sys"))
+    assert review.approved
+    assert review.score >= 0.6
+
+
+def test_reviewer_approves_a_new_empty_file(settings: Settings) -> None:
+    diff = "diff --git a/p/__init__.py b/p/__init__.py\nnew file mode 100644\nindex 0..e69\n"
+    assert _review(settings, ["p/__init__.py"], diff).approved
+
+
+@pytest.mark.parametrize(
+    ("diff", "why"),
+    [
+        (_diff("other.py", "-import sys"), "outside the plan"),
+        (_diff("pkg/m.py", "-def test_add() -> None:", "-    assert 1"), "test function"),
+        (_diff("pkg/m.py", "-import sys", "+import sys  # noqa"), "suppression"),
+        (_diff("pkg/m.py", *(["+x = 1"] * 401)), "too large"),
+        ("", "changes nothing"),
+    ],
+)
+def test_reviewer_rejects_what_breaks_a_rule(settings: Settings, diff: str, why: str) -> None:
+    review = _review(settings, ["pkg/m.py"], diff)
+    assert not review.approved
+    assert review.score < 0.6
+    assert why in review.summary
