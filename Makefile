@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck check run
+.PHONY: install test test-fast lint typecheck check run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ install: $(STAMP)  ## create .venv and install the agent with every extra
 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/pytest
+
+test-fast: $(STAMP)  ## the inner-loop suite: everything but tests marked slow or network, on 2 workers
+	$(BIN)/pytest -n 2 -m "not slow and not network"
 
 lint: $(STAMP)  ## ruff check and ruff format --check
 	$(BIN)/ruff check .
