@@ -12,8 +12,9 @@ WORKDIR /checkout
 COPY pyproject.toml README.md main.py ./
 COPY src ./src
 COPY policies ./policies
+# ${EXTRAS:+[...]}: an empty EXTRAS installs the bare agent (pip refuses "path[]").
 RUN python -m venv /opt/agent \
-    && /opt/agent/bin/pip install "/checkout[${EXTRAS}]"
+    && /opt/agent/bin/pip install "/checkout${EXTRAS:+[$EXTRAS]}"
 
 FROM python:3.12-slim
 # git: the agent works in git worktrees; bubblewrap: the sandbox for the target's code.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -93,8 +95,21 @@ def test_the_build_copies_what_the_wheel_is_made_of_and_installs_the_extras() ->
     needed |= {f"{module}.py" for module in setuptools["py-modules"]} | tops
     assert needed <= copied(build)
     assert ("ARG", "EXTRAS=aws,github") in build
-    assert '[${EXTRAS}]"' in last(build, "RUN")
     assert set(project["project"]["optional-dependencies"]) >= {"aws", "github"}
+
+
+def test_the_extras_argument_expands_to_a_requirement_pip_accepts() -> None:
+    (spec,) = re.findall(r'pip install "([^"]+)"', last(stages()[0], "RUN"))
+
+    def expand(extras: str) -> str:
+        """The argument as the build stage's shell passes it to pip."""
+        script = f'printf %s "{spec}"'
+        run = subprocess.run(["sh", "-c", script], env={"EXTRAS": extras}, capture_output=True)
+        return run.stdout.decode()
+
+    assert expand("aws,github") == "/checkout[aws,github]"
+    assert expand("aws") == "/checkout[aws]"
+    assert expand("") == "/checkout"
 
 
 def test_the_build_context_keeps_secrets_and_state_out() -> None:
