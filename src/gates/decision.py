@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from src.base.models import Decision, EditResult, Review
+from src.base.models import EditResult, Review
 from src.benchmarks.base import BenchResult
 from src.benchmarks.pass_rate import NAME as TESTS
 from src.benchmarks.pass_rate import recorded_outcomes
 from src.benchmarks.runner import weighted_total
 from src.gates.anti_gaming import lost_test_ids
+from src.gates.decision_model import Decision
 from src.gates.verdict import GateVerdict
 
 

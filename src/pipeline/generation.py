@@ -12,21 +12,13 @@ from pydantic import BaseModel
 from src import __version__
 from src.analysis.repomap import build_repo_map, read_planned_files
 from src.base.config import Settings
-from src.base.models import (
-    BenchDelta,
-    Build,
-    Decision,
-    EditResult,
-    GenerationReport,
-    GenerationStatus,
-    Plan,
-    Review,
-)
+from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
 from src.benchmarks.config import load_bench_config
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import _make_merge_decision
+from src.gates.decision_model import Decision
 from src.gates.gate_set import decision_gates, write_gates
 from src.gates.policy import PolicyGate
 from src.gates.verdict import GateVerdict
@@ -42,6 +34,7 @@ from src.pipeline.personas import architect_request, builder_request, prompt_has
 from src.pipeline.recorder import PhaseFailed, Recorder
 from src.providers.base import Provider
 from src.reports.report_files import report_path
+from src.reports.report_model import BenchDelta, GenerationReport
 
 Measure = Callable[[Path], SuiteResult]
 

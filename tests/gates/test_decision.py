@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from src.base.models import Decision, EditResult, Review
+from src.base.models import EditResult, Review
 from src.benchmarks.base import BenchResult
 from src.gates.decision import _make_merge_decision
+from src.gates.decision_model import Decision
 from src.gates.verdict import GateVerdict
 
 OUTCOMES = {"tests/test_a.py::test_one": "passed", "tests/test_a.py::test_two": "passed"}
