@@ -124,6 +124,7 @@ def config_show(
     typer.echo(settings.model_dump_json(indent=2) if as_json else render_toml(settings), nl=False)
     if as_json:
         typer.echo()
+        typer.echo("note: the [agentcore] table is checked but not used yet", err=True)
 
 
 @config_app.command("validate")

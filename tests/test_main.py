@@ -36,9 +36,10 @@ def test_version() -> None:
 def test_config_show_json_precedence(repo: Path) -> None:
     (repo / "config").mkdir()
     (repo / "config/agent.toml").write_text('[agent]\nmodel = "file"\n')
-    code, out, _ = invoke("config", "show", "--repo", str(repo), "--json")
+    code, out, err = invoke("config", "show", "--repo", str(repo), "--json")
     assert code == 0
     assert json.loads(out)["agent"]["model"] == "file"
+    assert "[agentcore] table is checked but not used yet" in err
     code, out, _ = invoke("config", "show", "--repo", str(repo), "--json", env={"AGENT_MODEL": "x"})
     assert json.loads(out)["agent"]["model"] == "x"
     code, out, _ = invoke(
@@ -59,6 +60,7 @@ def test_config_show_json_precedence(repo: Path) -> None:
 
 def test_config_show_text_is_valid_toml_of_effective_settings(repo: Path) -> None:
     code, out, _ = invoke("config", "show", "--repo", str(repo), "--provider", "mock")
+    assert "[agentcore]` table: a hosted runtime; checked, but not used yet" in out
     assert code == 0
     assert 'provider = "mock"' in out
     assert "[safety]" in out
