@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,21 @@ def test_reset_without_state(repo: Path) -> None:
     code, out, _ = invoke("reset", "--repo", str(repo), "--yes")
     assert code == 0
     assert "Nothing to reset" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["loop"], ["demo"], ["bench"], ["report"], ["config", "show"], ["merge"]],
+)
+def test_every_help_page_reads_as_written(command: list[str]) -> None:
+    """Bracketed text survives, on/off flags take no value, and the defaults are shown."""
+    code, raw, _ = invoke(*command, "--help")
+    out = " ".join(raw.split())
+    assert code == 0
+    assert "<bool>" not in out
+    assert re.search(r"[a-z] \.", out) is None
+    if command in (["run"], ["loop"]):
+        assert "[default: (<repo>/config/agent.toml, else built-in defaults)]" in out
+        assert "[default: (the config's [agent] provider)]" in out
+    if command == ["loop"]:
+        assert "[default: (the config's [agent] max_generations); x>=1]" in out
