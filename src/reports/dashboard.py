@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import (
     BOLD,
@@ -20,7 +21,6 @@ from src.reports.report_view import (
     table,
 )
 from src.reports.report_view import fmt_seconds as fmt_time
-from src.reports.report_files import llm_totals
 
 SPARKS = "▁▂▃▄▅▆▇█"
 TOP_REASONS = 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 
 from src.base.models import Finding, Review
 from src.gates.verdict import GateVerdict

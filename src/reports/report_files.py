@@ -11,8 +11,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from src.base.errors import ReportError, ReportArgumentError
-from src.base.errors import AgentError
+from src.base.errors import ReportArgumentError, ReportError
 from src.base.models import GenerationStatus, LlmCall
 from src.reports.report_model import GenerationReport
 
