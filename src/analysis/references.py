@@ -106,7 +106,11 @@ def parse_module(path: str, tree: ast.Module) -> Module:
             for alias in child.names:
                 used.add(alias.name)
                 imports.add(f"{base}.{alias.name}" if base else alias.name)
-    return Module(path, symbols, used, imports)
+    # Overloads and conditional definitions repeat a name; the first one stands for all.
+    unique: dict[str, Symbol] = {}
+    for symbol in symbols:
+        unique.setdefault(symbol.name, symbol)
+    return Module(path, list(unique.values()), used, imports)
 
 
 def _module_index(modules: Mapping[str, Module]) -> dict[str, str]:

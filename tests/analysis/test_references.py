@@ -39,3 +39,8 @@ def test_the_most_used_module_ranks_first_and_shared_names_split_their_credit() 
     assert core == {"load": 2.0, "run": 0.5}
     assert [s.name for s in ranked[0].symbols] == ["load", "run"]
     assert {s.name: s.refs for s in modules["src/app/other.py"].symbols} == {"run": 0.5}
+
+
+def test_a_repeated_name_is_one_symbol_with_its_first_signature() -> None:
+    module = parse_module("a.py", ast.parse("def f(a): ...\ndef g(): ...\ndef f(a, b): ...\n"))
+    assert [(s.name, s.line) for s in module.symbols] == [("f", "def f(a)"), ("g", "def g()")]
