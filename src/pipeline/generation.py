@@ -38,6 +38,7 @@ from src.pipeline.editing import (
     retry_messages,
     too_many_files,
 )
+from src.pipeline.evidence import architect_evidence, builder_evidence
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
 from src.pipeline.recorder import PhaseFailed, Recorder
 from src.providers.base import Provider
@@ -142,7 +143,10 @@ class _Generation:
             self.ws.path, settings.agent.repo_map_tokens, settings.safety.blocked_patterns
         )
         history = deps.store.list_generations()[-6:-1]
-        request = architect_request(repo_map, self.before.results, history, self.options.goals)
+        evidence = architect_evidence(self.before.results)
+        request = architect_request(
+            repo_map, self.before.results, history, self.options.goals, evidence
+        )
         request.metadata["worktree"] = str(self.ws.path)
         self.plan = ask(deps.provider, request, Plan, self.rec.add_call)
         self.rec.report.plan = self.plan
@@ -160,7 +164,8 @@ class _Generation:
         blocked = deps.settings.safety.blocked_patterns
         files = read_planned_files(ws.path, plan.files_to_modify, blocked)
         self.originals = dict(files)
-        request = builder_request(plan, files)
+        evidence = builder_evidence(self._before().results, plan.files_to_modify)
+        request = builder_request(plan, files, evidence=evidence)
         request.metadata["worktree"] = str(ws.path)
         build = ask(deps.provider, request, Build, self.rec.add_call)
         self._hash("builder", prompt_hash(request))
@@ -170,7 +175,7 @@ class _Generation:
         self.edits = self._apply(build)
         if any(not e.applied for e in self.edits):
             fresh = read_planned_files(ws.path, plan.files_to_modify, blocked)
-            retry = builder_request(plan, fresh, retry_messages(self.edits))
+            retry = builder_request(plan, fresh, retry_messages(self.edits), evidence)
             retry.metadata["worktree"] = str(ws.path)
             second = ask(deps.provider, retry, Build, self.rec.add_call)
             self.edits += self._apply(second)
