@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from src.analysis.code_scan import SYNTAX, CodeFinding, scan_source, scan_tree
-from src.base.config import SafetySection
+from src.base.safety_config import SafetySection
 from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
 
 PATH_INVALID = "path/invalid"

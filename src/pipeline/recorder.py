@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from src.base.models import EvolutionEntry, GenerationReport, GenerationStatus, LlmCall
+from src.base.models import EvolutionEntry, GenerationStatus, LlmCall
 from src.base.store import Store, now_iso
 from src.reports.report_files import llm_totals, write_report
+from src.reports.report_model import GenerationReport
 
 
 class PhaseFailed(Exception):

@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import ValidationError
 
 from src.base.errors import AgentError
-from src.base.models import GenerationReport, LlmCall
+from src.base.models import LlmCall
+from src.reports.report_model import GenerationReport
 
 REPORT_NAME = re.compile(r"gen-(\d+)\.json")
 

@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from src.base.models import (
-    BenchDelta,
-    Decision,
-    EditResult,
-    GenerationReport,
-    LlmCall,
-    Plan,
-)
+from src.base.models import EditResult, LlmCall, Plan
+from src.reports.report_model import BenchDelta, GenerationReport
+from src.gates.decision_model import Decision
 from src.reports.report_files import (
     ReportArgumentError,
     ReportError,
