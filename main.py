@@ -14,6 +14,7 @@ import typer
 from src import __version__
 from src.base.config import Settings, default_config_path, flag_overrides, load_settings
 from src.base.errors import AgentError
+from src.base.lessons import SqliteLessons
 from src.base.logging import configure_logging
 from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
@@ -194,6 +195,22 @@ def history(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
         typer.echo(json.dumps(history_rows(entries), indent=2))
     else:
         typer.echo(render_history(entries))
+
+
+@app.command("lessons")
+@reports_errors
+def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """What earlier generations tried, how they ended and why, oldest first."""
+    settings_for(repo, config)
+    store = Store.existing(repo)
+    found = []
+    if store is not None:
+        with store:
+            found = SqliteLessons(store).all()
+    if as_json:
+        typer.echo(json.dumps([lesson.model_dump() for lesson in found], indent=2))
+    else:
+        typer.echo("\n".join(lesson.line() for lesson in found) or "No lessons yet.")
 
 
 @app.command("reset")

@@ -30,9 +30,16 @@ from src.pipeline.editing import (
     too_many_files,
 )
 from src.pipeline.evidence import architect_evidence, builder_evidence
+from src.pipeline.lessons import (
+    lesson_lines,
+    lesson_memory,
+    lesson_of,
+    plan_once_more_if_repeated,
+    remember,
+)
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
 from src.pipeline.recorder import PhaseFailed, Recorder
-from src.providers.base import Provider
+from src.providers.base import CompletionRequest, Provider
 from src.reports.report_files import report_path
 from src.reports.report_model import BenchDelta, GenerationReport
 
@@ -111,6 +118,7 @@ class _Generation:
         self.review: Review | None = None
         self.originals: dict[str, str] = {}
         self.no_change_reason = "no change"
+        self.memory = lesson_memory(deps.settings, deps.store)
         self.rec.report.reproducibility = {
             "agent_version": __version__,
             "provider": deps.provider.name,
@@ -136,11 +144,18 @@ class _Generation:
         )
         history = deps.store.list_generations()[-6:-1]
         evidence = architect_evidence(self.before.results)
+        lessons = lesson_lines(self.memory, self.before.results)
         request = architect_request(
-            repo_map, self.before.results, history, self.options.goals, evidence
+            repo_map, self.before.results, history, self.options.goals, evidence, lessons
         )
         request.metadata["worktree"] = str(self.ws.path)
-        self.plan = ask(deps.provider, request, Plan, self.rec.add_call)
+
+        def ask_plan(sent: CompletionRequest) -> Plan:
+            return ask(deps.provider, sent, Plan, self.rec.add_call)
+
+        self.plan = ask_plan(request)
+        self.rec.report.plan = self.plan
+        self.plan = plan_once_more_if_repeated(self.memory, request, self.plan, ask_plan)
         self.rec.report.plan = self.plan
         self._hash("architect", prompt_hash(request))
         limit = settings.safety.max_files_per_generation
@@ -329,6 +344,8 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
         reason = f"{reason}; record failed: {exc.message}"
         deps.store.update_generation(gen.number, status=status, reason=reason)
         path = report_path(reports_dir(deps), gen.number)
+    if gen.plan is not None:
+        remember(gen.memory, lesson_of(gen.number, gen.plan, status, str(reason), gen.edits))
     return GenerationOutcome(
         generation=gen.number,
         status=status,

@@ -160,6 +160,7 @@ def architect_request(
     history: Sequence[EvolutionEntry],
     goals: Sequence[str],
     evidence: Sequence[str] = (),
+    lessons: Sequence[str] = (),
 ) -> CompletionRequest:
     """The Architect's request: the repo map as context; scores, history and goals as prompt."""
     parts = ["Benchmark scores (0..1, weakest first):", *(score_lines(scores) or ["- none yet"])]
@@ -167,6 +168,8 @@ def architect_request(
         parts += ["", "Findings of the weakest benchmarks (file:line):", *evidence]
     parts += ["", "Recent generations (do not repeat rejected ideas):"]
     parts += history_lines(history) or ["- none yet"]
+    if lessons:
+        parts += ["", "Lessons of earlier generations (most relevant first):", *lessons]
     parts += ["", "User goals:", *([f"- {_short(g, 300)}" for g in goals] or ["- none given"])]
     parts += ["", "Plan the single most valuable small improvement. Reply with the Plan JSON only."]
     metadata = {"scores": {r.name: r.score for r in scores}, "goals": list(goals)}
