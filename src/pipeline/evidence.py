@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from src.base.tokens import estimate_tokens
 from src.benchmarks.base import BenchResult
 
-ARCHITECT_TOKENS = 600
+ARCHITECT_TOKENS = 400
 BUILDER_TOKENS = 1500
 WEAKEST = 3
 PER_BENCHMARK = 6

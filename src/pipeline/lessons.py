@@ -17,9 +17,9 @@ from src.providers.base import CompletionRequest
 
 log = structlog.get_logger(__name__)
 
-LESSONS_SHOWN = 6
+LESSONS_SHOWN = 5
 FILES_IN_PLAY = 10
-MAX_LESSON_CHARS = 300
+MAX_LESSON_CHARS = 200
 MAX_EVIDENCE_CHARS = 2000
 
 
