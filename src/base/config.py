@@ -56,6 +56,9 @@ class AgentSection(_Section):
     max_consecutive_failures: int = Field(
         3, ge=1, le=100, description="The loop stops after this many failed generations in a row."
     )
+    max_idle_generations: int = Field(
+        2, ge=1, le=1000, description="The loop stops after this many no_change runs in a row."
+    )
     repo_map_tokens: int = Field(
         1200, ge=100, le=100_000, description="Token budget of the Architect's repository map."
     )
