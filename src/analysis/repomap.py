@@ -15,7 +15,7 @@ import structlog
 
 from src.analysis.mapview import kind, render
 from src.analysis.references import Module, parse_module
-from src.base.errors import AgentError
+from src.base.errors import RepoMapError
 
 log = structlog.get_logger(__name__)
 
@@ -42,10 +42,6 @@ _ASSIGNMENTS = (
     ),
 )
 REDACTED = "***"
-
-
-class RepoMapError(AgentError):
-    """The repository cannot be listed (not a git repository, git missing)."""
 
 
 def is_blocked(path: str, patterns: Sequence[str]) -> bool:

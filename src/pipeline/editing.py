@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from src.base.errors import EditFailure
 from src.base.models import Build, Change, EditResult
 from src.gates.verdict import WriteGate
 from src.gates.write_gates import PathGate, path_problem, refusals
@@ -18,10 +19,6 @@ from src.gates.write_gates import PathGate, path_problem, refusals
 MAX_WINDOW_LINES = 5
 NEAREST_SHOWN = 3
 NEAREST_CUTOFF = 0.4
-
-
-class EditFailure(Exception):
-    """A change cannot be applied; the message is shown to the Builder on its retry."""
 
 
 def count_changed_lines(old: str, new: str) -> int:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from src import __version__
 from src.analysis.repomap import build_repo_map, read_planned_files
 from src.base.config import Settings
+from src.base.errors import PhaseFailed
 from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
@@ -23,12 +24,7 @@ from src.gates.policy import PolicyGate
 from src.gates.write_gates import write_gates
 from src.git_ops.worktree import GenerationGit, MergeRefused, Workspace
 from src.pipeline.asking import ask
-from src.pipeline.editing import (
-    apply_changes,
-    edit_stats,
-    retry_messages,
-    too_many_files,
-)
+from src.pipeline.editing import apply_changes, edit_stats, retry_messages, too_many_files
 from src.pipeline.evidence import architect_evidence, builder_evidence
 from src.pipeline.lessons import (
     lesson_lines,
@@ -38,7 +34,7 @@ from src.pipeline.lessons import (
     remember,
 )
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
-from src.pipeline.recorder import PhaseFailed, Recorder
+from src.pipeline.recorder import Recorder
 from src.providers.base import CompletionRequest, Provider
 from src.reports.report_files import report_path
 from src.reports.report_model import BenchDelta, GenerationReport

@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 import structlog
 
 from src.base.config import Settings
+from src.base.errors import PhaseFailed
 from src.base.lessons import Lesson, LessonMemory, SqliteLessons
 from src.base.models import EditResult, Plan
 from src.base.store import Store, now_iso
 from src.benchmarks.base import BenchResult
 from src.pipeline.evidence import WEAKEST, findings_of
-from src.pipeline.recorder import PhaseFailed
 from src.providers.base import CompletionRequest
 
 log = structlog.get_logger(__name__)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from src.analysis.repomap import (
-    RepoMapError,
     build_repo_map,
     file_refusal,
     is_blocked,
@@ -15,6 +14,7 @@ from src.analysis.repomap import (
     read_planned_files,
     redact_secrets,
 )
+from src.base.errors import RepoMapError
 from src.base.tokens import estimate_tokens
 from tests.conftest import make_repo
 
