@@ -31,6 +31,7 @@ from src.pipeline.lessons import (
     lesson_memory,
     lesson_of,
     plan_once_more_if_repeated,
+    rejected_plans,
     remember,
 )
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
@@ -145,6 +146,7 @@ class _Generation:
             repo_map, self.before.results, history, self.options.goals, evidence, lessons
         )
         request.metadata["worktree"] = str(self.ws.path)
+        request.metadata["rejected_plans"] = rejected_plans(self.memory)
 
         def ask_plan(sent: CompletionRequest) -> Plan:
             return ask(deps.provider, sent, Plan, self.rec.add_call)

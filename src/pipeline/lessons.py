@@ -8,7 +8,7 @@ import structlog
 
 from src.base.config import Settings
 from src.base.errors import PhaseFailed
-from src.base.lessons import Lesson, LessonMemory, SqliteLessons
+from src.base.lessons import REJECTED, Lesson, LessonMemory, SqliteLessons
 from src.base.models import EditResult, Plan
 from src.base.store import Store, now_iso
 from src.benchmarks.base import BenchResult
@@ -40,6 +40,15 @@ def lesson_lines(memory: LessonMemory, results: Sequence[BenchResult]) -> list[s
     """The lessons most relevant to what is in play, one line each."""
     found = memory.relevant(terms_in_play(results), LESSONS_SHOWN)
     return [f"- {_short(lesson.line(), MAX_LESSON_CHARS)}" for lesson in found]
+
+
+def rejected_plans(memory: LessonMemory) -> list[dict[str, object]]:
+    """The file sets and target benchmarks of rejected plans, for a persona's metadata."""
+    return [
+        {"files": lesson.files, "benchmark": lesson.benchmark}
+        for lesson in memory.all()
+        if lesson.outcome == REJECTED
+    ]
 
 
 def target_of(plan: Plan) -> str:
