@@ -19,6 +19,7 @@ from src.base.logging import configure_logging
 from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
 from src.cli.views import history_rows, render_history, render_status
+from src.memory.status import agentcore_status
 from src.reports.dashboard import render_dashboard, summarize
 from src.reports.dashboard_html import write_html
 from src.reports.report_files import load_report, load_reports, parse_which, report_text
@@ -211,6 +212,18 @@ def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
         typer.echo(json.dumps([lesson.model_dump() for lesson in found], indent=2))
     else:
         typer.echo("\n".join(lesson.line() for lesson in found) or "No lessons yet.")
+
+
+@app.command("agentcore-status")
+@reports_errors
+def agentcore_status_command(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """The [agentcore] settings, where AWS credentials come from, and whether the memory answers."""
+    status = agentcore_status(settings_for(repo, config), repo)
+    typer.echo("\n".join(status.lines))
+    for problem in status.problems:
+        typer.echo(f"problem: {problem}", err=True)
+    if status.problems:
+        raise typer.Exit(1)
 
 
 @app.command("reset")

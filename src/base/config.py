@@ -177,11 +177,16 @@ class GithubSection(_Section):
 
 
 class AgentcoreSection(_Section):
-    """The `[agentcore]` table: optional hosted runtime, off by default."""
+    """The `[agentcore]` table: AgentCore Memory shares lessons between machines, off by default."""
 
-    enabled: bool = Field(False, description="Run through a hosted agent runtime.")
+    enabled: bool = Field(False, description="Share lessons through AgentCore Memory.")
     region: str | None = Field(None, description="AWS region of the runtime.")
     endpoint_url: str | None = Field(None, description="Runtime endpoint override.")
+    memory_id: str | None = Field(None, description="AgentCore Memory id that lessons go to.")
+    actor_id: str = Field("self-improving-agent", min_length=1, description="Memory actor id.")
+    session_id: str | None = Field(
+        None, description="Memory session id; by default one per repository (its first commit)."
+    )
 
 
 class Settings(_Section):

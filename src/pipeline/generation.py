@@ -115,7 +115,7 @@ class _Generation:
         self.review: Review | None = None
         self.originals: dict[str, str] = {}
         self.no_change_reason = "no change"
-        self.memory = lesson_memory(deps.settings, deps.store)
+        self.memory = lesson_memory(deps.settings, deps.store, deps.repo)
         self.rec.report.reproducibility = {
             "agent_version": __version__,
             "provider": deps.provider.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import structlog
 
@@ -12,6 +13,7 @@ from src.base.lessons import REJECTED, Lesson, LessonMemory, SqliteLessons
 from src.base.models import EditResult, Plan
 from src.base.store import Store, now_iso
 from src.benchmarks.base import BenchResult
+from src.memory.agentcore import AgentcoreLessons, make_client, session_for
 from src.pipeline.evidence import WEAKEST, findings_of
 from src.providers.base import CompletionRequest
 
@@ -23,9 +25,21 @@ MAX_LESSON_CHARS = 200
 MAX_EVIDENCE_CHARS = 2000
 
 
-def lesson_memory(settings: Settings, store: Store) -> LessonMemory:
-    """Where this run keeps its lessons: the state database."""
-    return SqliteLessons(store)
+def lesson_memory(settings: Settings, store: Store, repo: Path) -> LessonMemory:
+    """The state database, shared through AgentCore Memory when [agentcore] enables it."""
+    local = SqliteLessons(store)
+    section = settings.agentcore
+    if not section.enabled:
+        return local
+    if not section.memory_id:
+        log.warning("[agentcore] enabled without memory_id; lessons stay in the state database")
+        return local
+    try:
+        client = make_client(section)
+    except Exception as exc:
+        log.warning("AgentCore Memory unavailable; lessons stay local", error=str(exc))
+        return local
+    return AgentcoreLessons(local, client, section, session_for(repo, section))
 
 
 def terms_in_play(results: Sequence[BenchResult]) -> list[str]:
