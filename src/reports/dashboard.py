@@ -88,10 +88,9 @@ def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:
     judged = agreed = 0
     for report in reports:
         verdict = (report.human_verdict or {}).get("verdict")
-        approved = (report.review or {}).get("approved")
-        if verdict in ("approved", "changes_requested", "closed") and isinstance(approved, bool):
+        if verdict in ("approved", "changes_requested", "closed") and report.review is not None:
             judged += 1
-            agreed += approved == (verdict == "approved")
+            agreed += report.review.approved == (verdict == "approved")
     return judged, agreed
 
 
