@@ -180,8 +180,12 @@ class AgentcoreSection(_Section):
     """The `[agentcore]` table: AgentCore Memory shares lessons between machines, off by default."""
 
     enabled: bool = Field(False, description="Share lessons through AgentCore Memory.")
-    region: str | None = Field(None, description="AWS region of the runtime.")
-    endpoint_url: str | None = Field(None, description="Runtime endpoint override.")
+    region: str | None = Field(
+        None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$", description="AWS region of the runtime."
+    )
+    endpoint_url: str | None = Field(
+        None, pattern=r"^https?://\S+$", description="Runtime endpoint override."
+    )
     memory_id: str | None = Field(None, description="AgentCore Memory id that lessons go to.")
     actor_id: str = Field("self-improving-agent", min_length=1, description="Memory actor id.")
     session_id: str | None = Field(

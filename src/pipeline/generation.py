@@ -67,7 +67,7 @@ class PullRequestFlow(Protocol):
         ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deps:
     """The parts a generation works with; tests swap in fakes only at the network edge."""
 
@@ -80,7 +80,7 @@ class Deps:
     policy: PolicyGate
     progress: Callable[[str], None]
     pr: PullRequestFlow | None = None
-    after_merge: Callable[[GenerationOutcome], GenerationOutcome] | None = None
+    after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
 
 
 class GenerationOutcome(BaseModel):

@@ -126,10 +126,3 @@ def check_after_merge(
     )
     deps.progress(f"gen {outcome.generation}: {reason}")
     return outcome.model_copy(update={"status": "failed", "reason": reason, "errored": True})
-
-
-def self_hosting_hook(
-    deps: Deps, verify: Verifier = verify_start
-) -> Callable[[GenerationOutcome], GenerationOutcome]:
-    """The after_merge seam bound to deps."""
-    return lambda outcome: check_after_merge(deps, outcome, verify)

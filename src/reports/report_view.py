@@ -15,7 +15,6 @@ from src.reports.report_files import llm_totals
 GREEN = "32"
 RED = "31"
 BOLD = "1"
-DIM = "2"
 # Model-written text may carry escape sequences; a report must not drive the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
