@@ -55,7 +55,9 @@ def _key(lesson: Lesson) -> tuple[str, int, str]:
 class AgentcoreLessons:
     """Lessons written to the local store and, as events, to AgentCore Memory; read from both."""
 
-    def __init__(self, local: LessonMemory, client: Any, section: AgentcoreSection, session: str):
+    def __init__(
+        self, local: LessonMemory, client: Any, section: AgentcoreSection, session: str
+    ) -> None:
         self.local = local
         self.client = client
         self.memory_id = section.memory_id or ""
