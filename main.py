@@ -53,7 +53,7 @@ ConfigOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", help="anthropic, bedrock, mock or offline.")
+    str | None, typer.Option("--provider", help="anthropic, bedrock, openai, mock or offline.")
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id for the provider.")]
 LogFormatOpt = Annotated[str | None, typer.Option("--log-format", help="text or json.")]
@@ -151,6 +151,15 @@ def config_init(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_toml(Settings()), encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@app.command("models")
+@reports_errors
+def models(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """The model catalogue: provider, structured-output path, limits and prices per million."""
+    from src.providers.catalogue import render_models
+
+    typer.echo(render_models(settings_for(repo, config)))
 
 
 @app.command("status")

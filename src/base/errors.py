@@ -13,3 +13,7 @@ class ConfigError(AgentError):
 
 class StoreError(AgentError):
     """The state database cannot be opened or written."""
+
+
+class ProviderAuthError(AgentError):
+    """The provider refused the credentials (HTTP 401/403); no later call can succeed."""

@@ -7,6 +7,7 @@ real SDK, boto3, retries, the loop, git, benchmarks and the store all run as the
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,8 +46,9 @@ TOKENS = {
     "Build": {"input_tokens": 200, "output_tokens": 40, "cache_read_input_tokens": 50},
     "Review": {"input_tokens": 300, "output_tokens": 10},
 }
-BEDROCK_MODEL = "anthropic.claude-sonnet-4-6"
 Reply = tuple[int, dict[str, str], dict[str, Any]]
+# A queued answer: a fixed reply, or one shaped by the request (tool call or JSON text).
+Answer = Reply | Callable[[dict[str, Any]], Reply]
 runner = CliRunner()
 
 
@@ -60,7 +62,7 @@ class FakeApi:
     """Queued replies per reply schema, and every request seen, for one fake endpoint."""
 
     route: Callable[[dict[str, Any]], str]
-    replies: dict[str, list[Reply]] = field(default_factory=dict)
+    replies: dict[str, list[Answer]] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
 
     def answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply:
@@ -68,7 +70,8 @@ class FakeApi:
         self.requests.append((path, headers, body))
         queue = self.replies.get(self.route(body))
         if queue:
-            return queue.pop(0)
+            answer = queue.pop(0)
+            return answer(body) if callable(answer) else answer
         text = f"the fake API has no reply queued for {self.route(body)}"
         error = {"type": "error", "error": {"type": "invalid_request_error", "message": text}}
         return 400, {"x-amzn-ErrorType": "ValidationException"}, {**error, "message": text}
@@ -111,9 +114,19 @@ def serve(api: FakeApi) -> Iterator[str]:
 # Anthropic Messages API
 
 
+def text_route(body: dict[str, Any]) -> str:
+    """The schema a request without a structured-output field asks for in its prompt."""
+    match = re.search(r"schema (Plan|Build|Review)", json.dumps(body))
+    return match.group(1) if match else "none"
+
+
 def anthropic_route(body: dict[str, Any]) -> str:
-    """The schema a Messages request forces: the name in its tool_choice."""
-    return str(body["tool_choice"]["name"])
+    """The schema a Messages request asks for: forced tool, output format title, or prompt."""
+    if "tool_choice" in body:
+        return str(body["tool_choice"]["name"])
+    if "output_config" in body:
+        return str(body["output_config"]["format"]["schema"]["title"])
+    return text_route(body)
 
 
 def anthropic_block(schema: str, as_text: bool) -> dict[str, Any]:
@@ -144,9 +157,14 @@ def anthropic_error(status: int, kind: str, message: str) -> Reply:
     return status, {"retry-after-ms": "10"}, body
 
 
-def anthropic_script(as_text: bool = False) -> dict[str, list[Reply]]:
+def anthropic_answer(schema: str) -> Callable[[dict[str, Any]], Reply]:
+    """A 200 answering schema the way the request asks: a tool call when forced, else JSON text."""
+    return lambda body: anthropic_ok(schema, as_text="tool_choice" not in body)
+
+
+def anthropic_script() -> dict[str, list[Answer]]:
     """One successful reply per persona."""
-    return {schema: [anthropic_ok(schema, as_text)] for schema in REPLIES}
+    return {schema: [anthropic_answer(schema)] for schema in REPLIES}
 
 
 @pytest.fixture
@@ -199,7 +217,8 @@ def test_cli_generation_with_forced_tool_replies_is_merged(
 ) -> None:
     api, url = anthropic_api
     api.replies = anthropic_script()
-    code, out, _ = agent_run(target, "anthropic", anthropic_env(url), "--auto-merge")
+    flags = ("--model", "claude-sonnet-4-0", "--auto-merge")
+    code, out, _ = agent_run(target, "anthropic", anthropic_env(url), *flags)
     assert code == 0, out
     assert out.startswith("gen 1 accepted")
     assert api.schemas() == ["Plan", "Build", "Review"]
@@ -214,8 +233,8 @@ def test_cli_generation_with_forced_tool_replies_is_merged(
     plan_call = report.llm_calls[0]
     assert (plan_call.input_tokens, plan_call.output_tokens) == (100, 20)
     assert (plan_call.cache_write_tokens, plan_call.cache_read_tokens) == (50, 0)
-    # Sonnet: $3 in, $15 out per million; a cache write costs 1.25x input.
-    assert plan_call.cost_usd == pytest.approx(((100 + 1.25 * 50) * 3 + 20 * 15) / 1e6)
+    # Sonnet 4: $3 in, $15 out, $3.75 a cache write, per million.
+    assert plan_call.cost_usd == pytest.approx((100 * 3 + 50 * 3.75 + 20 * 15) / 1e6)
     assert report.llm_totals["input_tokens"] == 600
     assert "Doubling" in git(target, "show", "main:pkg/util.py")
     assert_nothing_left(target)
@@ -225,7 +244,7 @@ def test_generation_with_text_replies_through_the_sdk_transport(
     target: Path, anthropic_api: tuple[FakeApi, str]
 ) -> None:
     api, _ = anthropic_api
-    api.replies = anthropic_script(as_text=True)
+    api.replies = anthropic_script()
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         status, headers, body = api.answer(request.url.path, {}, json.loads(request.content))
@@ -322,8 +341,12 @@ def test_api_key_never_reaches_reports_logs_store_or_output(
 
 
 def bedrock_route(body: dict[str, Any]) -> str:
-    """The schema a Converse request forces: the name in its toolChoice."""
-    return str(body["toolConfig"]["toolChoice"]["tool"]["name"])
+    """The schema a Converse request asks for: forced tool, output format name, or prompt."""
+    if "toolConfig" in body:
+        return str(body["toolConfig"]["toolChoice"]["tool"]["name"])
+    if "outputConfig" in body:
+        return str(body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["name"])
+    return text_route(body)
 
 
 def bedrock_ok(schema: str, as_text: bool = False) -> Reply:
@@ -371,22 +394,34 @@ def bedrock_api(
         yield api, env
 
 
-@pytest.mark.parametrize("as_text", [False, True], ids=["tool", "text"])
+@pytest.mark.parametrize(
+    ("model", "as_text", "prices"),
+    [
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", False, (3.3, 16.5)),
+        ("global.anthropic.claude-sonnet-4-6", True, (3.0, 15.0)),
+    ],
+    ids=["tool", "json_schema"],
+)
 def test_cli_generation_through_bedrock_retries_throttling(
-    target: Path, bedrock_api: tuple[FakeApi, dict[str, str]], as_text: bool
+    target: Path,
+    bedrock_api: tuple[FakeApi, dict[str, str]],
+    model: str,
+    as_text: bool,
+    prices: tuple[float, float],
 ) -> None:
     api, env = bedrock_api
     api.replies = {schema: [bedrock_ok(schema, as_text)] for schema in REPLIES}
     api.replies["Build"].insert(0, bedrock_error(429, "ThrottlingException", "Too many requests"))
-    code, out, _ = agent_run(target, "bedrock", env, "--model", BEDROCK_MODEL, "--auto-merge")
+    code, out, _ = agent_run(target, "bedrock", env, "--model", model, "--auto-merge")
     assert code == 0
     assert out.startswith("gen 1 accepted"), out
     assert api.schemas() == ["Plan", "Build", "Build", "Review"]
-    assert {path for path, _, _ in api.requests} == {f"/model/{BEDROCK_MODEL}/converse"}
+    path = f"/model/{model.replace(':', '%3A')}/converse"
+    assert {path for path, _, _ in api.requests} == {path}
     report = report_of(target)
     assert [c.provider for c in report.llm_calls] == ["bedrock"] * 3
     assert report.llm_totals["input_tokens"] == 600
-    assert report.llm_calls[0].cost_usd == pytest.approx((100 * 3 + 20 * 15) / 1e6)
+    assert report.llm_calls[0].cost_usd == pytest.approx((100 * prices[0] + 20 * prices[1]) / 1e6)
     assert_nothing_left(target)
 
 
@@ -399,7 +434,7 @@ def test_bedrock_validation_error_fails_the_plan_with_the_service_message(
     monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
     api.replies = {"Plan": [bedrock_error(400, "ValidationException", "The model is not valid.")]}
     settings = Settings()
-    settings.agent.model = BEDROCK_MODEL
+    settings.agent.model = "global.anthropic.claude-sonnet-4-6"
     settings.providers.bedrock.endpoint_url = env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
     with Store.for_repo(target) as store:
         deps = open_deps(target, settings, store, lambda line: None, BedrockProvider(settings))
