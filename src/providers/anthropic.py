@@ -19,15 +19,14 @@ from anthropic.types import (
 
 from src.base.config import Settings, StructuredOutput
 from src.base.errors import ConfigError, ProviderAuthError
-from src.base.logging import get_logger
 from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, ProviderError, Usage
 from src.providers.catalogue import (
     FeatureRefused,
     first_mode,
     names_feature,
-    next_mode,
     spec_for,
+    switch_mode,
 )
 from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
@@ -35,7 +34,6 @@ from src.providers.schemas import strict_schema
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 _EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
-_log = get_logger(provider="anthropic")
 
 
 def system_blocks(request: CompletionRequest) -> list[TextBlockParam]:
@@ -161,17 +159,7 @@ class AnthropicProvider:
                 message = self._create(request, self.mode)
                 break
             except FeatureRefused as refused:
-                following = next_mode(self.mode)
-                if following is None:
-                    raise ProviderError(str(refused)) from None
-                _log.warning(
-                    "structured output refused, switching",
-                    model=self._model,
-                    old=self.mode,
-                    new=following,
-                    reason=str(refused),
-                )
-                self.mode = following
+                self.mode = switch_mode(self.name, self._model, self.mode, refused)
         latency_s = time.perf_counter() - started
         text, data = reply_of(message, request.schema_name)
         usage = usage_of(message)

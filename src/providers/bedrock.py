@@ -10,15 +10,14 @@ from typing import Any
 
 from src.base.config import Settings, StructuredOutput
 from src.base.errors import ConfigError, ProviderAuthError
-from src.base.logging import get_logger
 from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, ProviderError, Usage
 from src.providers.catalogue import (
     FeatureRefused,
     first_mode,
     names_feature,
-    next_mode,
     spec_for,
+    switch_mode,
 )
 from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
@@ -34,7 +33,6 @@ _CACHE_POINT = {"cachePoint": {"type": "default"}}
 _REFUSED = ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException")
 # Geographic inference-profile prefixes; global. routes to every commercial region.
 PROFILE_PREFIXES = ("global.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.")
-_log = get_logger(provider="bedrock")
 
 
 def is_profile_id(model: str) -> bool:
@@ -186,17 +184,7 @@ class BedrockProvider:
                 response = self._converse(converse_params(request, self._model, self.mode))
                 break
             except FeatureRefused as refused:
-                following = next_mode(self.mode)
-                if following is None:
-                    raise ProviderError(str(refused)) from None
-                _log.warning(
-                    "structured output refused, switching",
-                    model=self._model,
-                    old=self.mode,
-                    new=following,
-                    reason=str(refused),
-                )
-                self.mode = following
+                self.mode = switch_mode(self.name, self._model, self.mode, refused)
         latency_s = time.perf_counter() - started
         text, data = reply_of(response, request.schema_name)
         usage = usage_of(response)

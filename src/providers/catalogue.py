@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import get_args
 
 from src.base.config import ModelSpec, Settings, StructuredOutput
+from src.base.logging import get_logger
+from src.providers.base import ProviderError
 
 MODES: tuple[StructuredOutput, ...] = get_args(StructuredOutput)
 # Words an API's 400 uses when it refuses a structured-output feature rather than the request.
@@ -47,6 +49,24 @@ def names_feature(mode: StructuredOutput, message: str) -> bool:
 
 class FeatureRefused(Exception):
     """The API refused the structured-output path of a request; the caller moves to the next."""
+
+
+def switch_mode(
+    provider: str, model: str, mode: StructuredOutput, refused: FeatureRefused
+) -> StructuredOutput:
+    """The path after mode, logged; ProviderError with the refusal when no path is left."""
+    following = next_mode(mode)
+    if following is None:
+        raise ProviderError(str(refused)) from None
+    # The logger is looked up now, not at import, so it writes where logging was configured.
+    get_logger(provider=provider).warning(
+        "structured output refused, switching",
+        model=model,
+        old=mode,
+        new=following,
+        reason=str(refused),
+    )
+    return following
 
 
 def _price(value: float | None) -> str:
