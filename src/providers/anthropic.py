@@ -30,6 +30,7 @@ from src.providers.catalogue import (
 )
 from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
+from src.providers.window import fit_to_window
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
@@ -153,6 +154,7 @@ class AnthropicProvider:
 
     def complete(self, request: CompletionRequest) -> Completion:
         """Ask the model on the current path; a refused path is left for the next one, once."""
+        request = fit_to_window(request, self._spec, self._model)
         started = time.perf_counter()
         while True:
             try:

@@ -21,6 +21,7 @@ from src.providers.catalogue import (
 )
 from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
+from src.providers.window import fit_to_window
 
 INSTALL_HINT = (
     "the bedrock provider needs boto3; install the aws extra: "
@@ -178,6 +179,7 @@ class BedrockProvider:
 
     def complete(self, request: CompletionRequest) -> Completion:
         """Ask the model on the current path; a refused path is left for the next one, once."""
+        request = fit_to_window(request, self._spec, self._model)
         started = time.perf_counter()
         while True:
             try:
