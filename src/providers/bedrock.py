@@ -172,6 +172,11 @@ class BedrockProvider:
         """Build (or take) the client now, so missing boto3 or credentials fail before work."""
         self._model = settings.agent.model
         self._spec = spec_for(settings, self._model)
+        if self._spec is not None and self._spec.provider == "anthropic":
+            raise ConfigError(
+                f"{self._model} is an Anthropic API model id, which Bedrock does not know; "
+                f"use --model global.anthropic.{self._model} (or us./eu./apac.) instead"
+            )
         # The structured-output path, moved on for the rest of the run when Bedrock refuses it.
         self.mode: StructuredOutput = first_mode(self._spec)
         self._client = client if client is not None else make_client(settings)

@@ -338,3 +338,11 @@ def test_cache_points_only_for_claude_models(model: str, cached: bool) -> None:
     params = converse_params(request(), model)
     blocks = params["system"] + params["messages"][0]["content"]
     assert any("cachePoint" in block for block in blocks) is cached
+
+
+def test_an_anthropic_api_id_is_refused_before_any_call() -> None:
+    settings = Settings.model_validate(
+        {"agent": {"provider": "bedrock", "model": "claude-opus-5-5"}}
+    )
+    with pytest.raises(ConfigError, match=r"--model global\.anthropic\.claude-opus-5-5"):
+        BedrockProvider(settings, client=object(), environ={})
