@@ -230,7 +230,8 @@ class BedrockProvider:
                 if code == "ValidationException" and names_feature(structured, message):
                     raise FeatureRefused(redact(message, self._secrets)) from None
                 reason = client_error_message(code, message, self._model)
-                if code in _REFUSED:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if code in _REFUSED or status in (401, 403):
                     raise ProviderAuthError(redact(reason, self._secrets)) from None
             except BotoCoreError as exc:
                 reason = f"Bedrock call failed ({exc}); check the region, endpoint and network"
