@@ -32,8 +32,8 @@ from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
 from src.providers.window import fit_to_window
 
-API_KEY_ENV = "OPENAI_API_KEY"
-BASE_URL_ENV = "OPENAI_BASE_URL"
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
+OPENAI_URL_ENV = "OPENAI_BASE_URL"
 # Sent as the bearer token to local servers, which need no key but some SDK path wants one.
 LOCAL_KEY = "local-server"
 
@@ -118,7 +118,7 @@ def error_message(exc: openai.OpenAIError, base_url: str, timeout_s: float) -> s
     """One sentence saying why the server did not answer and what to do about it."""
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return (
-            f"the server at {base_url} refused the API key in {API_KEY_ENV} "
+            f"the server at {base_url} refused the API key in {OPENAI_KEY_ENV} "
             f"(HTTP {exc.status_code}: {exc.message}); set a valid key with access to this model"
         )
     if isinstance(exc, openai.APIStatusError):
@@ -148,13 +148,13 @@ class OpenAIProvider:
         """Build the SDK client; a missing key for a remote server is a ConfigError up front."""
         env = os.environ if environ is None else environ
         section = settings.providers.openai
-        base_url = section.base_url or env.get(BASE_URL_ENV) or None
-        api_key = env.get(API_KEY_ENV, "").strip()
+        base_url = section.base_url or env.get(OPENAI_URL_ENV) or None
+        api_key = env.get(OPENAI_KEY_ENV, "").strip()
         if not api_key:
             if base_url is None or not is_local(base_url):
                 raise ConfigError(
-                    f"{API_KEY_ENV} is not set; export your key, or point "
-                    f"[providers.openai] base_url or {BASE_URL_ENV} at a local server "
+                    f"{OPENAI_KEY_ENV} is not set; export your key, or point "
+                    f"[providers.openai] base_url or {OPENAI_URL_ENV} at a local server "
                     "(Ollama, vLLM, LM Studio, llama.cpp), which needs none"
                 )
             api_key = LOCAL_KEY

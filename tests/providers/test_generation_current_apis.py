@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from src.providers.openai import BASE_URL_ENV
+from src.providers.openai import OPENAI_URL_ENV
 from tests.providers.fake_http import FakeApi, Reply, serve
 from tests.providers.generation_kit import (
     REPLIES,
@@ -194,7 +194,7 @@ def test_openai_compatible_server_with_faults_merges_a_priced_generation(
         "Build": [rate_limited, failed, openai_text(json.dumps(REPLIES["Build"]))],
         "Review": [openai_text(json.dumps(REPLIES["Review"]))],
     }
-    env = {BASE_URL_ENV: url, "OPENAI_API_KEY": ""}
+    env = {OPENAI_URL_ENV: url, "OPENAI_API_KEY": ""}
     flags = ("--model", "qwen3-coder", "--config", str(config), "--auto-merge")
     code, out, _ = agent_run(target, "openai", env, *flags)
     assert code == 0, out

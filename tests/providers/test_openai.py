@@ -11,7 +11,7 @@ import pytest
 from src.base.config import Settings
 from src.base.errors import ConfigError, ProviderAuthError
 from src.providers.base import CompletionRequest, ProviderError
-from src.providers.openai import API_KEY_ENV, BASE_URL_ENV, LOCAL_KEY, OpenAIProvider, is_local
+from src.providers.openai import LOCAL_KEY, OPENAI_KEY_ENV, OPENAI_URL_ENV, OpenAIProvider, is_local
 from tests.providers.fake_http import FakeApi, Reply, serve
 
 KEY = "sk-" + "proj-test-0123456789abcdef"
@@ -76,7 +76,7 @@ def provider(url: str, *, env: dict[str, str] | None = None, **settings: Any) ->
     data = {"agent": {"provider": "openai", "model": "served-model"}, **settings}
     merged = Settings.model_validate(data)
     merged.providers.openai.base_url = url
-    return OpenAIProvider(merged, environ={API_KEY_ENV: KEY} if env is None else env)
+    return OpenAIProvider(merged, environ={OPENAI_KEY_ENV: KEY} if env is None else env)
 
 
 def test_json_schema_reply_with_usage_and_catalogue_cost(api: tuple[FakeApi, str]) -> None:
@@ -173,7 +173,7 @@ def test_server_refusing_json_schema_moves_to_a_forced_function_once(
 def test_refused_key_is_an_auth_error_without_the_key(api: tuple[FakeApi, str]) -> None:
     fake, url = api
     fake.replies["chat"] = [error(401, f"Incorrect API key provided: {KEY}")]
-    with pytest.raises(ProviderAuthError, match=API_KEY_ENV) as caught:
+    with pytest.raises(ProviderAuthError, match=OPENAI_KEY_ENV) as caught:
         provider(url).complete(request())
     assert KEY not in str(caught.value)
     assert len(fake.requests) == 1
@@ -186,10 +186,10 @@ def test_local_server_needs_no_key(api: tuple[FakeApi, str]) -> None:
     assert fake.requests[0][1]["authorization"] == f"Bearer {LOCAL_KEY}"
 
 
-@pytest.mark.parametrize("env", [{}, {BASE_URL_ENV: "https://openrouter.ai/api/v1"}])
+@pytest.mark.parametrize("env", [{}, {OPENAI_URL_ENV: "https://openrouter.ai/api/v1"}])
 def test_remote_server_without_a_key_is_a_config_error(env: dict[str, str]) -> None:
     settings = Settings.model_validate({"agent": {"provider": "openai", "model": "gpt-5"}})
-    with pytest.raises(ConfigError, match=f"{API_KEY_ENV} is not set"):
+    with pytest.raises(ConfigError, match=f"{OPENAI_KEY_ENV} is not set"):
         OpenAIProvider(settings, environ=env)
 
 
@@ -197,7 +197,7 @@ def test_base_url_from_the_environment(api: tuple[FakeApi, str]) -> None:
     fake, url = api
     fake.replies["chat"] = [text(json.dumps(PLAN))]
     settings = Settings.model_validate({"agent": {"provider": "openai", "model": "m"}})
-    OpenAIProvider(settings, environ={BASE_URL_ENV: url}).complete(request())
+    OpenAIProvider(settings, environ={OPENAI_URL_ENV: url}).complete(request())
     assert len(fake.requests) == 1
 
 
