@@ -51,10 +51,8 @@ def is_local(base_url: str) -> bool:
 
 
 def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
-    """The system prompt, then the stable context and the prompt as one user turn.
-
-    The context comes first so servers with automatic prefix caching can reuse it.
-    """
+    """The system prompt, then the stable context and the prompt as one user turn."""
+    # The context comes first so servers with automatic prefix caching can reuse it.
     messages = [{"role": "system", "content": request.system}] if request.system else []
     user = f"{request.context}\n\n{request.prompt}" if request.context else request.prompt
     return [*messages, {"role": "user", "content": user}]
@@ -163,7 +161,8 @@ class OpenAIProvider:
         # The structured-output path, moved on for the rest of the run when the server refuses it.
         self.mode: StructuredOutput = first_mode(self._spec)
         # OpenAI's own API wants the newer name; local servers know the older one.
-        self._max_key = "max_completion_tokens" if base_url is None else "max_tokens"
+        official = base_url is None or "api.openai.com" in base_url
+        self._max_key = "max_completion_tokens" if official else "max_tokens"
         self._timeout_s = section.timeout_s
         self._secrets = [api_key, *secret_values(env)]
         self._client = openai.OpenAI(

@@ -9,11 +9,9 @@ PER_MILLION = 1_000_000
 
 
 def cost_usd(usage: Usage, spec: ModelSpec | None) -> float | None:
-    """USD cost of usage, cache tokens at their own rates; None (unpriced) when a price is missing.
-
-    input_tokens excludes cache tokens, as Anthropic and Bedrock report them and as the OpenAI
-    provider normalises them.
-    """
+    """USD cost of usage, cache tokens at their own rates; None (unpriced) if a price is missing."""
+    # input_tokens excludes cache tokens, as Anthropic and Bedrock report them and as the OpenAI
+    # provider normalises them.
     if spec is None or spec.input is None or spec.output is None:
         return None
     total = usage.input_tokens * spec.input + usage.output_tokens * spec.output

@@ -11,13 +11,11 @@ _NESTED = {"properties", "items", "anyOf", "allOf", "$defs", "required"}
 
 
 def strict_schema(schema: dict[str, Any], *, all_required: bool = False) -> dict[str, Any]:
-    """schema with additionalProperties false on every object and other keywords moved to text.
-
-    Constraints the APIs reject (minLength, maximum, default, ...) become part of the description,
-    so the model still reads them and the persona's pydantic model still enforces them.
-    all_required lists every property as required, as OpenAI's strict mode demands; the personas'
-    optional fields all have harmless values to fill in.
-    """
+    """schema with additionalProperties false on every object and other keywords moved to text."""
+    # Constraints the APIs reject (minLength, maximum, default, ...) become part of the
+    # description, so the model still reads them and the persona's pydantic model still enforces
+    # them. all_required lists every property as required, as OpenAI's strict mode demands; the
+    # personas' optional fields all have harmless values to fill in.
     out: dict[str, Any] = {key: schema[key] for key in _KEPT if key in schema}
     if "$defs" in schema:
         out["$defs"] = {

@@ -12,12 +12,10 @@ CUT_NOTE = "\n[repository map cut to fit the model's context window]"
 def fit_to_window(
     request: CompletionRequest, spec: ModelSpec | None, model: str
 ) -> CompletionRequest:
-    """request with max_tokens within the model's output limit and its input within the window.
-
-    Only the Architect's context, the repository map, is a summary that can be shortened; every
-    other context is the plan and files the reply depends on, so a request that cannot fit
-    otherwise is refused with a sentence. Unlisted models are sent as they are.
-    """
+    """request with max_tokens within the model's output limit and its input within the window."""
+    # Only the Architect's context, the repository map, is a summary that can be shortened; every
+    # other context is the plan and files the reply depends on, so a request that cannot fit
+    # otherwise is refused with a sentence. Unlisted models are sent as they are.
     if spec is None:
         return request
     max_tokens = min(request.max_tokens, spec.max_output or request.max_tokens)
