@@ -125,19 +125,34 @@ def bedrock_json(schema: str) -> Reply:
     return 200, {}, {"output": {"message": message}, "stopReason": "end_turn", "usage": usage}
 
 
+@pytest.mark.parametrize(
+    ("flags", "model", "prices"),
+    [
+        # A us. profile: 10% above the list price, cache tokens at their own rates.
+        (
+            ["--model", "us.anthropic.claude-opus-5-5"],
+            "us.anthropic.claude-opus-5-5",
+            (4.4, 22.0, 5.5, 0.22),
+        ),
+        # No --model: Bedrock's own default profile, not the Anthropic API's default id.
+        ([], "global.anthropic.claude-sonnet-4-6", (3.0, 15.0, 3.75, 0.30)),
+    ],
+    ids=["us-profile", "default"],
+)
 def test_bedrock_inference_profile_with_converse_json_schema_output(
-    target: Path, bedrock_api: tuple[FakeApi, dict[str, str]]
+    target: Path,
+    bedrock_api: tuple[FakeApi, dict[str, str]],
+    flags: list[str],
+    model: str,
+    prices: tuple[float, float, float, float],
 ) -> None:
     api, env = bedrock_api
     api.replies = {s: [bedrock_json(s)] for s in REPLIES}
-    model = "us.anthropic.claude-opus-5-5"
-    code, out, _ = agent_run(target, "bedrock", env, "--model", model, "--auto-merge")
+    code, out, _ = agent_run(target, "bedrock", env, *flags, "--auto-merge")
     assert code == 0, out
     assert out.startswith("gen 1 accepted")
     assert {path for path, _, _ in api.requests} == {f"/model/{model}/converse"}
     assert all("outputConfig" in b and "toolConfig" not in b for _, _, b in api.requests)
-    # A us. profile: 10% above the list price, cache tokens at their own rates.
-    prices = (4.4, 22.0, 5.5, 0.22)
     assert [c.cost_usd for c in report_of(target).llm_calls] == pytest.approx(
         [cost(prices, s) for s in ("Plan", "Build", "Review")]
     )
