@@ -29,7 +29,7 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf
+.PHONY: bench bench-perf provider-overhead
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -37,24 +37,44 @@ bench: $(STAMP)  ## measure this repository with every enabled benchmark
 bench-perf: $(STAMP)  ## time cold and warm `agent bench` against the tools run by hand
 	$(BIN)/python scripts/bench_perf.py
 
+provider-overhead: $(STAMP)  ## each provider's own time per call outside the HTTP round trip (budget 5 ms)
+	$(BIN)/python scripts/provider_overhead.py
+
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"
 
 .PHONY: test-live run-live
 
-# Both targets call the real Anthropic API and cost money; they refuse to start without a key.
-NEED_KEY = @test -n "$$ANTHROPIC_API_KEY" || { echo "set ANTHROPIC_API_KEY first" >&2; exit 1; }
+# Both targets call real models and may cost money. Each covers every provider whose credentials
+# are set and skips the others: ANTHROPIC_API_KEY; AWS_PROFILE or AWS_ACCESS_KEY_ID (Bedrock, with
+# LIVE_BEDROCK_MODEL, an inference profile); OPENAI_API_KEY or OPENAI_BASE_URL (with
+# LIVE_OPENAI_MODEL, e.g. the name an Ollama or vLLM server serves).
+LIVE_PROVIDERS = $(strip $(if $(ANTHROPIC_API_KEY),anthropic) \
+	$(if $(or $(AWS_PROFILE),$(AWS_ACCESS_KEY_ID)),bedrock) \
+	$(if $(or $(OPENAI_API_KEY),$(OPENAI_BASE_URL)),openai))
+LIVE_BEDROCK_MODEL ?= global.anthropic.claude-sonnet-4-6
+LIVE_OPENAI_MODEL ?= gpt-5-mini
+export LIVE_BEDROCK_MODEL LIVE_OPENAI_MODEL
+NEED_KEY = @test -n "$(LIVE_PROVIDERS)" || { echo "set ANTHROPIC_API_KEY, AWS credentials, or OPENAI_API_KEY / OPENAI_BASE_URL first" >&2; exit 1; }
 # --dry-run: every phase runs for real, but nothing is merged and no branch is kept;
 # `make run-live LIVE_ARGS=` leaves an accepted generation pending for `agent merge N`.
 LIVE_ARGS ?= --dry-run
 
-test-live: $(STAMP)  ## one real generation on a small temp repository (needs ANTHROPIC_API_KEY)
+test-live: $(STAMP)  ## one real generation on a small temp repository per provider whose key is set
 	$(NEED_KEY)
 	$(BIN)/pytest tests/test_integration_live.py -v
 
-run-live: $(STAMP)  ## one real generation on this repository, --dry-run by default (needs ANTHROPIC_API_KEY)
+run-live: $(STAMP)  ## one real generation on this repository per provider whose key is set, --dry-run by default
 	$(NEED_KEY)
-	$(BIN)/agent run --provider anthropic --repo . $(LIVE_ARGS)
+	@for provider in $(LIVE_PROVIDERS); do \
+		case $$provider in \
+			bedrock) model="--model $(LIVE_BEDROCK_MODEL)";; \
+			openai) model="--model $(LIVE_OPENAI_MODEL)";; \
+			*) model="";; \
+		esac; \
+		echo "== $$provider $$model"; \
+		$(BIN)/agent run --provider $$provider $$model --repo . $(LIVE_ARGS) || exit 1; \
+	done
 
 .PHONY: dist release-check
 

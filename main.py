@@ -66,7 +66,7 @@ ProviderOpt = Annotated[
     str | None,
     typer.Option(
         "--provider",
-        help="anthropic, bedrock, mock or offline.",
+        help="anthropic, bedrock, openai, mock or offline.",
         show_default="the config's [agent] provider",
     ),
 ]
@@ -181,6 +181,15 @@ def config_init(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_toml(Settings()), encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@app.command("models")
+@reports_errors
+def models(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """The model catalogue: provider, structured-output path, limits and prices per million."""
+    from src.providers.catalogue import render_models
+
+    typer.echo(render_models(settings_for(repo, config)))
 
 
 @app.command("status")

@@ -1,6 +1,7 @@
-"""One real generation against the Anthropic API; runs only when ANTHROPIC_API_KEY is set.
+"""One real generation per provider whose credentials are set; the others are skipped.
 
-`make test-live` runs it. It costs a few cents with the default model; AGENT_MODEL picks another.
+`make test-live` runs it. It costs a few cents per provider with the default models;
+AGENT_MODEL picks the Anthropic model, LIVE_BEDROCK_MODEL and LIVE_OPENAI_MODEL the others'.
 """
 
 from __future__ import annotations
@@ -19,9 +20,23 @@ from src.providers.factory import make_provider
 from src.reports.report_model import GenerationReport
 from tests.conftest import git, make_repo
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("ANTHROPIC_API_KEY"), reason="set ANTHROPIC_API_KEY to run live tests"
-)
+# Each provider, the variables any one of which enables it, and the model variable.
+LIVE = {
+    "anthropic": (("ANTHROPIC_API_KEY",), None),
+    "bedrock": (("AWS_PROFILE", "AWS_ACCESS_KEY_ID"), "LIVE_BEDROCK_MODEL"),
+    "openai": (("OPENAI_API_KEY", "OPENAI_BASE_URL"), "LIVE_OPENAI_MODEL"),
+}
+
+
+def live_params() -> list[object]:
+    """One parameter per provider, skipped unless its credentials are set."""
+    params: list[object] = []
+    for name, (variables, _) in LIVE.items():
+        unset = not any(os.environ.get(v) for v in variables)
+        reason = f"set {' or '.join(variables)} to run the live {name} test"
+        params.append(pytest.param(name, marks=pytest.mark.skipif(unset, reason=reason)))
+    return params
+
 
 # Each file carries one deliberate issue: no type hints, a function without a docstring,
 # a package without __init__.py, and a test that fails.
@@ -51,11 +66,15 @@ GOAL = "Fix one small issue: missing type hints, a missing docstring, or a missi
 FINAL = ("accepted", "rejected", "no_change")
 
 
-def test_one_live_generation_completes_and_is_recorded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("provider", live_params())
+def test_one_live_generation_completes_and_is_recorded(tmp_path: Path, provider: str) -> None:
     repo = make_repo(tmp_path / "shapes", TARGET)
     initial = git(repo, "rev-parse", "main").strip()
-    settings = load_settings(repo)
-    settings.agent.provider = "anthropic"
+    agent: dict[str, str] = {"provider": provider}
+    model_variable = LIVE[provider][1]
+    if model_variable and os.environ.get(model_variable):
+        agent["model"] = os.environ[model_variable]
+    settings = load_settings(repo, overrides={"agent": agent})
     with Store.for_repo(repo) as store:
         deps = open_deps(repo, settings, store, print, make_provider(settings, repo=repo))
         outcome = run_generation(deps, RunOptions(auto_merge=True, goals=[GOAL]))
@@ -66,9 +85,10 @@ def test_one_live_generation_completes_and_is_recorded(tmp_path: Path) -> None:
     assert report.plan is not None, "the Architect's reply through the live API was unusable"
     assert not [e for e in report.errors if e["phase"] in ("plan", "cleanup")], report.errors
     calls = report.llm_calls
-    assert calls and all(c.provider == "anthropic" and not c.estimated for c in calls)
+    assert calls and all(c.provider == provider and not c.estimated for c in calls)
     assert all(c.input_tokens > 0 and c.output_tokens > 0 for c in calls)
-    assert all(c.cost_usd is not None for c in calls), "the default model must be priced"
+    if settings.agent.model in settings.providers.models:
+        assert all(c.cost_usd is not None for c in calls), "a catalogued model must be priced"
 
     with Store.for_repo(repo) as reopened:
         entry = reopened.get_generation(outcome.generation)

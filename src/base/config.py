@@ -9,9 +9,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from src.base.errors import ConfigError
+from src.base.model_catalogue import BEDROCK_DEFAULT_MODEL, SHIPPED_MODELS
 from src.base.safety_config import SafetySection
 
 ENV_PREFIX = "AGENT_"
@@ -30,7 +38,7 @@ class AgentSection(_Section):
     model: str = Field(
         "claude-sonnet-4-6", min_length=1, description="Model id sent to the provider."
     )
-    provider: Literal["anthropic", "bedrock", "mock", "offline"] = Field(
+    provider: Literal["anthropic", "bedrock", "openai", "mock", "offline"] = Field(
         "anthropic", description="Which provider answers the personas."
     )
     max_generations: int = Field(100, ge=1, le=10_000, description="Upper bound for `agent loop`.")
@@ -97,34 +105,73 @@ class MockSection(_Section):
     )
 
 
-class ModelPrice(_Section):
-    """USD per million tokens; cache writes cost 1.25x input, cache reads 0.1x input."""
+class OpenAISection(_Section):
+    """The `[providers.openai]` table: OpenAI or any OpenAI-compatible server."""
 
-    input: float = Field(ge=0, description="USD per million input tokens.")
-    output: float = Field(ge=0, description="USD per million output tokens.")
+    base_url: str | None = Field(
+        None, description="API base URL (Ollama, vLLM, ...); OPENAI_BASE_URL also works."
+    )
+    max_retries: int = Field(2, ge=0, le=10, description="SDK retries for 408/409/429/5xx.")
+    timeout_s: float = Field(600.0, gt=0, le=3600, description="Request timeout in seconds.")
 
 
-def _default_pricing() -> dict[str, ModelPrice]:
-    """Prices of the default Anthropic and Bedrock models."""
-    table = {
-        "claude-sonnet-4-6": (3.0, 15.0),
-        "claude-haiku-4-5": (1.0, 5.0),
-        "claude-opus-4-5": (5.0, 25.0),
-        "anthropic.claude-sonnet-4-6": (3.0, 15.0),
-        "anthropic.claude-haiku-4-5": (1.0, 5.0),
-    }
-    return {name: ModelPrice(input=i, output=o) for name, (i, o) in table.items()}
+StructuredOutput = Literal["json_schema", "tool", "text"]
+
+
+class ModelSpec(_Section):
+    """One catalogue entry; prices are USD per million tokens, unset means unpriced."""
+
+    provider: Literal["anthropic", "bedrock", "openai"] = Field(
+        description="The provider that serves this model id."
+    )
+    structured_output: StructuredOutput = Field(
+        "json_schema",
+        description="How replies are constrained: json_schema, a forced tool, or plain text.",
+    )
+    context_window: int | None = Field(None, ge=1, description="Input tokens the model accepts.")
+    max_output: int | None = Field(None, ge=1, description="Output tokens the model can write.")
+    input: float | None = Field(None, ge=0, description="USD per million input tokens.")
+    output: float | None = Field(None, ge=0, description="USD per million output tokens.")
+    cache_write: float | None = Field(
+        None, ge=0, description="USD per million tokens written to the prompt cache."
+    )
+    cache_read: float | None = Field(
+        None, ge=0, description="USD per million tokens read from the prompt cache."
+    )
+
+    @model_validator(mode="after")
+    def _both_prices(self) -> ModelSpec:
+        """Input and output prices come together: half a price would cost calls wrongly."""
+        if (self.input is None) != (self.output is None):
+            raise ValueError("set both input and output prices, or neither (unpriced)")
+        return self
 
 
 class ProvidersSection(_Section):
-    """The `[providers]` table: one sub-table per provider and the price table."""
+    """The `[providers]` table: one sub-table per provider and the model catalogue."""
 
     anthropic: AnthropicSection = Field(default_factory=AnthropicSection)
     bedrock: BedrockSection = Field(default_factory=BedrockSection)
+    openai: OpenAISection = Field(default_factory=OpenAISection)
     mock: MockSection = Field(default_factory=MockSection)
-    pricing: dict[str, ModelPrice] = Field(
-        default_factory=_default_pricing, description="Model id -> USD per million tokens."
+    models: dict[str, ModelSpec] = Field(
+        default_factory=lambda: {k: ModelSpec(**v) for k, v in SHIPPED_MODELS.items()},
+        description="Model id -> provider, structured-output mode, limits and prices.",
     )
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _over_shipped(cls, value: object) -> object:
+        """The user's entries update the shipped catalogue key by key instead of replacing it."""
+        if not isinstance(value, Mapping):
+            return value
+        merged: dict[str, Any] = {name: dict(spec) for name, spec in SHIPPED_MODELS.items()}
+        for name, entry in value.items():
+            if isinstance(entry, ModelSpec):
+                entry = entry.model_dump()
+            base = merged.get(name, {})
+            merged[name] = {**base, **entry} if isinstance(entry, Mapping) else entry
+        return merged
 
 
 class BenchmarksSection(_Section):
@@ -202,6 +249,14 @@ class Settings(_Section):
     safety: SafetySection = Field(default_factory=SafetySection)
     github: GithubSection = Field(default_factory=GithubSection)
     agentcore: AgentcoreSection = Field(default_factory=AgentcoreSection)
+
+    @model_validator(mode="after")
+    def _bedrock_model(self) -> Settings:
+        """Bedrock never serves the Anthropic API's default id; use its own default instead."""
+        default = AgentSection.model_fields["model"].default
+        if self.agent.provider == "bedrock" and self.agent.model == default:
+            self.agent.model = BEDROCK_DEFAULT_MODEL
+        return self
 
 
 def default_config_path(repo: Path) -> Path:

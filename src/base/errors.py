@@ -39,6 +39,10 @@ class ProviderError(AgentError):
     """A provider could not answer; the phase fails with this message."""
 
 
+class ProviderAuthError(ProviderError):
+    """The provider refused the credentials (HTTP 401/403); no later call can succeed."""
+
+
 class FixerError(AgentError):
     """An offline fixer's tool could not run."""
 

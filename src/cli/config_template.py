@@ -51,7 +51,9 @@ def _render_model_map(dotted: str, description: str, mapping: dict[str, BaseMode
     """A table of models as one inline table per key, e.g. the price table."""
     lines = [f"# {description} (env: {env_name(*dotted.rsplit('.', 1))})", f"[{dotted}]"]
     for name, model in mapping.items():
-        fields = ", ".join(_assignment(k, v) for k, v in model.model_dump().items())
+        # Unset optional fields (an unpriced model's prices) are left out: TOML has no null.
+        values = model.model_dump(exclude_none=True)
+        fields = ", ".join(_assignment(k, v) for k, v in values.items())
         lines.append(f"{_assignment(name, 0).rsplit(' = ', 1)[0]} = {{ {fields} }}")
     return [*lines, ""]
 

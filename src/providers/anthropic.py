@@ -1,4 +1,4 @@
-"""The Anthropic Messages API behind the Provider seam: forced-tool replies, caching, retries."""
+"""The Anthropic Messages API behind the Provider seam: structured replies, caching, retries."""
 
 from __future__ import annotations
 
@@ -14,15 +14,23 @@ from anthropic.types import (
     Message,
     MessageParam,
     TextBlockParam,
-    ToolChoiceToolParam,
     ToolParam,
 )
 
-from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderError
+from src.base.config import Settings, StructuredOutput
+from src.base.errors import ConfigError, ProviderAuthError, ProviderError
 from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, Usage
+from src.providers.catalogue import (
+    FeatureRefused,
+    first_mode,
+    names_feature,
+    spec_for,
+    switch_mode,
+)
 from src.providers.pricing import cost_usd
+from src.providers.schemas import strict_schema
+from src.providers.window import fit_to_window
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
@@ -52,6 +60,19 @@ def reply_tool(request: CompletionRequest) -> ToolParam:
         "description": f"Give your answer as a {request.schema_name} object.",
         "input_schema": request.json_schema,
     }
+
+
+def structure_params(request: CompletionRequest, mode: StructuredOutput) -> dict[str, Any]:
+    """The arguments that constrain the reply: an output format, a forced tool, or none."""
+    if mode == "json_schema":
+        schema = strict_schema(request.json_schema)
+        return {"output_config": {"format": {"type": "json_schema", "schema": schema}}}
+    if mode == "tool":
+        return {
+            "tools": [reply_tool(request)],
+            "tool_choice": {"type": "tool", "name": request.schema_name},
+        }
+    return {}
 
 
 def usage_of(message: Message) -> Usage:
@@ -118,7 +139,9 @@ class AnthropicProvider:
             )
         section = settings.providers.anthropic
         self._model = settings.agent.model
-        self._pricing = dict(settings.providers.pricing)
+        self._spec = spec_for(settings, self._model)
+        # The structured-output path, moved on for the rest of the run when the API refuses it.
+        self.mode: StructuredOutput = first_mode(self._spec)
         self._timeout_s = section.timeout_s
         self._secrets = [api_key, *secret_values(env)]
         self._client = anthropic.Anthropic(
@@ -130,22 +153,15 @@ class AnthropicProvider:
         )
 
     def complete(self, request: CompletionRequest) -> Completion:
-        """Ask the model, forcing the reply tool; SDK retries happen inside this call."""
-        tool = reply_tool(request)
-        tool_choice: ToolChoiceToolParam = {"type": "tool", "name": request.schema_name}
+        """Ask the model on the current path; a refused path is left for the next one, once."""
+        request = fit_to_window(request, self._spec, self._model)
         started = time.perf_counter()
-        try:
-            message = self._client.messages.create(
-                model=self._model,
-                max_tokens=request.max_tokens,
-                system=system_blocks(request) or anthropic.omit,
-                messages=[user_message(request)],
-                tools=[tool],
-                tool_choice=tool_choice,
-            )
-        except anthropic.AnthropicError as exc:
-            reason = error_message(exc, str(self._client.base_url), self._timeout_s)
-            raise ProviderError(redact(reason, self._secrets)) from None
+        while True:
+            try:
+                message = self._create(request, self.mode)
+                break
+            except FeatureRefused as refused:
+                self.mode = switch_mode(self.name, self._model, self.mode, refused)
         latency_s = time.perf_counter() - started
         text, data = reply_of(message, request.schema_name)
         usage = usage_of(message)
@@ -154,6 +170,29 @@ class AnthropicProvider:
             data=data,
             usage=usage,
             latency_s=latency_s,
-            cost_usd=cost_usd(usage, self._model, self._pricing),
+            cost_usd=cost_usd(usage, self._spec),
             model=self._model,
         )
+
+    def _create(self, request: CompletionRequest, mode: StructuredOutput) -> Message:
+        """One Messages call on mode's path; SDK retries happen inside it."""
+        try:
+            message: Message = self._client.messages.create(
+                model=self._model,
+                max_tokens=request.max_tokens,
+                system=system_blocks(request) or anthropic.omit,
+                messages=[user_message(request)],
+                **structure_params(request, mode),
+            )
+            return message
+        except anthropic.BadRequestError as exc:
+            if names_feature(mode, exc.api_message or exc.message):
+                raise FeatureRefused(
+                    redact(exc.api_message or exc.message, self._secrets)
+                ) from None
+            reason = error_message(exc, str(self._client.base_url), self._timeout_s)
+        except anthropic.AnthropicError as exc:
+            reason = error_message(exc, str(self._client.base_url), self._timeout_s)
+            if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
+                raise ProviderAuthError(redact(reason, self._secrets)) from None
+        raise ProviderError(redact(reason, self._secrets))

@@ -1,17 +1,27 @@
-"""Amazon Bedrock's Converse API behind the Provider seam: forced-tool replies and retries."""
+"""Amazon Bedrock's Converse API behind the Provider seam: structured replies and retries."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderError
+from src.base.config import Settings, StructuredOutput
+from src.base.errors import ConfigError, ProviderAuthError, ProviderError
 from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, Usage
+from src.providers.catalogue import (
+    FeatureRefused,
+    first_mode,
+    names_feature,
+    spec_for,
+    switch_mode,
+)
 from src.providers.pricing import cost_usd
+from src.providers.schemas import strict_schema
+from src.providers.window import fit_to_window
 
 INSTALL_HINT = (
     "the bedrock provider needs boto3; install the aws extra: "
@@ -22,6 +32,22 @@ MODEL_TIMEOUT_RETRIES = 1
 # botocore's 60 s default read timeout cuts off long model replies.
 _CACHE_POINT = {"cachePoint": {"type": "default"}}
 _REFUSED = ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException")
+# Geographic inference-profile prefixes; global. routes to every commercial region.
+PROFILE_PREFIXES = ("global.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.")
+
+
+def is_profile_id(model: str) -> bool:
+    """Whether model names an inference profile (by prefix or ARN) rather than a bare model."""
+    return model.startswith(PROFILE_PREFIXES) or ":inference-profile/" in model
+
+
+def profile_hint(model: str) -> str:
+    """The sentence for a bare model id that Bedrock serves only through inference profiles."""
+    return (
+        f"Bedrock serves {model} on demand only through an inference profile; use "
+        f"--model global.{model} (routes to any region) or us.{model} / eu.{model} / "
+        f"apac.{model} (stays in that geography); `agent models` lists the priced ones"
+    )
 
 
 def supports_cache_points(model: str) -> bool:
@@ -29,27 +55,37 @@ def supports_cache_points(model: str) -> bool:
     return "anthropic.claude" in model
 
 
-def converse_params(request: CompletionRequest, model: str) -> dict[str, Any]:
-    """Converse arguments: cached system and context, the prompt, and the forced reply tool."""
+def converse_params(
+    request: CompletionRequest, model: str, mode: StructuredOutput = "tool"
+) -> dict[str, Any]:
+    """Converse arguments: cached system and context, the prompt, and mode's reply constraint."""
     cache = [_CACHE_POINT] if supports_cache_points(model) else []
     content: list[dict[str, Any]] = []
     if request.context:
         content += [{"text": request.context}, *cache]
     content.append({"text": request.prompt})
-    spec = {
-        "name": request.schema_name,
-        "description": f"Give your answer as a {request.schema_name} object.",
-        "inputSchema": {"json": request.json_schema},
-    }
     params: dict[str, Any] = {
         "modelId": model,
         "messages": [{"role": "user", "content": content}],
         "inferenceConfig": {"maxTokens": request.max_tokens},
-        "toolConfig": {
+    }
+    description = f"Give your answer as a {request.schema_name} object."
+    if mode == "json_schema":
+        schema = json.dumps(strict_schema(request.json_schema))
+        structure = {"name": request.schema_name, "description": description, "schema": schema}
+        params["outputConfig"] = {
+            "textFormat": {"type": "json_schema", "structure": {"jsonSchema": structure}}
+        }
+    elif mode == "tool":
+        spec = {
+            "name": request.schema_name,
+            "description": description,
+            "inputSchema": {"json": request.json_schema},
+        }
+        params["toolConfig"] = {
             "tools": [{"toolSpec": spec}],
             "toolChoice": {"tool": {"name": request.schema_name}},
-        },
-    }
+        }
     if request.system:
         params["system"] = [{"text": request.system}, *cache]
     return params
@@ -79,8 +115,11 @@ def reply_of(response: Mapping[str, Any], tool_name: str) -> tuple[str, dict[str
     return "".join(text_parts), data
 
 
-def client_error_message(code: str, message: str) -> str:
+def client_error_message(code: str, message: str, model: str = "") -> str:
     """One sentence for an error the Bedrock service returned."""
+    bare = model and not is_profile_id(model)
+    if code == "ValidationException" and "inference profile" in message and bare:
+        return profile_hint(model)
     if code in _REFUSED:
         return (
             f"AWS refused the credentials for Bedrock ({code}: {message}); check the AWS "
@@ -132,15 +171,27 @@ class BedrockProvider:
     ) -> None:
         """Build (or take) the client now, so missing boto3 or credentials fail before work."""
         self._model = settings.agent.model
-        self._pricing = dict(settings.providers.pricing)
+        self._spec = spec_for(settings, self._model)
+        if self._spec is not None and self._spec.provider == "anthropic":
+            raise ConfigError(
+                f"{self._model} is an Anthropic API model id, which Bedrock does not know; "
+                f"use --model global.anthropic.{self._model} (or us./eu./apac.) instead"
+            )
+        # The structured-output path, moved on for the rest of the run when Bedrock refuses it.
+        self.mode: StructuredOutput = first_mode(self._spec)
         self._client = client if client is not None else make_client(settings)
         self._secrets = secret_values(os.environ if environ is None else environ)
 
     def complete(self, request: CompletionRequest) -> Completion:
-        """Ask the model, forcing the reply tool; a model timeout is tried once more."""
-        params = converse_params(request, self._model)
+        """Ask the model on the current path; a refused path is left for the next one, once."""
+        request = fit_to_window(request, self._spec, self._model)
         started = time.perf_counter()
-        response = self._converse(params)
+        while True:
+            try:
+                response = self._converse(converse_params(request, self._model, self.mode))
+                break
+            except FeatureRefused as refused:
+                self.mode = switch_mode(self.name, self._model, self.mode, refused)
         latency_s = time.perf_counter() - started
         text, data = reply_of(response, request.schema_name)
         usage = usage_of(response)
@@ -149,7 +200,7 @@ class BedrockProvider:
             data=data,
             usage=usage,
             latency_s=latency_s,
-            cost_usd=cost_usd(usage, self._model, self._pricing),
+            cost_usd=cost_usd(usage, self._spec),
             model=self._model,
         )
 
@@ -157,6 +208,13 @@ class BedrockProvider:
         """Call converse, retrying ModelTimeoutException and mapping failures to ProviderError."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        structured: StructuredOutput = (
+            "json_schema"
+            if "outputConfig" in params
+            else "tool"
+            if "toolConfig" in params
+            else "text"
+        )
         attempt = 0
         while True:
             try:
@@ -165,10 +223,16 @@ class BedrockProvider:
             except ClientError as exc:
                 error = exc.response.get("Error", {})
                 code = str(error.get("Code", "UnknownError"))
+                message = str(error.get("Message", exc))
                 if code == "ModelTimeoutException" and attempt < MODEL_TIMEOUT_RETRIES:
                     attempt += 1
                     continue
-                reason = client_error_message(code, str(error.get("Message", exc)))
+                if code == "ValidationException" and names_feature(structured, message):
+                    raise FeatureRefused(redact(message, self._secrets)) from None
+                reason = client_error_message(code, message, self._model)
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if code in _REFUSED or status in (401, 403):
+                    raise ProviderAuthError(redact(reason, self._secrets)) from None
             except BotoCoreError as exc:
                 reason = f"Bedrock call failed ({exc}); check the region, endpoint and network"
             raise ProviderError(redact(reason, self._secrets))

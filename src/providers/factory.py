@@ -28,6 +28,10 @@ def make_provider(
         from src.providers.bedrock import BedrockProvider
 
         return BedrockProvider(settings, environ=env)
+    if choice == "openai":
+        from src.providers.openai import OpenAIProvider
+
+        return OpenAIProvider(settings, environ=env)
     if choice == "mock":
         from src.providers.mock import MockProvider
 
@@ -42,6 +46,6 @@ def _offline(settings: Settings) -> Provider:
     except ImportError:
         raise ConfigError(
             "the offline provider is not available in this installation; "
-            "choose --provider anthropic, bedrock or mock"
+            "choose --provider anthropic, bedrock, openai or mock"
         ) from None
     return OfflineProvider(settings)

@@ -97,7 +97,7 @@ class MockProvider:
     ) -> None:
         """Load the script now, so a bad file fails before any work starts."""
         self._model = settings.agent.model
-        self._pricing = dict(settings.providers.pricing)
+        self._spec = settings.providers.models.get(self._model)
         path = script_path(settings, os.environ if environ is None else environ, base_dir)
         self._script = load_script(path) if path is not None else None
         self._served: dict[Persona, int] = {"architect": 0, "builder": 0, "reviewer": 0}
@@ -111,7 +111,7 @@ class MockProvider:
             text=text,
             usage=usage,
             latency_s=time.perf_counter() - started,
-            cost_usd=cost_usd(usage, self._model, self._pricing),
+            cost_usd=cost_usd(usage, self._spec),
             model=self._model,
         )
 

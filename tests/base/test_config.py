@@ -87,7 +87,7 @@ def test_unknown_table_is_rejected(tmp_path: Path) -> None:
     [
         ("[agent]\nreview_consensus = 1.5", "agent.review_consensus", "less than or equal to 1"),
         ("[agent]\nmax_generations = 0", "agent.max_generations", "greater than or equal to 1"),
-        ("[agent]\nprovider = 'openai'", "agent.provider", "'anthropic', 'bedrock'"),
+        ("[agent]\nprovider = 'gemini'", "agent.provider", "'anthropic', 'bedrock'"),
         ("[agent]\nauto_merge = 'maybe'", "agent.auto_merge", "valid boolean"),
         ("[agent]\nlog_format = 'xml'", "agent.log_format", "'text' or 'json'"),
         ("[safety]\nmax_files_per_generation = -1", "safety.max_files_per_generation", ">= 1"),

@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderError
+from src.base.errors import ConfigError, ProviderAuthError, ProviderError
 from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
 from src.providers.base import CompletionRequest
 
@@ -88,12 +88,77 @@ def request(context: str = "repo map") -> CompletionRequest:
     )
 
 
+TOOL_MODEL = Settings.model_validate({"agent": {"model": "claude-sonnet-4-0"}})
+
+
+def text_reply(text: str = '{"title": "x"}') -> httpx2.Response:
+    """The model answering in text (the output_config and text paths)."""
+    return httpx2.Response(200, json=message([{"type": "text", "text": text}]))
+
+
+def test_current_model_gets_a_closed_json_schema_and_no_forced_tool() -> None:
+    recorder = Recorder(text_reply())
+    completion = provider(recorder).complete(request())
+    assert completion.text == '{"title": "x"}'
+    body = recorder.body()
+    assert "tools" not in body and "tool_choice" not in body
+    assert body["output_config"] == {
+        "format": {
+            "type": "json_schema",
+            "schema": {
+                "type": "object",
+                "properties": {"title": {"type": "string"}},
+                "required": [],
+                "additionalProperties": False,
+            },
+        }
+    }
+
+
+def test_unknown_model_refusing_output_config_moves_to_the_forced_tool_once() -> None:
+    settings = Settings.model_validate({"agent": {"model": "claude-future-9"}})
+    recorder = Recorder(
+        error(400, "invalid_request_error", "output_config.format: not supported by this model"),
+        tool_reply(),
+        tool_reply(),
+    )
+    subject = provider(recorder, settings)
+    assert subject.complete(request()).data == PLAN
+    assert subject.complete(request()).data == PLAN
+    assert ["output_config" in recorder.body(i) for i in range(3)] == [True, False, False]
+    assert [recorder.body(i).get("tool_choice") for i in (1, 2)] == [
+        {"type": "tool", "name": "plan"}
+    ] * 2
+    assert subject.mode == "tool"
+
+
+def test_model_refusing_forced_tools_moves_to_the_text_path() -> None:
+    recorder = Recorder(
+        error(400, "invalid_request_error", "Forced tool use is not supported for this model"),
+        text_reply(),
+    )
+    subject = provider(recorder, TOOL_MODEL)
+    assert subject.complete(request()).text == '{"title": "x"}'
+    last = recorder.body()
+    assert "tools" not in last and "output_config" not in last
+    assert subject.mode == "text"
+
+
+def test_a_400_about_the_request_itself_fails_without_switching() -> None:
+    recorder = Recorder(error(400, "invalid_request_error", "max_tokens: too large"))
+    subject = provider(recorder)
+    with pytest.raises(ProviderError, match="HTTP 400: max_tokens: too large"):
+        subject.complete(request())
+    assert len(recorder.requests) == 1
+    assert subject.mode == "json_schema"
+
+
 def test_forced_tool_reply_becomes_data() -> None:
     recorder = Recorder(tool_reply(cache_creation_input_tokens=300, cache_read_input_tokens=0))
-    completion = provider(recorder).complete(request())
+    completion = provider(recorder, TOOL_MODEL).complete(request())
     assert completion.data == PLAN
     assert completion.text == ""
-    assert completion.model == "claude-sonnet-4-6"
+    assert completion.model == "claude-sonnet-4-0"
     assert completion.usage.input_tokens == 10
     assert completion.usage.cache_write_tokens == 300
     assert not completion.usage.estimated
@@ -169,7 +234,7 @@ def test_retries_are_bounded_by_config() -> None:
 )
 def test_refused_key_fails_at_once_without_leaking_it(status: int, kind: str) -> None:
     recorder = Recorder(error(status, kind, f"invalid x-api-key {KEY}"))
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(ProviderAuthError) as caught:
         provider(recorder).complete(request())
     assert len(recorder.requests) == 1
     text = str(caught.value)
@@ -217,7 +282,7 @@ def test_timeout_names_the_setting() -> None:
 
 def test_unpriced_model_still_answers_with_unknown_cost() -> None:
     settings = Settings.model_validate({"agent": {"model": "claude-future-9"}})
-    recorder = Recorder(tool_reply())
+    recorder = Recorder(text_reply())
     completion = provider(recorder, settings).complete(request())
     assert completion.cost_usd is None
     assert recorder.body()["model"] == "claude-future-9"

@@ -15,11 +15,12 @@ import pytest
 from botocore.stub import Stubber
 
 from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderError
+from src.base.errors import ConfigError, ProviderAuthError, ProviderError
 from src.providers.base import CompletionRequest
 from src.providers.bedrock import BedrockProvider, converse_params
 
-MODEL = "anthropic.claude-sonnet-4-6"
+# A profile of a model the catalogue marks as answering through a forced tool.
+MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 SETTINGS = Settings.model_validate({"agent": {"provider": "bedrock", "model": MODEL}})
 PLAN = {"title": "Add docstrings", "files_to_modify": ["src/a.py"]}
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -109,7 +110,71 @@ def test_tool_reply_becomes_data_with_usage_and_cost(
         "cache_read_tokens": 40,
         "estimated": False,
     }
-    assert completion.cost_usd == pytest.approx((10 * 3 + 5 * 15 + 300 * 3.75 + 40 * 0.3) / 1e6)
+    # A us. profile: 10% above the list price, cache tokens at their own rates.
+    expected_cost = (10 * 3.3 + 5 * 16.5 + 300 * 4.125 + 40 * 0.33) / 1e6
+    assert completion.cost_usd == pytest.approx(expected_cost)
+
+
+def stubbed_for(model: str) -> tuple[BedrockProvider, Stubber]:
+    """A provider for model on a real client that a Stubber (already active) answers."""
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=SECRET,
+    )
+    settings = Settings.model_validate({"agent": {"provider": "bedrock", "model": model}})
+    stubber = Stubber(client)
+    stubber.activate()
+    return BedrockProvider(settings, client=client, environ={}), stubber
+
+
+def test_profile_of_a_current_model_asks_for_converse_json_schema_output() -> None:
+    provider, stubber = stubbed_for("global.anthropic.claude-sonnet-4-6")
+    stubber.add_response("converse", converse_response([{"text": '{"title": "x"}'}]))
+    completion = provider.complete(request())
+    stubber.assert_no_pending_responses()
+    assert completion.text == '{"title": "x"}'
+    params = converse_params(request(), "global.anthropic.claude-sonnet-4-6", "json_schema")
+    assert "toolConfig" not in params
+    structure = params["outputConfig"]["textFormat"]["structure"]["jsonSchema"]
+    assert structure["name"] == "plan"
+    assert json.loads(structure["schema"])["additionalProperties"] is False
+    assert completion.cost_usd == pytest.approx((10 * 3 + 5 * 15) / 1e6)
+
+
+def test_refused_json_schema_output_moves_to_the_tool_once() -> None:
+    provider, stubber = stubbed_for("global.anthropic.claude-sonnet-9")
+    stubber.add_client_error(
+        "converse",
+        "ValidationException",
+        "This model doesn't support the outputConfig.textFormat field.",
+        http_status_code=400,
+    )
+    stubber.add_response("converse", TOOL_REPLY)
+    stubber.add_response("converse", TOOL_REPLY)
+    assert provider.complete(request()).data == PLAN
+    second = provider.complete(request())
+    stubber.assert_no_pending_responses()
+    assert provider.mode == "tool"
+    # Not in the catalogue: answered, but never given a guessed price.
+    assert second.data == PLAN and second.cost_usd is None
+
+
+def test_bare_id_refused_on_demand_names_the_inference_profiles() -> None:
+    provider, stubber = stubbed_for("anthropic.claude-opus-5-5")
+    refusal = (
+        "Invocation of model ID anthropic.claude-opus-5-5 with on-demand throughput isn't "
+        "supported. Retry your request with the ID or ARN of an inference profile that "
+        "contains this model."
+    )
+    stubber.add_client_error("converse", "ValidationException", refusal, http_status_code=400)
+    with pytest.raises(ProviderError) as caught:
+        provider.complete(request())
+    text = str(caught.value)
+    assert "--model global.anthropic.claude-opus-5-5" in text
+    assert "us.anthropic.claude-opus-5-5" in text
+    assert provider.mode == "json_schema"
 
 
 def test_text_reply_becomes_text(stubbed: tuple[BedrockProvider, Stubber]) -> None:
@@ -158,7 +223,7 @@ def test_refused_credentials_are_named_without_leaking_secrets() -> None:
     provider = BedrockProvider(SETTINGS, client=client, environ={"AWS_SECRET_ACCESS_KEY": SECRET})
     with Stubber(client) as stubber:
         stubber.add_client_error("converse", "AccessDeniedException", f"bad key {SECRET}", 403)
-        with pytest.raises(ProviderError, match="refused the credentials") as caught:
+        with pytest.raises(ProviderAuthError, match="refused the credentials") as caught:
             provider.complete(request())
     assert SECRET not in str(caught.value)
 
@@ -243,7 +308,7 @@ def test_endpoint_from_the_aws_environment_variable(
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server)
     FakeBedrock.replies = [(200, {}, TOOL_REPLY)]
     assert BedrockProvider(SETTINGS).complete(request()).data == PLAN
-    assert FakeBedrock.paths == [f"/model/{MODEL}/converse"]
+    assert FakeBedrock.paths == [f"/model/{MODEL.replace(':', '%3A')}/converse"]
 
 
 def test_missing_credentials_fail_at_construction(
@@ -273,3 +338,11 @@ def test_cache_points_only_for_claude_models(model: str, cached: bool) -> None:
     params = converse_params(request(), model)
     blocks = params["system"] + params["messages"][0]["content"]
     assert any("cachePoint" in block for block in blocks) is cached
+
+
+def test_an_anthropic_api_id_is_refused_before_any_call() -> None:
+    settings = Settings.model_validate(
+        {"agent": {"provider": "bedrock", "model": "claude-opus-5-5"}}
+    )
+    with pytest.raises(ConfigError, match=r"--model global\.anthropic\.claude-opus-5-5"):
+        BedrockProvider(settings, client=object(), environ={})

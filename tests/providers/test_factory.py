@@ -65,3 +65,14 @@ def test_offline_is_built_when_present() -> None:
     provider = make_provider(settings)
     assert isinstance(provider, OfflineProvider)
     assert provider.name == "offline"
+
+
+def test_openai_for_a_local_server_needs_no_key() -> None:
+    from src.providers.openai import OPENAI_URL_ENV, OpenAIProvider
+
+    settings = settings_for("openai", model="qwen3-coder")
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        make_provider(settings, environ={})
+    provider = make_provider(settings, environ={OPENAI_URL_ENV: "http://localhost:11434/v1"})
+    assert isinstance(provider, OpenAIProvider)
+    assert provider.name == "openai"
