@@ -464,10 +464,12 @@ NumberArg = Annotated[int, typer.Argument(min=1, help="The generation number.")]
 def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Merge a pending generation into main (re-checked against main's current state)."""
     from src.cli.run import merge_generation
+    from src.git_ops.main_branch import resolve_main_branch
 
     settings = settings_for(repo, config)
     sha = merge_generation(repo, settings, number)
-    typer.echo(f"gen {number} merged into {settings.agent.main_branch} as {sha[:10]}")
+    branch = resolve_main_branch(repo, settings.agent.main_branch)
+    typer.echo(f"gen {number} merged into {branch} as {sha[:10]}")
 
 
 @app.command("discard")

@@ -15,21 +15,34 @@ from src.benchmarks.sources import SourceTree
 
 @dataclass(frozen=True)
 class BenchContext:
-    """One measurement of one tree: where it is, where scratch files go, and the limits."""
+    """One measurement of one tree: its private copy, scratch, limits and measuring interpreter."""
 
     repo: Path
     settings: Settings
     tree: SourceTree
     scratch: Path
     cache_dir: Path
+    python: Path = Path(sys.executable)
+    env_error: str = ""
+    env_note: str = ""
 
     def run_python(
         self, args: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
     ) -> ToolRun:
-        """Run `<agent's python> args` in the repo, confined and with secrets removed."""
+        """Run `<measuring interpreter> args` in the tree: the target's code runs here."""
+        return self._run(str(self.python), args, timeout_s, extra_env)
+
+    def run_agent_tool(self, args: list[str], timeout_s: float) -> ToolRun:
+        """Run `<agent's python> args` in the tree, for tools that only read it (ruff, mypy)."""
+        return self._run(sys.executable, args, timeout_s, None)
+
+    def _run(
+        self, python: str, args: list[str], timeout_s: float, extra_env: dict[str, str] | None
+    ) -> ToolRun:
+        """One confined tool run in the tree with secrets removed."""
         limits = self.settings.benchmarks
         return run_tool(
-            [sys.executable, *args],
+            [python, *args],
             self.repo,
             tool_env(os.environ, extra_env or {}),
             timeout_s,

@@ -37,6 +37,8 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     modules = ctx.tree.package_modules()
     if not modules:
         return nothing_result(NAME, "no Python packages (folders with __init__.py) to import")
+    if ctx.env_error:
+        return error_result(NAME, ctx.env_error)
     out = ctx.scratch / "imports.json"
     pairs = [[name, str(ctx.repo / root)] for name, root in modules.items()]
     result = ctx.run_python(["-c", IMPORTER, str(out), json.dumps(pairs)], timeout_s)

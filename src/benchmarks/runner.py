@@ -6,6 +6,7 @@ import hashlib
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -19,9 +20,14 @@ from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_confi
 from src.benchmarks.context import BenchContext, error_result
 from src.benchmarks.errors import BenchmarkError
 from src.benchmarks.sources import SourceTree, repo_files
+from src.envs.model import Env, EnvError
+from src.envs.overlay import copy_tree, make_overlay
+from src.envs.resolve import resolve_env
 
 Progress = Callable[[str, BenchResult | None], None]
 PYTEST_GROUP = ("test_pass_rate", "code_coverage")
+# Benchmarks that run the target's code or resolve its imports: they need its environment.
+ENV_BENCHMARKS = (*PYTEST_GROUP, "import_check", "type_check")
 # Outcomes that depend on machine load or a transient crash are measured again next time.
 UNCACHED_STATUSES = ("timeout", "error")
 
@@ -66,9 +72,14 @@ def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> 
     from src.benchmarks import code_coverage, pass_rate
     from src.benchmarks.pytest_run import run_pytest
 
+    if ctx.env_error:
+        return [error_result(name, ctx.env_error) for name in names]
     prun = run_pytest(ctx, timeout_s)
-    measures = {"test_pass_rate": pass_rate.measure, "code_coverage": code_coverage.measure}
-    return [measures[name](prun) for name in names]
+    own = ctx.tree.own_names()
+    return [
+        pass_rate.measure(prun, own) if name == pass_rate.NAME else code_coverage.measure(prun)
+        for name in names
+    ]
 
 
 def _runner_for(name: str) -> Callable[[BenchContext, float], BenchResult]:
@@ -140,6 +151,31 @@ def tool_cache_dir(repo: Path, store: Store | None, scratch: Path) -> Path:
     return store.path.parent / "cache" / tag
 
 
+def _context(
+    repo: Path,
+    settings: Settings,
+    files: list[str],
+    scratch: Path,
+    env: Env | EnvError | None,
+    store: Store | None,
+) -> BenchContext:
+    """A private copy of the tree and, when the env is needed, an overlay that imports it."""
+    tree = copy_tree(repo, files, scratch / "tree")
+    base = BenchContext(
+        repo=tree,
+        settings=settings,
+        tree=SourceTree.scan(tree, files),
+        scratch=scratch,
+        cache_dir=tool_cache_dir(repo, store, scratch),
+    )
+    if isinstance(env, EnvError):
+        return replace(base, env_error=str(env))
+    if env is None:
+        return base
+    overlay = make_overlay(env, tree, scratch)
+    return replace(base, python=overlay.python, env_note=overlay.note)
+
+
 def measure(
     repo: Path,
     settings: Settings,
@@ -148,17 +184,11 @@ def measure(
     files: list[str],
     store: Store | None = None,
     progress: Progress | None = None,
+    env: Env | EnvError | None = None,
 ) -> dict[str, BenchResult]:
-    """Run the named benchmarks concurrently; every name gets a result."""
+    """Run the named benchmarks concurrently on a private copy of the tree; every name answers."""
     with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
-        scratch = Path(tmp)
-        ctx = BenchContext(
-            repo=repo,
-            settings=settings,
-            tree=SourceTree.scan(repo, files),
-            scratch=scratch,
-            cache_dir=tool_cache_dir(repo, store, scratch),
-        )
+        ctx = _context(repo, settings, files, Path(tmp), env, store)
         jobs = plan_jobs(ctx, names, config)
         results: dict[str, BenchResult] = {}
         with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="bench") as pool:
@@ -187,6 +217,16 @@ def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
         return None
 
 
+def environment(
+    repo: Path, settings: Settings, ref: str, note: Callable[[str], None] | None
+) -> Env | EnvError:
+    """The measuring environment, or the error that says why there is none."""
+    try:
+        return resolve_env(repo, ref, settings.benchmarks.python, note)
+    except EnvError as exc:
+        return exc
+
+
 def run_benchmarks(
     repo: Path,
     settings: Settings,
@@ -195,13 +235,17 @@ def run_benchmarks(
     use_cache: bool = True,
     store: Store | None = None,
     progress: Progress | None = None,
+    ref: str = "HEAD",
+    note: Callable[[str], None] | None = None,
 ) -> SuiteResult:
-    """Measure repo (a checkout or worktree): cached results where the tree is unchanged."""
+    """Measure repo's listed files in the environment built from ref's declarations (cached)."""
     repo = repo.resolve()
     files = repo_files(repo)
     config = load_bench_config(repo, settings)
     names = select(config, only)
-    key = content_key(repo, files, config, settings)
+    env = environment(repo, settings, ref, note) if set(names) & set(ENV_BENCHMARKS) else None
+    env_key = env.key() if isinstance(env, Env) else repr(env)
+    key = content_key(repo, files, config, settings, env_key)
     found: dict[str, BenchResult] = {}
     if store is not None and use_cache:
         for name in names:
@@ -212,7 +256,7 @@ def run_benchmarks(
                     progress(name, hit)
     missing = [name for name in names if name not in found]
     if missing:
-        fresh = measure(repo, settings, config, missing, files, store, progress)
+        fresh = measure(repo, settings, config, missing, files, store, progress, env)
         if store is not None:
             for result in fresh.values():
                 if result.status not in UNCACHED_STATUSES:

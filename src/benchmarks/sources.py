@@ -93,6 +93,11 @@ class SourceTree:
         """Total line count of some files."""
         return sum(len(self.texts[rel].splitlines()) for rel in rels)
 
+    def own_names(self) -> frozenset[str]:
+        """Every folder and module name in the tree: what its own imports can be called."""
+        parts = {part for rel in self.python for part in PurePosixPath(rel).with_suffix("").parts}
+        return frozenset(parts)
+
     def packages(self) -> list[str]:
         """Folders with an __init__.py, repo-relative, tests excluded."""
         return sorted(

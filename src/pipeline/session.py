@@ -14,6 +14,7 @@ from src.base.models import GenerationStatus
 from src.base.store import Store
 from src.benchmarks.runner import SuiteResult, run_benchmarks
 from src.gates.policy import PolicyGate, default_policies_dir
+from src.git_ops.main_branch import resolve_main_branch
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.generation import Deps, GenerationOutcome, RunOptions, run_generation
 from src.pipeline.selfhost import is_self_hosted, self_hosting_hook
@@ -42,12 +43,19 @@ def open_deps(
     """Everything a generation needs; the provider is built first so a missing key costs nothing."""
     provider = provider or make_provider(settings, repo=repo)
     policy = PolicyGate.load(default_policies_dir(), settings.safety)
-    git = GenerationGit(repo, settings.agent.main_branch)
+    git = GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch))
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
 
     def measure(path: Path) -> SuiteResult:
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
-        return run_benchmarks(path, settings, store=store, use_cache=settings.benchmarks.cache)
+        return run_benchmarks(
+            path,
+            settings,
+            store=store,
+            use_cache=settings.benchmarks.cache,
+            ref=git.main_branch,
+            note=progress,
+        )
 
     deps = Deps(repo, settings, store, provider, git, measure, policy, progress)
     if is_self_hosted(repo):

@@ -17,7 +17,7 @@ from src.pipeline.generation import Deps, GenerationOutcome, RunOptions, run_gen
 from src.pipeline.session import open_deps
 from src.providers.base import Completion, CompletionRequest
 from src.providers.mock import MockProvider
-from tests.conftest import git
+from tests.conftest import git, own_settings
 from tests.loop_kit import build, plan, review, sample_repo, write_script
 
 UNDOCUMENTED = '"""Products."""\n\n\ndef mul(a: int, b: int) -> int:\n    return a * b\n'
@@ -74,7 +74,7 @@ def session(
     settings: Settings | None = None,
 ) -> Iterator[Deps]:
     """Deps for repo with the mock provider replaying script (or the given provider)."""
-    settings = settings or Settings()
+    settings = settings or own_settings()
     path = write_script(tmp_path / "script.json", script)
     chosen = provider or MockProvider(settings, environ={"AGENT_MOCK_SCRIPT": str(path)})
     with Store.for_repo(repo) as store:

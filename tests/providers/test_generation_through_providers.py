@@ -20,14 +20,13 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
-from src.base.config import Settings
 from src.base.models import Change, GenerationReport, Plan
 from src.base.store import Store
 from src.pipeline.generation import GenerationOutcome, RunOptions, run_generation
 from src.pipeline.session import open_deps
 from src.providers.anthropic import API_KEY_ENV, BASE_URL_ENV, AnthropicProvider
 from src.providers.bedrock import BedrockProvider
-from tests.conftest import git
+from tests.conftest import git, own_settings
 from tests.loop_kit import build, plan, review, sample_repo
 
 BARE = "def double(x: int) -> int:\n    return x * 2\n"
@@ -232,7 +231,7 @@ def test_generation_with_text_replies_through_the_sdk_transport(
         return httpx2.Response(status, json=body, headers=headers)
 
     client = httpx2.Client(transport=httpx2.MockTransport(handler))
-    settings = Settings()
+    settings = own_settings()
     provider = AnthropicProvider(settings, environ={API_KEY_ENV: fake_key()}, http_client=client)
     with Store.for_repo(target) as store:
         deps = open_deps(target, settings, store, lambda line: None, provider=provider)
@@ -398,7 +397,7 @@ def test_bedrock_validation_error_fails_the_plan_with_the_service_message(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
     api.replies = {"Plan": [bedrock_error(400, "ValidationException", "The model is not valid.")]}
-    settings = Settings()
+    settings = own_settings()
     settings.agent.model = BEDROCK_MODEL
     settings.providers.bedrock.endpoint_url = env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
     with Store.for_repo(target) as store:
