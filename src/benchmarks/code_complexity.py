@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, nothing_result
+from src.benchmarks.sources import PARSE_LOCK
 
 NAME = "code_complexity"
 
@@ -36,8 +37,9 @@ def measure_sources(texts: dict[str, str]) -> Complexity:
     unparsable: list[str] = []
     for rel, text in texts.items():
         try:
-            blocks = sorted_results(cc_visit(text))
-            indexes.append(float(mi_visit(text, multi=True)))
+            with PARSE_LOCK:
+                blocks = sorted_results(cc_visit(text))
+                indexes.append(float(mi_visit(text, multi=True)))
         except SyntaxError:
             unparsable.append(rel)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -13,6 +14,9 @@ SKIP_DIRS = frozenset(
     {".agent", ".git", ".venv", "venv", ".tox", ".nox", "node_modules", "site-packages"}
 )
 TEST_DIRS = frozenset({"tests", "test", "testing"})
+# CPython's parser is not safe to run from several threads at once (it can fail with
+# "AST constructor recursion depth mismatch"); every in-process parse holds this lock.
+PARSE_LOCK = threading.Lock()
 
 
 def _git(repo: Path, *args: str) -> str:
