@@ -34,6 +34,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Show, check and create the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+env_app = typer.Typer(help="The environment a repository is measured in.", no_args_is_help=True)
+app.add_typer(env_app, name="env")
 
 RepoOpt = Annotated[
     Path,
@@ -57,6 +59,14 @@ ProviderOpt = Annotated[
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id for the provider.")]
 LogFormatOpt = Annotated[str | None, typer.Option("--log-format", help="text or json.")]
+PythonOpt = Annotated[
+    str | None,
+    typer.Option("--python", help="Measure with this interpreter or venv as is (needs pytest)."),
+]
+MainBranchOpt = Annotated[
+    str | None,
+    typer.Option("--main-branch", help="The main line [default: HEAD's branch, detected]."),
+]
 LogLevelOpt = Annotated[
     str | None, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")
 ]
@@ -76,9 +86,14 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def settings_for(repo: Path, config: Path | None, **flags: Any) -> Settings:
+def settings_for(
+    repo: Path, config: Path | None, python: str | None = None, **flags: Any
+) -> Settings:
     """Load settings with flag overrides and configure logging from them."""
-    settings = load_settings(repo, config, overrides=flag_overrides(**flags))
+    overrides = flag_overrides(**flags)
+    if python is not None:
+        overrides["benchmarks"] = {"python": python}
+    settings = load_settings(repo, config, overrides=overrides)
     configure_logging(settings.agent.log_level, settings.agent.log_format)
     return settings
 
@@ -269,13 +284,16 @@ def bench(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Measure even when the tree is cached.")
     ] = False,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
 ) -> None:
     """Measure the repository: each enabled benchmark's score and the weighted total."""
     from src.benchmarks.report import progress_line, render_table, suite_json
     from src.benchmarks.runner import run_benchmarks
     from src.benchmarks.sources import check_repo
+    from src.git_ops.main_branch import measuring_ref
 
-    settings = settings_for(repo, config)
+    settings = settings_for(repo, config, python=python, main_branch=main_branch)
     check_repo(repo)
     with Store.for_repo(repo) as store:
         suite = run_benchmarks(
@@ -285,8 +303,39 @@ def bench(
             use_cache=settings.benchmarks.cache and not no_cache,
             store=store,
             progress=lambda name, result: typer.echo(progress_line(name, result), err=True),
+            ref=measuring_ref(repo, settings.agent.main_branch),
+            note=lambda line: typer.echo(line, err=True),
         )
     typer.echo(json.dumps(suite_json(suite)) if as_json else render_table(suite))
+
+
+@env_app.command("show")
+@reports_errors
+def env_show(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
+) -> None:
+    """Print the environment the repository is measured in (built or not)."""
+    from src.cli.env_view import show_env
+
+    typer.echo(show_env(repo, settings_for(repo, config, python=python, main_branch=main_branch)))
+
+
+@env_app.command("rebuild")
+@reports_errors
+def env_rebuild(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
+) -> None:
+    """Build the measuring environment again from the main branch's declarations."""
+    from src.cli.env_view import rebuild_env
+
+    settings = settings_for(repo, config, python=python, main_branch=main_branch)
+    typer.echo(rebuild_env(repo, settings, lambda line: typer.echo(line, err=True)))
 
 
 @app.command("demo")
@@ -397,6 +446,8 @@ def run(
     github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
 ) -> None:
     """Run one generation: plan, implement, review, benchmark, then merge or reject."""
     flags = dict(
@@ -405,6 +456,8 @@ def run(
         auto_merge=auto_merge,
         log_format=log_format,
         log_level=log_level,
+        python=python,
+        main_branch=main_branch,
     )
     _generations(repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False)
 
@@ -432,6 +485,8 @@ def loop(
     github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
 ) -> None:
     """Run generations until --max-gen, the cost budget, or too many failures in a row."""
     flags = dict(
@@ -440,6 +495,8 @@ def loop(
         auto_merge=auto_merge,
         log_format=log_format,
         log_level=log_level,
+        python=python,
+        main_branch=main_branch,
     )
     _generations(
         repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost, github, github_auto, True

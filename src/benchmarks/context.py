@@ -12,6 +12,8 @@ from src.base.proc import ToolRun, limiter, run_tool, tool_env
 from src.benchmarks.base import BenchResult
 from src.benchmarks.sources import SourceTree
 
+ENV_FLAG = "environment_error"
+
 
 @dataclass(frozen=True)
 class BenchContext:
@@ -64,6 +66,16 @@ def timeout_result(name: str, run: ToolRun) -> BenchResult:
 def error_result(name: str, detail: str, duration_s: float = 0.0) -> BenchResult:
     """A tool that crashed or answered nonsense scores 0 with the reason."""
     return BenchResult(name=name, score=0.0, status="error", duration_s=duration_s, detail=detail)
+
+
+def environment_result(name: str, detail: str, raw: dict[str, object] | None = None) -> BenchResult:
+    """The environment, not the tree, kept a benchmark from measuring: an error marked as such."""
+    return error_result(name, detail).model_copy(update={"raw": {**(raw or {}), ENV_FLAG: True}})
+
+
+def environment_failure(results: list[BenchResult]) -> str | None:
+    """The first environment error among results, or None."""
+    return next((f"{r.name}: {r.detail}" for r in results if r.raw.get(ENV_FLAG)), None)
 
 
 def nothing_result(name: str, detail: str, duration_s: float = 0.0) -> BenchResult:

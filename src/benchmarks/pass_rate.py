@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Literal
 
 from src.benchmarks.base import BenchResult
-from src.benchmarks.context import error_result, nothing_result, timeout_result
+from src.benchmarks.context import (
+    environment_result,
+    error_result,
+    nothing_result,
+    timeout_result,
+)
 from src.benchmarks.pytest_run import NO_TESTS_EXIT_CODE, REPORTED_EXIT_CODES, PytestRun
 
 NAME = "test_pass_rate"
@@ -115,9 +120,8 @@ def measure(prun: PytestRun, own: Collection[str] = ()) -> BenchResult:
     counts = count_outcomes(outcomes)
     raw = {**counts, "outcomes": outcomes}
     if foreign:
-        detail = environment_error(foreign)
-        return error_result(NAME, detail, run.duration_s).model_copy(
-            update={"raw": {**raw, "missing_modules": foreign}}
+        return environment_result(
+            NAME, environment_error(foreign), {**raw, "missing_modules": foreign}
         )
     if run.returncode == NO_TESTS_EXIT_CODE or counts["total"] == 0:
         return nothing_result(NAME, "no tests collected", run.duration_s).model_copy(

@@ -17,7 +17,7 @@ from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
 from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_config
-from src.benchmarks.context import BenchContext, error_result
+from src.benchmarks.context import BenchContext, environment_result, error_result
 from src.benchmarks.errors import BenchmarkError
 from src.benchmarks.sources import SourceTree, repo_files
 from src.envs.model import Env, EnvError
@@ -73,7 +73,7 @@ def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> 
     from src.benchmarks.pytest_run import run_pytest
 
     if ctx.env_error:
-        return [error_result(name, ctx.env_error) for name in names]
+        return [environment_result(name, ctx.env_error) for name in names]
     prun = run_pytest(ctx, timeout_s)
     own = ctx.tree.own_names()
     return [

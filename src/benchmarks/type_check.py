@@ -11,6 +11,7 @@ from src.base.proc import ToolRun
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import (
     BenchContext,
+    environment_result,
     error_result,
     nothing_result,
     per_kloc_score,
@@ -95,7 +96,7 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     if not files:
         return nothing_result(NAME, "no non-test Python files to type-check")
     if ctx.env_error:
-        return error_result(NAME, ctx.env_error)
+        return environment_result(NAME, ctx.env_error)
     targets = (
         [] if config_names_targets(ctx.repo) else default_targets(ctx.tree.top_packages(), files)
     )

@@ -95,6 +95,10 @@ def handoff_argv(
     argv += ["--max-gen", str(remaining), "--provider", agent.provider, "--model", agent.model]
     argv += ["--auto-merge" if options.auto_merge else "--no-auto-merge"]
     argv += ["--log-format", agent.log_format, "--log-level", agent.log_level]
+    if agent.main_branch:
+        argv += ["--main-branch", agent.main_branch]
+    if settings.benchmarks.python:
+        argv += ["--python", settings.benchmarks.python]
     for goal in options.goals:
         argv += ["--goal", goal]
     if not options.code_rules:

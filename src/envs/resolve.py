@@ -11,6 +11,7 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from src.envs.build import build
 from src.envs.declarations import Declarations, read_declarations
@@ -67,11 +68,32 @@ def _extract(repo: Path, ref: str, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
-def built_env(repo: Path, ref: str, progress: Progress | None, rebuild: bool = False) -> Env:
-    """The cached environment of ref's declarations, built first when missing or asked to."""
+class Plan(NamedTuple):
+    """The environment ref's declarations call for: what, its fingerprint and its folder."""
+
+    declarations: Declarations
+    fingerprint: str
+    folder: Path
+
+
+def plan_env(repo: Path, ref: str) -> Plan:
+    """Where the environment of ref's declarations lives (built or not)."""
     decl = committed_declarations(repo, ref)
     fingerprint = decl.fingerprint(base_version(), MEASURING_TOOLS)
-    target = cache_root() / fingerprint
+    return Plan(decl, fingerprint, cache_root() / fingerprint)
+
+
+def cached_env(plan: Plan) -> Env | None:
+    """The built environment of a plan, or None when it is not built (completely) yet."""
+    meta = plan.folder / META
+    if not meta.is_file():
+        return None
+    return Env.model_validate_json(meta.read_text(encoding="utf-8"))
+
+
+def built_env(repo: Path, ref: str, progress: Progress | None, rebuild: bool = False) -> Env:
+    """The cached environment of ref's declarations, built first when missing or asked to."""
+    decl, fingerprint, target = plan_env(repo, ref)
     meta = target / META
     with _locked(cache_root() / f"{fingerprint}.lock"):
         if meta.is_file() and not rebuild:

@@ -47,3 +47,11 @@ def resolve_main_branch(repo: Path, configured: str | None) -> str:
             "[agent] main_branch to your main line."
         )
     return name
+
+
+def measuring_ref(repo: Path, configured: str | None) -> str:
+    """The ref whose declarations build the measuring environment: the main line, else HEAD."""
+    try:
+        return resolve_main_branch(repo, configured)
+    except GitError:
+        return "HEAD"

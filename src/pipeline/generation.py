@@ -25,6 +25,7 @@ from src.base.models import (
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
 from src.benchmarks.config import load_bench_config
+from src.benchmarks.context import environment_failure
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import _make_merge_decision
 from src.gates.gate_set import decision_gates, write_gates
@@ -138,6 +139,10 @@ class _Generation:
             else deps.git.create(self.number)
         )
         self.before = deps.measure(self.ws.path)
+        failure = environment_failure(self.before.results)
+        if failure:
+            # Main's own tree cannot be measured here: no candidate can be judged, none accepted.
+            raise PhaseFailed("benchmark", f"main's tree cannot be measured: {failure}")
         repo_map = build_repo_map(
             self.ws.path, settings.agent.repo_map_tokens, settings.safety.blocked_patterns
         )

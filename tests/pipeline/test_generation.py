@@ -150,7 +150,7 @@ def test_review_rejection_keeps_main(tmp_path: Path) -> None:
 
 def test_benchmark_timeout_rejects(tmp_path: Path) -> None:
     # test_pass_rate and code_coverage share one pytest run, which gets the larger timeout.
-    timeouts = '{"timeouts": {"test_pass_rate": 3, "code_coverage": 3}}'
+    timeouts = '{"timeouts": {"test_pass_rate": 10, "code_coverage": 10}}'
     repo = target(tmp_path, {"config/benchmarks.json": timeouts})
     slow = '"""Slow."""\n\nimport time\n\n\ndef test_slow() -> None:\n    """Sleeps."""\n'
     slow += "    time.sleep(60)\n"
