@@ -30,6 +30,8 @@ REQUIREMENT_GLOBS = (
 )
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 _NAME = re.compile(r"[-_.]+")
+# `py38: mock` applies to some tox environments only; the default one has no factors.
+_FACTOR = re.compile(r"^[\w.,!-]+:\s")
 
 Reader = Callable[[str], str | None]
 
@@ -102,7 +104,12 @@ def _tox_deps(text: str) -> list[str]:
         return []
     lines = [line.strip() for line in parser.get("testenv", "deps").splitlines()]
     lines = [line.replace("{toxinidir}/", "").replace("{toxinidir}", ".") for line in lines]
-    return [line for line in lines if line and "{" not in line and not line.startswith("#")]
+    lines = [f"-r {line[2:].strip()}" if line.startswith("-r") else line for line in lines]
+    return [
+        line
+        for line in lines
+        if line and "{" not in line and not line.startswith("#") and not _FACTOR.match(line)
+    ]
 
 
 def read_declarations(files: list[str], read: Reader) -> Declarations:
