@@ -28,13 +28,18 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf
+.PHONY: bench bench-perf env-timing
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
 
 bench-perf: $(STAMP)  ## time cold and warm `agent bench` against the tools run by hand
 	$(BIN)/python scripts/bench_perf.py
+
+# PROJECTS: git checkouts of real projects (needs the package index for the cold builds).
+PROJECTS ?= $(wildcard $(AGENT_REAL_PROJECTS)/*)
+env-timing: $(STAMP)  ## cold uv environment build vs venv + pip of the same requirements, per project
+	$(BIN)/python scripts/env_timing.py $(PROJECTS)
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"

@@ -220,9 +220,12 @@ def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
 def environment(
     repo: Path, settings: Settings, ref: str, note: Callable[[str], None] | None
 ) -> Env | EnvError:
-    """The measuring environment, or the error that says why there is none."""
-    try:
+    """The measuring environment, or the build error that says why there is none."""
+    if settings.benchmarks.python:
+        # A named interpreter that cannot measure is bad input: one sentence, nothing measured.
         return resolve_env(repo, ref, settings.benchmarks.python, note)
+    try:
+        return resolve_env(repo, ref, None, note)
     except EnvError as exc:
         return exc
 
