@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from src.base.config import Settings  # noqa: E402
 from src.base.store import Store  # noqa: E402
 from src.benchmarks.runner import run_benchmarks  # noqa: E402
-from src.envs.build import SCM_VERSION, install_args  # noqa: E402
+from src.envs.build import install_args, scm_version  # noqa: E402
 from src.envs.resolve import built_env, committed_declarations  # noqa: E402
 
 _PASSED = re.compile(r"(\d+) passed")
@@ -61,7 +61,7 @@ def pip_by_hand(repo: Path, work: Path) -> tuple[float, int]:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout), mode="r:") as tar:
         tar.extractall(tree, filter="data")
     decl = committed_declarations(repo, "HEAD")
-    env = {**os.environ, **SCM_VERSION, "PIP_NO_CACHE_DIR": "1"}
+    env = {**os.environ, **scm_version(repo, "HEAD"), "PIP_NO_CACHE_DIR": "1"}
     start = time.perf_counter()
     sh([sys.executable, "-m", "venv", str(work / "venv")], tree, env)
     pip = [str(work / "venv/bin/python"), "-m", "pip", "install", "-q"]

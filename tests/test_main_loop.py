@@ -154,9 +154,14 @@ def _waiting_for_architect(repo: Path) -> bool:
     db = repo / ".agent/agent.db"
     if not db.exists():
         return False
-    with sqlite3.connect(db, timeout=5) as conn:
-        row = conn.execute("SELECT status, phase FROM generations WHERE generation = 1").fetchone()
-        cached = conn.execute("SELECT count(*) FROM bench_cache").fetchone()[0]
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            row = conn.execute(
+                "SELECT status, phase FROM generations WHERE generation = 1"
+            ).fetchone()
+            cached = conn.execute("SELECT count(*) FROM bench_cache").fetchone()[0]
+    except sqlite3.OperationalError:  # the loop is still creating its tables
+        return False
     return bool(row == ("running", "plan") and cached)
 
 

@@ -172,7 +172,7 @@ def _context(
         return replace(base, env_error=str(env))
     if env is None:
         return base
-    overlay = make_overlay(env, tree, scratch)
+    overlay = make_overlay(env, repo, tree, scratch)
     return replace(base, python=overlay.python, env_note=overlay.note)
 
 

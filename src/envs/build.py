@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -17,8 +19,24 @@ from src.envs.model import MEASURING_TOOLS, EnvError
 
 BUILD_TIMEOUT_S = 1800.0
 REQUIREMENTS_NAME = ".agent-test-requirements.txt"
-# setuptools-scm and hatch-vcs need git metadata a plain copy lacks; the version does not matter.
-SCM_VERSION = {"SETUPTOOLS_SCM_PRETEND_VERSION": "0.0.0"}
+_VERSION = re.compile(r"\d+(\.\d+)*")
+
+
+def scm_version(repo: Path, ref: str) -> dict[str, str]:
+    """The version setuptools-scm and hatch-vcs would find, for copies that lack git metadata.
+
+    It matters: a project that pytest itself depends on (pluggy, iniconfig, packaging) must
+    keep a version that satisfies pytest's requirement, or no environment can hold both.
+    """
+    done = subprocess.run(
+        ["git", "describe", "--tags", "--abbrev=0", ref],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = _VERSION.search(done.stdout) if done.returncode == 0 else None
+    return {"SETUPTOOLS_SCM_PRETEND_VERSION": found.group(0) if found else "0.0.0"}
 
 
 def uv(args: list[str], cwd: Path, extra: dict[str, str] | None = None) -> ToolRun:
@@ -61,7 +79,9 @@ def installed_from(site_dirs: list[str], tree: Path) -> list[str]:
     return names
 
 
-def build(decl: Declarations, tree: Path, target: Path, base_python: str) -> float:
+def build(
+    decl: Declarations, tree: Path, target: Path, base_python: str, version: dict[str, str]
+) -> float:
     """Create target as a venv holding the tree's dependencies; seconds taken."""
     start = time.perf_counter()
     shutil.rmtree(target, ignore_errors=True)
@@ -70,7 +90,7 @@ def build(decl: Declarations, tree: Path, target: Path, base_python: str) -> flo
     _check(made, "creating the environment", fix)
     python = str(target / "bin" / "python")
     args = ["pip", "install", "-q", "--python", python, *install_args(decl, tree)]
-    filled = uv(args, tree, SCM_VERSION)
+    filled = uv(args, tree, version)
     _check(filled, f"installing the test dependencies ({decl.source})", fix)
     sites = [str(p) for p in (target / "lib").glob("python*/site-packages")]
     own = installed_from(sites, tree)

@@ -6,12 +6,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from src.envs.build import SCM_VERSION, uv
+from src.envs.build import scm_version, uv
 from src.envs.declarations import PROJECT_FILES
 from src.envs.model import Env
-
-# The tree's own build must never reach a package index.
-_BUILD_ENV = {**SCM_VERSION, "UV_OFFLINE": "1"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ def import_roots(tree: Path) -> list[Path]:
     return [p for p in (tree / "src", tree) if p.is_dir()]
 
 
-def make_overlay(env: Env, tree: Path, scratch: Path) -> Overlay:
+def make_overlay(env: Env, repo: Path, tree: Path, scratch: Path) -> Overlay:
     """A throwaway venv that sees env's packages and has the tree installed, no deps, no network."""
     venv = scratch / "overlay"
     made = uv(["venv", "-q", "--python", str(env.python), str(venv)], scratch)
@@ -54,7 +51,9 @@ def make_overlay(env: Env, tree: Path, scratch: Path) -> Overlay:
     if not any((tree / name).is_file() for name in PROJECT_FILES):
         return Overlay(python, "the tree is not a package; its tests import it from its folder")
     args = ["pip", "install", "-q", "--python", str(python), "--no-deps", "--no-index"]
-    run = uv([*args, "--no-build-isolation", "-e", str(tree)], scratch, _BUILD_ENV)
+    # The tree's own build never reaches a package index.
+    offline = {**scm_version(repo, "HEAD"), "UV_OFFLINE": "1"}
+    run = uv([*args, "--no-build-isolation", "-e", str(tree)], scratch, offline)
     if run.returncode == 0:
         return Overlay(python, "the tree is installed (editable) over the environment")
     roots = "\n".join(str(p) for p in import_roots(tree))

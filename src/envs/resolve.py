@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from src.envs.build import build
+from src.envs.build import build, scm_version
 from src.envs.declarations import Declarations, read_declarations
 from src.envs.interp import describe, interpreter_of
 from src.envs.model import MEASURING_TOOLS, Env, EnvError, cache_root
@@ -103,7 +103,7 @@ def built_env(repo: Path, ref: str, progress: Progress | None, rebuild: bool = F
         meta.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix="agent-env-src-") as tmp:
             _extract(repo, ref, Path(tmp))
-            seconds = build(decl, Path(tmp), target, sys.executable)
+            seconds = build(decl, Path(tmp), target, sys.executable, scm_version(repo, ref))
         env = describe(target / "bin" / "python", "built", decl.source, fingerprint)
         env = env.model_copy(update={"build_s": round(seconds, 2)})
         meta.write_text(env.model_dump_json(indent=2), encoding="utf-8")
