@@ -76,19 +76,29 @@ def pip_by_hand(repo: Path, work: Path) -> tuple[float, int]:
     return seconds, int(found[-1]) if found else 0
 
 
-def passed(repo: Path, store: Store | None, use_cache: bool = True) -> tuple[float, int, bool]:
+def settings(timeout_s: float, work: Path) -> Settings:
+    """No config in the project; only the timeouts, from a file outside its tree."""
+    config = work / "benchmarks.json"
+    config.write_text(json.dumps({"timeouts": {"default": timeout_s}}), encoding="utf-8")
+    return Settings(benchmarks={"config": str(config)})
+
+
+def passed(
+    repo: Path, store: Store | None, config: Settings, use_cache: bool = True
+) -> tuple[float, int, bool]:
     """Seconds, passed count and cache hit of one bench."""
     start = time.perf_counter()
-    suite = run_benchmarks(repo, Settings(), only=ONLY, store=store, use_cache=use_cache)
+    suite = run_benchmarks(repo, config, only=ONLY, store=store, use_cache=use_cache)
     seconds = time.perf_counter() - start
     tests = next(r for r in suite.results if r.name == "test_pass_rate")
     return seconds, int(tests.raw.get("passed", 0)), suite.cached
 
 
-def measure(project: Path) -> dict[str, object]:
+def measure(project: Path, timeout_s: float) -> dict[str, object]:
     """Every figure of one project."""
     with tempfile.TemporaryDirectory(prefix="env-timing-") as tmp:
         work = Path(tmp)
+        config = settings(timeout_s, work)
         repo = work / project.name
         sh(["git", "clone", "-q", str(project), str(repo)], work)
         os.environ["XDG_CACHE_HOME"] = str(work / "xdg")
@@ -99,14 +109,14 @@ def measure(project: Path) -> dict[str, object]:
         pip_s, by_hand = pip_by_hand(repo, work)
         before = status(repo)
         with Store.for_repo(repo) as store:
-            _, agent, _ = passed(repo, store)
-            warm_s, warm, cached = passed(repo, store)
+            _, agent, _ = passed(repo, store, config)
+            warm_s, warm, cached = passed(repo, store, config)
         unchanged = status(repo) == before
         init = package_init(repo)
         init.write_text(
             init.read_text(encoding="utf-8") + "\nraise ImportError\n", encoding="utf-8"
         )
-        _, broken, _ = passed(repo, None, use_cache=False)
+        _, broken, _ = passed(repo, None, config, use_cache=False)
         return {
             "project": project.name,
             "commit": sh(["git", "rev-parse", "HEAD"], repo)[1].strip(),
@@ -127,9 +137,11 @@ def main() -> None:
     """Measure every project given and print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("projects", nargs="+", type=Path, help="git checkouts of real projects")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per benchmark")
+    args = parser.parse_args()
     rows = []
-    for project in parser.parse_args().projects:
-        row = measure(project.resolve())
+    for project in args.projects:
+        row = measure(project.resolve(), args.timeout)
         print(json.dumps(row), flush=True)
         rows.append(row)
     keys = ["project", "uv_cold_s", "pip_cold_s", "ratio", "by_hand_passed", "agent_passed"]
