@@ -76,10 +76,12 @@ def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> 
         return [environment_result(name, ctx.env_error) for name in names]
     prun = run_pytest(ctx, timeout_s)
     own = ctx.tree.own_names()
-    return [
+    results = [
         pass_rate.measure(prun, own) if name == pass_rate.NAME else code_coverage.measure(prun)
         for name in names
     ]
+    # How the tree was installed over the environment, for whoever reads a surprising count.
+    return [r.model_copy(update={"raw": {**r.raw, "overlay": ctx.env_note}}) for r in results]
 
 
 def _runner_for(name: str) -> Callable[[BenchContext, float], BenchResult]:

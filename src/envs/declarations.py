@@ -130,6 +130,9 @@ def read_declarations(files: list[str], read: Reader) -> Declarations:
     build_requires = [r for r in build.get("requires", []) if isinstance(r, str)]
     if "build-system" not in pyproject and installable:
         build_requires = ["setuptools", "wheel"]
+    if any(normalize(r).startswith("hatchling") for r in build_requires):
+        # hatchling asks for `editables` only when building editable, as each measurement does.
+        build_requires.append("editables")
     base = {"installable": installable, "build_requires": build_requires, "digests": digests}
     picked = _from_pyproject(pyproject)
     if picked is not None:

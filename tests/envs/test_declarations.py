@@ -20,7 +20,7 @@ def test_dependency_groups_named_test_with_includes() -> None:
     )
     decl = declared({"pyproject.toml": text, "requirements-dev.txt": "black\n"})
     assert (decl.source, decl.requirements) == ("dependency-groups tests", ["freezegun", "attrs"])
-    assert decl.installable and decl.build_requires == ["hatchling"]
+    assert decl.installable and decl.build_requires == ["hatchling", "editables"]
 
 
 def test_extras_named_testing() -> None:

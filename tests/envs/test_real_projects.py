@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 # name -> (commit, passed by hand, the package file that `raise ImportError` breaks)
 PROJECTS = {
     "iniconfig": ("7190125", 42, "src/iniconfig/__init__.py"),
+    "pluggy": ("e382e72", 144, "src/pluggy/__init__.py"),
 }
 
 
