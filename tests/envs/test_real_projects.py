@@ -24,6 +24,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 PROJECTS = {
     "iniconfig": ("7190125", 42, "src/iniconfig/__init__.py"),
     "pluggy": ("e382e72", 144, "src/pluggy/__init__.py"),
+    "more-itertools": ("2fe1b2e", 736, "more_itertools/__init__.py"),
+    "six": ("c8e3940", 198, "six.py"),
+    "structlog": ("025edaf", 884, "src/structlog/__init__.py"),
 }
 
 
@@ -53,7 +56,19 @@ def passed(repo: Path, outside: Path) -> int:
     return int(suite.results[0].raw.get("passed", 0))
 
 
-@pytest.mark.parametrize("name", sorted(PROJECTS))
+# Under coverage's tracer structlog's tests/test_tracebacks.py::test_recursive fails (883 of 884).
+KNOWN_GAPS = {"structlog": "coverage tracing changes the depth test_recursive sees"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True))
+        if n in KNOWN_GAPS
+        else n
+        for n in sorted(PROJECTS)
+    ],
+)
 def test_counts_match_by_hand_and_breaking_the_package_shows(name: str, tmp_path: Path) -> None:
     repo = checkout(name, tmp_path)
     _, by_hand, package = PROJECTS[name]
