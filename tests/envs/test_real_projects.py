@@ -26,6 +26,7 @@ PROJECTS = {
     "pluggy": ("e382e72", 144, "src/pluggy/__init__.py"),
     "more-itertools": ("2fe1b2e", 736, "more_itertools/__init__.py"),
     "six": ("c8e3940", 198, "six.py"),
+    "humanize": ("c3a124c", 715, "src/humanize/__init__.py"),
     "structlog": ("025edaf", 884, "src/structlog/__init__.py"),
 }
 
