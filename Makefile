@@ -29,7 +29,7 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf provider-overhead
+.PHONY: bench bench-perf provider-overhead env-timing
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -39,6 +39,11 @@ bench-perf: $(STAMP)  ## time cold and warm `agent bench` against the tools run 
 
 provider-overhead: $(STAMP)  ## each provider's own time per call outside the HTTP round trip (budget 5 ms)
 	$(BIN)/python scripts/provider_overhead.py
+
+# PROJECTS: git checkouts of real projects (needs the package index for the cold builds).
+PROJECTS ?= $(wildcard $(AGENT_REAL_PROJECTS)/*)
+env-timing: $(STAMP)  ## cold uv environment build vs venv + pip of the same requirements, per project
+	$(BIN)/python scripts/env_timing.py $(PROJECTS)
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"

@@ -42,6 +42,8 @@ config_app = typer.Typer(
     help="Show, check and create the configuration.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(config_app, name="config")
+env_app = typer.Typer(help="The environment a repository is measured in.", no_args_is_help=True)
+app.add_typer(env_app, name="env")
 
 RepoOpt = Annotated[
     Path,
@@ -82,6 +84,14 @@ LogFormatOpt = Annotated[
         "--log-format", help="text or json.", show_default="the config's [agent] log_format"
     ),
 ]
+PythonOpt = Annotated[
+    str | None,
+    typer.Option("--python", help="Measure with this interpreter or venv as is (needs pytest)."),
+]
+MainBranchOpt = Annotated[
+    str | None,
+    typer.Option("--main-branch", help="The main line.", show_default="HEAD's branch, detected"),
+]
 LogLevelOpt = Annotated[
     str | None,
     typer.Option(
@@ -106,9 +116,14 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def settings_for(repo: Path, config: Path | None, **flags: Any) -> Settings:
+def settings_for(
+    repo: Path, config: Path | None, python: str | None = None, **flags: Any
+) -> Settings:
     """Load settings with flag overrides and configure logging from them."""
-    settings = load_settings(repo, config, overrides=flag_overrides(**flags))
+    overrides = flag_overrides(**flags)
+    if python is not None:
+        overrides["benchmarks"] = {"python": python}
+    settings = load_settings(repo, config, overrides=overrides)
     configure_logging(settings.agent.log_level, settings.agent.log_format)
     return settings
 
@@ -336,13 +351,16 @@ def bench(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Measure even when the tree is cached.")
     ] = False,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
 ) -> None:
     """Measure the repository: each enabled benchmark's score and the weighted total."""
     from src.benchmarks.report import progress_line, render_table, suite_json
     from src.benchmarks.runner import run_benchmarks
     from src.benchmarks.sources import check_repo
+    from src.git_ops.main_branch import measuring_ref
 
-    settings = settings_for(repo, config)
+    settings = settings_for(repo, config, python=python, main_branch=main_branch)
     check_repo(repo)
     with Store.for_repo(repo) as store:
         suite = run_benchmarks(
@@ -352,8 +370,39 @@ def bench(
             use_cache=settings.benchmarks.cache and not no_cache,
             store=store,
             progress=lambda name, result: typer.echo(progress_line(name, result), err=True),
+            ref=measuring_ref(repo, settings.agent.main_branch),
+            note=lambda line: typer.echo(line, err=True),
         )
     typer.echo(json.dumps(suite_json(suite)) if as_json else render_table(suite))
+
+
+@env_app.command("show")
+@reports_errors
+def env_show(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
+) -> None:
+    """Print the environment the repository is measured in (built or not)."""
+    from src.cli.env_view import show_env
+
+    typer.echo(show_env(repo, settings_for(repo, config, python=python, main_branch=main_branch)))
+
+
+@env_app.command("rebuild")
+@reports_errors
+def env_rebuild(
+    repo: RepoOpt = Path("."),
+    config: ConfigOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
+) -> None:
+    """Build the measuring environment again from the main branch's declarations."""
+    from src.cli.env_view import rebuild_env
+
+    settings = settings_for(repo, config, python=python, main_branch=main_branch)
+    typer.echo(rebuild_env(repo, settings, lambda line: typer.echo(line, err=True)))
 
 
 @app.command("demo")
@@ -470,6 +519,8 @@ def run(
     github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
 ) -> None:
     """Run one generation: plan, implement, review, benchmark, then merge or reject."""
     flags = dict(
@@ -478,6 +529,8 @@ def run(
         auto_merge=auto_merge,
         log_format=log_format,
         log_level=log_level,
+        python=python,
+        main_branch=main_branch,
     )
     _generations(repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False)
 
@@ -510,6 +563,8 @@ def loop(
     github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
+    python: PythonOpt = None,
+    main_branch: MainBranchOpt = None,
 ) -> None:
     """Run generations until --max-gen, the cost budget, or too many failures in a row."""
     flags = dict(
@@ -518,6 +573,8 @@ def loop(
         auto_merge=auto_merge,
         log_format=log_format,
         log_level=log_level,
+        python=python,
+        main_branch=main_branch,
     )
     _generations(
         repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost, github, github_auto, True
@@ -542,10 +599,12 @@ NumberArg = Annotated[int, typer.Argument(min=1, help="The generation number.")]
 def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Merge a pending generation into main (re-checked against main's current state)."""
     from src.cli.run import merge_generation
+    from src.git_ops.main_branch import resolve_main_branch
 
     settings = settings_for(repo, config)
     sha = merge_generation(repo, settings, number)
-    typer.echo(f"gen {number} merged into {settings.agent.main_branch} as {sha[:10]}")
+    branch = resolve_main_branch(repo, settings.agent.main_branch)
+    typer.echo(f"gen {number} merged into {branch} as {sha[:10]}")
 
 
 @app.command("discard")

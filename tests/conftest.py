@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from src.base.config import BenchmarksSection, Settings
 
 # Test commits need an identity; CI machines have no global git config.
 for _var, _value in {
@@ -17,6 +20,10 @@ for _var, _value in {
     "GIT_COMMITTER_EMAIL": "author@example.invalid",
 }.items():
     os.environ.setdefault(_var, _value)
+# The agent's own interpreter measures test repositories, so no test reaches a package index;
+# tests of environment building set [benchmarks] python themselves.
+OWN_PYTHON = "AGENT_BENCHMARKS__PYTHON"
+os.environ.setdefault(OWN_PYTHON, sys.executable)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -49,6 +56,11 @@ def repo(tmp_path: Path) -> Path:
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No AGENT_* variables from the developer's shell leak into a test."""
     for name in list(os.environ):
-        if name.startswith("AGENT_"):
+        if name.startswith("AGENT_") and name != OWN_PYTHON:
             monkeypatch.delenv(name)
     yield
+
+
+def own_settings() -> Settings:
+    """Default settings measuring with the agent's own interpreter (no environment build)."""
+    return Settings(benchmarks=BenchmarksSection(python=sys.executable))

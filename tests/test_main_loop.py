@@ -154,9 +154,14 @@ def _waiting_for_architect(repo: Path) -> bool:
     db = repo / ".agent/agent.db"
     if not db.exists():
         return False
-    with sqlite3.connect(db, timeout=5) as conn:
-        row = conn.execute("SELECT status, phase FROM generations WHERE generation = 1").fetchone()
-        cached = conn.execute("SELECT count(*) FROM bench_cache").fetchone()[0]
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            row = conn.execute(
+                "SELECT status, phase FROM generations WHERE generation = 1"
+            ).fetchone()
+            cached = conn.execute("SELECT count(*) FROM bench_cache").fetchone()[0]
+    except sqlite3.OperationalError:  # the loop is still creating its tables
+        return False
     return bool(row == ("running", "plan") and cached)
 
 
@@ -214,3 +219,28 @@ def test_ctrl_c_exits_130_and_records_interrupted(tmp_path: Path) -> None:
     assert json.loads(history)[0]["status"] == "interrupted"
     assert main_sha(repo) == before
     assert_nothing_left(repo)
+
+
+def test_a_master_repository_runs_with_no_config(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    git(repo, "branch", "-m", "main", "master")
+    before = git(repo, "rev-parse", "master").strip()
+    script = script_file(tmp_path, improving_script())
+    code, out, err = invoke(repo, script, "run", "--provider", "mock", "--auto-merge")
+    assert code == 0, err
+    assert out.startswith("gen 1 accepted (+")
+    assert git(repo, "rev-parse", "master~1").strip() == before
+    assert report(repo, 1)["status"] == "accepted"
+
+
+def test_a_missing_main_branch_is_refused_before_any_work(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    code, _, err = invoke(repo, None, "run", "--provider", "offline", "--main-branch", "nope")
+    assert code == 1
+    assert err.strip() == (
+        f"error: Branch 'nope' does not exist in {repo}; create it, or pass --main-branch / set "
+        "[agent] main_branch to your main line."
+    )
+    assert not (repo / "reports/gen-1.json").exists()
+    assert git(repo, "branch", "--list", "agent/*").strip() == ""
+    assert not (repo / ".agent/agent.db").exists()

@@ -59,7 +59,11 @@ class AgentSection(_Section):
     goals: list[str] = Field(
         default_factory=list, description="User goals the Architect should pursue (--goal)."
     )
-    main_branch: str = Field("main", min_length=1, description="Branch generations start from.")
+    main_branch: str | None = Field(
+        None,
+        min_length=1,
+        description="Branch generations start from; unset: HEAD's branch (detected).",
+    )
     reports_dir: str = Field("reports", min_length=1, description="Where gen-N.json reports go.")
     max_consecutive_failures: int = Field(
         3, ge=1, le=100, description="The loop stops after this many failed generations in a row."
@@ -197,6 +201,10 @@ class BenchmarksSection(_Section):
     )
     max_module_lines: int = Field(
         1000, ge=50, le=100_000, description="file_organization: longest module that passes."
+    )
+    python: str | None = Field(
+        None,
+        description="Interpreter or venv that measures as is; unset: one built from main.",
     )
 
 

@@ -14,6 +14,7 @@ from src.benchmarks.config import BenchConfig
 TOOLS = ("pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon")
 # The measuring code itself: an edited benchmark must not be answered from an old result.
 _OWN_CODE = Path(__file__).parent
+_ENVS = _OWN_CODE.parent / "envs"
 _SCANNER = _OWN_CODE.parent / "analysis" / "code_scan.py"
 
 
@@ -37,15 +38,17 @@ def _file_entry(label: str, path: Path) -> bytes:
     return label.encode() + b"\0" + hashlib.sha256(data).digest()
 
 
-def content_key(repo: Path, files: list[str], config: BenchConfig, settings: Settings) -> str:
-    """sha256 over every file's path and content, the configs, tool and agent versions."""
-    digest = hashlib.sha256()
+def content_key(
+    repo: Path, files: list[str], config: BenchConfig, settings: Settings, env_key: str = ""
+) -> str:
+    """sha256 over files, configs, the environment and the tools in it, and the agent."""
+    digest = hashlib.sha256(b"env\0" + env_key.encode() + b"\0")
     for rel in files:
         digest.update(_file_entry(rel, repo / rel))
     digest.update(b"\0config\0" + config.model_dump_json().encode())
     digest.update(b"\0settings\0" + settings.benchmarks.model_dump_json().encode())
     tools = sorted(tool_versions().items())
     digest.update(repr((tools, __version__, sys.version)).encode())
-    for path in [*sorted(_OWN_CODE.glob("*.py")), _SCANNER]:
+    for path in [*sorted(_OWN_CODE.glob("*.py")), *sorted(_ENVS.glob("*.py")), _SCANNER]:
         digest.update(_file_entry(f"agent:{path.name}", path))
     return digest.hexdigest()

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, nothing_result
 from src.benchmarks.findings import complexity_findings
+from src.benchmarks.sources import PARSE_LOCK
 
 NAME = "code_complexity"
 
@@ -40,8 +41,9 @@ def measure_sources(texts: dict[str, str]) -> Complexity:
     found: list[tuple[str, int, str, int]] = []
     for rel, text in texts.items():
         try:
-            blocks = sorted_results(cc_visit(text))
-            indexes.append(float(mi_visit(text, multi=True)))
+            with PARSE_LOCK:
+                blocks = sorted_results(cc_visit(text))
+                indexes.append(float(mi_visit(text, multi=True)))
         except SyntaxError:
             unparsable.append(rel)
             continue

@@ -61,11 +61,13 @@ class BenchConfig(BaseModel):
     @field_validator("timeouts")
     @classmethod
     def _valid_timeouts(cls, value: dict[str, float]) -> dict[str, float]:
-        """Known names, positive seconds, merged over the defaults."""
+        """Known names, positive seconds; a user's default outranks the built-in per-name ones."""
         _check_names(value, "timeouts", ("default",))
         for name, seconds in value.items():
             if seconds == 0:
                 raise ValueError(f"timeouts.{name} = 0: must be more than 0 seconds")
+        if "default" in value:
+            return dict(value)
         return {**DEFAULT_TIMEOUTS, **value}
 
     @field_validator("weights")

@@ -12,24 +12,39 @@ from src.base.proc import ToolRun, limiter, run_tool, tool_env
 from src.benchmarks.base import BenchResult
 from src.benchmarks.sources import SourceTree
 
+ENV_FLAG = "environment_error"
+
 
 @dataclass(frozen=True)
 class BenchContext:
-    """One measurement of one tree: where it is, where scratch files go, and the limits."""
+    """One measurement of one tree: its private copy, scratch, limits and measuring interpreter."""
 
     repo: Path
     settings: Settings
     tree: SourceTree
     scratch: Path
     cache_dir: Path
+    python: Path = Path(sys.executable)
+    env_error: str = ""
+    env_note: str = ""
 
     def run_python(
         self, args: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
     ) -> ToolRun:
-        """Run `<agent's python> args` in the repo, confined and with secrets removed."""
+        """Run `<measuring interpreter> args` in the tree: the target's code runs here."""
+        return self._run(str(self.python), args, timeout_s, extra_env)
+
+    def run_agent_tool(self, args: list[str], timeout_s: float) -> ToolRun:
+        """Run `<agent's python> args` in the tree, for tools that only read it (ruff, mypy)."""
+        return self._run(sys.executable, args, timeout_s, None)
+
+    def _run(
+        self, python: str, args: list[str], timeout_s: float, extra_env: dict[str, str] | None
+    ) -> ToolRun:
+        """One confined tool run in the tree with secrets removed."""
         limits = self.settings.benchmarks
         return run_tool(
-            [sys.executable, *args],
+            [python, *args],
             self.repo,
             tool_env(os.environ, extra_env or {}),
             timeout_s,
@@ -51,6 +66,16 @@ def timeout_result(name: str, run: ToolRun) -> BenchResult:
 def error_result(name: str, detail: str, duration_s: float = 0.0) -> BenchResult:
     """A tool that crashed or answered nonsense scores 0 with the reason."""
     return BenchResult(name=name, score=0.0, status="error", duration_s=duration_s, detail=detail)
+
+
+def environment_result(name: str, detail: str, raw: dict[str, object] | None = None) -> BenchResult:
+    """The environment, not the tree, kept a benchmark from measuring: an error marked as such."""
+    return error_result(name, detail).model_copy(update={"raw": {**(raw or {}), ENV_FLAG: True}})
+
+
+def environment_failure(results: list[BenchResult]) -> str | None:
+    """The first environment error among results, or None."""
+    return next((f"{r.name}: {r.detail}" for r in results if r.raw.get(ENV_FLAG)), None)
 
 
 def nothing_result(name: str, detail: str, duration_s: float = 0.0) -> BenchResult:

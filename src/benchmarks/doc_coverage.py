@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, nothing_result
+from src.benchmarks.sources import PARSE_LOCK
 
 NAME = "doc_coverage"
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -37,7 +38,8 @@ def public_defs(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef
 def undocumented(rel: str, text: str) -> tuple[int, list[str]]:
     """(public objects, names of the undocumented ones) of one file; unparsable files count 0."""
     try:
-        tree = ast.parse(text)
+        with PARSE_LOCK:
+            tree = ast.parse(text)
     except SyntaxError:
         return 0, []
     total, missing = 0, []

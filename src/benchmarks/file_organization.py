@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, nothing_result
-from src.benchmarks.sources import SourceTree, is_test_path
+from src.benchmarks.sources import PARSE_LOCK, SourceTree, is_test_path
 
 NAME = "file_organization"
 STRAY_PATTERNS = (
@@ -91,7 +91,8 @@ def python_parses(tree: SourceTree) -> Check:
     offenders = []
     for rel, text in tree.texts.items():
         try:
-            ast.parse(text)
+            with PARSE_LOCK:
+                ast.parse(text)
         except SyntaxError:
             offenders.append(rel)
     return Check(passed=not offenders, offenders=offenders)

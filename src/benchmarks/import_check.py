@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 from src.benchmarks.base import BenchResult
-from src.benchmarks.context import BenchContext, error_result, nothing_result, timeout_result
+from src.benchmarks.context import (
+    BenchContext,
+    environment_result,
+    error_result,
+    nothing_result,
+    timeout_result,
+)
 
 NAME = "import_check"
 
@@ -37,6 +43,8 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     modules = ctx.tree.package_modules()
     if not modules:
         return nothing_result(NAME, "no Python packages (folders with __init__.py) to import")
+    if ctx.env_error:
+        return environment_result(NAME, ctx.env_error)
     out = ctx.scratch / "imports.json"
     pairs = [[name, str(ctx.repo / root)] for name, root in modules.items()]
     result = ctx.run_python(["-c", IMPORTER, str(out), json.dumps(pairs)], timeout_s)

@@ -56,8 +56,18 @@ def by_rule(violations: list[Violation]) -> dict[str, int]:
 
 
 def ruff_args(cache_dir: str) -> list[str]:
-    """`python -m ruff` arguments: the repo's own config, the cache outside the repo."""
-    return ["-m", "ruff", "check", "--output-format", "json", "--cache-dir", cache_dir, "."]
+    """`python -m ruff` arguments: the repo's own config, never fixing, cache outside the repo."""
+    return [
+        "-m",
+        "ruff",
+        "check",
+        "--no-fix",
+        "--output-format",
+        "json",
+        "--cache-dir",
+        cache_dir,
+        ".",
+    ]
 
 
 def judge(run: ToolRun, lines: int, root: Path | None = None) -> BenchResult:
@@ -86,5 +96,5 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     """Lint the repository with its own ruff configuration."""
     if not ctx.tree.python:
         return nothing_result(NAME, "no Python files to lint")
-    result = ctx.run_python(ruff_args(str(ctx.cache_dir / "ruff")), timeout_s)
+    result = ctx.run_agent_tool(ruff_args(str(ctx.cache_dir / "ruff")), timeout_s)
     return judge(result, ctx.tree.lines(ctx.tree.python), ctx.repo)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Literal
 
 from src.benchmarks.base import BenchResult
-from src.benchmarks.context import error_result, nothing_result, timeout_result
+from src.benchmarks.context import (
+    environment_result,
+    error_result,
+    nothing_result,
+    timeout_result,
+)
 from src.benchmarks.pytest_run import NO_TESTS_EXIT_CODE, REPORTED_EXIT_CODES, PytestRun
 
 NAME = "test_pass_rate"
 Outcome = Literal["passed", "failed", "error", "skipped"]
+_MISSING = re.compile(r"No module named '([^']+)'")
 
 
 def recorded_outcomes(results: Sequence[BenchResult]) -> dict[str, str]:
@@ -57,6 +64,28 @@ def parse_junit(xml_text: str) -> dict[str, Outcome]:
     return {node_id(case): case_outcome(case) for case in root.iter("testcase")}
 
 
+def foreign_import_errors(xml_text: str, own: Collection[str]) -> dict[str, str]:
+    """Test modules that failed to collect because a module outside the tree is missing."""
+    found: dict[str, str] = {}
+    for case in ET.fromstring(xml_text).iter("testcase"):
+        error = case.find("error")
+        if case.get("classname") or error is None:
+            continue
+        missing = _MISSING.search(f"{error.get('message', '')}\n{error.text or ''}")
+        if missing and missing.group(1).split(".")[0] not in own:
+            found[node_id(case)] = missing.group(1)
+    return found
+
+
+def environment_error(foreign: dict[str, str]) -> str:
+    """The sentence saying which modules are missing and how to fix it."""
+    names = ", ".join(sorted(set(foreign.values())))
+    return (
+        f"{len(foreign)} test modules failed to import: No module named {names}; add it to "
+        "your test dependencies or set [benchmarks] python"
+    )
+
+
 def count_outcomes(outcomes: dict[str, Outcome]) -> dict[str, int]:
     """passed, failed, errors, skipped and total."""
     values = list(outcomes.values())
@@ -75,19 +104,25 @@ def score_pass_rate(passed: int, total: int, skipped: int) -> float:
     return passed / ran if ran > 0 else 0.0
 
 
-def measure(prun: PytestRun) -> BenchResult:
-    """The pass rate of a finished pytest run."""
+def measure(prun: PytestRun, own: Collection[str] | None = None) -> BenchResult:
+    """The pass rate of a finished pytest run; own (default: the run's) names the tree's modules."""
     run = prun.run
     if run.timed_out:
         return timeout_result(NAME, run)
     if run.returncode not in REPORTED_EXIT_CODES or not prun.junit.is_file():
         return error_result(NAME, f"pytest exited {run.returncode}: {run.tail()}", run.duration_s)
     try:
-        outcomes = parse_junit(Path(prun.junit).read_text(encoding="utf-8"))
+        text = Path(prun.junit).read_text(encoding="utf-8")
+        outcomes = parse_junit(text)
+        foreign = foreign_import_errors(text, prun.own if own is None else own)
     except (ET.ParseError, OSError) as exc:
         return error_result(NAME, f"unreadable junit report: {exc}", run.duration_s)
     counts = count_outcomes(outcomes)
     raw = {**counts, "outcomes": outcomes}
+    if foreign:
+        return environment_result(
+            NAME, environment_error(foreign), {**raw, "missing_modules": foreign}
+        )
     if run.returncode == NO_TESTS_EXIT_CODE or counts["total"] == 0:
         return nothing_result(NAME, "no tests collected", run.duration_s).model_copy(
             update={"raw": raw}

@@ -20,6 +20,7 @@ class PytestRun:
     run: ToolRun
     junit: Path
     coverage: Path
+    own: frozenset[str] = frozenset()
 
 
 def coverage_rc(repo: Path, data_file: Path) -> str:
@@ -56,4 +57,6 @@ def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     args = pytest_args(ctx.repo, ctx.scratch, ctx.settings.benchmarks.pytest_workers)
     env = {"COVERAGE_FILE": str(ctx.scratch / ".coverage")}
     run = ctx.run_python(args, timeout_s, env)
-    return PytestRun(run, ctx.scratch / "junit.xml", ctx.scratch / "coverage.json")
+    return PytestRun(
+        run, ctx.scratch / "junit.xml", ctx.scratch / "coverage.json", ctx.tree.own_names()
+    )

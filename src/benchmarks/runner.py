@@ -6,6 +6,7 @@ import hashlib
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -17,12 +18,17 @@ from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
 from src.benchmarks.config import BenchConfig, load_bench_config
-from src.benchmarks.context import BenchContext, error_result
+from src.benchmarks.context import BenchContext, environment_result, error_result
 from src.benchmarks.pytest_run import PytestRun, run_pytest
 from src.benchmarks.registry import BENCHMARK_NAMES, PYTEST_GROUP, REGISTRY
 from src.benchmarks.sources import SourceTree, repo_files
+from src.envs.model import Env, EnvError
+from src.envs.overlay import copy_tree, make_overlay
+from src.envs.resolve import resolve_env
 
 Progress = Callable[[str, BenchResult | None], None]
+# Benchmarks that run the target's code or resolve its imports: they need its environment.
+ENV_BENCHMARKS = (*PYTEST_GROUP, "import_check", "type_check")
 # Outcomes that depend on machine load or a transient crash are measured again next time.
 UNCACHED_STATUSES = ("timeout", "error")
 
@@ -56,8 +62,12 @@ def select(config: BenchConfig, only: Sequence[str] | None) -> list[str]:
 
 def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> list[BenchResult]:
     """One pytest run measured by both of its benchmarks."""
+    if ctx.env_error:
+        return [environment_result(name, ctx.env_error) for name in names]
     prun = run_pytest(ctx, timeout_s)
-    return [_measure_of(name)(prun) for name in names]
+    results = [_measure_of(name)(prun) for name in names]
+    # How the tree was installed over the environment, for whoever reads a surprising count.
+    return [r.model_copy(update={"raw": {**r.raw, "overlay": ctx.env_note}}) for r in results]
 
 
 def _measure_of(name: str) -> Callable[[PytestRun], BenchResult]:
@@ -114,6 +124,31 @@ def tool_cache_dir(repo: Path, store: Store | None, scratch: Path) -> Path:
     return store.path.parent / "cache" / tag
 
 
+def _context(
+    repo: Path,
+    settings: Settings,
+    files: list[str],
+    scratch: Path,
+    env: Env | EnvError | None,
+    store: Store | None,
+) -> BenchContext:
+    """A private copy of the tree and, when the env is needed, an overlay that imports it."""
+    tree = copy_tree(repo, files, scratch / "tree")
+    base = BenchContext(
+        repo=tree,
+        settings=settings,
+        tree=SourceTree.scan(tree, files),
+        scratch=scratch,
+        cache_dir=tool_cache_dir(repo, store, scratch),
+    )
+    if isinstance(env, EnvError):
+        return replace(base, env_error=str(env))
+    if env is None:
+        return base
+    overlay = make_overlay(env, repo, tree, scratch)
+    return replace(base, python=overlay.python, env_note=overlay.note)
+
+
 def measure(
     repo: Path,
     settings: Settings,
@@ -122,17 +157,11 @@ def measure(
     files: list[str],
     store: Store | None = None,
     progress: Progress | None = None,
+    env: Env | EnvError | None = None,
 ) -> dict[str, BenchResult]:
-    """Run the named benchmarks concurrently; every name gets a result."""
+    """Run the named benchmarks concurrently on a private copy of the tree; every name answers."""
     with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
-        scratch = Path(tmp)
-        ctx = BenchContext(
-            repo=repo,
-            settings=settings,
-            tree=SourceTree.scan(repo, files),
-            scratch=scratch,
-            cache_dir=tool_cache_dir(repo, store, scratch),
-        )
+        ctx = _context(repo, settings, files, Path(tmp), env, store)
         jobs = plan_jobs(ctx, names, config)
         results: dict[str, BenchResult] = {}
         with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="bench") as pool:
@@ -161,6 +190,19 @@ def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
         return None
 
 
+def environment(
+    repo: Path, settings: Settings, ref: str, note: Callable[[str], None] | None
+) -> Env | EnvError:
+    """The measuring environment, or the build error that says why there is none."""
+    if settings.benchmarks.python:
+        # A named interpreter that cannot measure is bad input: one sentence, nothing measured.
+        return resolve_env(repo, ref, settings.benchmarks.python, note)
+    try:
+        return resolve_env(repo, ref, None, note)
+    except EnvError as exc:
+        return exc
+
+
 def run_benchmarks(
     repo: Path,
     settings: Settings,
@@ -169,13 +211,17 @@ def run_benchmarks(
     use_cache: bool = True,
     store: Store | None = None,
     progress: Progress | None = None,
+    ref: str = "HEAD",
+    note: Callable[[str], None] | None = None,
 ) -> SuiteResult:
-    """Measure repo (a checkout or worktree): cached results where the tree is unchanged."""
+    """Measure repo's listed files in the environment built from ref's declarations (cached)."""
     repo = repo.resolve()
     files = repo_files(repo)
     config = load_bench_config(repo, settings)
     names = select(config, only)
-    key = content_key(repo, files, config, settings)
+    env = environment(repo, settings, ref, note) if set(names) & set(ENV_BENCHMARKS) else None
+    env_key = env.key() if isinstance(env, Env) else repr(env)
+    key = content_key(repo, files, config, settings, env_key)
     found: dict[str, BenchResult] = {}
     if store is not None and use_cache:
         for name in names:
@@ -186,7 +232,7 @@ def run_benchmarks(
                     progress(name, hit)
     missing = [name for name in names if name not in found]
     if missing:
-        fresh = measure(repo, settings, config, missing, files, store, progress)
+        fresh = measure(repo, settings, config, missing, files, store, progress, env)
         if store is not None:
             for result in fresh.values():
                 if result.status not in UNCACHED_STATUSES:

@@ -8,6 +8,7 @@ from collections import Counter
 from src.analysis.code_scan import scan_source
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, nothing_result
+from src.benchmarks.sources import PARSE_LOCK
 
 NAME = "security_scan"
 
@@ -32,7 +33,8 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     files = ctx.tree.source
     if not files:
         return nothing_result(NAME, "no non-test Python files to scan")
-    findings = scan_files({rel: ctx.tree.texts[rel] for rel in files})
+    with PARSE_LOCK:
+        findings = scan_files({rel: ctx.tree.texts[rel] for rel in files})
     by_rule = dict(Counter(str(f["rule"]) for f in findings).most_common())
     return BenchResult(
         name=NAME,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -13,6 +14,9 @@ SKIP_DIRS = frozenset(
     {".agent", ".git", ".venv", "venv", ".tox", ".nox", "node_modules", "site-packages"}
 )
 TEST_DIRS = frozenset({"tests", "test", "testing"})
+# CPython's parser is not safe to run from several threads at once (it can fail with
+# "AST constructor recursion depth mismatch"); every in-process parse holds this lock.
+PARSE_LOCK = threading.Lock()
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -92,6 +96,11 @@ class SourceTree:
     def lines(self, rels: list[str]) -> int:
         """Total line count of some files."""
         return sum(len(self.texts[rel].splitlines()) for rel in rels)
+
+    def own_names(self) -> frozenset[str]:
+        """Every folder and module name in the tree: what its own imports can be called."""
+        parts = {part for rel in self.python for part in PurePosixPath(rel).with_suffix("").parts}
+        return frozenset(parts)
 
     def packages(self) -> list[str]:
         """Folders with an __init__.py, repo-relative, tests excluded."""

@@ -1,13 +1,17 @@
-"""type_check: mypy over the non-test files; score = 1 / (1 + errors_per_kloc / 10)."""
+"""type_check: mypy as the project configures it; score = 1 / (1 + errors_per_kloc / 10)."""
 
 from __future__ import annotations
 
+import configparser
 import re
+import tomllib
+from pathlib import Path, PurePosixPath
 
 from src.base.proc import ToolRun
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import (
     BenchContext,
+    environment_result,
     error_result,
     nothing_result,
     per_kloc_score,
@@ -17,6 +21,32 @@ from src.benchmarks.findings import mypy_findings
 
 NAME = "type_check"
 _ERROR_LINE = re.compile(r"^([^:\n]+):(?:\d+:){0,2} error:", re.MULTILINE)
+_TARGET_KEYS = ("files", "packages", "modules")
+_INI_FILES = (("mypy.ini", "mypy"), (".mypy.ini", "mypy"), ("setup.cfg", "mypy"))
+
+
+def config_names_targets(tree: Path) -> bool:
+    """Whether the project's mypy config says what to check (files, packages or modules)."""
+    for name, section in _INI_FILES:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(tree / name, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        if parser.has_section(section):
+            return any(parser.has_option(section, key) for key in _TARGET_KEYS)
+    try:
+        data = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    mypy = data.get("tool", {}).get("mypy", {})
+    return isinstance(mypy, dict) and any(key in mypy for key in _TARGET_KEYS)
+
+
+def default_targets(top_packages: list[str], source: list[str]) -> list[str]:
+    """The project's packages at the top or under src/; loose non-test files when it has none."""
+    packages = [p for p in top_packages if str(PurePosixPath(p).parent) in (".", "src")]
+    return packages or source
 
 
 def count_errors(stdout: str) -> tuple[int, int]:
@@ -25,11 +55,13 @@ def count_errors(stdout: str) -> tuple[int, int]:
     return len(hits), len(set(hits))
 
 
-def mypy_args(files: list[str], cache_dir: str) -> list[str]:
+def mypy_args(files: list[str], cache_dir: str, python: str | None = None) -> list[str]:
     """`python -m mypy` arguments: the repo's own config, a cache outside the repo."""
+    interpreter = ["--python-executable", python] if python else []
     return [
         "-m",
         "mypy",
+        *interpreter,
         "--cache-dir",
         cache_dir,
         "--no-color-output",
@@ -66,10 +98,15 @@ def judge(run: ToolRun, files: int, lines: int) -> BenchResult:
 
 
 def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
-    """Type-check the repository's non-test Python files."""
+    """Type-check the project as configured, resolving imports in the measuring environment."""
     files = ctx.tree.source
     if not files:
         return nothing_result(NAME, "no non-test Python files to type-check")
-    cache = ctx.cache_dir / "mypy"
-    result = ctx.run_python(mypy_args(files, str(cache)), timeout_s)
+    if ctx.env_error:
+        return environment_result(NAME, ctx.env_error)
+    targets = (
+        [] if config_names_targets(ctx.repo) else default_targets(ctx.tree.top_packages(), files)
+    )
+    cache = str(ctx.cache_dir / "mypy")
+    result = ctx.run_agent_tool(mypy_args(targets, cache, str(ctx.python)), timeout_s)
     return judge(result, len(files), ctx.tree.lines(files))

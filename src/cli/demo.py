@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,8 +121,11 @@ def create_sample(path: Path) -> Path:
 
 
 def demo_settings(repo: Path) -> Settings:
-    """The offline provider with auto-merge, over the built-in defaults."""
-    return load_settings(repo, overrides=flag_overrides(provider="offline", auto_merge=True))
+    """The offline provider with auto-merge, measuring with the agent's own interpreter."""
+    overrides = flag_overrides(provider="offline", auto_merge=True)
+    # The sample declares nothing the agent lacks, so the demo needs no index and no build.
+    overrides["benchmarks"] = {"python": sys.executable}
+    return load_settings(repo, overrides=overrides)
 
 
 def _total(repo: Path, settings: Settings) -> float:

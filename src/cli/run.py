@@ -11,6 +11,7 @@ from src.base.config import Settings
 from src.base.errors import ConfigError
 from src.base.store import Store
 from src.git_ops.github import GitHubIntegration
+from src.git_ops.main_branch import resolve_main_branch
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.generation import GenerationOutcome, RunOptions
 from src.pipeline.pr_mode import GitHubFlow, PrRow, connect, pr_rows
@@ -52,6 +53,8 @@ def run_generations(
     config: Path | None = None,
 ) -> int:
     """Recover from any crash, run the generations, print a line each; returns the exit code."""
+    # A missing main line is refused before any generation number, report or branch is used.
+    resolve_main_branch(repo, settings.agent.main_branch)
     if not options.code_rules:
         progress(NO_SAFETY_WARNING)
     # The provider comes first: a missing key must fail before anything is written.
@@ -92,6 +95,10 @@ def handoff_argv(
     argv += ["--max-gen", str(remaining), "--provider", agent.provider, "--model", agent.model]
     argv += ["--auto-merge" if options.auto_merge else "--no-auto-merge"]
     argv += ["--log-format", agent.log_format, "--log-level", agent.log_level]
+    if agent.main_branch:
+        argv += ["--main-branch", agent.main_branch]
+    if settings.benchmarks.python:
+        argv += ["--python", settings.benchmarks.python]
     for goal in options.goals:
         argv += ["--goal", goal]
     if not options.code_rules:
@@ -108,13 +115,21 @@ def handoff_argv(
 def merge_generation(repo: Path, settings: Settings, number: int) -> str:
     """Merge a pending generation into main; no model is needed for that."""
     with Store.for_repo(repo) as store:
-        return merge_pending(store, GenerationGit(repo, settings.agent.main_branch), number)
+        return merge_pending(
+            store,
+            GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch)),
+            number,
+        )
 
 
 def discard_generation(repo: Path, settings: Settings, number: int) -> None:
     """Reject a pending generation."""
     with Store.for_repo(repo) as store:
-        discard_pending(store, GenerationGit(repo, settings.agent.main_branch), number)
+        discard_pending(
+            store,
+            GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch)),
+            number,
+        )
 
 
 def wait_for_reviews(flow: GitHubFlow, progress: Echo) -> None:
@@ -147,7 +162,12 @@ def poll_for_status(repo: Path, settings: Settings) -> list[str]:
         if not awaiting:
             return []
         try:
-            flow = connect(repo, settings, store, GenerationGit(repo, settings.agent.main_branch))
+            flow = connect(
+                repo,
+                settings,
+                store,
+                GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch)),
+            )
         except ConfigError as exc:
             return [f"{len(awaiting)} generation(s) await review on GitHub; not polled: {exc}"]
         return [f"polled GitHub for {len(awaiting)} awaiting PR(s)", *flow.poll()]

@@ -16,6 +16,7 @@ from src.base.errors import PhaseFailed
 from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
+from src.benchmarks.context import environment_failure
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import gather_facts, make_merge_decision
 from src.gates.decision_model import Decision
@@ -135,6 +136,10 @@ class _Generation:
             else deps.git.create(self.number)
         )
         self.before = deps.measure(self.ws.path)
+        failure = environment_failure(self.before.results)
+        if failure:
+            # Main's own tree cannot be measured here: no candidate can be judged, none accepted.
+            raise PhaseFailed("benchmark", f"main's tree cannot be measured: {failure}")
         repo_map = build_repo_map(
             self.ws.path, settings.agent.repo_map_tokens, settings.safety.blocked_patterns
         )

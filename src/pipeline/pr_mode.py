@@ -173,7 +173,7 @@ class GitHubFlow:
         relpath = f"{self.settings.agent.reports_dir.strip('/')}/gen-{number}.json"
         self.github.push_branch(ws.branch)
         pull = self.github.create_pr(
-            title, render_pr_body(report, relpath), ws.branch, self.settings.agent.main_branch
+            title, render_pr_body(report, relpath), ws.branch, self.git.main_branch
         )
         self.store.update_generation(number, pr_number=pull.number, branch=ws.branch)
         # The branch lives on the remote now; the local copy would only block later cleanups.
@@ -212,7 +212,7 @@ class GitHubFlow:
 
     def _sync_main(self, merge_sha: str) -> str:
         """Fast-forward the local main to the merged PR; a note when it cannot be moved safely."""
-        branch, remote = self.settings.agent.main_branch, self.settings.github.remote
+        branch, remote = self.git.main_branch, self.settings.github.remote
         root = self.git.root
         try:
             run(root, "fetch", "--quiet", remote, f"refs/heads/{branch}")

@@ -15,6 +15,7 @@ from src.base.models import GenerationStatus
 from src.base.store import Store
 from src.benchmarks.runner import SuiteResult, run_benchmarks
 from src.gates.policy import PolicyGate, default_policies_dir
+from src.git_ops.main_branch import resolve_main_branch
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.generation import Deps, GenerationOutcome, RunOptions, run_generation
 from src.pipeline.pr_mode import connect
@@ -44,7 +45,7 @@ def open_deps(
 ) -> Deps:
     """Everything a generation needs, built once: policy, git, PR flow, self-hosting check."""
     policy = PolicyGate.load(default_policies_dir(), settings.safety)
-    git = GenerationGit(repo, settings.agent.main_branch)
+    git = GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch))
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
     flow = None
     if github != "off":
@@ -53,7 +54,14 @@ def open_deps(
 
     def measure(path: Path) -> SuiteResult:
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
-        return run_benchmarks(path, settings, store=store, use_cache=settings.benchmarks.cache)
+        return run_benchmarks(
+            path,
+            settings,
+            store=store,
+            use_cache=settings.benchmarks.cache,
+            ref=git.main_branch,
+            note=progress,
+        )
 
     after_merge = check_after_merge if is_self_hosted(repo) else None
     return Deps(repo, settings, store, provider, git, measure, policy, progress, flow, after_merge)

@@ -28,6 +28,16 @@ def test_partial_timeouts_merge_over_the_defaults(tmp_path: Path) -> None:
     assert (config.timeout("lint_score"), config.timeout("test_pass_rate")) == (5, 120)
 
 
+def test_a_users_default_applies_to_every_benchmark_not_named(tmp_path: Path) -> None:
+    write_config(tmp_path, {"timeouts": {"default": 3, "lint_score": 7}})
+    config = load_bench_config(tmp_path, Settings())
+    assert [config.timeout(n) for n in ("test_pass_rate", "code_coverage", "lint_score")] == [
+        3,
+        3,
+        7,
+    ]
+
+
 def test_this_repository_config_is_valid() -> None:
     config = load_bench_config(REPO_CONFIG.parents[1], Settings())
     assert set(config.enabled) == set(BENCHMARK_NAMES)

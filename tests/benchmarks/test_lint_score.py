@@ -13,6 +13,7 @@ from src.base.proc import ToolRun
 from src.benchmarks import lint_score
 from src.benchmarks.lint_score import by_rule, parse_violations
 from tests.benchmarks.conftest import context
+from tests.conftest import make_repo
 
 
 def _violation(code: str | None) -> dict[str, object]:
@@ -47,3 +48,11 @@ def test_agrees_with_ruff_run_by_hand(sample: Path, tmp_path: Path) -> None:
     )
     assert "Found 1 error." in by_hand.stdout
     assert (result.status, result.raw["violations"]) == ("ok", 1)
+
+
+def test_a_project_with_fix_true_is_never_rewritten(tmp_path: Path) -> None:
+    files = {"pyproject.toml": "[tool.ruff]\nfix = true\n", "mod.py": "import os\n"}
+    repo = make_repo(tmp_path / "r", files)
+    result = lint_score.run(context(repo, tmp_path / "s"), 60)
+    assert (repo / "mod.py").read_text() == "import os\n"
+    assert result.raw["by_rule"] == {"F401": 1}

@@ -63,14 +63,31 @@ def test_agrees_with_pytest_run_by_hand(sample: Path, tmp_path: Path) -> None:
     assert code_coverage.measure(prun).status == "ok"
 
 
-def test_collection_errors_count_as_failures(tmp_path: Path) -> None:
-    repo = make_repo(
-        tmp_path / "r",
-        {"tests/test_ok.py": "def test_ok():\n    pass\n", "tests/test_bad.py": "import nope\n"},
-    )
-    result = pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
+def test_collection_errors_of_the_trees_own_code_count_as_failures(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "tests/test_ok.py": "def test_ok():\n    pass\n",
+        "tests/test_bad.py": "import pkg.gone\n",
+    }
+    repo = make_repo(tmp_path / "r", files)
+    ctx = context(repo, tmp_path / "s")
+    result = pass_rate.measure(run_pytest(ctx, 60), ctx.tree.own_names())
     assert (result.raw["passed"], result.raw["errors"], result.score) == (1, 1, 0.5)
     assert result.raw["outcomes"]["tests/test_bad.py"] == "error"
+    assert result.status == "ok"
+
+
+def test_a_missing_third_party_module_is_an_environment_error(tmp_path: Path) -> None:
+    files = {"tests/test_ok.py": "def test_ok():\n    pass\n", "tests/test_bad.py": "import nope\n"}
+    repo = make_repo(tmp_path / "r", files)
+    ctx = context(repo, tmp_path / "s")
+    result = pass_rate.measure(run_pytest(ctx, 60), ctx.tree.own_names())
+    assert (result.status, result.score) == ("error", 0.0)
+    assert result.detail == (
+        "1 test modules failed to import: No module named nope; add it to your test "
+        "dependencies or set [benchmarks] python"
+    )
+    assert result.raw["missing_modules"] == {"tests/test_bad.py": "nope"}
 
 
 def test_no_tests_collected_scores_zero_and_says_so(tmp_path: Path) -> None:

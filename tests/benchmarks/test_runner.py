@@ -20,7 +20,7 @@ from src.benchmarks.runner import (
     weighted_total,
 )
 from tests.benchmarks.conftest import SECRETS, live_group_members, write_config
-from tests.conftest import git, make_repo
+from tests.conftest import git, make_repo, own_settings
 
 CHEAP = ["lint_score", "doc_coverage", "file_organization"]
 Suite = tuple[SuiteResult, str, str, list[tuple[str, bool]]]
@@ -37,7 +37,7 @@ def suite(sample: Path) -> Iterator[Suite]:
         with Store.for_repo(sample) as store:
             result = run_benchmarks(
                 sample,
-                Settings(),
+                own_settings(),
                 store=store,
                 progress=lambda name, res: events.append((name, res is not None)),
             )
@@ -126,11 +126,11 @@ def test_weighted_total_is_pure_arithmetic() -> None:
 def test_cache_hit_and_invalidation_by_an_uncommitted_edit(repo: Path) -> None:
     (repo / "mod.py").write_text('"""Mod."""\n', encoding="utf-8")
     with Store.for_repo(repo) as store:
-        first = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
-        second = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
-        forced = run_benchmarks(repo, Settings(), only=CHEAP, store=store, use_cache=False)
+        first = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
+        second = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
+        forced = run_benchmarks(repo, own_settings(), only=CHEAP, store=store, use_cache=False)
         (repo / "mod.py").write_text('"""Mod."""\n\n\ndef f():\n    pass\n', encoding="utf-8")
-        edited = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+        edited = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
     assert (first.cached, second.cached, forced.cached, edited.cached) == (
         False,
         True,
@@ -144,27 +144,27 @@ def test_cache_hit_and_invalidation_by_an_uncommitted_edit(repo: Path) -> None:
 
 def test_warm_cache_answers_quickly(repo: Path) -> None:
     with Store.for_repo(repo) as store:
-        run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+        run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
         start = time.perf_counter()
-        warm = run_benchmarks(repo, Settings(), only=CHEAP, store=store)
+        warm = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
     assert warm.cached
     assert time.perf_counter() - start < 0.3
 
 
 def test_only_rejects_unknown_names(repo: Path) -> None:
     with pytest.raises(BenchmarkError, match="--only speed: unknown benchmark"):
-        run_benchmarks(repo, Settings(), only=["speed"])
+        run_benchmarks(repo, own_settings(), only=["speed"])
 
 
 def test_a_bad_benchmark_config_is_a_config_error(repo: Path) -> None:
     write_config(repo, {"weights": {"lint_score": -1}})
     with pytest.raises(ConfigError, match=r"weights\.lint_score = -1"):
-        run_benchmarks(repo, Settings())
+        run_benchmarks(repo, own_settings())
 
 
 def test_a_folder_outside_git_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError, match="is not a git repository"):
-        run_benchmarks(tmp_path, Settings())
+        run_benchmarks(tmp_path, own_settings())
 
 
 def test_a_sleeping_test_times_out_and_leaves_no_process(tmp_path: Path) -> None:
@@ -177,10 +177,10 @@ def test_a_sleeping_test_times_out_and_leaves_no_process(tmp_path: Path) -> None
         "    time.sleep(60)\n"
     )
     repo = make_repo(tmp_path / "slow", {"tests/test_slow.py": test})
-    write_config(repo, {"enabled": ["test_pass_rate"], "timeouts": {"test_pass_rate": 3}})
+    write_config(repo, {"enabled": ["test_pass_rate"], "timeouts": {"test_pass_rate": 10}})
     start = time.perf_counter()
-    suite = run_benchmarks(repo, Settings())
-    assert time.perf_counter() - start < 20
+    suite = run_benchmarks(repo, own_settings())
+    assert time.perf_counter() - start < 40
     (res,) = suite.results
     assert (res.status, res.score) == ("timeout", 0.0)
     pid, pgid, _child = json.loads(pids.read_text(encoding="utf-8"))
@@ -196,7 +196,7 @@ def test_a_crashing_tool_is_an_error_result_with_its_stderr(tmp_path: Path) -> N
             "tests/test_a.py": "def test_a():\n    pass\n",
         },
     )
-    suite = run_benchmarks(repo, Settings(), only=["test_pass_rate", "code_coverage"])
+    suite = run_benchmarks(repo, own_settings(), only=["test_pass_rate", "code_coverage"])
     for res in suite.results:
         assert (res.status, res.score) == ("error", 0.0)
     assert "--no-such-flag" in suite.results[0].detail
@@ -220,8 +220,8 @@ def test_a_worktree_under_dot_agent_is_measured_alone(tmp_path: Path) -> None:
         worktree = repo / ".agent" / "worktrees" / "gen-1"
         git(repo, "worktree", "add", "-q", str(worktree), "-b", "agent/gen-1")
         (worktree / "b.py").write_text("import sys\n", encoding="utf-8")
-        main_suite = run_benchmarks(repo, Settings(), only=["lint_score"], store=store)
-        gen_suite = run_benchmarks(worktree, Settings(), only=["lint_score"], store=store)
+        main_suite = run_benchmarks(repo, own_settings(), only=["lint_score"], store=store)
+        gen_suite = run_benchmarks(worktree, own_settings(), only=["lint_score"], store=store)
     assert main_suite.results[0].raw["violations"] == 1
     assert gen_suite.results[0].raw["violations"] == 2
     assert main_suite.key != gen_suite.key
@@ -245,7 +245,7 @@ def test_a_parallel_test_run_counts_the_same_as_a_serial_one(tmp_path: Path) -> 
         {"pkg/__init__.py": "X = 1\n", "tests/test_many.py": tests},
     )
     only = ["test_pass_rate", "code_coverage"]
-    serial = run_benchmarks(repo, Settings(), only=only)
+    serial = run_benchmarks(repo, own_settings(), only=only)
     parallel_settings = Settings.model_validate({"benchmarks": {"pytest_workers": 2}})
     parallel = run_benchmarks(repo, parallel_settings, only=only)
     for one, two in zip(serial.results, parallel.results, strict=True):

@@ -43,3 +43,20 @@ def test_a_fatal_mypy_run_is_an_error(tmp_path: Path) -> None:
     result = type_check.run(context(repo, tmp_path / "s"), 120)
     assert (result.status, result.score) == ("error", 0.0)
     assert "mypy exited 2" in result.detail
+
+
+def test_the_projects_own_files_setting_decides_what_is_checked(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[tool.mypy]\nfiles = ["pkg"]\n',
+        "pkg/__init__.py": "x: int = 1\n",
+        "docs/conf.py": "y: int = 'not an int'\n",
+    }
+    repo = make_repo(tmp_path / "r", files)
+    assert type_check.config_names_targets(repo)
+    assert type_check.run(context(repo, tmp_path / "s"), 120).raw["errors"] == 0
+
+
+def test_without_config_the_packages_are_checked_not_docs_or_tests() -> None:
+    top = ["src/pkg", "docs/ext", "other"]
+    assert type_check.default_targets(top, ["a.py"]) == ["src/pkg", "other"]
+    assert type_check.default_targets([], ["a.py"]) == ["a.py"]

@@ -17,7 +17,7 @@ from src.pipeline.generation import Deps, GenerationOutcome, RunOptions, run_gen
 from src.pipeline.session import open_deps
 from src.providers.base import Completion, CompletionRequest
 from src.providers.mock import MockProvider
-from tests.conftest import git
+from tests.conftest import git, own_settings
 from tests.loop_kit import build, plan, review, sample_repo, write_script
 
 UNDOCUMENTED = '"""Products."""\n\n\ndef mul(a: int, b: int) -> int:\n    return a * b\n'
@@ -74,7 +74,7 @@ def session(
     settings: Settings | None = None,
 ) -> Iterator[Deps]:
     """Deps for repo with the mock provider replaying script (or the given provider)."""
-    settings = settings or Settings()
+    settings = settings or own_settings()
     path = write_script(tmp_path / "script.json", script)
     chosen = provider or MockProvider(settings, environ={"AGENT_MOCK_SCRIPT": str(path)})
     with Store.for_repo(repo) as store:
@@ -150,7 +150,7 @@ def test_review_rejection_keeps_main(tmp_path: Path) -> None:
 
 def test_benchmark_timeout_rejects(tmp_path: Path) -> None:
     # test_pass_rate and code_coverage share one pytest run, which gets the larger timeout.
-    timeouts = '{"timeouts": {"test_pass_rate": 3, "code_coverage": 3}}'
+    timeouts = '{"timeouts": {"test_pass_rate": 10, "code_coverage": 10}}'
     repo = target(tmp_path, {"config/benchmarks.json": timeouts})
     slow = '"""Slow."""\n\nimport time\n\n\ndef test_slow() -> None:\n    """Sleeps."""\n'
     slow += "    time.sleep(60)\n"

@@ -12,14 +12,13 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from src.base.config import Settings
 from src.base.models import Plan
 from src.base.store import Store
 from src.pipeline.generation import GenerationOutcome, RunOptions, run_generation
 from src.pipeline.session import open_deps
 from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
 from src.providers.bedrock import BedrockProvider
-from tests.conftest import git
+from tests.conftest import git, own_settings
 from tests.providers.fake_http import FakeApi
 from tests.providers.generation_kit import (
     REPLIES,
@@ -75,7 +74,7 @@ def test_generation_with_text_replies_through_the_sdk_transport(
         return httpx2.Response(status, json=body, headers=headers)
 
     client = httpx2.Client(transport=httpx2.MockTransport(handler))
-    settings = Settings()
+    settings = own_settings()
     provider = AnthropicProvider(settings, environ={API_KEY_ENV: fake_key()}, http_client=client)
     with Store.for_repo(target) as store:
         deps = open_deps(target, settings, store, lambda line: None, provider=provider)
@@ -200,7 +199,7 @@ def test_bedrock_validation_error_fails_the_plan_with_the_service_message(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
     api.replies = {"Plan": [bedrock_error(400, "ValidationException", "The model is not valid.")]}
-    settings = Settings()
+    settings = own_settings()
     settings.agent.model = "global.anthropic.claude-sonnet-4-6"
     settings.providers.bedrock.endpoint_url = env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
     with Store.for_repo(target) as store:

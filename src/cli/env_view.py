@@ -1,0 +1,51 @@
+"""`agent env show|rebuild`: the environment a repository is measured in, as text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from src.base.config import Settings
+from src.envs.model import Env
+from src.envs.resolve import cached_env, plan_env, resolve_env
+from src.git_ops.main_branch import resolve_main_branch
+
+
+def env_text(env: Env) -> str:
+    """Interpreter, origin, fingerprint, notable packages and build time, one per line."""
+    notable = ", ".join(f"{name} {version}" for name, version in env.notable().items())
+    built = f"built in {env.build_s:.1f}s" if env.origin == "built" else "used as is"
+    return "\n".join(
+        [
+            f"interpreter:  {env.python} (Python {env.version})",
+            f"from:         {env.origin}: {env.source}",
+            f"fingerprint:  {env.fingerprint}",
+            f"packages:     {len(env.packages)} ({notable or 'none of note'})",
+            f"build:        {built}",
+        ]
+    )
+
+
+def show_env(repo: Path, settings: Settings) -> str:
+    """The environment bench would use; an unbuilt one is described, not built."""
+    if settings.benchmarks.python:
+        return env_text(resolve_env(repo, "HEAD", settings.benchmarks.python))
+    branch = resolve_main_branch(repo, settings.agent.main_branch)
+    plan = plan_env(repo, branch)
+    env = cached_env(plan)
+    if env is not None:
+        return env_text(env)
+    return (
+        f"not built yet: {plan.folder}\nfrom:         {plan.declarations.source} on {branch}\n"
+        f"fingerprint:  {plan.fingerprint}\n`agent env rebuild` or `agent bench` builds it"
+    )
+
+
+def rebuild_env(repo: Path, settings: Settings, note: Callable[[str], None]) -> str:
+    """Build the environment of the main branch's declarations again, from nothing."""
+    if settings.benchmarks.python:
+        return env_text(resolve_env(repo, "HEAD", settings.benchmarks.python)) + (
+            "\n(nothing to rebuild: [benchmarks] python is used as is)"
+        )
+    branch = resolve_main_branch(repo, settings.agent.main_branch)
+    return env_text(resolve_env(repo, branch, None, note, rebuild=True))

@@ -1,0 +1,1 @@
+"""Measuring environments: where a tree's tests, imports and types are checked."""

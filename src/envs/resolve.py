@@ -1,0 +1,125 @@
+"""Which environment measures a repository: the one the user names, else one built and cached."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from src.envs.build import build, scm_version
+from src.envs.declarations import Declarations, read_declarations
+from src.envs.interp import describe, interpreter_of
+from src.envs.model import MEASURING_TOOLS, Env, EnvError, cache_root
+
+Progress = Callable[[str], None]
+META = "env.json"
+
+
+def _git(repo: Path, *args: str) -> bytes:
+    """git's stdout as bytes; EnvError when git fails (no such ref, not a repository)."""
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
+    if done.returncode != 0:
+        err = done.stderr.decode(errors="replace").strip().splitlines()
+        raise EnvError(f"git {' '.join(args[:2])} failed in {repo}: {err[-1] if err else ''}")
+    return done.stdout
+
+
+def committed_declarations(repo: Path, ref: str) -> Declarations:
+    """The declarations of the tree committed at ref (never the working tree)."""
+    files = [f for f in _git(repo, "ls-tree", "-r", "-z", "--name-only", ref).decode().split("\0")]
+    known = set(files)
+
+    def read(name: str) -> str | None:
+        """A committed file's text, or None when the tree has no such file."""
+        if name not in known:
+            return None
+        return _git(repo, "show", f"{ref}:{name}").decode("utf-8", errors="replace")
+
+    return read_declarations([f for f in files if f], read)
+
+
+def base_version() -> str:
+    """The Python version environments are built for: the agent's own."""
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock so two runs never build the same environment at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _extract(repo: Path, ref: str, into: Path) -> None:
+    """The committed tree at ref, written out as plain files."""
+    with tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", ref)), mode="r:") as tar:
+        tar.extractall(into, filter="data")
+
+
+class Plan(NamedTuple):
+    """The environment ref's declarations call for: what, its fingerprint and its folder."""
+
+    declarations: Declarations
+    fingerprint: str
+    folder: Path
+
+
+def plan_env(repo: Path, ref: str) -> Plan:
+    """Where the environment of ref's declarations lives (built or not)."""
+    decl = committed_declarations(repo, ref)
+    fingerprint = decl.fingerprint(base_version(), MEASURING_TOOLS)
+    return Plan(decl, fingerprint, cache_root() / fingerprint)
+
+
+def cached_env(plan: Plan) -> Env | None:
+    """The built environment of a plan, or None when it is not built (completely) yet."""
+    meta = plan.folder / META
+    if not meta.is_file():
+        return None
+    return Env.model_validate_json(meta.read_text(encoding="utf-8"))
+
+
+def built_env(repo: Path, ref: str, progress: Progress | None, rebuild: bool = False) -> Env:
+    """The cached environment of ref's declarations, built first when missing or asked to."""
+    decl, fingerprint, target = plan_env(repo, ref)
+    meta = target / META
+    with _locked(cache_root() / f"{fingerprint}.lock"):
+        if meta.is_file() and not rebuild:
+            return Env.model_validate_json(meta.read_text(encoding="utf-8"))
+        if progress:
+            progress(f"building the measuring environment from {decl.source} into {target} ...")
+        meta.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="agent-env-src-") as tmp:
+            _extract(repo, ref, Path(tmp))
+            seconds = build(decl, Path(tmp), target, sys.executable, scm_version(repo, ref))
+        env = describe(target / "bin" / "python", "built", decl.source, fingerprint)
+        env = env.model_copy(update={"build_s": round(seconds, 2)})
+        meta.write_text(env.model_dump_json(indent=2), encoding="utf-8")
+        if progress:
+            progress(f"environment ready in {seconds:.1f}s")
+        return env
+
+
+def resolve_env(
+    repo: Path,
+    ref: str,
+    python: str | None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> Env:
+    """The named interpreter as is, or the environment built from ref's declarations."""
+    if python:
+        return describe(interpreter_of(python), "given", "[benchmarks] python / --python")
+    return built_env(repo, ref, progress, rebuild)

@@ -1,0 +1,57 @@
+"""Find the repository's main line: named by config or flag, else what HEAD and origin say."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from src.base.errors import GitError
+
+FALLBACKS = ("main", "master")
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    """git's trimmed stdout, or None when it fails."""
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def branch_exists(repo: Path, name: str) -> bool:
+    """Whether refs/heads/name is a commit in repo."""
+    return _git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{name}^{{commit}}") is not None
+
+
+def detect_main_branch(repo: Path) -> str:
+    """HEAD's branch; on a detached HEAD origin/HEAD's; else main, else master; else GitError."""
+    head = _git(repo, "symbolic-ref", "-q", "--short", "HEAD")
+    if head:
+        return head
+    origin = _git(repo, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD")
+    if origin:
+        return origin.split("/", 1)[-1]
+    for name in FALLBACKS:
+        if branch_exists(repo, name):
+            return name
+    raise GitError(
+        f"Cannot tell the main branch of {repo} (detached HEAD, no origin/HEAD, no main or "
+        "master); pass --main-branch or set [agent] main_branch."
+    )
+
+
+def resolve_main_branch(repo: Path, configured: str | None) -> str:
+    """The configured branch, or the detected one; GitError unless it exists."""
+    name = configured or detect_main_branch(repo)
+    if not branch_exists(repo, name):
+        raise GitError(
+            f"Branch '{name}' does not exist in {repo}; create it, or pass --main-branch / set "
+            "[agent] main_branch to your main line."
+        )
+    return name
+
+
+def measuring_ref(repo: Path, configured: str | None) -> str:
+    """The ref whose declarations build the measuring environment: the main line, else HEAD."""
+    try:
+        return resolve_main_branch(repo, configured)
+    except GitError:
+        return "HEAD"

@@ -1,0 +1,142 @@
+"""A src-layout project with a third-party test dependency, measured in an environment that uv
+builds from local wheels only (no package index): counts, breakage, caching and a clean tree."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from src.base.config import Settings
+from src.base.store import Store
+from src.benchmarks.runner import SuiteResult, run_benchmarks
+from src.envs.resolve import built_env, plan_env
+from tests.conftest import git, make_repo
+from tests.envs.wheels import make_wheel, repack_closure
+
+ONLY = ["test_pass_rate", "code_coverage", "import_check", "type_check"]
+PYPROJECT = """[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tinycalc"
+version = "1.0"
+
+[project.optional-dependencies]
+test = ["tinyhelper"]
+"""
+TESTS = """from tinyhelper import double
+
+import tinycalc
+
+
+def test_add():
+    assert tinycalc.add(1, 2) == 3
+
+
+def test_double():
+    assert double(tinycalc.add(1, 1)) == 4
+
+
+def test_three():
+    assert tinycalc.add(0, 0) == 0
+"""
+FILES = {
+    "pyproject.toml": PYPROJECT,
+    "src/tinycalc/__init__.py": '"""Adds."""\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n',  # noqa: E501
+    "tests/test_calc.py": TESTS,
+    ".gitignore": "*.egg-info/\n",
+}
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Local wheels only: uv may not reach any index; caches in a private folder."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    repack_closure(wheels, ["pytest", "pytest-cov", "pytest-xdist", "coverage", "setuptools"])
+    make_wheel(wheels, "tinyhelper", "1.0", {"tinyhelper.py": "def double(x):\n    return 2 * x\n"})
+    patch = pytest.MonkeyPatch()
+    patch.setenv("UV_NO_INDEX", "1")
+    patch.setenv("UV_FIND_LINKS", str(wheels))
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
+    yield wheels
+    patch.undo()
+
+
+def built_settings() -> Settings:
+    """Settings that let the agent build the environment (no interpreter named)."""
+    return Settings()
+
+
+def status(repo: Path) -> str:
+    """git status with untracked and ignored files."""
+    return git(repo, "status", "--porcelain", "--untracked-files=all", "--ignored")
+
+
+def bench(repo: Path, store: Store | None = None) -> SuiteResult:
+    """The env benchmarks of repo, measured with the built environment."""
+    return run_benchmarks(repo, built_settings(), only=ONLY, store=store, ref="main")
+
+
+def by_name(suite: SuiteResult) -> dict[str, object]:
+    """name -> (status, passed or score)."""
+    return {r.name: (r.status, r.raw.get("passed", r.score)) for r in suite.results}
+
+
+def test_the_built_environment_measures_the_tree(offline: Path, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "tinycalc", FILES)
+    before = status(repo)
+    notes: list[str] = []
+    env = built_env(repo, "main", notes.append)
+    assert env.source == "extras test" and env.origin == "built"
+    assert "tinyhelper" in env.packages and "tinycalc" not in env.packages
+    assert notes and notes[0].startswith("building the measuring environment from extras test")
+    suite = bench(repo)
+    results = {r.name: r for r in suite.results}
+    assert (results["test_pass_rate"].status, results["test_pass_rate"].raw["passed"]) == ("ok", 3)
+    assert results["import_check"].score == 1.0
+    assert results["type_check"].status == "ok"
+    assert results["code_coverage"].raw["files"] == 1
+    assert status(repo) == before
+    # The same declarations answer from the cache folder without building again.
+    assert built_env(repo, "main", notes.append) == env and len(notes) == 2
+
+
+def test_a_broken_package_shows_in_the_score(offline: Path, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "tinycalc", FILES)
+    init = repo / "src/tinycalc/__init__.py"
+    init.write_text(init.read_text(encoding="utf-8") + "raise ImportError\n", encoding="utf-8")
+    results = {r.name: r for r in bench(repo).results}
+    assert results["test_pass_rate"].raw["passed"] == 0
+    assert results["test_pass_rate"].score == 0.0
+    assert results["import_check"].score == 0.0
+
+
+def test_an_undeclared_test_dependency_is_an_error_that_says_the_fix(
+    offline: Path, tmp_path: Path
+) -> None:
+    files = {**FILES, "pyproject.toml": PYPROJECT.replace('test = ["tinyhelper"]', "test = []")}
+    repo = make_repo(tmp_path / "tinycalc", files)
+    result = next(r for r in bench(repo).results if r.name == "test_pass_rate")
+    assert result.status == "error"
+    assert "No module named tinyhelper; add it to your test dependencies" in result.detail
+
+
+def test_the_cache_key_follows_the_environment(offline: Path, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "tinycalc", FILES)
+    with Store.for_repo(repo) as store:
+        first = bench(repo, store)
+        again = bench(repo, store)
+        own = run_benchmarks(
+            repo,
+            Settings(benchmarks={"python": sys.executable}),  # type: ignore[arg-type]
+            only=ONLY,
+            store=store,
+            ref="main",
+        )
+    assert (first.cached, again.cached, own.cached) == (False, True, False)
+    assert first.key == again.key != own.key
+    assert plan_env(repo, "main").fingerprint in str(built_env(repo, "main", None).python)
