@@ -163,7 +163,7 @@ class SafetySection(_Section):
     protected_paths: list[str] = Field(
         default_factory=lambda: [
             "src/gates/safety.py",
-            "src/analysis/code_scan.py",
+            "src/analysis/code_scan/",
             "src/gates/anti_gaming.py",
             "src/gates/policy.py",
             "src/gates/gate_set.py",

@@ -14,7 +14,7 @@ from src.benchmarks.config import BenchConfig
 TOOLS = ("pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon")
 # The measuring code itself: an edited benchmark must not be answered from an old result.
 _OWN_CODE = Path(__file__).parent
-_SCANNER = _OWN_CODE.parent / "analysis" / "code_scan.py"
+_SCANNER = _OWN_CODE.parent / "analysis" / "code_scan"
 
 
 def tool_versions() -> dict[str, str]:
@@ -46,6 +46,6 @@ def content_key(repo: Path, files: list[str], config: BenchConfig, settings: Set
     digest.update(b"\0settings\0" + settings.benchmarks.model_dump_json().encode())
     tools = sorted(tool_versions().items())
     digest.update(repr((tools, __version__, sys.version)).encode())
-    for path in [*sorted(_OWN_CODE.glob("*.py")), _SCANNER]:
+    for path in [*sorted(_OWN_CODE.glob("*.py")), *sorted(_SCANNER.glob("*.py"))]:
         digest.update(_file_entry(f"agent:{path.name}", path))
     return digest.hexdigest()

@@ -12,7 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from src.analysis.code_scan import SYNTAX, CodeFinding, scan_source, scan_tree
+from src.analysis.code_scan import (
+    ENCODING,
+    SYNTAX,
+    CodeFinding,
+    coding_problem,
+    scan_source,
+    scan_tree,
+)
 from src.base.config import SafetySection
 from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
 
@@ -253,8 +260,11 @@ class SafetyValidator:
                 Violation(rule=SYNTAX, message=f"{rel}: Python does not parse")
             ]
         findings = list(outcome_hooks(tree))
+        problem = coding_problem(after)
+        if problem:
+            findings.append(CodeFinding(rule=ENCODING, message=f"{rel}: {problem}", line=1, col=1))
         if self.code_rules:
-            findings += scan_tree(tree)
+            findings += scan_tree(tree, rel)
         violations = [_from_finding(f, rel) for f in findings]
         return violations + self._check_functions(rel, before, tree)
 

@@ -191,7 +191,7 @@ def test_code_rules_apply_to_python(root: Path) -> None:
 
 
 def test_python_script_without_suffix_is_scanned(root: Path) -> None:
-    content = "#!/usr/bin/env python3\nimport pickle\n"
+    content = "#!/usr/bin/env python3\nimport pickle\npickle.loads(data)\n"
     assert rules(SafetyValidator(root).validate_before_write("bin/tool", content)) == {
         "code/pickle-marshal"
     }
