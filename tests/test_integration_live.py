@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from src.base.config import load_settings
-from src.base.models import GenerationReport
 from src.base.store import Store
 from src.git_ops.worktree import REJECTED_PREFIX
 from src.pipeline.generation import RunOptions, run_generation
 from src.pipeline.session import open_deps
+from src.reports.report_model import GenerationReport
 from tests.conftest import git, make_repo
 
 pytestmark = pytest.mark.skipif(

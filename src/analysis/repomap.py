@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import structlog
 
-from src.base.errors import AgentError
+from src.base.errors import RepoMapError
 
 log = structlog.get_logger(__name__)
 
@@ -43,10 +43,6 @@ _ASSIGNMENTS = (
     ),
 )
 REDACTED = "***"
-
-
-class RepoMapError(AgentError):
-    """The repository cannot be listed (not a git repository, git missing)."""
 
 
 def is_blocked(path: str, patterns: Sequence[str]) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from src.base.errors import ConfigError
+from src.base.safety_config import SafetySection
 
 ENV_PREFIX = "AGENT_"
 DEFAULT_CONFIG_RELPATH = Path("config/agent.toml")
@@ -147,58 +148,6 @@ class BenchmarksSection(_Section):
     max_module_lines: int = Field(
         1000, ge=50, le=100_000, description="file_organization: longest module that passes."
     )
-
-
-class SafetySection(_Section):
-    """The `[safety]` table: limits and protections the agent cannot edit."""
-
-    max_files_per_generation: int = Field(
-        10, ge=1, le=1000, description="A build touching more files is rejected."
-    )
-    blocked_patterns: list[str] = Field(
-        default_factory=lambda: [".env*", "*.pem", "*.key"],
-        description="Glob patterns of files never sent to a model nor written.",
-    )
-    require_tests: bool = Field(True, description="Refuse to merge when no test ran.")
-    protected_paths: list[str] = Field(
-        default_factory=lambda: [
-            "src/gates/safety.py",
-            "src/analysis/code_scan/",
-            "src/gates/anti_gaming.py",
-            "src/gates/policy.py",
-            "src/gates/gate_set.py",
-            "policies/",
-            "config/benchmarks.json",
-            "config/agent.toml:[safety]",
-            ".ci/",
-        ],
-        description="Paths (a trailing / means a folder; file:[table] a TOML table) never written.",
-    )
-    protected_functions: list[str] = Field(
-        default_factory=lambda: ["src/gates/decision.py:_make_merge_decision"],
-        description="`path:function` whose body the agent may not change.",
-    )
-
-    max_new_suppressions: int = Field(
-        2, ge=0, le=100, description="New noqa / type: ignore / pragma: no cover comments allowed."
-    )
-    max_lines_per_write: int = Field(
-        400, ge=1, le=100_000, description="Cedar forbids a single write changing more lines."
-    )
-    smoke_commands: list[str] = Field(
-        default_factory=list,
-        description="Commands that must still succeed in the worktree before a merge.",
-    )
-
-    @field_validator("protected_functions")
-    @classmethod
-    def _path_colon_name(cls, value: list[str]) -> list[str]:
-        """Every entry must look like `path/to/file.py:function`."""
-        for item in value:
-            path, _, name = item.partition(":")
-            if not path.endswith(".py") or not all(p.isidentifier() for p in name.split(".")):
-                raise ValueError(f"{item!r} is not of the form 'path/to/file.py:function_name'")
-        return value
 
 
 class GithubSection(_Section):

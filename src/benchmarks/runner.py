@@ -12,12 +12,12 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from src.base.config import Settings
+from src.base.errors import BenchmarkError
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
 from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_config
 from src.benchmarks.context import BenchContext, error_result
-from src.benchmarks.errors import BenchmarkError
 from src.benchmarks.sources import SourceTree, repo_files
 
 Progress = Callable[[str, BenchResult | None], None]

@@ -20,7 +20,7 @@ from src.analysis.code_scan import (
     scan_source,
     scan_tree,
 )
-from src.base.config import SafetySection
+from src.base.safety_config import SafetySection
 from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
 
 PATH_INVALID = "path/invalid"

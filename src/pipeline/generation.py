@@ -12,36 +12,24 @@ from pydantic import BaseModel
 from src import __version__
 from src.analysis.repomap import build_repo_map, read_planned_files
 from src.base.config import Settings
-from src.base.models import (
-    BenchDelta,
-    Build,
-    Decision,
-    EditResult,
-    GenerationReport,
-    GenerationStatus,
-    Plan,
-    Review,
-)
+from src.base.errors import PhaseFailed
+from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
-from src.benchmarks.config import load_bench_config
 from src.benchmarks.runner import SuiteResult
-from src.gates.decision import _make_merge_decision
-from src.gates.gate_set import decision_gates, write_gates
+from src.gates.decision import gather_facts, make_merge_decision
+from src.gates.decision_model import Decision
+from src.gates.merge_gates import merge_gates
 from src.gates.policy import PolicyGate
-from src.gates.verdict import GateVerdict
+from src.gates.write_gates import write_gates
 from src.git_ops.worktree import GenerationGit, MergeRefused, Workspace
 from src.pipeline.asking import ask
-from src.pipeline.editing import (
-    apply_changes,
-    edit_stats,
-    retry_messages,
-    too_many_files,
-)
+from src.pipeline.editing import apply_changes, edit_stats, retry_messages, too_many_files
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
-from src.pipeline.recorder import PhaseFailed, Recorder
+from src.pipeline.recorder import Recorder
 from src.providers.base import Provider
 from src.reports.report_files import report_path
+from src.reports.report_model import BenchDelta, GenerationReport
 
 Measure = Callable[[Path], SuiteResult]
 
@@ -192,7 +180,9 @@ class _Generation:
         # apply_changes puts its own path gate first; blocked names are the validator's path rules.
         root = self._ws().path
         return apply_changes(
-            root, build.changes, write_gates(root, self.deps, self.options.code_rules)
+            root,
+            build.changes,
+            write_gates(root, self.deps.settings, self.deps.policy, self.options.code_rules),
         )
 
     def review_phase(self) -> None:
@@ -221,30 +211,30 @@ class _Generation:
         self.rec.report.totals = _delta(self._before().total, self.after.total)
 
     def decide_phase(self) -> Decision:
-        """Run the decision-time gates and the pure merge decision."""
-        deps = self.deps
-        assert self.after is not None
-        gates: list[GateVerdict] = decision_gates(
-            deps,
-            self._ws(),
-            originals=self.originals,
-            before=self._before().results,
-            after=self.after.results,
+        """Gather the facts once, run the merge gates over them and take the pure decision."""
+        deps, settings, ws = self.deps, self.deps.settings, self._ws()
+        before, after = self._before(), self._after()
+        files_changed = self.rec.report.files_changed
+        facts = gather_facts(
+            before.results,
+            after.results,
+            after.total - before.total,
             review=self.review,
-            files_changed=self.rec.report.files_changed,
-            score_delta=self.after.total - self._before().total,
+            review_consensus=settings.agent.review_consensus,
+            edits=self.edits,
+            files_changed=files_changed,
+        )
+        gates = merge_gates(
+            deps.policy,
+            settings,
+            ws.path,
+            facts,
+            originals=self.originals,
+            files_changed=files_changed,
         )
         self.rec.report.gates = [g.model_dump() for g in gates]
-        weights = load_bench_config(self._ws().path, deps.settings).weights
-        decision = _make_merge_decision(
-            self._before().results,
-            self.after.results,
-            self.review,
-            self.edits,
-            gates,
-            weights,
-            deps.settings.agent.review_consensus,
-            deps.settings.agent.benchmark_threshold,
+        decision = make_merge_decision(
+            facts, gates, settings.agent.benchmark_threshold, settings.safety.require_tests
         )
         self.rec.report.decision = decision
         return decision
@@ -274,6 +264,12 @@ class _Generation:
         if self.before is None:
             raise PhaseFailed("benchmark", "no before-scores")
         return self.before
+
+    def _after(self) -> SuiteResult:
+        """The after-scores."""
+        if self.after is None:
+            raise PhaseFailed("benchmark", "no after-scores")
+        return self.after
 
 
 def _delta(before: float | None, after: float | None) -> BenchDelta:

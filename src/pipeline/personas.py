@@ -26,8 +26,8 @@ MAX_TOKENS: dict[Persona, int] = {"architect": 2048, "builder": 16_384, "reviewe
 RULES = """Rules:
 - One small, focused change that a reviewer can read in a minute.
 - Touch only the planned files; never the protected paths (src/gates/safety.py, policies/,
-  config/benchmarks.json, the [safety] table of config/agent.toml, .ci/) nor
-  src/gates/decision.py:_make_merge_decision.
+  config/benchmarks.json, the [safety] table of config/agent.toml, .ci/) nor the decision
+  functions of src/gates/decision.py (gather_facts, merge_facts, make_merge_decision).
 - No gaming of metrics: no placeholder or empty docstrings, no blanket `# noqa`,
   `# type: ignore` or `# pragma: no cover`, never delete, skip or weaken a test, never
   loosen ruff, mypy, coverage or pytest settings.

@@ -11,15 +11,16 @@ from typing import Literal
 from pydantic import BaseModel
 
 from src.base.config import Settings
-from src.base.errors import AgentError
-from src.base.models import EvolutionEntry, GenerationReport, GenerationStatus
+from src.base.errors import AgentError, GitError, GitHubError
+from src.base.models import EvolutionEntry, GenerationStatus
 from src.base.store import Store
-from src.git_ops.github import ChecksState, GitHubError, GitHubIntegration, PullInfo, ReviewInfo
+from src.git_ops.github import ChecksState, GitHubIntegration, PullInfo, ReviewInfo
 from src.git_ops.mainline import advance_main
-from src.git_ops.pr_body import render_pr_body
-from src.git_ops.runner import GitError, run
+from src.git_ops.runner import run
 from src.git_ops.worktree import GenerationGit, Workspace
+from src.reports.pr_body import render_pr_body
 from src.reports.report_files import read_report, report_path, write_report
+from src.reports.report_model import GenerationReport
 
 LABEL = "self-improving-agent"
 Action = Literal["wait", "merge", "accept", "reject"]

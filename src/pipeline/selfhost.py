@@ -11,8 +11,8 @@ from pathlib import Path
 
 import src
 from src.base.config import load_settings
+from src.base.errors import GitError
 from src.base.proc import run_tool, tool_env
-from src.git_ops.runner import GitError
 from src.pipeline.generation import Deps, GenerationOutcome
 
 PROJECT_NAME = "self-improving-agent"

@@ -12,14 +12,12 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
+from src.base.errors import FixerError
+
 RUFF_CODES = ("F401", "I001", "UP")
 RUFF_TIMEOUT_S = 60
 SKIPPED_DIRS = frozenset({".git", ".agent", ".venv", "venv", "node_modules", "__pycache__"})
 STUB_CALLS = frozenset({"NotImplementedError"})
-
-
-class FixerError(Exception):
-    """A fixer's tool could not run."""
 
 
 class Finding(BaseModel):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from src.analysis.repomap import file_refusal
 from src.base.config import Settings
+from src.base.errors import FixerError, ProviderError
 from src.base.models import Build, Change, Plan, Review
 from src.base.models import Finding as ReviewFinding
-from src.providers.base import Completion, CompletionRequest, ProviderError, estimated_usage
+from src.providers.base import Completion, CompletionRequest, estimated_usage
 from src.providers.fixers import (
     Finding,
-    FixerError,
     add_none_returns,
     python_files,
     ruff_fix,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from src.base.models import BenchDelta, GenerationReport
+from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import (
     BOLD,
     GREEN,

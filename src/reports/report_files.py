@@ -11,20 +11,12 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from src.base.errors import ReportError, ReportArgumentError
 from src.base.errors import AgentError
-from src.base.models import GenerationReport, LlmCall
+from src.base.models import LlmCall
+from src.reports.report_model import GenerationReport
 
 REPORT_NAME = re.compile(r"gen-(\d+)\.json")
-
-
-class ReportError(AgentError):
-    """A report is missing, unreadable or not a valid generation report."""
-
-
-class ReportArgumentError(ReportError):
-    """The generation was named in a form that is neither a number nor 'latest'."""
-
-    exit_code = 2
 
 
 def parse_which(text: str) -> int | Literal["latest"]:

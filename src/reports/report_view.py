@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import IO
 
-from src.base.models import BenchDelta, GenerationReport
+from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_files import llm_totals
 
 GREEN = "32"

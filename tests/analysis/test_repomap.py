@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from src.analysis.repomap import (
-    RepoMapError,
     build_repo_map,
     choose_detail,
     file_refusal,
@@ -19,6 +18,7 @@ from src.analysis.repomap import (
     render_map,
     tracked_files,
 )
+from src.base.errors import RepoMapError
 from src.base.tokens import estimate_tokens
 from tests.conftest import make_repo
 

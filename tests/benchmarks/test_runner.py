@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
+from src.base.errors import BenchmarkError, ConfigError
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
-from src.benchmarks.errors import BenchmarkError
 from src.benchmarks.runner import (
     SuiteResult,
     _guarded,

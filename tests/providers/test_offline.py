@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from src.base.config import Settings, load_settings
+from src.base.errors import ProviderError
 from src.base.models import Build, EditResult, LlmCall, Plan, Review
 from src.benchmarks.base import BenchResult
 from src.pipeline.asking import ask
 from src.pipeline.personas import architect_request, builder_request, reviewer_request
-from src.providers.base import ProviderError
 from src.providers.offline import OfflineProvider
 
 FILES = {

@@ -17,7 +17,7 @@ from src.reports.dashboard import (
     summarize,
 )
 from src.reports.dashboard_html import render_html
-from src.base.models import GenerationReport
+from src.reports.report_model import GenerationReport
 from src.reports.report_files import write_report
 from tests.reports.test_report_files import make_report, sample_reports
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from src.base.models import BenchDelta, Decision, GenerationReport, LlmCall, Plan
-from src.git_ops.pr_body import MAX_BODY_CHARS, render_pr_body
+from src.base.models import LlmCall, Plan
+from src.reports.report_model import BenchDelta, GenerationReport
+from src.gates.decision_model import Decision
+from src.reports.pr_body import MAX_BODY_CHARS, render_pr_body
 
 PATH = "reports/gen-4.json"
 

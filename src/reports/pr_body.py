@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from src.base.models import BenchDelta, GenerationReport
+from src.reports.report_model import BenchDelta, GenerationReport
 
 # GitHub rejects bodies over 65536 characters; keep room for the truncation note.
 MAX_BODY_CHARS = 60_000
