@@ -163,7 +163,16 @@ STOPPED: list[tuple[str, str, str]] = [
         "x: \"(lambda: __import__('os'))()\" = 1\n",
         "code/string-annotation",
     ),
-    ("forward-ref", "import typing\ntyping.ForwardRef(src)\n", "code/string-annotation"),
+    (
+        "forward-ref",
+        "import typing\ntyping.ForwardRef(\"__import__('os').system('id')\")\n",
+        "code/string-annotation",
+    ),
+    (
+        "forward-ref-evaluate",
+        "import typing\ntyping.ForwardRef(src)._evaluate(g, l)\n",
+        "code/eval-exec",
+    ),
     ("runpy-run-path", "import runpy\nrunpy.run_path('payload.txt')\n", "code/loader"),
     ("runpy-run-module", "from runpy import run_module\nrun_module('x')\n", "code/loader"),
     (
@@ -418,6 +427,11 @@ ALLOWED: list[tuple[str, str]] = [
     ("typing-get-type-hints", "import typing\nclass A:\n    x: 'int'\ntyping.get_type_hints(A)\n"),
     ("ctypes-util", "import ctypes.util\nctypes.util.find_library('c')\n"),
     ("ctypes-types", "import ctypes\nx = ctypes.c_int(3)\n"),
+    (
+        "function-type-isinstance",
+        "import types\nok = isinstance(f, (types.FunctionType, types.MethodType))\n",
+    ),
+    ("code-type-annotation", "import types\ndef f(c: types.CodeType) -> None: ...\n"),
     (
         "operator-attrgetter-obj",
         "import operator\nkey = operator.attrgetter('name')\nsorted(items, key=key)\n",

@@ -9,6 +9,7 @@ from src.analysis.code_scan.finding import CodeFinding
 from src.analysis.code_scan.flow import Flow
 from src.analysis.code_scan.rules import (
     BUILTINS_BY_STRING,
+    CALL_ONLY,
     CHECKED_IMPORTERS,
     CODE_ATTRIBUTES,
     CODE_SWAP,
@@ -170,7 +171,7 @@ class Checker:
         if self._is_func(node):
             return
         for value in values:
-            rule = dangerous_rule(value) if is_dotted(value) else None
+            rule = dangerous_rule(value) if is_dotted(value) and value not in CALL_ONLY else None
             if rule:
                 self.add(rule, node, f"{value} may not be used")
             elif value in SUBPROCESS_CALLS or value in RAW_SPAWNS or value in EXEC_SPAWNS:
@@ -382,8 +383,8 @@ class Checker:
             ):
                 self.add(PICKLE_MARSHAL, node, f"{func} without a safe Loader builds any object")
         elif func == "typing.ForwardRef" and node.args:
-            texts = self.flow.fold(node.args[0])
-            if texts is None or not all(_simple_expression(t, TYPE_NODES) for t in texts):
+            texts = self.flow.fold(node.args[0]) or []
+            if not all(_simple_expression(t, TYPE_NODES) for t in texts):
                 self.add(STRING_ANNOTATION, node, "ForwardRef needs a plain type expression")
 
     # ---- literals -------------------------------------------------------------------------

@@ -89,6 +89,7 @@ _CODE = {
         "logging.config.listen",
         "typing._eval_type",
         "typing.ForwardRef._evaluate",
+        "typing.ForwardRef()._evaluate",
         "doctest.run_docstring_examples",
     )
 }
@@ -168,6 +169,8 @@ _OTHER = {
 # Referencing these at all (called, aliased or passed along) is a finding; a prefix covers
 # everything under it ("runpy" covers runpy.run_path).
 DANGEROUS: dict[str, str] = _SHELL | _CODE | _LOADERS | _NATIVE | _DESERIALISE | _OTHER
+# Types that are harmless to name (isinstance, annotations) and build code only when called.
+CALL_ONLY = frozenset({"types.FunctionType", "types.LambdaType", "types.CodeType"})
 # Methods dangerous on whatever object they are called (event loops, interpreters, loaders).
 DANGEROUS_METHODS = {
     "subprocess_shell": SUBPROCESS_SHELL,
@@ -235,8 +238,6 @@ def dangerous_rule(name: str) -> str | None:
         prefix = f"{prefix}.{part}" if prefix else part
         if prefix in DANGEROUS:
             return DANGEROUS[prefix]
-        if prefix.endswith("()") and prefix[:-2] in DANGEROUS:
-            return DANGEROUS[prefix[:-2]]
     return None
 
 
