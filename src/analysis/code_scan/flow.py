@@ -13,6 +13,7 @@ from src.analysis.code_scan.values import EMPTY, Values, canonical, cap
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 CONTAINER_ADDERS = frozenset({"append", "insert", "add", "setdefault", "__setitem__"})
 CONTAINER_EXTENDERS = frozenset({"extend", "update"})
+MAX_SAME_NAME = 4
 BINDING_TYPES = frozenset(
     {ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.AugAssign, ast.For, ast.AsyncFor}
     | {ast.comprehension, ast.withitem, ast.Import, ast.ImportFrom, ast.FunctionDef}
@@ -128,7 +129,12 @@ class Flow(Resolver):
                 for key, _ in self._target_keys(func.value):
                     self.bindings.append((key, value, how))
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        for target in self.funcs.get(name, []):
+        targets = self.funcs.get(name, [])
+        # A method name shared by several definitions can't say which one runs; binding all of
+        # them to every call would grow with calls x definitions.
+        if len(targets) > 1 and isinstance(func, ast.Attribute):
+            return
+        for target in targets[:MAX_SAME_NAME]:
             params = target.args.posonlyargs + target.args.args
             offset = 1 if isinstance(func, ast.Attribute) and params else 0
             for index, arg in enumerate(node.args):
@@ -190,6 +196,8 @@ class Flow(Resolver):
                 if not listeners or listeners[-1] != index:
                     listeners.append(index)
             self._reads = None
+            if isinstance(key[0], str):
+                new = self._shared(new)
             old = self.env.get(key, EMPTY)
             grown = cap(old | new, self.roots)
             if grown != old:
@@ -202,6 +210,15 @@ class Flow(Resolver):
                     if reader not in queued:
                         queued.add(reader)
                         queue.append(reader)
+
+    def _shared(self, values: Values) -> Values:
+        """What an attribute or return binding keeps: names and markers, containers opened.
+
+        These keys are shared by every object with that attribute name, so strings and
+        containers (different in every class) would make them grow with the file's size."""
+        kept = {v for v in values if not v.startswith(("'", "<seq>"))}
+        kept |= {v for v in self.elements(values) if not v.startswith(("'", "<seq>"))}
+        return frozenset(kept)
 
     def _binding_value(self, value: ast.AST, how: str) -> Values:
         """The values one binding adds to its key."""
