@@ -31,8 +31,14 @@ app = typer.Typer(
     help="Evolve a Python git repository one measured, reviewed generation at a time.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: rich markup would swallow bracketed text such as "[default: ...]".
+    rich_markup_mode=None,
+    # Wide enough that each command's one-line help is listed whole.
+    context_settings={"max_content_width": 120},
 )
-config_app = typer.Typer(help="Show, check and create the configuration.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Show, check and create the configuration.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
 
 RepoOpt = Annotated[
@@ -48,17 +54,39 @@ RepoOpt = Annotated[
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="Config file [default: <repo>/config/agent.toml, else built-in defaults]."
+        "--config",
+        help="Config file.",
+        show_default="<repo>/config/agent.toml, else built-in defaults",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", help="anthropic, bedrock, mock or offline.")
+    str | None,
+    typer.Option(
+        "--provider",
+        help="anthropic, bedrock, mock or offline.",
+        show_default="the config's [agent] provider",
+    ),
 ]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id for the provider.")]
-LogFormatOpt = Annotated[str | None, typer.Option("--log-format", help="text or json.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", help="Model id for the provider.", show_default="the config's [agent] model"
+    ),
+]
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format", help="text or json.", show_default="the config's [agent] log_format"
+    ),
+]
 LogLevelOpt = Annotated[
-    str | None, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")
+    str | None,
+    typer.Option(
+        "--log-level",
+        help="DEBUG, INFO, WARNING, ERROR.",
+        show_default="the config's [agent] log_level",
+    ),
 ]
 
 
@@ -124,6 +152,7 @@ def config_show(
     typer.echo(settings.model_dump_json(indent=2) if as_json else render_toml(settings), nl=False)
     if as_json:
         typer.echo()
+        typer.echo("note: the [agentcore] table is checked but not used yet", err=True)
 
 
 @config_app.command("validate")
@@ -294,7 +323,9 @@ def bench(
 def demo(
     path: Annotated[
         Path | None,
-        typer.Option("--path", help="A new folder for the sample [default: a fresh temp folder]."),
+        typer.Option(
+            "--path", help="A new folder for the sample.", show_default="a fresh temp folder"
+        ),
     ] = None,
     max_gen: Annotated[
         int, typer.Option("--max-gen", min=1, help="Generations to run on the sample.")
@@ -313,7 +344,11 @@ def demo(
 
 AutoMergeOpt = Annotated[
     bool | None,
-    typer.Option("--auto-merge/--no-auto-merge", help="Merge accepted generations at once."),
+    typer.Option(
+        "--auto-merge/--no-auto-merge",
+        help="Merge accepted generations at once.",
+        show_default="the config's [agent] auto_merge",
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Run every phase but commit, merge and keep nothing.")
@@ -416,7 +451,12 @@ def loop(
     config: ConfigOpt = None,
     max_gen: Annotated[
         int | None,
-        typer.Option("--max-gen", min=1, help="Generations to run [default: max_generations]."),
+        typer.Option(
+            "--max-gen",
+            min=1,
+            help="Generations to run.",
+            show_default="the config's [agent] max_generations",
+        ),
     ] = None,
     max_cost: Annotated[
         float | None,

@@ -174,11 +174,15 @@ class GithubSection(_Section):
 
 
 class AgentcoreSection(_Section):
-    """The `[agentcore]` table: optional hosted runtime, off by default."""
+    """The `[agentcore]` table: a hosted runtime; checked, but not used yet by any command."""
 
-    enabled: bool = Field(False, description="Run through a hosted agent runtime.")
-    region: str | None = Field(None, description="AWS region of the runtime.")
-    endpoint_url: str | None = Field(None, description="Runtime endpoint override.")
+    enabled: bool = Field(False, description="Run through a hosted agent runtime (not used yet).")
+    region: str | None = Field(
+        None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$", description="AWS region of the runtime."
+    )
+    endpoint_url: str | None = Field(
+        None, pattern=r"^https?://\S+$", description="Runtime endpoint override."
+    )
 
 
 class Settings(_Section):

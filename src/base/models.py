@@ -16,7 +16,6 @@ GenerationStatus = Literal[
     "interrupted",
     "no_change",
 ]
-Phase = Literal["plan", "implement", "review", "benchmark", "decide", "merge", "record"]
 
 
 class EvolutionEntry(BaseModel):

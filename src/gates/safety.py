@@ -179,10 +179,6 @@ class SafetyValidator:
             violations += self._check_python(rel, before, content)
         return SafetyVerdict.of(violations)
 
-    def check_code(self, filepath: str, content: str) -> SafetyVerdict:
-        """The content rules alone (code, protected functions, hooks), for any path."""
-        return SafetyVerdict.of(self._check_python(filepath, self._read(filepath), content))
-
     def _read(self, rel: str) -> str | None:
         """The file's current text under the root, or None when it does not exist."""
         try:

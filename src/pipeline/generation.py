@@ -29,7 +29,7 @@ from src.pipeline.personas import architect_request, builder_request, prompt_has
 from src.pipeline.recorder import Recorder
 from src.providers.base import Provider
 from src.reports.report_files import report_path
-from src.reports.report_model import BenchDelta, GenerationReport
+from src.reports.report_model import BenchDelta, GenerationReport, Reproducibility
 
 Measure = Callable[[Path], SuiteResult]
 
@@ -58,7 +58,7 @@ class PullRequestFlow(Protocol):
         ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deps:
     """The parts a generation works with; tests swap in fakes only at the network edge."""
 
@@ -71,7 +71,7 @@ class Deps:
     policy: PolicyGate
     progress: Callable[[str], None]
     pr: PullRequestFlow | None = None
-    after_merge: Callable[[GenerationOutcome], GenerationOutcome] | None = None
+    after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
 
 
 class GenerationOutcome(BaseModel):
@@ -106,14 +106,13 @@ class _Generation:
         self.review: Review | None = None
         self.originals: dict[str, str] = {}
         self.no_change_reason = "no change"
-        self.rec.report.reproducibility = {
-            "agent_version": __version__,
-            "provider": deps.provider.name,
-            "model": deps.settings.agent.model,
-            "prompt_hashes": {},
-            "tool_versions": tool_versions(),
-            "code_rules": options.code_rules,
-        }
+        self.rec.report.reproducibility = Reproducibility(
+            agent_version=__version__,
+            provider=deps.provider.name,
+            model=deps.settings.agent.model,
+            tool_versions=tool_versions(),
+            code_rules=options.code_rules,
+        )
 
     # phases
 
@@ -191,13 +190,7 @@ class _Generation:
         request = reviewer_request(plan, deps.git.diff(ws), self.edits)
         self.review = ask(deps.provider, request, Review, self.rec.add_call)
         self._hash("reviewer", prompt_hash(request))
-        self.rec.report.review = {
-            "approved": self.review.approved,
-            "score": self.review.score,
-            "summary": self.review.summary,
-            "findings_count": len(self.review.findings),
-            "findings": [f if isinstance(f, str) else f.model_dump() for f in self.review.findings],
-        }
+        self.rec.report.review = self.review
 
     def benchmark_phase(self) -> None:
         """Measure the changed worktree."""
@@ -232,7 +225,7 @@ class _Generation:
             originals=self.originals,
             files_changed=files_changed,
         )
-        self.rec.report.gates = [g.model_dump() for g in gates]
+        self.rec.report.gates = gates
         decision = make_merge_decision(
             facts, gates, settings.agent.benchmark_threshold, settings.safety.require_tests
         )
@@ -243,9 +236,7 @@ class _Generation:
 
     def _hash(self, persona: str, value: str) -> None:
         """Keep the prompt hash of a persona for reproducibility."""
-        hashes = self.rec.report.reproducibility.setdefault("prompt_hashes", {})
-        if isinstance(hashes, dict):
-            hashes[persona] = value
+        self.rec.report.reproducibility.prompt_hashes[persona] = value
 
     def _plan(self) -> Plan:
         """The plan, which later phases require."""

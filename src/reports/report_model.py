@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from src.base.models import EditResult, GenerationStatus, LlmCall, Plan
+from src.base.models import EditResult, GenerationStatus, LlmCall, Plan, Review
 from src.gates.decision_model import Decision
+from src.gates.verdict import GateVerdict
 
 
 class BenchDelta(BaseModel):
@@ -14,6 +15,17 @@ class BenchDelta(BaseModel):
     before: float | None
     after: float | None
     delta: float | None
+
+
+class Reproducibility(BaseModel):
+    """What it takes to tell whether a rerun of the generation saw the same inputs."""
+
+    agent_version: str = ""
+    provider: str = ""
+    model: str = ""
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    tool_versions: dict[str, str] = Field(default_factory=dict)
+    code_rules: bool = True
 
 
 class GenerationReport(BaseModel):
@@ -31,16 +43,16 @@ class GenerationReport(BaseModel):
     llm_totals: dict[str, float] = Field(default_factory=dict)
     benchmarks: dict[str, BenchDelta] = Field(default_factory=dict)
     totals: BenchDelta | None = None
-    review: dict[str, object] | None = None
+    review: Review | None = None
     edits: list[EditResult] = Field(default_factory=list)
     edit_stats: dict[str, float] = Field(
         default_factory=dict, description="total_edits, failed_edits, edit_success_rate."
     )
     files_changed: list[str] = Field(default_factory=list)
-    gates: list[dict[str, object]] = Field(default_factory=list)
+    gates: list[GateVerdict] = Field(default_factory=list)
     decision: Decision | None = None
     errors: list[dict[str, str]] = Field(default_factory=list)
     human_verdict: dict[str, object] | None = Field(
         None, description="How the person who settled the PR decided (PR mode)."
     )
-    reproducibility: dict[str, object] = Field(default_factory=dict)
+    reproducibility: Reproducibility = Field(default_factory=Reproducibility)

@@ -94,6 +94,9 @@ def test_unknown_table_is_rejected(tmp_path: Path) -> None:
         ("[safety]\nprotected_functions = ['loop']", "safety.protected_functions", "path/to"),
         ("[github]\nrepo = 'no-slash'", "github.repo", "pattern"),
         ("[github]\nmerge_method = 'octopus'", "github.merge_method", "'merge', 'squash'"),
+        ("[agentcore]\nregion = 'mars'", "agentcore.region", "pattern"),
+        ("[agentcore]\nendpoint_url = 'ftp://x'", "agentcore.endpoint_url", "pattern"),
+        ("[agentcore]\nmode = 'on'", "agentcore.mode", "unknown key"),
     ],
 )
 def test_wrong_types_and_ranges_name_key_and_range(

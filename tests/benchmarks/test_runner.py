@@ -16,7 +16,6 @@ from src.benchmarks.base import BenchResult
 from src.benchmarks.runner import (
     SuiteResult,
     _guarded,
-    contributions,
     run_benchmarks,
     weighted_total,
 )
@@ -101,13 +100,10 @@ def result(name: str, score: float) -> BenchResult:
     return BenchResult(name=name, score=score)
 
 
-def test_weighted_total_and_contributions_are_pure_arithmetic() -> None:
+def test_weighted_total_is_pure_arithmetic() -> None:
     results = [result("a", 1.0), result("b", 0.5), result("c", 0.0)]
     weights = {"a": 2.0, "c": 0.0}
     assert weighted_total(results, weights) == pytest.approx(2.5 / 3)
-    shares = contributions(results, weights)
-    assert shares == pytest.approx({"a": 2 / 3, "b": 0.5 / 3, "c": 0.0})
-    assert sum(shares.values()) == pytest.approx(weighted_total(results, weights))
     assert weighted_total(results, {"a": 0, "b": 0, "c": 0}) == 0.0
 
 

@@ -19,6 +19,7 @@ from src.gates.merge_gates import merge_gates
 from src.gates.verdict import GateVerdict
 from src.git_ops.worktree import Workspace
 from src.pipeline.session import open_deps
+from src.providers.factory import make_provider
 from tests.conftest import git
 from tests.loop_kit import SAMPLE_FILES, build, plan, review, sample_repo, write_script
 
@@ -181,7 +182,7 @@ def merge_gate(repo: Path, after: str, score_delta: float) -> GateVerdict:
     """Cedar's verdict from merge_gates on an approved review with the given test outcome."""
     settings = load_settings(repo, environ={}, overrides={"agent": {"provider": "mock"}})
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, lambda _: None)
+        deps = open_deps(repo, settings, store, lambda _: None, make_provider(settings, repo=repo))
         ws = Workspace(number=1, path=repo, branch="", base_sha=git(repo, "rev-parse", "HEAD"))
         facts = gather_facts(
             [_tests("passed")],
