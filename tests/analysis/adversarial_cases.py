@@ -144,6 +144,7 @@ STOPPED: list[tuple[str, str, str]] = [
         "code/eval-exec",
     ),
     ("function-type-alias", "import types\nF = types.FunctionType\nF(co, g)\n", "code/eval-exec"),
+    ("function-type-from", "from types import FunctionType as F\nF(co, {})()\n", "code/eval-exec"),
     ("code-type", "import types\ntypes.CodeType(*args)\n", "code/eval-exec"),
     ("timeit-string", "import timeit\ntimeit.timeit('import os', number=1)\n", "code/eval-exec"),
     ("timeit-stmt-kw", "import timeit\ntimeit.timeit(stmt=src, setup='x=1')\n", "code/eval-exec"),
@@ -431,6 +432,7 @@ ALLOWED: list[tuple[str, str]] = [
         "function-type-isinstance",
         "import types\nok = isinstance(f, (types.FunctionType, types.MethodType))\n",
     ),
+    ("function-type-import", "from types import FunctionType\nok = isinstance(f, FunctionType)\n"),
     ("code-type-annotation", "import types\ndef f(c: types.CodeType) -> None: ...\n"),
     (
         "operator-attrgetter-obj",

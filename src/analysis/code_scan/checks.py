@@ -158,7 +158,8 @@ class Checker:
         """`from pickle import loads` references loads."""
         module = self.flow.absolute(node.module or "", node.level)
         for alias in node.names:
-            rule = dangerous_rule(f"{module}.{alias.name}")
+            name = f"{module}.{alias.name}"
+            rule = dangerous_rule(name) if name not in CALL_ONLY else None
             if rule:
                 self.add(rule, node, f"{module}.{alias.name} may not be used")
 
