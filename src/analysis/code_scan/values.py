@@ -74,11 +74,13 @@ def cap(values: Values, roots: frozenset[str] = frozenset()) -> Values:
     """Drop names no rule cares about, bound the rest; too many strings become one unknown."""
     kept = {v for v in values if not is_dotted(v) or v.partition(".")[0] in RELEVANT_ROOTS | roots}
     texts = [v for v in kept if v.startswith("'")]
-    if len(texts) > MAX_STRINGS or any(len(v) > MAX_STRING_CHARS for v in texts):
+    # "Some string" absorbs every known one, so a set never shrinks back (the solver ends).
+    unknown = UNKNOWN_STR in kept
+    if unknown or len(texts) > MAX_STRINGS or any(len(v) > MAX_STRING_CHARS for v in texts):
         kept = {v for v in kept if not v.startswith("'")} | {UNKNOWN_STR}
     if len(kept) > MAX_VALUES:
         kept = set(sorted(kept, key=lambda v: (len(v), v))[:MAX_VALUES])
-    return values if len(kept) == len(values) else frozenset(kept)
+    return values if kept == values else frozenset(kept)
 
 
 def _params(args: ast.arguments) -> list[ast.arg]:
