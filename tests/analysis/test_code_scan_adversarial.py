@@ -50,3 +50,8 @@ def test_an_internal_error_is_a_refusal_naming_scanner_error(
     [finding] = scan_source("x = 1\n", "a.py")
     assert finding.rule == "scanner-error"
     assert "KeyError" in finding.message
+
+
+def test_a_shrinking_string_loop_ends() -> None:
+    source = "s = 'abcdefghijklmnopqrstuvwxyz'\nwhile s:\n    s = s[1:]\nimport os\nos.system(s)\n"
+    assert {f.rule for f in scan_source(source, "a.py")} == {"code/os-shell"}
