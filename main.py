@@ -14,10 +14,12 @@ import typer
 from src import __version__
 from src.base.config import Settings, default_config_path, flag_overrides, load_settings
 from src.base.errors import AgentError
+from src.base.lessons import SqliteLessons
 from src.base.logging import configure_logging
 from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
 from src.cli.views import history_rows, render_history, render_status
+from src.memory.status import agentcore_status
 from src.reports.dashboard import render_dashboard, summarize
 from src.reports.dashboard_html import write_html
 from src.reports.report_files import load_report, load_reports, parse_which, report_text
@@ -152,7 +154,6 @@ def config_show(
     typer.echo(settings.model_dump_json(indent=2) if as_json else render_toml(settings), nl=False)
     if as_json:
         typer.echo()
-        typer.echo("note: the [agentcore] table is checked but not used yet", err=True)
 
 
 @config_app.command("validate")
@@ -223,6 +224,34 @@ def history(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
         typer.echo(json.dumps(history_rows(entries), indent=2))
     else:
         typer.echo(render_history(entries))
+
+
+@app.command("lessons")
+@reports_errors
+def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """What earlier generations tried, how they ended and why, oldest first."""
+    settings_for(repo, config)
+    store = Store.existing(repo)
+    found = []
+    if store is not None:
+        with store:
+            found = SqliteLessons(store).all()
+    if as_json:
+        typer.echo(json.dumps([lesson.model_dump() for lesson in found], indent=2))
+    else:
+        typer.echo("\n".join(lesson.line() for lesson in found) or "No lessons yet.")
+
+
+@app.command("agentcore-status")
+@reports_errors
+def agentcore_status_command(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """The [agentcore] settings, where AWS credentials come from, and whether the memory answers."""
+    status = agentcore_status(settings_for(repo, config), repo)
+    typer.echo("\n".join(status.lines))
+    for problem in status.problems:
+        typer.echo(f"problem: {problem}", err=True)
+    if status.problems:
+        raise typer.Exit(1)
 
 
 @app.command("reset")

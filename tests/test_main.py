@@ -40,7 +40,7 @@ def test_config_show_json_precedence(repo: Path) -> None:
     code, out, err = invoke("config", "show", "--repo", str(repo), "--json")
     assert code == 0
     assert json.loads(out)["agent"]["model"] == "file"
-    assert "[agentcore] table is checked but not used yet" in err
+    assert err == ""
     code, out, _ = invoke("config", "show", "--repo", str(repo), "--json", env={"AGENT_MODEL": "x"})
     assert json.loads(out)["agent"]["model"] == "x"
     code, out, _ = invoke(
@@ -61,7 +61,7 @@ def test_config_show_json_precedence(repo: Path) -> None:
 
 def test_config_show_text_is_valid_toml_of_effective_settings(repo: Path) -> None:
     code, out, _ = invoke("config", "show", "--repo", str(repo), "--provider", "mock")
-    assert "[agentcore]` table: a hosted runtime; checked, but not used yet" in out
+    assert "[agentcore]` table: AgentCore Memory shares lessons between machines" in out
     assert code == 0
     assert 'provider = "mock"' in out
     assert "[safety]" in out

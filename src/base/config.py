@@ -56,6 +56,9 @@ class AgentSection(_Section):
     max_consecutive_failures: int = Field(
         3, ge=1, le=100, description="The loop stops after this many failed generations in a row."
     )
+    max_idle_generations: int = Field(
+        2, ge=1, le=1000, description="The loop stops after this many no_change runs in a row."
+    )
     repo_map_tokens: int = Field(
         1200, ge=100, le=100_000, description="Token budget of the Architect's repository map."
     )
@@ -174,14 +177,19 @@ class GithubSection(_Section):
 
 
 class AgentcoreSection(_Section):
-    """The `[agentcore]` table: a hosted runtime; checked, but not used yet by any command."""
+    """The `[agentcore]` table: AgentCore Memory shares lessons between machines, off by default."""
 
-    enabled: bool = Field(False, description="Run through a hosted agent runtime (not used yet).")
+    enabled: bool = Field(False, description="Share lessons through AgentCore Memory.")
     region: str | None = Field(
         None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$", description="AWS region of the runtime."
     )
     endpoint_url: str | None = Field(
         None, pattern=r"^https?://\S+$", description="Runtime endpoint override."
+    )
+    memory_id: str | None = Field(None, description="AgentCore Memory id that lessons go to.")
+    actor_id: str = Field("self-improving-agent", min_length=1, description="Memory actor id.")
+    session_id: str | None = Field(
+        None, description="Memory session id; by default one per repository (its first commit)."
     )
 
 

@@ -25,9 +25,18 @@ from src.gates.write_gates import write_gates
 from src.git_ops.worktree import GenerationGit, MergeRefused, Workspace
 from src.pipeline.asking import ask
 from src.pipeline.editing import apply_changes, edit_stats, retry_messages, too_many_files
+from src.pipeline.evidence import architect_evidence, builder_evidence
+from src.pipeline.lessons import (
+    lesson_lines,
+    lesson_memory,
+    lesson_of,
+    plan_once_more_if_repeated,
+    rejected_plans,
+    remember,
+)
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
 from src.pipeline.recorder import Recorder
-from src.providers.base import Provider
+from src.providers.base import CompletionRequest, Provider
 from src.reports.report_files import report_path
 from src.reports.report_model import BenchDelta, GenerationReport, Reproducibility
 
@@ -106,6 +115,7 @@ class _Generation:
         self.review: Review | None = None
         self.originals: dict[str, str] = {}
         self.no_change_reason = "no change"
+        self.memory = lesson_memory(deps.settings, deps.store, deps.repo)
         self.rec.report.reproducibility = Reproducibility(
             agent_version=__version__,
             provider=deps.provider.name,
@@ -129,9 +139,20 @@ class _Generation:
             self.ws.path, settings.agent.repo_map_tokens, settings.safety.blocked_patterns
         )
         history = deps.store.list_generations()[-6:-1]
-        request = architect_request(repo_map, self.before.results, history, self.options.goals)
+        evidence = architect_evidence(self.before.results)
+        lessons = lesson_lines(self.memory, self.before.results)
+        request = architect_request(
+            repo_map, self.before.results, history, self.options.goals, evidence, lessons
+        )
         request.metadata["worktree"] = str(self.ws.path)
-        self.plan = ask(deps.provider, request, Plan, self.rec.add_call)
+        request.metadata["rejected_plans"] = rejected_plans(self.memory)
+
+        def ask_plan(sent: CompletionRequest) -> Plan:
+            return ask(deps.provider, sent, Plan, self.rec.add_call)
+
+        self.plan = ask_plan(request)
+        self.rec.report.plan = self.plan
+        self.plan = plan_once_more_if_repeated(self.memory, request, self.plan, ask_plan)
         self.rec.report.plan = self.plan
         self._hash("architect", prompt_hash(request))
         limit = settings.safety.max_files_per_generation
@@ -147,7 +168,8 @@ class _Generation:
         blocked = deps.settings.safety.blocked_patterns
         files = read_planned_files(ws.path, plan.files_to_modify, blocked)
         self.originals = dict(files)
-        request = builder_request(plan, files)
+        evidence = builder_evidence(self._before().results, plan.files_to_modify)
+        request = builder_request(plan, files, evidence=evidence)
         request.metadata["worktree"] = str(ws.path)
         build = ask(deps.provider, request, Build, self.rec.add_call)
         self._hash("builder", prompt_hash(request))
@@ -157,7 +179,7 @@ class _Generation:
         self.edits = self._apply(build)
         if any(not e.applied for e in self.edits):
             fresh = read_planned_files(ws.path, plan.files_to_modify, blocked)
-            retry = builder_request(plan, fresh, retry_messages(self.edits))
+            retry = builder_request(plan, fresh, retry_messages(self.edits), evidence)
             retry.metadata["worktree"] = str(ws.path)
             second = ask(deps.provider, retry, Build, self.rec.add_call)
             self.edits += self._apply(second)
@@ -311,6 +333,8 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
         reason = f"{reason}; record failed: {exc.message}"
         deps.store.update_generation(gen.number, status=status, reason=reason)
         path = report_path(reports_dir(deps), gen.number)
+    if gen.plan is not None:
+        remember(gen.memory, lesson_of(gen.number, gen.plan, status, str(reason), gen.edits))
     return GenerationOutcome(
         generation=gen.number,
         status=status,

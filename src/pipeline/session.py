@@ -94,8 +94,9 @@ def run_loop(
 ) -> LoopResult:
     """Run up to max_generations; stop early on the budget or the circuit breaker."""
     outcomes: list[GenerationOutcome] = []
-    failures = 0
+    failures = idle = 0
     limit = deps.settings.agent.max_consecutive_failures
+    idle_limit = deps.settings.agent.max_idle_generations
     for done in range(1, max_generations + 1):
         budget = _over_budget(deps.store, max_cost)
         if budget:
@@ -112,6 +113,14 @@ def run_loop(
                 return LoopResult(outcomes=outcomes, handoff=max_generations - done)
         outcomes.append(outcome)
         failures = failures + 1 if outcome.errored else 0
+        idle = idle + 1 if outcome.status == "no_change" else 0
+        if idle >= idle_limit and done < max_generations:
+            return LoopResult(
+                outcomes=outcomes,
+                exit_code=0,
+                message=f"stopping: {idle} generations in a row found nothing to change (the"
+                f" last: {outcome.reason}); raise [agent] max_idle_generations to keep trying",
+            )
         if failures >= limit:
             return LoopResult(
                 outcomes=outcomes,
