@@ -15,7 +15,7 @@ TOOLS = ("pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon")
 # The measuring code itself: an edited benchmark must not be answered from an old result.
 _OWN_CODE = Path(__file__).parent
 _ENVS = _OWN_CODE.parent / "envs"
-_SCANNER = _OWN_CODE.parent / "analysis" / "code_scan.py"
+_SCANNER = _OWN_CODE.parent / "analysis" / "code_scan"
 
 
 def tool_versions() -> dict[str, str]:
@@ -49,6 +49,10 @@ def content_key(
     digest.update(b"\0settings\0" + settings.benchmarks.model_dump_json().encode())
     tools = sorted(tool_versions().items())
     digest.update(repr((tools, __version__, sys.version)).encode())
-    for path in [*sorted(_OWN_CODE.glob("*.py")), *sorted(_ENVS.glob("*.py")), _SCANNER]:
+    for path in [
+        *sorted(_OWN_CODE.glob("*.py")),
+        *sorted(_ENVS.glob("*.py")),
+        *sorted(_SCANNER.glob("*.py")),
+    ]:
         digest.update(_file_entry(f"agent:{path.name}", path))
     return digest.hexdigest()

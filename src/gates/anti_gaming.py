@@ -34,8 +34,6 @@ OUTCOME_HOOKS = frozenset(
         "pytest_runtest_call",
         "pytest_pyfunc_call",
         "pytest_runtestloop",
-        "pytest_terminal_summary",
-        "pytest_sessionfinish",
         "pytest_collection",
         "pytest_collectreport",
         "pytest_make_collect_report",
@@ -49,6 +47,15 @@ OUTCOME_HOOKS = frozenset(
     }
 )
 MODIFYITEMS = "pytest_collection_modifyitems"
+# Ordinary at the end of a session (cleanup, a summary line); outcome-changing only if they
+# store into what pytest hands them or leave the process early.
+AFTER_RUN_HOOKS = frozenset(
+    {"pytest_sessionfinish", "pytest_terminal_summary", "pytest_unconfigure"}
+)
+OUTCOME_ATTRIBUTES = frozenset(
+    {"exitstatus", "testsfailed", "testscollected", "stats", "shouldfail"}
+)
+REORDERINGS = frozenset({"sorted", "reversed", "list"})
 # Reordering collected items is the hook's ordinary use; anything else may drop tests.
 ORDERING_METHODS = {"sort", "reverse", "index", "count"}
 SKIP_WORDS = ("skip", "xfail", "deselect")
@@ -186,6 +193,8 @@ def outcome_hooks(tree: ast.Module) -> list[CodeFinding]:
             message = f"{OUTCOME_HOOK}: {name} can rewrite test outcomes; remove it"
         elif name == MODIFYITEMS and not _only_reorders(node):
             message = f"{OUTCOME_HOOK}: {name} may only reorder items, not drop or skip them"
+        elif name in AFTER_RUN_HOOKS and _changes_outcome(node):
+            message = f"{OUTCOME_HOOK}: {name} may clean up, not change the outcome or exit"
         else:
             continue
         line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
@@ -196,7 +205,7 @@ def outcome_hooks(tree: ast.Module) -> list[CodeFinding]:
 def _bound_hook_name(node: ast.AST) -> str | None:
     """The name a def, assignment or setattr(..., 'name', ...) binds, if it looks like a hook."""
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        return node.name
+        return _specname(node) or node.name
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
         return node.id
     if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
@@ -213,11 +222,61 @@ def _bound_hook_name(node: ast.AST) -> str | None:
     return None
 
 
+def _specname(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The hook a `@hookimpl(specname=...)` decorator names, whatever the function is called."""
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg == "specname":
+                    value = keyword.value
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        return value.value
+                    return "pytest_runtest_makereport"
+    return None
+
+
+def _changes_outcome(node: ast.AST) -> bool:
+    """Whether an end-of-run hook stores into its arguments or the outcome, or exits early."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return True
+    params = {a.arg for a in node.args.args + node.args.kwonlyargs}
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute | ast.Subscript) and not isinstance(sub.ctx, ast.Load):
+            root = sub.value
+            while isinstance(root, ast.Attribute | ast.Subscript):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in params:
+                return True
+        if (
+            isinstance(sub, ast.Attribute)
+            and not isinstance(sub.ctx, ast.Load)
+            and sub.attr in OUTCOME_ATTRIBUTES
+        ):
+            return True
+        if isinstance(sub, ast.Attribute) and sub.attr in ("_exit", "exit", "atexit"):
+            return True
+        if _mutates_outcome(sub):
+            return True
+    return False
+
+
+def _mutates_outcome(node: ast.AST) -> bool:
+    """`terminalreporter.stats.pop(...)` and other non-reading calls on the outcome objects."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    owner = node.func.value
+    reading = node.func.attr in ("get", "items", "keys", "values", "copy")
+    return isinstance(owner, ast.Attribute) and owner.attr in OUTCOME_ATTRIBUTES and not reading
+
+
 def _only_reorders(node: ast.AST) -> bool:
     """Whether a modifyitems hook body only sorts: no skip words, no deletes, no item rebinding."""
     if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return False
+    reordered = _reordering_targets(node)
     for sub in ast.walk(node):
+        if id(sub) in reordered:
+            continue
         words = []
         if isinstance(sub, ast.Name):
             words.append(sub.id)
@@ -232,6 +291,27 @@ def _only_reorders(node: ast.AST) -> bool:
     return True
 
 
+def _reordering_targets(node: ast.AST) -> set[int]:
+    """The `items[:]` targets of `items[:] = sorted(items, ...)`: reordering, not dropping."""
+    found = set()
+    for sub in ast.walk(node):
+        if not (isinstance(sub, ast.Assign) and len(sub.targets) == 1):
+            continue
+        target = sub.targets[0]
+        if (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "items"
+            and isinstance(target.slice, ast.Slice)
+            and target.slice.lower is None
+            and target.slice.upper is None
+            and target.slice.step is None
+            and _is_reordering(sub.value)
+        ):
+            found.add(id(target))
+    return found
+
+
 def _mutates_items(node: ast.AST) -> bool:
     """`items[...] = ...`, `items = ...` or `items.<anything but ordering>(...)`."""
     if isinstance(node, ast.Subscript | ast.Name) and isinstance(node.ctx, ast.Store):
@@ -244,6 +324,18 @@ def _mutates_items(node: ast.AST) -> bool:
         and node.func.value.id == "items"
         and node.func.attr not in ORDERING_METHODS
     )
+
+
+def _is_reordering(value: ast.expr) -> bool:
+    """sorted(items, ...), reversed(items) or list(...) of those: the same items, reordered."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+        return False
+    if value.func.id not in REORDERINGS or not value.args:
+        return False
+    first = value.args[0]
+    if isinstance(first, ast.Name):
+        return first.id == "items"
+    return _is_reordering(first)
 
 
 def loosened_tool_config(path: str, before: str, after: str) -> list[str]:
@@ -277,16 +369,23 @@ def _flatten(value: Any, prefix: tuple[str, ...], out: Flat) -> Flat:
 
 
 def _pyproject(text: str) -> Flat:
-    """The tool tables of a pyproject.toml."""
+    """The tool tables of a pyproject.toml, pytest 9's native [tool.pytest] included."""
     tool = tomllib.loads(text).get("tool", {})
     tables = {f"tool.{name}": tool.get(name) for name in ("ruff", "mypy", "coverage")}
-    tables["tool.pytest.ini_options"] = tool.get("pytest", {}).get("ini_options")
+    pytest_table = tool.get("pytest", {})
+    tables["tool.pytest.ini_options"] = pytest_table.get("ini_options")
+    tables["tool.pytest"] = {k: v for k, v in pytest_table.items() if k != "ini_options"} or None
     return {
         key: value
         for name, table in tables.items()
         if table is not None
         for key, value in _flatten(table, (f"[{name}]",), {}).items()
     }
+
+
+def _pytest_toml(text: str) -> Flat:
+    """pytest 9's pytest.toml / .pytest.toml: the [pytest] table."""
+    return _flatten(tomllib.loads(text).get("pytest", {}), ("[pytest]",), {})
 
 
 def _ruff_toml(text: str) -> Flat:
@@ -336,6 +435,9 @@ _READERS: dict[str, Callable[[str], Flat]] = {
     "mypy.ini": lambda text: _ini(text, ("mypy",)),
     ".mypy.ini": lambda text: _ini(text, ("mypy",)),
     "pytest.ini": lambda text: _ini(text, ("pytest",)),
+    ".pytest.ini": lambda text: _ini(text, ("pytest",)),
+    "pytest.toml": _pytest_toml,
+    ".pytest.toml": _pytest_toml,
     ".flake8": lambda text: _ini(text, ("flake8",)),
     ".coveragerc": lambda text: _ini(text, ("run", "report", "paths", "html", "xml", "json")),
 }

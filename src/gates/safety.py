@@ -12,9 +12,26 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from src.analysis.code_scan import SYNTAX, CodeFinding, scan_source, scan_tree
+from src.analysis.code_scan import (
+    ENCODING,
+    SCANNER_ERROR,
+    SYNTAX,
+    CodeFinding,
+    coding_problem,
+    package_of,
+    scan_source,
+    scan_tree,
+)
 from src.base.safety_config import SafetySection
 from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
+from src.gates.outcome_rules import test_code_findings
+from src.gates.trust import (
+    FOR_PEOPLE,
+    is_test_path,
+    path_findings,
+    protected_modules,
+    trust_findings,
+)
 
 PATH_INVALID = "path/invalid"
 PATH_ABSOLUTE = "path/absolute"
@@ -207,9 +224,9 @@ class SafetyValidator:
                 continue
             protected = _fold(posixpath.normpath(entry.rstrip("/")))
             if folded == protected or (entry.endswith("/") and folded.startswith(protected + "/")):
-                found.append(
-                    (PATH_PROTECTED, f"is protected by [safety] protected_paths {entry!r}")
-                )
+                why = f"is protected by [safety] protected_paths {entry!r}; {FOR_PEOPLE}"
+                found.append((PATH_PROTECTED, why))
+        found += path_findings(rel, self.safety.protected_paths)
         base = posixpath.basename(folded)
         for pattern in self.safety.blocked_patterns:
             if fnmatch.fnmatchcase(base, _fold(pattern)):
@@ -235,7 +252,7 @@ class SafetyValidator:
             except tomllib.TOMLDecodeError:
                 old = None
             if old != new:
-                why = f"changes the protected [{table}] table; leave it exactly as it is"
+                why = f"changes the protected [{table}] table; {FOR_PEOPLE}"
                 violations.append(Violation(rule=PROTECTED_TABLE, message=f"{rel} {why}"))
         return violations
 
@@ -248,11 +265,30 @@ class SafetyValidator:
             return [_from_finding(f, rel) for f in syntax] or [
                 Violation(rule=SYNTAX, message=f"{rel}: Python does not parse")
             ]
+        try:
+            findings = self._content_findings(rel, before, tree, after)
+            violations = [_from_finding(f, rel) for f in findings]
+            return violations + self._check_functions(rel, before, tree)
+        except Exception as exc:  # an unchecked write is refused, never let through
+            why = f"{rel}: the checks failed ({type(exc).__name__}: {exc}); the write is refused"
+            return [Violation(rule=SCANNER_ERROR, message=why)]
+
+    def _content_findings(
+        self, rel: str, before: str | None, tree: ast.Module, after: str
+    ) -> list[CodeFinding]:
+        """Coding cookie, outcome hooks, code rules (unless off) and the trust boundary."""
         findings = list(outcome_hooks(tree))
+        findings += test_code_findings(rel, before, tree)
+        problem = coding_problem(after)
+        if problem:
+            findings.append(CodeFinding(rule=ENCODING, message=f"{rel}: {problem}", line=1, col=1))
         if self.code_rules:
-            findings += scan_tree(tree)
-        violations = [_from_finding(f, rel) for f in findings]
-        return violations + self._check_functions(rel, before, tree)
+            findings += scan_tree(tree, rel)
+        if not is_test_path(rel):
+            paths, functions = self.safety.protected_paths, self.safety.protected_functions
+            modules = protected_modules(paths, functions)
+            findings += trust_findings(tree, package_of(rel), modules)
+        return findings
 
     def _check_functions(self, rel: str, before: str | None, tree: ast.Module) -> list[Violation]:
         """Protected functions keep their exact AST and cannot be rebound from anywhere."""
@@ -260,8 +296,9 @@ class SafetyValidator:
         for entry in self.safety.protected_functions:
             file, _, dotted = entry.partition(":")
             name = dotted.rpartition(".")[2]
-            for line in rebinds(tree, name):
-                why = f"rebinds protected function {dotted} ({entry}); leave it alone"
+            # A method or field is reached through its class, which the trust rules guard.
+            for line in rebinds(tree, name) if "." not in dotted else []:
+                why = f"rebinds protected function {dotted} ({entry}); {FOR_PEOPLE}"
                 violations.append(
                     Violation(rule=PROTECTED_FUNCTION, message=f"{rel}: {why}", line=line)
                 )
@@ -275,7 +312,7 @@ class SafetyValidator:
             if [ast.dump(s) for s in old] != [ast.dump(s) for s in new]:
                 line = new[0].lineno if new else 0
                 verb = "changes" if new else "deletes or renames"
-                why = f"{verb} protected function {dotted}; edit other code instead"
+                why = f"{verb} protected function {dotted}; {FOR_PEOPLE}"
                 violations.append(
                     Violation(rule=PROTECTED_FUNCTION, message=f"{rel}: {why}", line=line)
                 )

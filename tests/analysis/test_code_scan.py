@@ -43,12 +43,12 @@ BLOCKED = [
     (
         "os-reassigned-constant",
         "import os\nk = 'sep'\nk = 'system'\ngetattr(os, k)('ls')\n",
-        cs.DYNAMIC_ATTRIBUTE,
+        cs.OS_SHELL,
     ),
     (
         "os-global-rebinds-constant",
         "import os\nk = 'sep'\ndef f():\n    global k\n    k = 'system'\ngetattr(os, k)('x')\n",
-        cs.DYNAMIC_ATTRIBUTE,
+        cs.OS_SHELL,
     ),
     ("os-sys-modules", "import sys\nsys.modules['os'].system('ls')\n", cs.OS_SHELL),
     (
@@ -135,19 +135,19 @@ BLOCKED = [
         cs.SUBPROCESS_SHELL,
     ),
     # eval / exec / compile
-    ("eval", "eval('1 + 1')\n", cs.EVAL_EXEC),
+    ("eval", "eval(source)\n", cs.EVAL_EXEC),
     ("exec", "exec('x = 1')\n", cs.EVAL_EXEC),
     ("compile", "compile('1', 'f', 'eval')\n", cs.EVAL_EXEC),
-    ("eval-literal-arg", "eval('1')\n", cs.EVAL_EXEC),
+    ("eval-literal-call", "eval('__import__(\"os\")')\n", cs.EVAL_EXEC),
     ("eval-assign-alias", "e = eval\ne('1')\n", cs.EVAL_EXEC),
     ("eval-walrus", "(e := exec)\n", cs.EVAL_EXEC),
     ("eval-passed-along", "list(map(eval, ['1']))\n", cs.EVAL_EXEC),
     ("eval-builtins-module", "import builtins\nbuiltins.exec('x')\n", cs.EVAL_EXEC),
     ("eval-from-builtins", "from builtins import eval as ev\nev('1')\n", cs.EVAL_EXEC),
-    ("eval-dunder-builtins", "__builtins__.eval('1')\n", cs.EVAL_EXEC),
+    ("eval-dunder-builtins", "__builtins__.eval(s)\n", cs.EVAL_EXEC),
     (
         "eval-class-shadow-no-effect",
-        "class M:\n    def eval(self):\n        pass\neval('1')\n",
+        "class M:\n    def eval(self):\n        pass\neval(s)\n",
         cs.EVAL_EXEC,
     ),
     ("eval-tuple-assign", "a, b = print, exec\nb('x')\n", cs.EVAL_EXEC),
@@ -155,14 +155,14 @@ BLOCKED = [
     # builtins by string
     (
         "builtins-getattr",
-        "import builtins\ngetattr(builtins, 'ev' + 'al')('1')\n",
-        cs.BUILTINS_BY_STRING,
+        "import builtins\ngetattr(builtins, 'ev' + 'al')(s)\n",
+        cs.EVAL_EXEC,
     ),
     ("builtins-getattr-dunder", "getattr(__builtins__, name)('1')\n", cs.BUILTINS_BY_STRING),
-    ("builtins-subscript", "__builtins__['eval']('1')\n", cs.BUILTINS_BY_STRING),
+    ("builtins-subscript", "__builtins__['eval'](s)\n", cs.EVAL_EXEC),
     ("builtins-vars", "import builtins\nvars(builtins)[name]('1')\n", cs.BUILTINS_BY_STRING),
-    ("builtins-dict", "import builtins as b\nb.__dict__['exec']('x')\n", cs.BUILTINS_BY_STRING),
-    ("builtins-globals", "globals()['__builtins__']['eval']('1')\n", cs.BUILTINS_BY_STRING),
+    ("builtins-dict", "import builtins as b\nb.__dict__['exec'](s)\n", cs.EVAL_EXEC),
+    ("builtins-globals", "globals()['__builtins__']['eval'](s)\n", cs.EVAL_EXEC),
     # __import__ and import_module
     ("dunder-import", "__import__('os')\n", cs.DUNDER_IMPORT),
     ("dunder-import-alias", "imp = __import__\nimp('os')\n", cs.DUNDER_IMPORT),
@@ -189,14 +189,14 @@ BLOCKED = [
         cs.DYNAMIC_IMPORT,
     ),
     # pickle / marshal
-    ("pickle-import", "import pickle\n", cs.PICKLE_MARSHAL),
+    ("pickle-loads", "import pickle\npickle.loads(data)\n", cs.PICKLE_MARSHAL),
     ("pickle-from", "from pickle import loads\n", cs.PICKLE_MARSHAL),
-    ("pickle-alias", "import pickle as p\n", cs.PICKLE_MARSHAL),
-    ("cpickle", "import _pickle\n", cs.PICKLE_MARSHAL),
-    ("marshal-import", "import marshal\n", cs.PICKLE_MARSHAL),
+    ("pickle-alias", "import pickle as p\np.load(f)\n", cs.PICKLE_MARSHAL),
+    ("cpickle", "import _pickle\n_pickle.loads(b)\n", cs.PICKLE_MARSHAL),
+    ("marshal-loads", "import marshal\nmarshal.loads(b)\n", cs.PICKLE_MARSHAL),
     (
         "pickle-import-module",
-        "import importlib\nimportlib.import_module('pick' + 'le')\n",
+        "import importlib\nimportlib.import_module('pick' + 'le').loads(b)\n",
         cs.PICKLE_MARSHAL,
     ),
     # escapes through object internals

@@ -132,7 +132,9 @@ def test_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 WRITER = """
+import os
 import sys
+sys.path.insert(0, os.getcwd())
 from src.base.store import Store, now_iso
 from src.base.models import EvolutionEntry
 store = Store(__import__("pathlib").Path(sys.argv[1]))
@@ -150,8 +152,10 @@ while True:
 def test_write_interrupted_by_a_killed_process_leaves_a_readable_database(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     root = Path(__file__).resolve().parents[2]
+    writer = tmp_path / "writer.py"
+    writer.write_text(WRITER, encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)], cwd=root, stdout=subprocess.PIPE, text=True
+        [sys.executable, str(writer), str(path)], cwd=root, stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from src.benchmarks.security_scan import scan_files, score_security
 
-DANGER = "import os\nimport pickle\n\nos.system('ls')\neval('1')\n"
+DANGER = "import os\nimport pickle\npickle.loads(b)\nos.system('ls')\neval(s)\n"
 
 
 def test_findings_carry_rule_and_location() -> None:
     findings = scan_files({"a.py": DANGER, "b.py": "x = 1\n"})
     assert {(f["rule"], f["path"], f["line"]) for f in findings} == {
-        ("code/pickle-marshal", "a.py", 2),
+        ("code/pickle-marshal", "a.py", 3),
         ("code/os-shell", "a.py", 4),
         ("code/eval-exec", "a.py", 5),
     }

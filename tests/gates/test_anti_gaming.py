@@ -211,7 +211,11 @@ HOOKS = [
         "sessionfinish",
         "def pytest_sessionfinish(session, exitstatus):\n    session.exitstatus = 0\n",
     ),
-    ("terminal-summary", "def pytest_terminal_summary(terminalreporter):\n    pass\n"),
+    (
+        "terminal-summary",
+        "def pytest_terminal_summary(terminalreporter):\n"
+        "    terminalreporter.stats.pop('failed', None)\n",
+    ),
     ("ignore-collect", "def pytest_ignore_collect(collection_path, config):\n    return True\n"),
     ("plugin-class", "class Plugin:\n    def pytest_runtest_protocol(self, item):\n        pass\n"),
     ("assigned", "def f(*a):\n    pass\npytest_runtest_makereport = f\n"),

@@ -64,7 +64,7 @@ def test_shipped_policies_validate_against_the_schema() -> None:
 @pytest.mark.parametrize(
     ("path", "lines", "allowed", "policy_ids"),
     [
-        ("src/gates/decision.py", 10, True, ["permit-write"]),
+        ("src/pipeline/session.py", 10, True, ["permit-write"]),
         ("src/new_module.py", 100, True, ["permit-write"]),
         ("src/gates/safety.py", 1, False, ["forbid-write-protected"]),
         ("policies/write.cedar", 1, False, ["forbid-write-protected"]),
@@ -115,7 +115,7 @@ def test_protected_paths(path: str) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "src/gates/decision.py",
+        "src/pipeline/session.py",
         "policies_notes.md",
         "config/agent.toml",
         "docs/policies/x.md",

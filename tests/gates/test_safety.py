@@ -133,7 +133,9 @@ def test_safety_table_may_not_change(root: Path, content: str) -> None:
 
 def test_edit_elsewhere_in_protected_file_passes(root: Path) -> None:
     content = LOOP.replace("x + 1", "x + 2").replace('"""Loop."""', '"""Loop.\n\nMore."""\n\nA = 1')
-    assert SafetyValidator(root).validate_before_write("src/gates/decision.py", content).allowed
+    # The folder is protected too; this test is about the function rule alone.
+    validator = SafetyValidator(root, SafetySection(protected_paths=[]))
+    assert validator.validate_before_write("src/gates/decision.py", content).allowed
 
 
 @pytest.mark.parametrize(
@@ -175,12 +177,13 @@ def test_protected_function_may_not_change(root: Path, content: str) -> None:
 )
 def test_protected_function_may_not_be_rebound_from_another_file(root: Path, content: str) -> None:
     verdict = SafetyValidator(root).validate_before_write("src/core/other.py", content)
-    assert rules(verdict) == {"protected-function"}
+    assert rules(verdict) == {"protected-function", "trust/protected-write"}
 
 
 def test_new_file_defining_a_protected_name_passes(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
-    assert SafetyValidator(repo).validate_before_write("src/gates/decision.py", LOOP).allowed
+    validator = SafetyValidator(repo, SafetySection(protected_paths=[]))
+    assert validator.validate_before_write("src/gates/decision.py", LOOP).allowed
 
 
 def test_code_rules_apply_to_python(root: Path) -> None:
@@ -192,7 +195,7 @@ def test_code_rules_apply_to_python(root: Path) -> None:
 
 
 def test_python_script_without_suffix_is_scanned(root: Path) -> None:
-    content = "#!/usr/bin/env python3\nimport pickle\n"
+    content = "#!/usr/bin/env python3\nimport pickle\npickle.loads(data)\n"
     assert rules(SafetyValidator(root).validate_before_write("bin/tool", content)) == {
         "code/pickle-marshal"
     }

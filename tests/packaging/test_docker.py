@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -103,8 +104,11 @@ def test_the_extras_argument_expands_to_a_requirement_pip_accepts() -> None:
 
     def expand(extras: str) -> str:
         """The argument as the build stage's shell passes it to pip."""
-        script = f'printf %s "{spec}"'
-        run = subprocess.run(["sh", "-c", script], env={"EXTRAS": extras}, capture_output=True)
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "expand.sh").write_text(f'printf %s "{spec}"\n', encoding="utf-8")
+            run = subprocess.run(
+                ["sh", "expand.sh"], cwd=folder, env={"EXTRAS": extras}, capture_output=True
+            )
         return run.stdout.decode()
 
     assert expand("aws,github") == "/checkout[aws,github]"

@@ -75,8 +75,10 @@ def test_a_wheel_built_from_the_docker_context_runs_from_its_install(tmp_path: P
     )
     # Run outside the checkout, so the installed copy is imported, not the source tree.
     env = {**os.environ, "PYTHONPATH": str(target)}
+    script = tmp_path / "probe.py"
+    script.write_text(probe, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -1,0 +1,164 @@
+"""The trust boundary: protected modules, their shadows, startup hooks and writes into them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from src.gates.safety import SafetyValidator
+
+PEOPLE = "edit it by hand, or in PR mode ask a reviewer"
+
+# (id, path, content, rule)
+REFUSED: list[tuple[str, str, str, str]] = [
+    ("decision-module", "src/gates/decision.py", "x = 1\n", "path/protected"),
+    ("decision-model", "src/gates/decision_model.py", "x = 1\n", "path/protected"),
+    ("weighted-total", "src/benchmarks/runner.py", "x = 1\n", "path/protected"),
+    ("outcome-reader", "src/benchmarks/pass_rate.py", "x = 1\n", "path/protected"),
+    ("code-scan", "src/analysis/code_scan/rules.py", "x = 1\n", "path/protected"),
+    ("proc", "src/base/proc.py", "x = 1\n", "path/protected"),
+    ("sandbox", "src/base/sandbox.py", "x = 1\n", "path/protected"),
+    ("envs", "src/envs/build.py", "x = 1\n", "path/protected"),
+    ("safety-loading", "src/base/safety_config.py", "x = 1\n", "path/protected"),
+    ("makefile", "Makefile", "all:\n\ttrue\n", "path/protected"),
+    ("new-bench-config", "config/benchmarks.json", "{}\n", "path/protected"),
+    ("shadow-package", "src/base/proc/__init__.py", "x = 1\n", "trust/shadow"),
+    ("shadow-so", "src/base/proc.cpython-311-x86_64-linux-gnu.so", "x", "trust/shadow"),
+    ("shadow-pyc", "src/base/__pycache__/proc.cpython-311.pyc", "x", "trust/shadow"),
+    ("shadow-gates-module", "src/gates.py", "x = 1\n", "trust/shadow"),
+    ("sitecustomize", "sitecustomize.py", "x = 1\n", "trust/startup-hook"),
+    ("usercustomize-deep", "lib/usercustomize.py", "x = 1\n", "trust/startup-hook"),
+    ("pth", "src/evil.pth", "import os\n", "trust/startup-hook"),
+    ("compiled", "tools/fast.so", "x", "trust/compiled-code"),
+    (
+        "code-swap",
+        "src/pipeline/hack.py",
+        "from src.gates import decision\n"
+        "decision.make_merge_decision.__code__ = (lambda *a: None).__code__\n",
+        "code/code-swap",
+    ),
+    (
+        "setattr-folded",
+        "src/pipeline/hack.py",
+        "import src.gates.decision as d\nsetattr(d, 'make_' + 'merge_decision', print)\n",
+        "trust/protected-write",
+    ),
+    (
+        "vars-update",
+        "src/pipeline/__init__.py",
+        "import src.gates.decision as d\nvars(d).update(make_merge_decision=print)\n",
+        "trust/protected-write",
+    ),
+    (
+        "dict-store",
+        "src/__init__.py",
+        "from src.gates import safety\nsafety.__dict__['SafetyValidator'] = object\n",
+        "trust/protected-write",
+    ),
+    (
+        "validator-monkeypatch",
+        "src/pipeline/__init__.py",
+        "from src.gates.safety import SafetyValidator\n"
+        "SafetyValidator.validate_before_write = lambda *a: None\n",
+        "trust/protected-write",
+    ),
+    (
+        "decision-model-forced",
+        "src/reports/x.py",
+        "from src.gates.decision_model import Decision\nDecision.model_post_init = print\n",
+        "trust/protected-write",
+    ),
+    (
+        "redefinition-in-importer",
+        "src/pipeline/generation.py",
+        "from src.gates.decision import make_merge_decision\n\n"
+        "def make_merge_decision(*args):\n    return None\n",
+        "trust/protected-write",
+    ),
+    (
+        "reassign-in-importer",
+        "src/pipeline/generation.py",
+        "from src.gates.decision import gather_facts\ngather_facts = print\n",
+        "trust/protected-write",
+    ),
+    (
+        "sys-modules-replace",
+        "src/cli/x.py",
+        "import sys\nsys.modules['src.gates.decision'] = object()\n",
+        "trust/protected-write",
+    ),
+    (
+        "env-override",
+        "src/pipeline/__init__.py",
+        "import os\nos.environ.setdefault('AGENT_SAFETY__PROTECTED_PATHS', '[]')\n",
+        "trust/env-override",
+    ),
+    (
+        "env-override-store",
+        "src/cli/run2.py",
+        "import os\nos.environ['AGENT_' + 'BENCHMARK_THRESHOLD'] = '-1000'\n",
+        "trust/env-override",
+    ),
+    (
+        "threshold-in-agent-table",
+        "config/agent.toml",
+        "[agent]\nbenchmark_threshold = -1000\n",
+        "path/protected-table",
+    ),
+    ("consensus", "config/agent.toml", "[agent]\nreview_consensus = 0\n", "path/protected-table"),
+    ("auto-merge", "config/agent.toml", "[agent]\nauto_merge = true\n", "path/protected-table"),
+    (
+        "bench-config-moved",
+        "config/agent.toml",
+        '[benchmarks]\nconfig = "config/loose.json"\n',
+        "path/protected-table",
+    ),
+]
+
+ALLOWED: list[tuple[str, str, str]] = [
+    ("pipeline-module", "src/pipeline/session.py", "x = 1\n"),
+    ("reports", "src/reports/text.py", "def show() -> str:\n    return 'x'\n"),
+    (
+        "use-protected",
+        "src/pipeline/x.py",
+        "from src.gates.decision import make_merge_decision\nresult = make_merge_decision\n",
+    ),
+    (
+        "instance-attribute",
+        "src/pipeline/x.py",
+        "from src.gates.safety import SafetyValidator\nv = SafetyValidator(root)\nv.extra = 1\n",
+    ),
+    ("env-other", "src/cli/x.py", "import os\nos.environ['PAGER'] = 'cat'\n"),
+    ("agent-model", "config/agent.toml", '[agent]\nmodel = "claude-sonnet-4-6"\n'),
+]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A repository whose config/agent.toml has the shipped protected tables."""
+    (tmp_path / "config").mkdir()
+    shipped = Path(__file__).resolve().parents[2] / "config" / "agent.toml"
+    (tmp_path / "config" / "agent.toml").write_text(
+        shipped.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "rule"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
+)
+def test_refused(root: Path, path: str, content: str, rule: str) -> None:
+    verdict = SafetyValidator(root).validate_before_write(path, content)
+    assert rule in {v.rule for v in verdict.violations}
+    if rule.startswith(("trust/", "path/protected")) and rule != "trust/compiled-code":
+        assert any(PEOPLE in v.message for v in verdict.violations if v.rule == rule)
+
+
+@pytest.mark.parametrize(("path", "content"), [c[1:] for c in ALLOWED], ids=[c[0] for c in ALLOWED])
+def test_allowed(root: Path, path: str, content: str) -> None:
+    if path == "config/agent.toml":
+        shipped = (root / path).read_text(encoding="utf-8")
+        content = shipped.replace('model = "claude-sonnet-4-6"', 'model = "claude-haiku-4-5"')
+    verdict = SafetyValidator(root).validate_before_write(path, content)
+    assert verdict.violations == []
