@@ -15,6 +15,7 @@ from src import __version__
 from src.base.config import Settings, default_config_path, flag_overrides, load_settings
 from src.base.errors import AgentError
 from src.base.logging import configure_logging
+from src.base.sandbox import harden_agent, record
 from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
 from src.cli.views import history_rows, render_history, render_status
@@ -60,6 +61,10 @@ LogFormatOpt = Annotated[str | None, typer.Option("--log-format", help="text or 
 LogLevelOpt = Annotated[
     str | None, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")
 ]
+SandboxOpt = Annotated[
+    str | None,
+    typer.Option("--sandbox", help="Contain the target's code: auto, bwrap, landlock or off."),
+]
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -76,9 +81,14 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def settings_for(repo: Path, config: Path | None, **flags: Any) -> Settings:
+def settings_for(
+    repo: Path, config: Path | None, sandbox: str | None = None, **flags: Any
+) -> Settings:
     """Load settings with flag overrides and configure logging from them."""
-    settings = load_settings(repo, config, overrides=flag_overrides(**flags))
+    overrides = flag_overrides(**flags)
+    if sandbox is not None:
+        overrides["sandbox"] = {"mode": sandbox}
+    settings = load_settings(repo, config, overrides=overrides)
     configure_logging(settings.agent.log_level, settings.agent.log_format)
     return settings
 
@@ -104,6 +114,7 @@ def main(
     ] = False,
 ) -> None:
     """Evolve a Python git repository one measured, reviewed generation at a time."""
+    harden_agent()
 
 
 @config_app.command("show")
@@ -134,7 +145,13 @@ def config_validate(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None
 
     settings = settings_for(repo, config)
     PolicyGate.load(default_policies_dir(), settings.safety)
+    sandbox = record(settings.sandbox.mode)
     typer.echo(f"ok: {config_source(repo, config)} is valid")
+    typer.echo(f"sandbox: mode {sandbox.mode} runs {sandbox.mechanism} here")
+    for line in sandbox.restricts:
+        typer.echo(f"  restricts: {line}")
+    for line in sandbox.not_covered:
+        typer.echo(f"  not covered: {line}")
 
 
 @config_app.command("init")
@@ -269,13 +286,14 @@ def bench(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Measure even when the tree is cached.")
     ] = False,
+    sandbox: SandboxOpt = None,
 ) -> None:
     """Measure the repository: each enabled benchmark's score and the weighted total."""
     from src.benchmarks.report import progress_line, render_table, suite_json
     from src.benchmarks.runner import run_benchmarks
     from src.benchmarks.sources import check_repo
 
-    settings = settings_for(repo, config)
+    settings = settings_for(repo, config, sandbox)
     check_repo(repo)
     with Store.for_repo(repo) as store:
         suite = run_benchmarks(
@@ -347,12 +365,14 @@ def _generations(
     github: bool,
     github_auto: bool,
     wait: bool,
+    sandbox: str | None = None,
 ) -> None:
     """Shared body of `run` and `loop`; flags are the [agent] overrides given on the line."""
     from src.cli.run import run_generations
     from src.pipeline.generation import RunOptions
 
-    settings = settings_for(repo, config, **flags)
+    settings = settings_for(repo, config, sandbox, **flags)
+    record(settings.sandbox.mode)
     mode: Literal["off", "review", "auto"] = (
         "auto" if github_auto else "review" if github else "off"
     )
@@ -397,6 +417,7 @@ def run(
     github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
+    sandbox: SandboxOpt = None,
 ) -> None:
     """Run one generation: plan, implement, review, benchmark, then merge or reject."""
     flags = dict(
@@ -406,7 +427,9 @@ def run(
         log_format=log_format,
         log_level=log_level,
     )
-    _generations(repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False)
+    _generations(
+        repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False, sandbox
+    )
 
 
 @app.command("loop")
@@ -432,6 +455,7 @@ def loop(
     github_auto: GithubAutoOpt = False,
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
+    sandbox: SandboxOpt = None,
 ) -> None:
     """Run generations until --max-gen, the cost budget, or too many failures in a row."""
     flags = dict(
@@ -442,7 +466,18 @@ def loop(
         log_level=log_level,
     )
     _generations(
-        repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost, github, github_auto, True
+        repo,
+        config,
+        flags,
+        dry_run,
+        goal,
+        no_safety,
+        max_gen,
+        max_cost,
+        github,
+        github_auto,
+        True,
+        sandbox,
     )
 
 

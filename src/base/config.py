@@ -170,6 +170,10 @@ class SafetySection(_Section):
             "policies/",
             "config/benchmarks.json",
             "config/agent.toml:[safety]",
+            "config/agent.toml:[sandbox]",
+            "src/base/sandbox.py",
+            "src/base/bwrap.py",
+            "src/base/landlock.py",
             ".ci/",
         ],
         description="Paths (a trailing / means a folder; file:[table] a TOML table) never written.",
@@ -199,6 +203,15 @@ class SafetySection(_Section):
             if not path.endswith(".py") or not all(p.isidentifier() for p in name.split(".")):
                 raise ValueError(f"{item!r} is not of the form 'path/to/file.py:function_name'")
         return value
+
+
+class SandboxSection(_Section):
+    """The `[sandbox]` table: how every process running the target's code is contained."""
+
+    mode: Literal["auto", "bwrap", "landlock", "off"] = Field(
+        "auto",
+        description="auto takes the strongest available (bwrap, then Landlock); off runs bare.",
+    )
 
 
 class GithubSection(_Section):
@@ -239,6 +252,7 @@ class Settings(_Section):
     providers: ProvidersSection = Field(default_factory=ProvidersSection)
     benchmarks: BenchmarksSection = Field(default_factory=BenchmarksSection)
     safety: SafetySection = Field(default_factory=SafetySection)
+    sandbox: SandboxSection = Field(default_factory=SandboxSection)
     github: GithubSection = Field(default_factory=GithubSection)
     agentcore: AgentcoreSection = Field(default_factory=AgentcoreSection)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from src.base.config import Settings
+from src.base.sandbox import SandboxRecord, choose, record
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
@@ -33,6 +34,7 @@ class SuiteResult(BaseModel):
     results: list[BenchResult]
     cached: bool
     key: str
+    sandbox: SandboxRecord | None = None
 
 
 def weighted_total(results: Sequence[BenchResult], weights: Mapping[str, float]) -> float:
@@ -150,6 +152,7 @@ def measure(
     progress: Progress | None = None,
 ) -> dict[str, BenchResult]:
     """Run the named benchmarks concurrently; every name gets a result."""
+    mechanism = choose(settings.sandbox.mode)
     with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
         scratch = Path(tmp)
         ctx = BenchContext(
@@ -170,6 +173,7 @@ def measure(
                 futures.append(pool.submit(_guarded, job))
             for future in as_completed(futures):
                 for result in future.result():
+                    result.sandbox = mechanism
                     results[result.name] = result
                     if progress:
                         progress(result.name, result)
@@ -198,6 +202,7 @@ def run_benchmarks(
 ) -> SuiteResult:
     """Measure repo (a checkout or worktree): cached results where the tree is unchanged."""
     repo = repo.resolve()
+    sandbox = record(settings.sandbox.mode)
     files = repo_files(repo)
     config = load_bench_config(repo, settings)
     names = select(config, only)
@@ -224,4 +229,5 @@ def run_benchmarks(
         results=results,
         cached=not missing,
         key=key,
+        sandbox=sandbox,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from src.base.config import Settings
 from src.base.models import Review
 from src.base.proc import limiter, run_tool, tool_env
+from src.base.sandbox import contained
 from src.benchmarks.base import BenchResult
 from src.benchmarks.pass_rate import NAME as TESTS
 from src.benchmarks.pass_rate import recorded_outcomes
@@ -101,7 +102,8 @@ def smoke_gate(worktree: Path, settings: Settings) -> GateVerdict:
     env = tool_env(os.environ, {"PYTHONPATH": str(worktree)})
     limits = limiter(settings.benchmarks.cpu_time_limit_s, settings.benchmarks.memory_limit_mb)
     for command in settings.safety.smoke_commands:
-        run = run_tool(_argv(command), worktree, env, SMOKE_TIMEOUT_S, limits)
+        with contained(settings.sandbox.mode, [worktree]) as box:
+            run = run_tool(_argv(command), worktree, env, SMOKE_TIMEOUT_S, limits, box)
         if run.timed_out:
             reasons.append(f"`{command}` timed out after {SMOKE_TIMEOUT_S:.0f}s")
         elif run.returncode != 0:

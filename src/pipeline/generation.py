@@ -22,6 +22,7 @@ from src.base.models import (
     Plan,
     Review,
 )
+from src.base.sandbox import record
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
 from src.benchmarks.config import load_bench_config
@@ -125,6 +126,7 @@ class _Generation:
             "prompt_hashes": {},
             "tool_versions": tool_versions(),
             "code_rules": options.code_rules,
+            "sandbox": record(deps.settings.sandbox.mode).model_dump(),
         }
 
     # phases
