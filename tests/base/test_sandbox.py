@@ -12,7 +12,7 @@ import pytest
 
 from src.base import bwrap, landlock, sandbox
 from src.base.proc import run_tool, tool_env
-from src.base.sandbox import SandboxError, choose, record, sandbox_for
+from src.base.sandbox import SandboxError, SandboxMode, choose, record, sandbox_for
 from tests.base.sandbox_kit import kill_all, listener, mechanism_params, survivors
 
 PROBE = r"""
@@ -117,9 +117,11 @@ def test_landlock_coverage_names_what_it_cannot_do() -> None:
     assert any("outlive" in line for line in new.not_covered)
 
 
-@pytest.mark.parametrize("mode", mechanism_params())
-def test_escapes_fail_inside_and_leave_the_host_alone(tmp_path: Path, mode: str) -> None:
-    """Each escape is tried from inside; the host sees no write, no connection, no survivor."""
+Probe = tuple[dict[str, tuple[str, object]], list[bytes], list[int], Path, Path]
+
+
+def probe(tmp_path: Path, mode: SandboxMode) -> Probe:
+    """Run PROBE under mode: what it saw, what the host listener got, survivors, main, host tmp."""
     main, tree, scratch = tmp_path / "main", tmp_path / "main" / "tree", tmp_path / "scratch"
     tree.mkdir(parents=True)
     cred = tmp_path / "home" / ".aws" / "credentials"
@@ -127,16 +129,34 @@ def test_escapes_fail_inside_and_leave_the_host_alone(tmp_path: Path, mode: str)
     cred.write_text("aws_secret_access_key = FAKE-planted-credential\n", encoding="utf-8")
     host_tmp = Path("/tmp") / f"agent-escape-{uuid.uuid4().hex}"
     marker = f"agent-sandbox-survivor-{uuid.uuid4().hex}"
-    spec = sandbox_for(mode, scratch, [tree])  # type: ignore[arg-type]
+    spec = sandbox_for(mode, scratch, [tree])
     with listener() as server:
         args = [str(main), str(cred), str(host_tmp), str(server.port), str(os.getpid()), marker]
         env = tool_env(os.environ, {})
         run = run_tool([sys.executable, "-c", PROBE, *args], tree, env, 60, sandbox=spec)
         assert run.returncode == 0, run.tail()
         seen = {k: tuple(v) for k, v in json.loads(run.stdout).items()}
-        left = survivors(marker)
+        left = survivors(marker, 1.0 if mode == "off" else 5.0)
         kill_all(left)
-        assert server.accepted == []
+    return seen, server.accepted, left, main, host_tmp
+
+
+def test_without_a_sandbox_every_escape_gets_through(tmp_path: Path) -> None:
+    """The control: off lets the probe write, read, connect and outlive, and the host sees it."""
+    seen, accepted, left, main, host_tmp = probe(tmp_path, "off")
+    try:
+        assert [seen[k][0] for k in ("main", "host_tmp", "cred", "host_port")] == ["ok"] * 4
+        assert accepted == [b"hi"] and left and (main / "ESCAPED").is_file()
+    finally:
+        host_tmp.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("mode", mechanism_params())
+def test_escapes_fail_inside_and_leave_the_host_alone(tmp_path: Path, mode: SandboxMode) -> None:
+    """Each escape is tried from inside; the host sees no write, no connection, no survivor."""
+    seen, accepted, left, main, host_tmp = probe(tmp_path, mode)
+    tree = main / "tree"
+    assert accepted == []
     assert seen["tree"][0] == "ok" and (tree / "written.txt").is_file()
     for escape in ("cred", "host_port"):
         assert seen[escape][0] == "denied", (escape, seen[escape])
