@@ -54,3 +54,8 @@ test-live: $(STAMP)  ## one real generation on a small temp repository (needs AN
 run-live: $(STAMP)  ## one real generation on this repository, --dry-run by default (needs ANTHROPIC_API_KEY)
 	$(NEED_KEY)
 	$(BIN)/agent run --provider anthropic --repo . $(LIVE_ARGS)
+
+.PHONY: bench-sandbox
+
+bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this repo with and without it
+	$(BIN)/python scripts/bench_sandbox.py

@@ -9,7 +9,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from main import app
 from src.base import bwrap, landlock, sandbox
 from src.base.proc import run_tool, tool_env
 from src.base.sandbox import SandboxError, SandboxMode, choose, record, sandbox_for
@@ -179,3 +181,22 @@ def test_no_sandbox_spec_still_ties_the_child_to_the_agent(tmp_path: Path) -> No
     code += "ctypes.CDLL(None).prctl(2, ctypes.byref(s), 0, 0, 0); print(s.value)"
     run = run_tool([sys.executable, "-c", code], tmp_path, tool_env(os.environ, {}), 30)
     assert run.stdout.strip() == "9"
+
+
+def test_config_validate_says_which_sandbox_runs_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate names the mechanism; an explicit mode this machine lacks is exit 1, one line."""
+    runner = CliRunner()
+    out = runner.invoke(app, ["config", "validate", "--repo", str(tmp_path)]).output
+    assert f"sandbox: mode auto runs {choose('auto')} here" in out
+    config = tmp_path / "agent.toml"
+    config.write_text('[sandbox]\nmode = "bwrap"\n', encoding="utf-8")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    bwrap.probe.cache_clear()
+    try:
+        result = runner.invoke(app, ["config", "validate", "--config", str(config)])
+    finally:
+        bwrap.probe.cache_clear()
+    assert result.exit_code == 1
+    assert result.stderr.startswith('error: [sandbox] mode = "bwrap" is not available here')
