@@ -1,4 +1,4 @@
-"""The sandbox's cost: `agent bench --no-cache` of this repository with and without it, caches cold."""
+"""The sandbox's cost: `agent bench --no-cache` of this repository with and without it."""
 
 from __future__ import annotations
 
