@@ -187,9 +187,9 @@ def launch(
     spec: SandboxSpec | None, cmd: Sequence[str], cwd: Path, env: Mapping[str, str]
 ) -> Launch:
     """How to start cmd contained by spec; None (the agent's own tools) only ties it to us."""
-    run = Launch(list(cmd), dict(env))
+    # bwrap gets it too: its own --die-with-parent only ties the sandbox to bwrap.
+    run = Launch(list(cmd), dict(env), [_die_with_parent(os.getpid())])
     if spec is None or spec.mechanism in ("off", "none"):
-        run.child_setup.append(_die_with_parent(os.getpid()))
         return run
     home, tmp = spec.scratch / "home", spec.scratch / "tmp"
     for path in (home, tmp, *spec.writable):
@@ -207,7 +207,6 @@ def launch(
         [*landlock.visible_roots(hidden), *readable], [*writable, *shm], [Path("/dev")]
     )
     run.fds.append(ruleset)
-    run.child_setup.append(_die_with_parent(os.getpid()))
     if os.geteuid() == 0:
         # Without CAP_SYS_PTRACE, root's children cannot read the non-dumpable agent's /proc.
         run.child_setup.append(_drop_capabilities)
