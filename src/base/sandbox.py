@@ -183,6 +183,20 @@ def _runtime(cmd: Sequence[str], cwd: Path) -> list[Path]:
     return sorted({p.resolve() for p in found if p.exists()})
 
 
+def _repositories(trees: Iterable[Path]) -> list[Path]:
+    """The checkouts whose .git a worktree among trees points into, so git works inside."""
+    found = []
+    for tree in trees:
+        try:
+            line = (tree / ".git").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        gitdir = Path(line.removeprefix("gitdir:").strip())
+        if gitdir.is_absolute() and gitdir.parent.name == "worktrees":
+            found.append(gitdir.parent.parent.parent)
+    return found
+
+
 def launch(
     spec: SandboxSpec | None, cmd: Sequence[str], cwd: Path, env: Mapping[str, str]
 ) -> Launch:
@@ -196,7 +210,7 @@ def launch(
         path.mkdir(parents=True, exist_ok=True)
     run.env.update(HOME=str(home), TMPDIR=str(tmp))
     writable = [spec.scratch, *spec.writable]
-    readable = [*_runtime(cmd, cwd), *spec.readable]
+    readable = [*_runtime(cmd, cwd), *_repositories(spec.writable), *spec.readable]
     hidden = _hidden()
     if spec.mechanism == "bwrap":
         binary = bwrap.bwrap_path() or "bwrap"

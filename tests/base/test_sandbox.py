@@ -16,6 +16,7 @@ from src.base import bwrap, landlock, sandbox
 from src.base.proc import run_tool, tool_env
 from src.base.sandbox import SandboxError, SandboxMode, choose, record, sandbox_for
 from tests.base.sandbox_kit import kill_all, listener, mechanism_params, survivors
+from tests.conftest import git, make_repo
 
 PROBE = r"""
 import json, os, socket, subprocess, sys
@@ -200,3 +201,17 @@ def test_config_validate_says_which_sandbox_runs_here(
         bwrap.probe.cache_clear()
     assert result.exit_code == 1
     assert result.stderr.startswith('error: [sandbox] mode = "bwrap" is not available here')
+
+
+@pytest.mark.parametrize("mode", mechanism_params())
+def test_git_works_in_a_worktree_whose_checkout_is_hidden(tmp_path: Path, mode: str) -> None:
+    """The checkout a worktree points into is bound back read-only: git reads it, cannot write."""
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "worktree", "add", "-q", "--detach", str(tmp_path / "wt"))
+    spec = sandbox_for(mode, tmp_path / "scratch", [tmp_path / "wt"])  # type: ignore[arg-type]
+    env = tool_env(os.environ, {})
+    run = run_tool(["git", "log", "--format=%s"], tmp_path / "wt", env, 30, sandbox=spec)
+    assert (run.returncode, run.stdout.strip()) == (0, "initial")
+    run = run_tool(["git", "branch", "escaped"], tmp_path / "wt", env, 30, sandbox=spec)
+    assert run.returncode != 0
+    assert "escaped" not in git(repo, "branch")
