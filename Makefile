@@ -28,13 +28,16 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf
+.PHONY: bench bench-perf bench-sandbox
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
 
 bench-perf: $(STAMP)  ## time cold and warm `agent bench` against the tools run by hand
 	$(BIN)/python scripts/bench_perf.py
+
+bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this repo with and without it
+	$(BIN)/python scripts/bench_sandbox.py
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"
@@ -54,8 +57,3 @@ test-live: $(STAMP)  ## one real generation on a small temp repository (needs AN
 run-live: $(STAMP)  ## one real generation on this repository, --dry-run by default (needs ANTHROPIC_API_KEY)
 	$(NEED_KEY)
 	$(BIN)/agent run --provider anthropic --repo . $(LIVE_ARGS)
-
-.PHONY: bench-sandbox
-
-bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this repo with and without it
-	$(BIN)/python scripts/bench_sandbox.py
