@@ -19,9 +19,10 @@ test: $(STAMP)  ## run the whole test suite
 test-fast: $(STAMP)  ## the inner-loop suite: everything but tests marked slow or network, on 2 workers
 	$(BIN)/pytest -n 2 -m "not slow and not network"
 
-lint: $(STAMP)  ## ruff check and ruff format --check
+lint: $(STAMP)  ## ruff check, ruff format --check and hadolint on the Dockerfile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)  ## mypy --strict over the agent
 	$(BIN)/mypy --strict src main.py
@@ -57,3 +58,16 @@ test-live: $(STAMP)  ## one real generation on a small temp repository (needs AN
 run-live: $(STAMP)  ## one real generation on this repository, --dry-run by default (needs ANTHROPIC_API_KEY)
 	$(NEED_KEY)
 	$(BIN)/agent run --provider anthropic --repo . $(LIVE_ARGS)
+
+.PHONY: dist release-check
+
+dist: $(STAMP)  ## build the wheel and sdist into dist/
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+# Reaches the package index: installs the wheel with every extra into a brand-new venv.
+release-check: dist  ## install the built wheel in a fresh venv and print `agent --version`
+	rm -rf dist/venv
+	$(PYTHON) -m venv dist/venv
+	dist/venv/bin/pip install --quiet --disable-pip-version-check "$$(ls dist/*.whl)[all]"
+	cd dist && venv/bin/agent --version

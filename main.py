@@ -14,11 +14,13 @@ import typer
 from src import __version__
 from src.base.config import Settings, default_config_path, flag_overrides, load_settings
 from src.base.errors import AgentError
+from src.base.lessons import SqliteLessons
 from src.base.logging import configure_logging
 from src.base.sandbox import harden_agent, record
 from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
 from src.cli.views import history_rows, render_history, render_status
+from src.memory.status import agentcore_status
 from src.reports.dashboard import render_dashboard, summarize
 from src.reports.dashboard_html import write_html
 from src.reports.report_files import load_report, load_reports, parse_which, report_text
@@ -32,8 +34,14 @@ app = typer.Typer(
     help="Evolve a Python git repository one measured, reviewed generation at a time.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: rich markup would swallow bracketed text such as "[default: ...]".
+    rich_markup_mode=None,
+    # Wide enough that each command's one-line help is listed whole.
+    context_settings={"max_content_width": 120},
 )
-config_app = typer.Typer(help="Show, check and create the configuration.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Show, check and create the configuration.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
 
 RepoOpt = Annotated[
@@ -49,17 +57,39 @@ RepoOpt = Annotated[
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="Config file [default: <repo>/config/agent.toml, else built-in defaults]."
+        "--config",
+        help="Config file.",
+        show_default="<repo>/config/agent.toml, else built-in defaults",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", help="anthropic, bedrock, mock or offline.")
+    str | None,
+    typer.Option(
+        "--provider",
+        help="anthropic, bedrock, mock or offline.",
+        show_default="the config's [agent] provider",
+    ),
 ]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model id for the provider.")]
-LogFormatOpt = Annotated[str | None, typer.Option("--log-format", help="text or json.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", help="Model id for the provider.", show_default="the config's [agent] model"
+    ),
+]
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format", help="text or json.", show_default="the config's [agent] log_format"
+    ),
+]
 LogLevelOpt = Annotated[
-    str | None, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")
+    str | None,
+    typer.Option(
+        "--log-level",
+        help="DEBUG, INFO, WARNING, ERROR.",
+        show_default="the config's [agent] log_level",
+    ),
 ]
 SandboxOpt = Annotated[
     str | None,
@@ -213,6 +243,34 @@ def history(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
         typer.echo(render_history(entries))
 
 
+@app.command("lessons")
+@reports_errors
+def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """What earlier generations tried, how they ended and why, oldest first."""
+    settings_for(repo, config)
+    store = Store.existing(repo)
+    found = []
+    if store is not None:
+        with store:
+            found = SqliteLessons(store).all()
+    if as_json:
+        typer.echo(json.dumps([lesson.model_dump() for lesson in found], indent=2))
+    else:
+        typer.echo("\n".join(lesson.line() for lesson in found) or "No lessons yet.")
+
+
+@app.command("agentcore-status")
+@reports_errors
+def agentcore_status_command(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
+    """The [agentcore] settings, where AWS credentials come from, and whether the memory answers."""
+    status = agentcore_status(settings_for(repo, config), repo)
+    typer.echo("\n".join(status.lines))
+    for problem in status.problems:
+        typer.echo(f"problem: {problem}", err=True)
+    if status.problems:
+        raise typer.Exit(1)
+
+
 @app.command("reset")
 @reports_errors
 def reset(
@@ -312,7 +370,9 @@ def bench(
 def demo(
     path: Annotated[
         Path | None,
-        typer.Option("--path", help="A new folder for the sample [default: a fresh temp folder]."),
+        typer.Option(
+            "--path", help="A new folder for the sample.", show_default="a fresh temp folder"
+        ),
     ] = None,
     max_gen: Annotated[
         int, typer.Option("--max-gen", min=1, help="Generations to run on the sample.")
@@ -331,7 +391,11 @@ def demo(
 
 AutoMergeOpt = Annotated[
     bool | None,
-    typer.Option("--auto-merge/--no-auto-merge", help="Merge accepted generations at once."),
+    typer.Option(
+        "--auto-merge/--no-auto-merge",
+        help="Merge accepted generations at once.",
+        show_default="the config's [agent] auto_merge",
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Run every phase but commit, merge and keep nothing.")
@@ -439,7 +503,12 @@ def loop(
     config: ConfigOpt = None,
     max_gen: Annotated[
         int | None,
-        typer.Option("--max-gen", min=1, help="Generations to run [default: max_generations]."),
+        typer.Option(
+            "--max-gen",
+            min=1,
+            help="Generations to run.",
+            show_default="the config's [agent] max_generations",
+        ),
     ] = None,
     max_cost: Annotated[
         float | None,

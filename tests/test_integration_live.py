@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from src.base.config import load_settings
-from src.base.models import GenerationReport
 from src.base.store import Store
 from src.git_ops.worktree import REJECTED_PREFIX
 from src.pipeline.generation import RunOptions, run_generation
 from src.pipeline.session import open_deps
+from src.providers.factory import make_provider
+from src.reports.report_model import GenerationReport
 from tests.conftest import git, make_repo
 
 pytestmark = pytest.mark.skipif(
@@ -56,7 +57,7 @@ def test_one_live_generation_completes_and_is_recorded(tmp_path: Path) -> None:
     settings = load_settings(repo)
     settings.agent.provider = "anthropic"
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, print)
+        deps = open_deps(repo, settings, store, print, make_provider(settings, repo=repo))
         outcome = run_generation(deps, RunOptions(auto_merge=True, goals=[GOAL]))
 
     assert outcome.status in FINAL, outcome.reason

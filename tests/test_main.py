@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,10 @@ def test_version() -> None:
 def test_config_show_json_precedence(repo: Path) -> None:
     (repo / "config").mkdir()
     (repo / "config/agent.toml").write_text('[agent]\nmodel = "file"\n')
-    code, out, _ = invoke("config", "show", "--repo", str(repo), "--json")
+    code, out, err = invoke("config", "show", "--repo", str(repo), "--json")
     assert code == 0
     assert json.loads(out)["agent"]["model"] == "file"
+    assert err == ""
     code, out, _ = invoke("config", "show", "--repo", str(repo), "--json", env={"AGENT_MODEL": "x"})
     assert json.loads(out)["agent"]["model"] == "x"
     code, out, _ = invoke(
@@ -59,6 +61,7 @@ def test_config_show_json_precedence(repo: Path) -> None:
 
 def test_config_show_text_is_valid_toml_of_effective_settings(repo: Path) -> None:
     code, out, _ = invoke("config", "show", "--repo", str(repo), "--provider", "mock")
+    assert "[agentcore]` table: AgentCore Memory shares lessons between machines" in out
     assert code == 0
     assert 'provider = "mock"' in out
     assert "[safety]" in out
@@ -183,3 +186,21 @@ def test_reset_without_state(repo: Path) -> None:
     code, out, _ = invoke("reset", "--repo", str(repo), "--yes")
     assert code == 0
     assert "Nothing to reset" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["loop"], ["demo"], ["bench"], ["report"], ["config", "show"], ["merge"]],
+)
+def test_every_help_page_reads_as_written(command: list[str]) -> None:
+    """Bracketed text survives, on/off flags take no value, and the defaults are shown."""
+    code, raw, _ = invoke(*command, "--help")
+    out = " ".join(raw.split())
+    assert code == 0
+    assert "<bool>" not in out
+    assert re.search(r"[a-z] \.", out) is None
+    if command in (["run"], ["loop"]):
+        assert "[default: (<repo>/config/agent.toml, else built-in defaults)]" in out
+        assert "[default: (the config's [agent] provider)]" in out
+    if command == ["loop"]:
+        assert "[default: (the config's [agent] max_generations); x>=1]" in out

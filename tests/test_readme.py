@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from src.base.config import Settings
+from src.benchmarks.registry import REGISTRY
 from src.cli.config_template import env_name
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -39,3 +40,9 @@ def test_quick_start_names_the_two_commands() -> None:
     quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "make run" in quick_start
     assert "make test" in quick_start
+
+
+def test_the_benchmark_table_lists_the_registry_in_order() -> None:
+    rows = [line for line in README.splitlines() if line.startswith("| `")]
+    names = [row.split("`")[1] for row in rows if row.split("`")[1] in REGISTRY]
+    assert names == list(REGISTRY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import copy
 import fnmatch
 import math
 import re
@@ -14,15 +13,15 @@ from pathlib import Path, PurePosixPath
 
 import structlog
 
-from src.base.errors import AgentError
+from src.analysis.mapview import kind, render
+from src.analysis.references import Module, parse_module
+from src.base.errors import RepoMapError
 
 log = structlog.get_logger(__name__)
 
 MAX_PLANNED_FILE_BYTES = 128 * 1024
 # Larger sources are listed without symbols: parsing them costs more than they add to a map.
 MAX_PARSED_BYTES = 512 * 1024
-MAX_SIGNATURE_CHARS = 120
-MAX_METHODS = 12
 MIN_SECRET_VALUE = 20
 MIN_SECRET_ENTROPY = 3.5
 
@@ -43,10 +42,6 @@ _ASSIGNMENTS = (
     ),
 )
 REDACTED = "***"
-
-
-class RepoMapError(AgentError):
-    """The repository cannot be listed (not a git repository, git missing)."""
 
 
 def is_blocked(path: str, patterns: Sequence[str]) -> bool:
@@ -106,188 +101,21 @@ def tracked_files(repo: Path) -> list[str]:
     return sorted(n for n in names if n and (repo / n).is_file())
 
 
-def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    """`def name(args) -> ret` with default values shown as ..., so no value leaks."""
-    args = copy.deepcopy(node.args)
-    args.defaults = [ast.Constant(...) for _ in args.defaults]
-    args.kw_defaults = [None if d is None else ast.Constant(...) for d in args.kw_defaults]
-    prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
-    text = f"{prefix} {node.name}({ast.unparse(args)})"
-    if node.returns is not None:
-        text += f" -> {ast.unparse(node.returns)}"
-    return text if len(text) <= MAX_SIGNATURE_CHARS else text[: MAX_SIGNATURE_CHARS - 3] + "..."
-
-
-def _class_line(node: ast.ClassDef, with_bases: bool) -> str:
-    """`class Name(bases): public methods`."""
-    bases = ", ".join(ast.unparse(b) for b in node.bases)
-    head = f"class {node.name}({bases})" if with_bases and bases else f"class {node.name}"
-    methods = [
-        item.name
-        for item in node.body
-        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-        and not item.name.startswith("_")
-    ]
-    if len(methods) > MAX_METHODS:
-        methods = [*methods[:MAX_METHODS], f"+{len(methods) - MAX_METHODS}"]
-    return f"{head}: {', '.join(methods)}" if methods else head
-
-
-class Symbols:
-    """A Python file's public top-level classes and functions, in two levels of detail."""
-
-    def __init__(self, tree: ast.Module) -> None:
-        self.full: list[str] = []
-        self.names: list[str] = []
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-                self.full.append(_class_line(node, with_bases=True))
-                self.names.append(f"class {node.name}")
-            elif isinstance(
-                node, ast.FunctionDef | ast.AsyncFunctionDef
-            ) and not node.name.startswith("_"):
-                self.full.append(_signature(node))
-                self.names.append(node.name)
-
-
-def python_symbols(path: Path) -> Symbols | None:
-    """The symbols of a Python source file, parsed without importing it; None if unreadable."""
+def python_module(repo: Path, path: str) -> Module | None:
+    """What a Python source defines, uses and imports, parsed without importing it."""
     try:
-        if path.stat().st_size > MAX_PARSED_BYTES:
+        if (repo / path).stat().st_size > MAX_PARSED_BYTES:
             return None
-        return Symbols(ast.parse(path.read_text(encoding="utf-8")))
+        return parse_module(path, ast.parse((repo / path).read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
 
 
-def _is_test(path: str) -> bool:
-    """Whether a path belongs to the tests, whose symbols matter least to a plan."""
-    parts = PurePosixPath(path).parts
-    name = parts[-1]
-    return (
-        any(p in ("tests", "test") for p in parts[:-1])
-        or name.startswith("test_")
-        or name == "conftest.py"
-    )
-
-
-# Room kept for the header line, whose counts are only known once the detail is chosen.
-HEADER_RESERVE = 120
-# Symbols are added in this order while the budget lasts: the source matters more than tests.
-UPGRADES = ((False, "names"), (False, "full"), (True, "names"), (True, "full"))
-
-
-def _file_lines(name: str, found: Symbols | None, level: str) -> list[str]:
-    """A file's lines in the map: its name, its symbol names, or its full signatures."""
-    if found is None or level == "files" or not found.full:
-        return [f"  {name}"]
-    if level == "names":
-        return [f"  {name}: {', '.join(found.names)}"]
-    return [f"  {name}", *(f"    {line}" for line in found.full)]
-
-
-def _size(lines: Sequence[str]) -> int:
-    """Characters of the lines joined by newlines, counting one newline each."""
-    return sum(len(line) + 1 for line in lines)
-
-
-def _files_view(
-    files: Sequence[str], symbols: dict[str, Symbols], detail: dict[str, str]
-) -> list[str]:
-    """One line per folder, then each file at its chosen detail."""
-    lines: list[str] = []
-    folder = None
-    for path in sorted(files, key=lambda f: (str(PurePosixPath(f).parent), f)):
-        parent, name = str(PurePosixPath(path).parent), PurePosixPath(path).name
-        if parent != folder:
-            folder = parent
-            lines.append("./" if parent == "." else f"{parent}/")
-        lines.extend(_file_lines(name, symbols.get(path), detail.get(path, "files")))
-    return lines
-
-
-def choose_detail(
-    files: Sequence[str], symbols: dict[str, Symbols], budget_chars: int
-) -> dict[str, str] | None:
-    """Per-file detail filling the budget in priority order; None if the bare paths overflow."""
-    detail = dict.fromkeys(files, "files")
-    used = _size(_files_view(files, symbols, detail))
-    if used > budget_chars:
-        return None
-    for tests, level in UPGRADES:
-
-        def extra(path: str, level: str = level) -> int:
-            name, found = PurePosixPath(path).name, symbols[path]
-            now = _file_lines(name, found, detail[path])
-            return _size(_file_lines(name, found, level)) - _size(now)
-
-        group = [f for f in files if f in symbols and symbols[f].full and _is_test(f) == tests]
-        for path in sorted(group, key=lambda f: (extra(f), f)):
-            cost = extra(path)
-            if used + cost > budget_chars:
-                # Cheapest first: nothing after this fits, and later passes matter less.
-                return detail
-            detail[path] = level
-            used += cost
-    return detail
-
-
-def _header(files: Sequence[str], symbols: dict[str, Symbols], detail: dict[str, str]) -> str:
-    """The first line: how many files, and how much of their symbols fit."""
-    header = f"Repository map: {len(files)} tracked files"
-    with_symbols = [f for f in files if f in symbols and symbols[f].full]
-    levels = Counter(detail[f] for f in with_symbols)
-    if levels["full"] == len(with_symbols):
-        return header
-    return (
-        f"{header} (Python symbols cut to fit: {levels['full']} files with signatures, "
-        f"{levels['names']} with names only, {levels['files']} without)"
-    )
-
-
-def _folders_view(files: Sequence[str], depth: int) -> list[str]:
-    """Files down to depth folders; deeper folders summarised as `folder/ (N files)`."""
-    shown: list[str] = []
-    collapsed: Counter[str] = Counter()
-    for path in files:
-        parts = PurePosixPath(path).parts
-        if len(parts) - 1 <= depth:
-            shown.append(path)
-        else:
-            collapsed["/".join(parts[: depth + 1])] += 1
-    lines = [f"{folder}/ ({count} files)" for folder, count in sorted(collapsed.items())]
-    return lines + shown
-
-
-def render_map(files: Sequence[str], symbols: dict[str, Symbols], token_budget: int) -> str:
-    """The most detailed map of files that fits token_budget; pure."""
-    budget_chars = token_budget * 4
-    detail = choose_detail(files, symbols, budget_chars - HEADER_RESERVE)
-    if detail is not None:
-        return "\n".join([_header(files, symbols, detail), *_files_view(files, symbols, detail)])
-    header = f"Repository map: {len(files)} tracked files"
-    deepest = max((len(PurePosixPath(f).parts) - 1 for f in files), default=0)
-    for depth in range(deepest - 1, -1, -1):
-        note = f" (no symbols; folders deeper than {depth} summarised)"
-        text = "\n".join([header + note, *_folders_view(files, depth)])
-        if len(text) <= budget_chars:
-            return text
-    tail = "... (map truncated to fit the token budget)"
-    text = "\n".join([header, *_folders_view(files, 0)])
-    cut = max(budget_chars - len(tail) - 1, 0)
-    return (text[:cut].rsplit("\n", 1)[0] + "\n" + tail)[:budget_chars]
-
-
 def build_repo_map(repo: Path, token_budget: int, blocked_patterns: Sequence[str]) -> str:
-    """A map of the tracked files and their Python symbols within token_budget, no blocked file."""
+    """A map of the tracked files within token_budget, code ranked by use, no blocked file."""
     files = [f for f in tracked_files(repo) if not is_blocked(f, blocked_patterns)]
-    symbols = {}
-    for path in files:
-        if path.endswith(".py"):
-            found = python_symbols(repo / path)
-            if found is not None:
-                symbols[path] = found
-    return render_map(files, symbols, token_budget)
+    modules = {f: python_module(repo, f) for f in files if kind(f) != "other"}
+    return render(files, modules, token_budget)
 
 
 def file_refusal(

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from src.base.errors import ConfigError
+from src.base.safety_config import SafetySection
 
 ENV_PREFIX = "AGENT_"
 DEFAULT_CONFIG_RELPATH = Path("config/agent.toml")
@@ -54,6 +55,9 @@ class AgentSection(_Section):
     reports_dir: str = Field("reports", min_length=1, description="Where gen-N.json reports go.")
     max_consecutive_failures: int = Field(
         3, ge=1, le=100, description="The loop stops after this many failed generations in a row."
+    )
+    max_idle_generations: int = Field(
+        2, ge=1, le=1000, description="The loop stops after this many no_change runs in a row."
     )
     repo_map_tokens: int = Field(
         1200, ge=100, le=100_000, description="Token budget of the Architect's repository map."
@@ -149,62 +153,6 @@ class BenchmarksSection(_Section):
     )
 
 
-class SafetySection(_Section):
-    """The `[safety]` table: limits and protections the agent cannot edit."""
-
-    max_files_per_generation: int = Field(
-        10, ge=1, le=1000, description="A build touching more files is rejected."
-    )
-    blocked_patterns: list[str] = Field(
-        default_factory=lambda: [".env*", "*.pem", "*.key"],
-        description="Glob patterns of files never sent to a model nor written.",
-    )
-    require_tests: bool = Field(True, description="Refuse to merge when no test ran.")
-    protected_paths: list[str] = Field(
-        default_factory=lambda: [
-            "src/gates/safety.py",
-            "src/analysis/code_scan.py",
-            "src/gates/anti_gaming.py",
-            "src/gates/policy.py",
-            "src/gates/gate_set.py",
-            "policies/",
-            "config/benchmarks.json",
-            "config/agent.toml:[safety]",
-            "config/agent.toml:[sandbox]",
-            "src/base/sandbox.py",
-            "src/base/bwrap.py",
-            "src/base/landlock.py",
-            ".ci/",
-        ],
-        description="Paths (a trailing / means a folder; file:[table] a TOML table) never written.",
-    )
-    protected_functions: list[str] = Field(
-        default_factory=lambda: ["src/gates/decision.py:_make_merge_decision"],
-        description="`path:function` whose body the agent may not change.",
-    )
-
-    max_new_suppressions: int = Field(
-        2, ge=0, le=100, description="New noqa / type: ignore / pragma: no cover comments allowed."
-    )
-    max_lines_per_write: int = Field(
-        400, ge=1, le=100_000, description="Cedar forbids a single write changing more lines."
-    )
-    smoke_commands: list[str] = Field(
-        default_factory=list,
-        description="Commands that must still succeed in the worktree before a merge.",
-    )
-
-    @field_validator("protected_functions")
-    @classmethod
-    def _path_colon_name(cls, value: list[str]) -> list[str]:
-        """Every entry must look like `path/to/file.py:function`."""
-        for item in value:
-            path, _, name = item.partition(":")
-            if not path.endswith(".py") or not all(p.isidentifier() for p in name.split(".")):
-                raise ValueError(f"{item!r} is not of the form 'path/to/file.py:function_name'")
-        return value
-
-
 class SandboxSection(_Section):
     """The `[sandbox]` table: how every process running the target's code is contained."""
 
@@ -238,11 +186,20 @@ class GithubSection(_Section):
 
 
 class AgentcoreSection(_Section):
-    """The `[agentcore]` table: optional hosted runtime, off by default."""
+    """The `[agentcore]` table: AgentCore Memory shares lessons between machines, off by default."""
 
-    enabled: bool = Field(False, description="Run through a hosted agent runtime.")
-    region: str | None = Field(None, description="AWS region of the runtime.")
-    endpoint_url: str | None = Field(None, description="Runtime endpoint override.")
+    enabled: bool = Field(False, description="Share lessons through AgentCore Memory.")
+    region: str | None = Field(
+        None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$", description="AWS region of the runtime."
+    )
+    endpoint_url: str | None = Field(
+        None, pattern=r"^https?://\S+$", description="Runtime endpoint override."
+    )
+    memory_id: str | None = Field(None, description="AgentCore Memory id that lessons go to.")
+    actor_id: str = Field("self-improving-agent", min_length=1, description="Memory actor id.")
+    session_id: str | None = Field(
+        None, description="Memory session id; by default one per repository (its first commit)."
+    )
 
 
 class Settings(_Section):

@@ -1,4 +1,4 @@
-"""The few exception types that steer control flow; each carries one user-facing sentence."""
+"""Every exception of the agent, all under AgentError; the CLI exits with each one's exit_code."""
 
 
 class AgentError(Exception):
@@ -13,3 +13,80 @@ class ConfigError(AgentError):
 
 class StoreError(AgentError):
     """The state database cannot be opened or written."""
+
+
+class BenchmarkError(AgentError):
+    """The target cannot be measured as asked (not a git repository, unknown benchmark, ...)."""
+
+
+class RepoMapError(AgentError):
+    """The repository cannot be listed (not a git repository, git missing)."""
+
+
+class GitError(AgentError):
+    """A git operation failed; the message says which and why in one sentence."""
+
+
+class MergeRefused(GitError):
+    """A merge or revert was refused to protect main or the user's uncommitted work."""
+
+
+class GitHubError(AgentError):
+    """A GitHub API call or a push failed; the message says why and what to do."""
+
+
+class ProviderError(AgentError):
+    """A provider could not answer; the phase fails with this message."""
+
+
+class FixerError(AgentError):
+    """An offline fixer's tool could not run."""
+
+
+class ReportError(AgentError):
+    """A report is missing, unreadable or not a valid generation report."""
+
+
+class ReportArgumentError(ReportError):
+    """The generation was named in a form that is neither a number nor 'latest'."""
+
+    exit_code = 2
+
+
+class ReplyError(AgentError):
+    """A model reply that cannot be used; the loop asks once more, then fails the phase."""
+
+
+class ResponseParseError(ReplyError):
+    """The reply holds no valid JSON object; `raw` is the reply as received."""
+
+    def __init__(self, message: str, raw: str) -> None:
+        """Keep the raw reply for the log and the re-prompt."""
+        super().__init__(message)
+        self.raw = raw
+
+
+class ReplyValidationError(ReplyError):
+    """The reply's JSON does not match the persona's schema; `problems` lists each mismatch."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        """Keep every problem, not only those the message lists."""
+        super().__init__(message)
+        self.problems = problems
+
+
+class PersonaReplyError(AgentError):
+    """A persona's reply was unusable even after the one re-prompt."""
+
+
+class EditFailure(AgentError):
+    """A change cannot be applied; the message is shown to the Builder on its retry."""
+
+
+class PhaseFailed(AgentError):
+    """A phase could not complete; the generation ends rejected with this reason."""
+
+    def __init__(self, phase: str, message: str) -> None:
+        super().__init__(f"{phase}: {message}")
+        self.phase = phase
+        self.message = message

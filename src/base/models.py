@@ -16,7 +16,6 @@ GenerationStatus = Literal[
     "interrupted",
     "no_change",
 ]
-Phase = Literal["plan", "implement", "review", "benchmark", "decide", "merge", "record"]
 
 
 class EvolutionEntry(BaseModel):
@@ -120,48 +119,3 @@ class LlmCall(BaseModel):
     latency_s: float = 0.0
     cost_usd: float | None = None
     prompt_hash: str | None = None
-
-
-class Decision(BaseModel):
-    """The merge decision and every reason behind it."""
-
-    accepted: bool
-    reasons: list[str]
-
-
-class BenchDelta(BaseModel):
-    """One benchmark before and after a generation."""
-
-    before: float | None
-    after: float | None
-    delta: float | None
-
-
-class GenerationReport(BaseModel):
-    """reports/gen-N.json: everything a person needs to judge one generation."""
-
-    generation: int
-    status: GenerationStatus
-    dry_run: bool = False
-    started_at: str
-    finished_at: str | None = None
-    duration_s: float | None = None
-    phases: list[dict[str, object]] = Field(default_factory=list)
-    plan: Plan | None = None
-    llm_calls: list[LlmCall] = Field(default_factory=list)
-    llm_totals: dict[str, float] = Field(default_factory=dict)
-    benchmarks: dict[str, BenchDelta] = Field(default_factory=dict)
-    totals: BenchDelta | None = None
-    review: dict[str, object] | None = None
-    edits: list[EditResult] = Field(default_factory=list)
-    edit_stats: dict[str, float] = Field(
-        default_factory=dict, description="total_edits, failed_edits, edit_success_rate."
-    )
-    files_changed: list[str] = Field(default_factory=list)
-    gates: list[dict[str, object]] = Field(default_factory=list)
-    decision: Decision | None = None
-    errors: list[dict[str, str]] = Field(default_factory=list)
-    human_verdict: dict[str, object] | None = Field(
-        None, description="How the person who settled the PR decided (PR mode)."
-    )
-    reproducibility: dict[str, object] = Field(default_factory=dict)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from src.base.errors import StoreError
 from src.base.exclude import ensure_excluded
+from src.base.lessons import m003_lessons
 from src.base.models import EvolutionEntry, GenerationStatus
 
 STATE_DIRNAME = ".agent"
@@ -102,7 +103,11 @@ def _m002_human_verdicts(db: sqlite3.Connection) -> None:
 
 
 # Append-only: a released migration is never edited, a new one is added at the end.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_initial, _m002_human_verdicts]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _m001_initial,
+    _m002_human_verdicts,
+    m003_lessons,
+]
 
 _ENTRY_COLUMNS = tuple(EvolutionEntry.model_fields)
 
@@ -170,6 +175,14 @@ class Store:
             with self._transaction() as db:
                 MIGRATIONS[index](db)
                 db.execute(f"PRAGMA user_version = {index + 1}")
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction for the tables that other modules own (lessons)."""
+        return self._transaction()
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one read query."""
+        return list(self._db.execute(sql, args).fetchall())
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -329,5 +342,12 @@ class Store:
     def clear(self) -> None:
         """Delete every row; the schema stays."""
         with self._transaction() as db:
-            for table in ("phases", "llm_calls", "bench_cache", "human_verdicts", "generations"):
+            for table in (
+                "phases",
+                "llm_calls",
+                "bench_cache",
+                "human_verdicts",
+                "lessons",
+                "generations",
+            ):
                 db.execute(f"DELETE FROM {table}")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from pydantic import BaseModel
 
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, nothing_result
+from src.benchmarks.findings import complexity_findings
 
 NAME = "code_complexity"
 
@@ -22,6 +24,7 @@ class Complexity(BaseModel):
     mi_average: float
     files: int
     unparsable: list[str]
+    evidence: list[dict[str, Any]]
 
 
 def measure_sources(texts: dict[str, str]) -> Complexity:
@@ -34,6 +37,7 @@ def measure_sources(texts: dict[str, str]) -> Complexity:
     worst = 0
     indexes: list[float] = []
     unparsable: list[str] = []
+    found: list[tuple[str, int, str, int]] = []
     for rel, text in texts.items():
         try:
             blocks = sorted_results(cc_visit(text))
@@ -43,6 +47,7 @@ def measure_sources(texts: dict[str, str]) -> Complexity:
             continue
         for block in blocks:
             complexities.append(int(block.complexity))
+            found.append((rel, int(block.lineno), str(block.fullname), int(block.complexity)))
             if block.complexity > worst:
                 worst, worst_block = int(block.complexity), f"{rel}:{block.lineno} {block.name}"
     return Complexity(
@@ -53,6 +58,7 @@ def measure_sources(texts: dict[str, str]) -> Complexity:
         mi_average=round(sum(indexes) / len(indexes), 3) if indexes else 0.0,
         files=len(indexes),
         unparsable=unparsable,
+        evidence=complexity_findings(found),
     )
 
 

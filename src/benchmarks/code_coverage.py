@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import error_result, nothing_result, timeout_result
+from src.benchmarks.findings import coverage_findings
 from src.benchmarks.pytest_run import PytestRun
 from src.benchmarks.sources import SKIP_DIRS, is_test_path
 
@@ -51,6 +52,7 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
         "covered": covered,
         "statements": statements,
         "files": len(kept),
+        "evidence": coverage_findings(report["files"], counted),
     }
 
 

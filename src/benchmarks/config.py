@@ -10,18 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from src.base.config import Settings
 from src.base.errors import ConfigError
+from src.benchmarks.registry import BENCHMARK_NAMES
 
-BENCHMARK_NAMES = (
-    "test_pass_rate",
-    "code_coverage",
-    "type_check",
-    "lint_score",
-    "code_complexity",
-    "doc_coverage",
-    "file_organization",
-    "import_check",
-    "security_scan",
-)
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUTS = {"default": DEFAULT_TIMEOUT_S, "test_pass_rate": 120.0, "code_coverage": 120.0}
 

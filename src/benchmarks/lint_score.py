@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -16,6 +17,7 @@ from src.benchmarks.context import (
     per_kloc_score,
     timeout_result,
 )
+from src.benchmarks.findings import lint_findings
 
 NAME = "lint_score"
 SYNTAX_ERROR = "syntax-error"
@@ -58,7 +60,7 @@ def ruff_args(cache_dir: str) -> list[str]:
     return ["-m", "ruff", "check", "--output-format", "json", "--cache-dir", cache_dir, "."]
 
 
-def judge(run: ToolRun, lines: int) -> BenchResult:
+def judge(run: ToolRun, lines: int, root: Path | None = None) -> BenchResult:
     """Ruff's verdict: exit 0 clean, 1 violations, anything else an error."""
     if run.timed_out:
         return timeout_result(NAME, run)
@@ -70,6 +72,7 @@ def judge(run: ToolRun, lines: int) -> BenchResult:
         return error_result(NAME, str(exc), run.duration_s)
     count = len(violations)
     raw = {"violations": count, "by_rule": by_rule(violations), "lines": lines}
+    raw["evidence"] = lint_findings(violations, root or Path.cwd())
     return BenchResult(
         name=NAME,
         score=per_kloc_score(count, lines),
@@ -84,4 +87,4 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     if not ctx.tree.python:
         return nothing_result(NAME, "no Python files to lint")
     result = ctx.run_python(ruff_args(str(ctx.cache_dir / "ruff")), timeout_s)
-    return judge(result, ctx.tree.lines(ctx.tree.python))
+    return judge(result, ctx.tree.lines(ctx.tree.python), ctx.repo)

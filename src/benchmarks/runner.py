@@ -12,17 +12,18 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from src.base.config import Settings
+from src.base.errors import BenchmarkError
 from src.base.sandbox import SandboxRecord, choose, record
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
-from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_config
+from src.benchmarks.config import BenchConfig, load_bench_config
 from src.benchmarks.context import BenchContext, error_result
-from src.benchmarks.errors import BenchmarkError
+from src.benchmarks.pytest_run import PytestRun, run_pytest
+from src.benchmarks.registry import BENCHMARK_NAMES, PYTEST_GROUP, REGISTRY
 from src.benchmarks.sources import SourceTree, repo_files
 
 Progress = Callable[[str, BenchResult | None], None]
-PYTEST_GROUP = ("test_pass_rate", "code_coverage")
 # Outcomes that depend on machine load or a transient crash are measured again next time.
 UNCACHED_STATUSES = ("timeout", "error")
 
@@ -44,14 +45,6 @@ def weighted_total(results: Sequence[BenchResult], weights: Mapping[str, float])
     return sum(w * s for w, s in pairs) / mass if mass > 0 else 0.0
 
 
-def contributions(results: Sequence[BenchResult], weights: Mapping[str, float]) -> dict[str, float]:
-    """Each benchmark's share of the weighted total (the shares sum to the total)."""
-    mass = sum(weights.get(r.name, 1.0) for r in results)
-    if mass <= 0:
-        return {r.name: 0.0 for r in results}
-    return {r.name: weights.get(r.name, 1.0) * r.score / mass for r in results}
-
-
 def select(config: BenchConfig, only: Sequence[str] | None) -> list[str]:
     """The benchmarks to run: the enabled ones, or exactly those named by --only."""
     if not only:
@@ -65,43 +58,24 @@ def select(config: BenchConfig, only: Sequence[str] | None) -> list[str]:
 
 def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> list[BenchResult]:
     """One pytest run measured by both of its benchmarks."""
-    from src.benchmarks import code_coverage, pass_rate
-    from src.benchmarks.pytest_run import run_pytest
-
     prun = run_pytest(ctx, timeout_s)
-    measures = {"test_pass_rate": pass_rate.measure, "code_coverage": code_coverage.measure}
-    return [measures[name](prun) for name in names]
+    return [_measure_of(name)(prun) for name in names]
+
+
+def _measure_of(name: str) -> Callable[[PytestRun], BenchResult]:
+    """How a benchmark of the pytest group reads the shared run."""
+    measure = REGISTRY[name].measure
+    if measure is None:
+        raise BenchmarkError(f"{name} does not read the shared pytest run")
+    return measure
 
 
 def _runner_for(name: str) -> Callable[[BenchContext, float], BenchResult]:
-    """The run function of one benchmark, imported only when it is needed."""
-    if name == "type_check":
-        from src.benchmarks.type_check import run as type_check
-
-        return type_check
-    if name == "lint_score":
-        from src.benchmarks.lint_score import run as lint_score
-
-        return lint_score
-    if name == "code_complexity":
-        from src.benchmarks.code_complexity import run as code_complexity
-
-        return code_complexity
-    if name == "doc_coverage":
-        from src.benchmarks.doc_coverage import run as doc_coverage
-
-        return doc_coverage
-    if name == "file_organization":
-        from src.benchmarks.file_organization import run as file_organization
-
-        return file_organization
-    if name == "import_check":
-        from src.benchmarks.import_check import run as import_check
-
-        return import_check
-    from src.benchmarks.security_scan import run as security_scan
-
-    return security_scan
+    """The run function of one benchmark that runs on its own."""
+    run = REGISTRY[name].run
+    if run is None:
+        raise BenchmarkError(f"{name} is measured from the shared pytest run, not on its own")
+    return run
 
 
 Job = tuple[list[str], Callable[[], list[BenchResult]]]

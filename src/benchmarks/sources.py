@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from src.benchmarks.errors import BenchmarkError
+from src.base.errors import BenchmarkError
 
 # Folders that are never the project's own code even when a repository forgets to ignore them.
 SKIP_DIRS = frozenset(

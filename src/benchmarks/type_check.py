@@ -13,6 +13,7 @@ from src.benchmarks.context import (
     per_kloc_score,
     timeout_result,
 )
+from src.benchmarks.findings import mypy_findings
 
 NAME = "type_check"
 _ERROR_LINE = re.compile(r"^([^:\n]+):(?:\d+:){0,2} error:", re.MULTILINE)
@@ -48,7 +49,13 @@ def judge(run: ToolRun, files: int, lines: int) -> BenchResult:
     errors, error_files = count_errors(run.stdout)
     if run.returncode == 1 and errors == 0:
         return error_result(NAME, f"mypy failed without errors: {run.tail()}", run.duration_s)
-    raw = {"errors": errors, "files": files, "files_with_errors": error_files, "lines": lines}
+    raw = {
+        "errors": errors,
+        "files": files,
+        "files_with_errors": error_files,
+        "lines": lines,
+        "evidence": mypy_findings(run.stdout),
+    }
     return BenchResult(
         name=NAME,
         score=per_kloc_score(errors, lines),

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 from src.base.config import Settings
 from src.base.errors import ConfigError
@@ -15,11 +14,17 @@ from src.git_ops.github import GitHubIntegration
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.generation import GenerationOutcome, RunOptions
 from src.pipeline.pr_mode import GitHubFlow, PrRow, connect, pr_rows
-from src.pipeline.session import discard_pending, merge_pending, open_deps, recover, run_loop
+from src.pipeline.session import (
+    PrMode,
+    discard_pending,
+    merge_pending,
+    open_deps,
+    recover,
+    run_loop,
+)
 from src.providers.factory import make_provider
 
 Echo = Callable[[str], None]
-PrMode = Literal["off", "review", "auto"]
 
 NO_SAFETY_WARNING = (
     "WARNING: --no-safety turns off the SafetyValidator's code rules (eval/exec, shell=True, ...)."
@@ -52,17 +57,12 @@ def run_generations(
     # The provider comes first: a missing key must fail before anything is written.
     provider = make_provider(settings, repo=repo)
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, progress, provider)
-        flow = None
-        if github != "off":
-            flow = connect(repo, settings, store, deps.git, auto=github == "auto")
-            flow.check_ready()
-            deps.pr = flow
+        deps = open_deps(repo, settings, store, progress, provider, github)
         for number in recover(deps):
             progress(f"gen {number} was left running by a stopped process: marked interrupted")
         result = run_loop(deps, options, max_generations, max_cost)
-        if flow is not None and wait:
-            wait_for_reviews(flow, progress)
+        if wait and isinstance(deps.pr, GitHubFlow):
+            wait_for_reviews(deps.pr, progress)
     for outcome in result.outcomes:
         echo(outcome_line(outcome))
     if result.message:

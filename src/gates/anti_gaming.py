@@ -16,7 +16,6 @@ from typing import Any
 from src.analysis.code_scan import CodeFinding
 
 LOST_TEST = "anti-gaming/lost-test"
-SUPPRESSION = "anti-gaming/suppression"
 LOOSENED_CONFIG = "anti-gaming/loosened-config"
 OUTCOME_HOOK = "anti-gaming/outcome-hook"
 

@@ -1,58 +1,131 @@
-"""The generation state machine and the merge decision it ends with."""
+"""The merge decision: facts computed once, Cedar's merge facts and the pure Decision over them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from src.base.models import Decision, EditResult, Review
+from pydantic import BaseModel, Field
+
+from src.base.models import EditResult, Review
 from src.benchmarks.base import BenchResult
 from src.benchmarks.pass_rate import NAME as TESTS
 from src.benchmarks.pass_rate import recorded_outcomes
-from src.benchmarks.runner import weighted_total
-from src.gates.anti_gaming import lost_test_ids
+from src.gates.anti_gaming import lost_test_ids, lost_tests
+from src.gates.decision_model import Decision
+from src.gates.policy import MergeFacts
 from src.gates.verdict import GateVerdict
 
+# An outcome that means the test body did not run.
+NOT_RUN = "skipped"
 
-def _make_merge_decision(
+
+class DecisionFacts(BaseModel):
+    """What a generation did, measured once, for both Cedar's `merge` and the final Decision."""
+
+    applied_changes: int = Field(ge=0)
+    files_changed: int = Field(ge=0)
+    review: Review | None
+    review_consensus: float
+    score_delta: float = Field(description="Weighted total after minus before, as measured.")
+    benchmark_problems: list[str] = Field(description="Benchmarks ok before and not ok after.")
+    tests_ok: bool = Field(description="The test benchmark ran and finished ok after the change.")
+    tests_dropped: str | None = Field(description="Why the test pass rate fell, or None.")
+    lost_test_ids: list[str]
+    lost_test_reasons: list[str]
+    tests_run: int = Field(ge=0, description="Tests the after-run executed (not skipped).")
+    review_approved: bool = Field(description="Approved with at least the consensus score.")
+    tests_passed: bool = Field(description="Tests ok after, not dropped, none lost.")
+
+
+def gather_facts(
     before: Sequence[BenchResult],
     after: Sequence[BenchResult],
+    score_delta: float,
+    *,
     review: Review | None,
-    edits: Sequence[EditResult],
-    gates: Sequence[GateVerdict],
-    weights: Mapping[str, float],
     review_consensus: float,
+    edits: Sequence[EditResult],
+    files_changed: Sequence[str],
+) -> DecisionFacts:
+    """Every fact the decision needs, from the before/after results and the generation's parts."""
+    before_by_name = {r.name: r for r in before}
+    after_by_name = {r.name: r for r in after}
+    problems = []
+    for name, old in before_by_name.items():
+        new = after_by_name.get(name)
+        if new is None:
+            problems.append(f"benchmark {name} was not measured after the change")
+        elif old.status == "ok" and new.status != "ok":
+            problems.append(f"benchmark {name} was {old.status} before and is {new.status} now")
+    old_tests, new_tests = before_by_name.get(TESTS), after_by_name.get(TESTS)
+    dropped = None
+    if old_tests is not None and new_tests is not None and new_tests.score < old_tests.score:
+        dropped = f"{TESTS} dropped from {old_tests.score:.3f} to {new_tests.score:.3f}"
+    old_outcomes, new_outcomes = recorded_outcomes(before), recorded_outcomes(after)
+    lost_ids = lost_test_ids(old_outcomes, new_outcomes)
+    tests_ok = new_tests is not None and new_tests.status == "ok"
+    return DecisionFacts(
+        applied_changes=sum(1 for e in edits if e.applied),
+        files_changed=len(files_changed),
+        review=review,
+        review_consensus=review_consensus,
+        score_delta=score_delta,
+        benchmark_problems=problems,
+        tests_ok=tests_ok,
+        tests_dropped=dropped,
+        lost_test_ids=lost_ids,
+        lost_test_reasons=lost_tests(old_outcomes, new_outcomes),
+        tests_run=sum(1 for outcome in new_outcomes.values() if outcome != NOT_RUN),
+        review_approved=review is not None and review.approved and review.score >= review_consensus,
+        tests_passed=tests_ok and dropped is None and not lost_ids,
+    )
+
+
+def merge_facts(facts: DecisionFacts, gates: Sequence[GateVerdict]) -> MergeFacts:
+    """What Cedar's `merge` is asked with: the same facts, and whether the gates so far allowed."""
+    return MergeFacts(
+        tests_passed=facts.tests_passed,
+        safety_passed=all(g.allowed for g in gates),
+        review_approved=facts.review_approved,
+        score_delta=facts.score_delta,
+        files_changed=facts.files_changed,
+    )
+
+
+def make_merge_decision(
+    facts: DecisionFacts,
+    gates: Sequence[GateVerdict],
     benchmark_threshold: float,
+    require_tests: bool,
 ) -> Decision:
     """Accept only when every condition holds; each failed condition is one reason (fail closed)."""
     reasons: list[str] = []
-    applied = sum(1 for e in edits if e.applied)
-    if applied == 0:
+    if facts.applied_changes == 0:
         reasons.append("no change was applied")
+    review = facts.review
     if review is None:
         reasons.append("no review")
     else:
         if not review.approved:
             reasons.append("the Reviewer did not approve")
-        if review.score < review_consensus:
-            reasons.append(f"review score {review.score:.2f} < consensus {review_consensus:.2f}")
-    before_by_name = {r.name: r for r in before}
-    after_by_name = {r.name: r for r in after}
-    for name, old in before_by_name.items():
-        new = after_by_name.get(name)
-        if new is None:
-            reasons.append(f"benchmark {name} was not measured after the change")
-        elif old.status == "ok" and new.status != "ok":
-            reasons.append(f"benchmark {name} was {old.status} before and is {new.status} now")
-    delta = weighted_total(after, weights) - weighted_total(before, weights)
+        if review.score < facts.review_consensus:
+            reasons.append(
+                f"review score {review.score:.2f} < consensus {facts.review_consensus:.2f}"
+            )
+    reasons += facts.benchmark_problems
+    delta = facts.score_delta
     if not delta > benchmark_threshold:
         reasons.append(f"total score delta {delta:+.4f} is not above {benchmark_threshold:+.4f}")
-    old_tests, new_tests = before_by_name.get(TESTS), after_by_name.get(TESTS)
-    if old_tests is not None and new_tests is not None and new_tests.score < old_tests.score:
-        reasons.append(f"{TESTS} dropped from {old_tests.score:.3f} to {new_tests.score:.3f}")
-    lost = lost_test_ids(recorded_outcomes(before), recorded_outcomes(after))
+    if facts.tests_dropped is not None:
+        reasons.append(facts.tests_dropped)
+    lost = facts.lost_test_ids
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         reasons.append(f"{len(lost)} test(s) that passed before do not pass now: {shown}")
+    if require_tests and facts.tests_run == 0:
+        reasons.append(
+            "no test ran after the change ([safety] require_tests is on); add tests or turn it off"
+        )
     for gate in gates:
         if not gate.allowed:
             reasons.append(f"gate {gate.gate} denied: " + "; ".join(gate.reasons or ["no reason"]))
@@ -61,7 +134,7 @@ def _make_merge_decision(
     return Decision(
         accepted=True,
         reasons=[
-            f"{applied} change(s) applied",
+            f"{facts.applied_changes} change(s) applied",
             f"review approved with score {review.score:.2f}" if review else "",
             f"total score delta {delta:+.4f} > {benchmark_threshold:+.4f}",
             "no test that passed before fails now",

@@ -12,8 +12,8 @@ import cedarpy
 from pydantic import BaseModel, ConfigDict, Field
 
 import src
-from src.base.config import SafetySection
 from src.base.errors import ConfigError
+from src.base.safety_config import SafetySection
 
 SCHEMA_FILE = "schema.cedarschema"
 REQUIRED_POLICY_IDS = (

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from src.analysis.code_scan import SYNTAX, CodeFinding, scan_source, scan_tree
-from src.base.config import SafetySection
+from src.base.safety_config import SafetySection
 from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
 
 PATH_INVALID = "path/invalid"
@@ -161,10 +161,6 @@ class SafetyValidator:
         if is_python(rel, content):
             violations += self._check_python(rel, before, content)
         return SafetyVerdict.of(violations)
-
-    def check_code(self, filepath: str, content: str) -> SafetyVerdict:
-        """The content rules alone (code, protected functions, hooks), for any path."""
-        return SafetyVerdict.of(self._check_python(filepath, self._read(filepath), content))
 
     def _read(self, rel: str) -> str | None:
         """The file's current text under the root, or None when it does not exist."""

@@ -14,7 +14,7 @@ import git
 from pydantic import BaseModel
 
 from src.base.config import GithubSection
-from src.base.errors import AgentError, ConfigError
+from src.base.errors import ConfigError, GitHubError
 from src.base.secrets import redact, secret_values
 
 if TYPE_CHECKING:
@@ -36,10 +36,6 @@ DEFAULT_TIMEOUT_S = 30
 # GitHub asks for Retry-After, else the reset time, else at least a minute of waiting.
 SECONDARY_LIMIT_WAIT_S = 60.0
 PASSING_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
-
-
-class GitHubError(AgentError):
-    """A GitHub API call or a push failed; the message says why and what to do."""
 
 
 class PullInfo(BaseModel):

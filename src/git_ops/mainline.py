@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from src.git_ops.runner import MergeRefused, out, paths, run
+from src.base.errors import MergeRefused
+from src.git_ops.runner import out, paths, run
 
 
 class WorktreeEntry(BaseModel):

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import git
 
-from src.base.errors import AgentError
+from src.base.errors import GitError
 from src.base.secrets import redact, secret_values
 
 AGENT_NAME = "self-improving-agent"
@@ -25,14 +25,6 @@ BASE_ENV = {"GIT_TERMINAL_PROMPT": "0"}
 # The agent's own commits skip the target's hooks and signing: its gates judge the change, and
 # a missing signing key or an interactive hook must not turn into a stuck or failed generation.
 COMMIT_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false")
-
-
-class GitError(AgentError):
-    """A git operation failed; the message says which and why in one sentence."""
-
-
-class MergeRefused(GitError):
-    """A merge or revert was refused to protect main or the user's uncommitted work."""
 
 
 class Result(NamedTuple):

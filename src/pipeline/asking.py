@@ -7,23 +7,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from src.base.errors import AgentError
+from src.base.errors import PersonaReplyError, ReplyValidationError, ResponseParseError
 from src.base.models import LlmCall
-from src.pipeline.parsing import (
-    ReplyValidationError,
-    ResponseParseError,
-    parse_json_response,
-    reprompt_text,
-    validate_reply,
-)
+from src.pipeline.parsing import parse_json_response, reprompt_text, validate_reply
 from src.pipeline.personas import prompt_hash
 from src.providers.base import Completion, CompletionRequest, Provider
 
 T = TypeVar("T", bound=BaseModel)
-
-
-class PersonaReplyError(AgentError):
-    """A persona's reply was unusable even after the one re-prompt."""
 
 
 def _record(provider: Provider, request: CompletionRequest, completion: Completion) -> LlmCall:

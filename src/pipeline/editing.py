@@ -8,57 +8,17 @@ import json
 import posixpath
 import tomllib
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from src.analysis.repomap import is_blocked
+from src.base.errors import EditFailure
 from src.base.models import Build, Change, EditResult
-from src.gates.verdict import GateVerdict, WriteGate
+from src.gates.verdict import WriteGate
+from src.gates.write_gates import PathGate, path_problem, refusals
 
 # A multi-line anchor is compared as a window of this many lines at most.
 MAX_WINDOW_LINES = 5
 NEAREST_SHOWN = 3
 NEAREST_CUTOFF = 0.4
-
-
-class EditFailure(Exception):
-    """A change cannot be applied; the message is shown to the Builder on its retry."""
-
-
-def path_problem(root: Path, path: str) -> str | None:
-    """Why path may not be written inside root, or None when it may."""
-    if not path.strip() or "\x00" in path:
-        return "the path is empty or contains a NUL byte"
-    if PurePosixPath(path).is_absolute() or path.startswith("\\") or path[1:2] == ":":
-        return "the path is absolute; give it relative to the repository root"
-    if any(part.lower() == ".git" for part in PurePosixPath(path).parts):
-        return "the path is under .git/, which is never written"
-    base = root.resolve()
-    target = (base / path).resolve()
-    if not target.is_relative_to(base):
-        return "the path resolves outside the worktree (through .. or a symlink)"
-    if target == base or any(p.lower() == ".git" for p in target.relative_to(base).parts):
-        return "the path resolves to the worktree itself or into .git/"
-    if target.is_dir():
-        return "the path is a directory, not a file"
-    return None
-
-
-class PathGate:
-    """The built-in minimum gate: inside the worktree, not .git/, not a blocked file name."""
-
-    name = "path"
-
-    def __init__(self, root: Path, blocked_patterns: Sequence[str] = ()) -> None:
-        self._root = root
-        self._blocked = tuple(blocked_patterns)
-
-    def check(self, path: str, content: str, *, new_file: bool, lines_changed: int) -> GateVerdict:
-        """Refuse paths that escape the worktree, touch .git/ or match a blocked pattern."""
-        problem = path_problem(self._root, path)
-        if problem is None and is_blocked(path, self._blocked):
-            problem = "the file name matches a blocked pattern (secrets are never written)"
-        reasons = [] if problem is None else [f"{path}: {problem}"]
-        return GateVerdict(allowed=problem is None, reasons=reasons, gate=self.name)
 
 
 def count_changed_lines(old: str, new: str) -> int:
@@ -189,24 +149,6 @@ def syntax_problem(path: str, text: str) -> str | None:
     return None
 
 
-def _refusals(
-    gates: Sequence[WriteGate], path: str, text: str, new_file: bool, lines: int
-) -> list[str]:
-    """Reasons from every gate that refuses; a gate that raises refuses (fail closed)."""
-    refusals = []
-    for gate in gates:
-        name = getattr(gate, "name", type(gate).__name__)
-        try:
-            verdict = gate.check(path, text, new_file=new_file, lines_changed=lines)
-        except Exception as exc:  # any gate failure must deny, never let the write through
-            refusals.append(f"refused by gate '{name}': it failed ({exc})")
-            continue
-        if not verdict.allowed:
-            why = "; ".join(verdict.reasons) or "no reason given"
-            refusals.append(f"refused by gate '{verdict.gate}': {why}")
-    return refusals
-
-
 def _read(target: Path, path: str) -> str | None:
     """The current text of the file, or None when it does not exist."""
     if not target.exists():
@@ -254,9 +196,9 @@ def apply_change(worktree: Path, change: Change, gates: Sequence[WriteGate]) -> 
             file=path, op=op, applied=False, error=f"{path}: the edit changes nothing"
         )
     lines = count_changed_lines(old or "", text)
-    refusals = _refusals(gates, path, text, old is None, lines)
-    if refusals:
-        return EditResult(file=path, op=op, applied=False, error="; ".join(refusals))
+    refused = refusals(gates, path, text, old is None, lines)
+    if refused:
+        return EditResult(file=path, op=op, applied=False, error="; ".join(refused))
     created = _write(target, text)
     invalid = syntax_problem(path, target.read_text(encoding="utf-8"))
     if invalid is not None:

@@ -12,37 +12,34 @@ from pydantic import BaseModel
 from src import __version__
 from src.analysis.repomap import build_repo_map, read_planned_files
 from src.base.config import Settings
-from src.base.models import (
-    BenchDelta,
-    Build,
-    Decision,
-    EditResult,
-    GenerationReport,
-    GenerationStatus,
-    Plan,
-    Review,
-)
+from src.base.errors import PhaseFailed
+from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
 from src.base.sandbox import record
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
-from src.benchmarks.config import load_bench_config
 from src.benchmarks.runner import SuiteResult
-from src.gates.decision import _make_merge_decision
-from src.gates.gate_set import decision_gates, write_gates
+from src.gates.decision import gather_facts, make_merge_decision
+from src.gates.decision_model import Decision
+from src.gates.merge_gates import merge_gates
 from src.gates.policy import PolicyGate
-from src.gates.verdict import GateVerdict
+from src.gates.write_gates import write_gates
 from src.git_ops.worktree import GenerationGit, MergeRefused, Workspace
 from src.pipeline.asking import ask
-from src.pipeline.editing import (
-    apply_changes,
-    edit_stats,
-    retry_messages,
-    too_many_files,
+from src.pipeline.editing import apply_changes, edit_stats, retry_messages, too_many_files
+from src.pipeline.evidence import architect_evidence, builder_evidence
+from src.pipeline.lessons import (
+    lesson_lines,
+    lesson_memory,
+    lesson_of,
+    plan_once_more_if_repeated,
+    rejected_plans,
+    remember,
 )
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
-from src.pipeline.recorder import PhaseFailed, Recorder
-from src.providers.base import Provider
+from src.pipeline.recorder import Recorder
+from src.providers.base import CompletionRequest, Provider
 from src.reports.report_files import report_path
+from src.reports.report_model import BenchDelta, GenerationReport, Reproducibility
 
 Measure = Callable[[Path], SuiteResult]
 
@@ -71,7 +68,7 @@ class PullRequestFlow(Protocol):
         ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deps:
     """The parts a generation works with; tests swap in fakes only at the network edge."""
 
@@ -84,7 +81,7 @@ class Deps:
     policy: PolicyGate
     progress: Callable[[str], None]
     pr: PullRequestFlow | None = None
-    after_merge: Callable[[GenerationOutcome], GenerationOutcome] | None = None
+    after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
 
 
 class GenerationOutcome(BaseModel):
@@ -119,15 +116,15 @@ class _Generation:
         self.review: Review | None = None
         self.originals: dict[str, str] = {}
         self.no_change_reason = "no change"
-        self.rec.report.reproducibility = {
-            "agent_version": __version__,
-            "provider": deps.provider.name,
-            "model": deps.settings.agent.model,
-            "prompt_hashes": {},
-            "tool_versions": tool_versions(),
-            "code_rules": options.code_rules,
-            "sandbox": record(deps.settings.sandbox.mode).model_dump(),
-        }
+        self.memory = lesson_memory(deps.settings, deps.store, deps.repo)
+        self.rec.report.reproducibility = Reproducibility(
+            agent_version=__version__,
+            provider=deps.provider.name,
+            model=deps.settings.agent.model,
+            tool_versions=tool_versions(),
+            code_rules=options.code_rules,
+            sandbox=record(deps.settings.sandbox.mode).model_dump(),
+        )
 
     # phases
 
@@ -144,9 +141,20 @@ class _Generation:
             self.ws.path, settings.agent.repo_map_tokens, settings.safety.blocked_patterns
         )
         history = deps.store.list_generations()[-6:-1]
-        request = architect_request(repo_map, self.before.results, history, self.options.goals)
+        evidence = architect_evidence(self.before.results)
+        lessons = lesson_lines(self.memory, self.before.results)
+        request = architect_request(
+            repo_map, self.before.results, history, self.options.goals, evidence, lessons
+        )
         request.metadata["worktree"] = str(self.ws.path)
-        self.plan = ask(deps.provider, request, Plan, self.rec.add_call)
+        request.metadata["rejected_plans"] = rejected_plans(self.memory)
+
+        def ask_plan(sent: CompletionRequest) -> Plan:
+            return ask(deps.provider, sent, Plan, self.rec.add_call)
+
+        self.plan = ask_plan(request)
+        self.rec.report.plan = self.plan
+        self.plan = plan_once_more_if_repeated(self.memory, request, self.plan, ask_plan)
         self.rec.report.plan = self.plan
         self._hash("architect", prompt_hash(request))
         limit = settings.safety.max_files_per_generation
@@ -162,7 +170,8 @@ class _Generation:
         blocked = deps.settings.safety.blocked_patterns
         files = read_planned_files(ws.path, plan.files_to_modify, blocked)
         self.originals = dict(files)
-        request = builder_request(plan, files)
+        evidence = builder_evidence(self._before().results, plan.files_to_modify)
+        request = builder_request(plan, files, evidence=evidence)
         request.metadata["worktree"] = str(ws.path)
         build = ask(deps.provider, request, Build, self.rec.add_call)
         self._hash("builder", prompt_hash(request))
@@ -172,7 +181,7 @@ class _Generation:
         self.edits = self._apply(build)
         if any(not e.applied for e in self.edits):
             fresh = read_planned_files(ws.path, plan.files_to_modify, blocked)
-            retry = builder_request(plan, fresh, retry_messages(self.edits))
+            retry = builder_request(plan, fresh, retry_messages(self.edits), evidence)
             retry.metadata["worktree"] = str(ws.path)
             second = ask(deps.provider, retry, Build, self.rec.add_call)
             self.edits += self._apply(second)
@@ -194,7 +203,9 @@ class _Generation:
         # apply_changes puts its own path gate first; blocked names are the validator's path rules.
         root = self._ws().path
         return apply_changes(
-            root, build.changes, write_gates(root, self.deps, self.options.code_rules)
+            root,
+            build.changes,
+            write_gates(root, self.deps.settings, self.deps.policy, self.options.code_rules),
         )
 
     def review_phase(self) -> None:
@@ -203,13 +214,7 @@ class _Generation:
         request = reviewer_request(plan, deps.git.diff(ws), self.edits)
         self.review = ask(deps.provider, request, Review, self.rec.add_call)
         self._hash("reviewer", prompt_hash(request))
-        self.rec.report.review = {
-            "approved": self.review.approved,
-            "score": self.review.score,
-            "summary": self.review.summary,
-            "findings_count": len(self.review.findings),
-            "findings": [f if isinstance(f, str) else f.model_dump() for f in self.review.findings],
-        }
+        self.rec.report.review = self.review
 
     def benchmark_phase(self) -> None:
         """Measure the changed worktree."""
@@ -223,30 +228,30 @@ class _Generation:
         self.rec.report.totals = _delta(self._before().total, self.after.total)
 
     def decide_phase(self) -> Decision:
-        """Run the decision-time gates and the pure merge decision."""
-        deps = self.deps
-        assert self.after is not None
-        gates: list[GateVerdict] = decision_gates(
-            deps,
-            self._ws(),
-            originals=self.originals,
-            before=self._before().results,
-            after=self.after.results,
+        """Gather the facts once, run the merge gates over them and take the pure decision."""
+        deps, settings, ws = self.deps, self.deps.settings, self._ws()
+        before, after = self._before(), self._after()
+        files_changed = self.rec.report.files_changed
+        facts = gather_facts(
+            before.results,
+            after.results,
+            after.total - before.total,
             review=self.review,
-            files_changed=self.rec.report.files_changed,
-            score_delta=self.after.total - self._before().total,
+            review_consensus=settings.agent.review_consensus,
+            edits=self.edits,
+            files_changed=files_changed,
         )
-        self.rec.report.gates = [g.model_dump() for g in gates]
-        weights = load_bench_config(self._ws().path, deps.settings).weights
-        decision = _make_merge_decision(
-            self._before().results,
-            self.after.results,
-            self.review,
-            self.edits,
-            gates,
-            weights,
-            deps.settings.agent.review_consensus,
-            deps.settings.agent.benchmark_threshold,
+        gates = merge_gates(
+            deps.policy,
+            settings,
+            ws.path,
+            facts,
+            originals=self.originals,
+            files_changed=files_changed,
+        )
+        self.rec.report.gates = gates
+        decision = make_merge_decision(
+            facts, gates, settings.agent.benchmark_threshold, settings.safety.require_tests
         )
         self.rec.report.decision = decision
         return decision
@@ -255,9 +260,7 @@ class _Generation:
 
     def _hash(self, persona: str, value: str) -> None:
         """Keep the prompt hash of a persona for reproducibility."""
-        hashes = self.rec.report.reproducibility.setdefault("prompt_hashes", {})
-        if isinstance(hashes, dict):
-            hashes[persona] = value
+        self.rec.report.reproducibility.prompt_hashes[persona] = value
 
     def _plan(self) -> Plan:
         """The plan, which later phases require."""
@@ -276,6 +279,12 @@ class _Generation:
         if self.before is None:
             raise PhaseFailed("benchmark", "no before-scores")
         return self.before
+
+    def _after(self) -> SuiteResult:
+        """The after-scores."""
+        if self.after is None:
+            raise PhaseFailed("benchmark", "no after-scores")
+        return self.after
 
 
 def _delta(before: float | None, after: float | None) -> BenchDelta:
@@ -326,6 +335,8 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
         reason = f"{reason}; record failed: {exc.message}"
         deps.store.update_generation(gen.number, status=status, reason=reason)
         path = report_path(reports_dir(deps), gen.number)
+    if gen.plan is not None:
+        remember(gen.memory, lesson_of(gen.number, gen.plan, status, str(reason), gen.edits))
     return GenerationOutcome(
         generation=gen.number,
         status=status,

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from src.base.errors import AgentError
+from src.base.errors import ReplyValidationError, ResponseParseError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -25,28 +25,6 @@ _FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTIL
 _MAX_LISTED_PROBLEMS = 5
 _MAX_INPUT_CHARS = 60
 _MAX_REPROMPT_ERROR_CHARS = 1500
-
-
-class ReplyError(AgentError):
-    """A model reply that cannot be used; the loop asks once more, then fails the phase."""
-
-
-class ResponseParseError(ReplyError):
-    """The reply holds no valid JSON object; `raw` is the reply as received."""
-
-    def __init__(self, message: str, raw: str) -> None:
-        """Keep the raw reply for the log and the re-prompt."""
-        super().__init__(message)
-        self.raw = raw
-
-
-class ReplyValidationError(ReplyError):
-    """The reply's JSON does not match the persona's schema; `problems` lists each mismatch."""
-
-    def __init__(self, message: str, problems: list[str]) -> None:
-        """Keep every problem, not only those the message lists."""
-        super().__init__(message)
-        self.problems = problems
 
 
 def _object_end(text: str, start: int) -> int | None:

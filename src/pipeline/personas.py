@@ -26,8 +26,8 @@ MAX_TOKENS: dict[Persona, int] = {"architect": 2048, "builder": 16_384, "reviewe
 RULES = """Rules:
 - One small, focused change that a reviewer can read in a minute.
 - Touch only the planned files; never the protected paths (src/gates/safety.py, policies/,
-  config/benchmarks.json, the [safety] table of config/agent.toml, .ci/) nor
-  src/gates/decision.py:_make_merge_decision.
+  config/benchmarks.json, the [safety] table of config/agent.toml, .ci/) nor the decision
+  functions of src/gates/decision.py (gather_facts, merge_facts, make_merge_decision).
 - No gaming of metrics: no placeholder or empty docstrings, no blanket `# noqa`,
   `# type: ignore` or `# pragma: no cover`, never delete, skip or weaken a test, never
   loosen ruff, mypy, coverage or pytest settings.
@@ -130,7 +130,8 @@ def score_lines(scores: Sequence[BenchResult]) -> list[str]:
     """One line per benchmark, weakest first, with a few of its raw figures."""
     lines = []
     for result in sorted(scores, key=lambda r: (r.score, r.name)):
-        figures = [(k, _figure(v)) for k, v in result.raw.items()]
+        # The findings are shown on their own lines, not as a count here.
+        figures = [(k, _figure(v)) for k, v in result.raw.items() if k != "evidence"]
         shown = [f"{k}={v}" for k, v in figures if v is not None][:RAW_FIGURES_SHOWN]
         line = f"- {result.name}: {result.score:.3f}"
         if result.status != "ok":
@@ -158,11 +159,17 @@ def architect_request(
     scores: Sequence[BenchResult],
     history: Sequence[EvolutionEntry],
     goals: Sequence[str],
+    evidence: Sequence[str] = (),
+    lessons: Sequence[str] = (),
 ) -> CompletionRequest:
     """The Architect's request: the repo map as context; scores, history and goals as prompt."""
     parts = ["Benchmark scores (0..1, weakest first):", *(score_lines(scores) or ["- none yet"])]
+    if evidence:
+        parts += ["", "Findings of the weakest benchmarks (file:line):", *evidence]
     parts += ["", "Recent generations (do not repeat rejected ideas):"]
     parts += history_lines(history) or ["- none yet"]
+    if lessons:
+        parts += ["", "Lessons of earlier generations (most relevant first):", *lessons]
     parts += ["", "User goals:", *([f"- {_short(g, 300)}" for g in goals] or ["- none given"])]
     parts += ["", "Plan the single most valuable small improvement. Reply with the Plan JSON only."]
     metadata = {"scores": {r.name: r.score for r in scores}, "goals": list(goals)}
@@ -195,10 +202,15 @@ def files_text(plan: Plan, files: dict[str, str]) -> str:
 
 
 def builder_request(
-    plan: Plan, files: dict[str, str], retry_messages: Sequence[str] = ()
+    plan: Plan,
+    files: dict[str, str],
+    retry_messages: Sequence[str] = (),
+    evidence: Sequence[str] = (),
 ) -> CompletionRequest:
     """The Builder's request: plan and files as context; retry messages, if any, as prompt."""
     context = f"{plan_text(plan)}\n\nThe planned files:\n{files_text(plan, files)}"
+    if evidence:
+        context += "\n\nWhat the benchmarks found in these files:\n" + "\n".join(evidence)
     prompt = "Carry out the plan. Reply with the Build JSON only."
     if retry_messages:
         failures = "\n".join(f"- {m[:MAX_RETRY_CHARS]}" for m in retry_messages)

@@ -11,15 +11,16 @@ from typing import Literal
 from pydantic import BaseModel
 
 from src.base.config import Settings
-from src.base.errors import AgentError
-from src.base.models import EvolutionEntry, GenerationReport, GenerationStatus
+from src.base.errors import AgentError, GitError, GitHubError
+from src.base.models import EvolutionEntry, GenerationStatus
 from src.base.store import Store
-from src.git_ops.github import ChecksState, GitHubError, GitHubIntegration, PullInfo, ReviewInfo
+from src.git_ops.github import ChecksState, GitHubIntegration, PullInfo, ReviewInfo
 from src.git_ops.mainline import advance_main
-from src.git_ops.pr_body import render_pr_body
-from src.git_ops.runner import GitError, run
+from src.git_ops.runner import run
 from src.git_ops.worktree import GenerationGit, Workspace
-from src.reports.report_files import read_report, report_path, write_report
+from src.reports.pr_body import render_pr_body
+from src.reports.report_files import amend_report, report_path
+from src.reports.report_model import GenerationReport
 
 LABEL = "self-improving-agent"
 Action = Literal["wait", "merge", "accept", "reject"]
@@ -283,17 +284,16 @@ class GitHubFlow:
             )
         path = report_path(self.git.root / self.settings.agent.reports_dir, generation)
         if path.is_file():
+            verdict: dict[str, object] | None = None
+            if result.verdict is not None:
+                verdict = {
+                    "pr_number": number,
+                    "verdict": result.verdict,
+                    "reviewer": result.reviewer,
+                    "body": result.body,
+                }
             try:
-                report = read_report(path)
-                report.status = status
-                if result.verdict is not None:
-                    report.human_verdict = {
-                        "pr_number": number,
-                        "verdict": result.verdict,
-                        "reviewer": result.reviewer,
-                        "body": result.body,
-                    }
-                write_report(report, path.parent)
+                amend_report(path, status, human_verdict=verdict)
             except AgentError:
                 return
 

@@ -8,18 +8,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from src.base.models import EvolutionEntry, GenerationReport, GenerationStatus, LlmCall
+from src.base.errors import PhaseFailed
+from src.base.models import EvolutionEntry, GenerationStatus, LlmCall
 from src.base.store import Store, now_iso
 from src.reports.report_files import llm_totals, write_report
-
-
-class PhaseFailed(Exception):
-    """A phase could not complete; the generation ends rejected with this reason."""
-
-    def __init__(self, phase: str, message: str) -> None:
-        super().__init__(f"{phase}: {message}")
-        self.phase = phase
-        self.message = message
+from src.reports.report_model import GenerationReport
 
 
 class Recorder:

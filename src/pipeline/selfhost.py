@@ -13,11 +13,12 @@ from pathlib import Path
 
 import src
 from src.base.config import load_settings
+from src.base.errors import GitError
 from src.base.proc import run_tool, tool_env
 from src.base.sandbox import SandboxMode, SandboxSpec, contained
-from src.git_ops.runner import GitError
 from src.git_ops.runner import run as git_run
 from src.pipeline.generation import Deps, GenerationOutcome
+from src.reports.report_files import amend_report
 
 PROJECT_NAME = "self-improving-agent"
 # A dry run measures the whole repository twice (before and after), so it needs minutes.
@@ -120,16 +121,6 @@ def _dry_run_errors_text(worktree: Path) -> str | None:
     return None
 
 
-def _mark_failed(report_path: Path, reason: str) -> None:
-    """Rewrite a generation's report as failed, keeping everything else it says."""
-    data = json.loads(report_path.read_text(encoding="utf-8"))
-    data["status"] = "failed"
-    data.setdefault("errors", []).append({"phase": "self-hosting", "message": reason})
-    tmp = report_path.with_name(f".{report_path.name}.selfhost.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, report_path)
-
-
 Verifier = Callable[[Path, Mapping[str, str]], str | None]
 
 
@@ -155,13 +146,8 @@ def check_after_merge(
         undo = f"merge {sha[:10]} could NOT be reverted ({exc})"
     reason = f"self-hosting check failed, {undo}: {problem}"
     deps.store.update_generation(outcome.generation, status="failed", reason=reason)
-    _mark_failed(Path(outcome.report_path), reason)
+    amend_report(
+        Path(outcome.report_path), "failed", error={"phase": "self-hosting", "message": reason}
+    )
     deps.progress(f"gen {outcome.generation}: {reason}")
     return outcome.model_copy(update={"status": "failed", "reason": reason, "errored": True})
-
-
-def self_hosting_hook(
-    deps: Deps, verify: Verifier | None = None
-) -> Callable[[GenerationOutcome], GenerationOutcome]:
-    """The after_merge seam bound to deps."""
-    return lambda outcome: check_after_merge(deps, outcome, verify)

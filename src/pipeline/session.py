@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -16,10 +17,11 @@ from src.benchmarks.runner import SuiteResult, run_benchmarks
 from src.gates.policy import PolicyGate, default_policies_dir
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.generation import Deps, GenerationOutcome, RunOptions, run_generation
-from src.pipeline.selfhost import is_self_hosted, self_hosting_hook
+from src.pipeline.pr_mode import connect
+from src.pipeline.selfhost import check_after_merge, is_self_hosted
 from src.providers.base import Provider
-from src.providers.factory import make_provider
 
+PrMode = Literal["off", "review", "auto"]
 OPEN_STATUSES: tuple[GenerationStatus, ...] = ("pending", "awaiting_review")
 
 
@@ -37,22 +39,24 @@ def open_deps(
     settings: Settings,
     store: Store,
     progress: Callable[[str], None],
-    provider: Provider | None = None,
+    provider: Provider,
+    github: PrMode = "off",
 ) -> Deps:
-    """Everything a generation needs; the provider is built first so a missing key costs nothing."""
-    provider = provider or make_provider(settings, repo=repo)
+    """Everything a generation needs, built once: policy, git, PR flow, self-hosting check."""
     policy = PolicyGate.load(default_policies_dir(), settings.safety)
     git = GenerationGit(repo, settings.agent.main_branch)
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
+    flow = None
+    if github != "off":
+        flow = connect(repo, settings, store, git, auto=github == "auto")
+        flow.check_ready()
 
     def measure(path: Path) -> SuiteResult:
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
         return run_benchmarks(path, settings, store=store, use_cache=settings.benchmarks.cache)
 
-    deps = Deps(repo, settings, store, provider, git, measure, policy, progress)
-    if is_self_hosted(repo):
-        deps.after_merge = self_hosting_hook(deps)
-    return deps
+    after_merge = check_after_merge if is_self_hosted(repo) else None
+    return Deps(repo, settings, store, provider, git, measure, policy, progress, flow, after_merge)
 
 
 def recover(deps: Deps) -> list[int]:
@@ -90,8 +94,9 @@ def run_loop(
 ) -> LoopResult:
     """Run up to max_generations; stop early on the budget or the circuit breaker."""
     outcomes: list[GenerationOutcome] = []
-    failures = 0
+    failures = idle = 0
     limit = deps.settings.agent.max_consecutive_failures
+    idle_limit = deps.settings.agent.max_idle_generations
     for done in range(1, max_generations + 1):
         budget = _over_budget(deps.store, max_cost)
         if budget:
@@ -101,13 +106,21 @@ def run_loop(
                 deps.progress(line)
         outcome = run_generation(deps, options)
         if outcome.status == "accepted" and not options.dry_run and deps.after_merge is not None:
-            outcome = deps.after_merge(outcome)
+            outcome = deps.after_merge(deps, outcome)
             if outcome.status == "accepted" and done < max_generations:
                 # The agent just merged into itself: the new code must run the next round.
                 outcomes.append(outcome)
                 return LoopResult(outcomes=outcomes, handoff=max_generations - done)
         outcomes.append(outcome)
         failures = failures + 1 if outcome.errored else 0
+        idle = idle + 1 if outcome.status == "no_change" else 0
+        if idle >= idle_limit and done < max_generations:
+            return LoopResult(
+                outcomes=outcomes,
+                exit_code=0,
+                message=f"stopping: {idle} generations in a row found nothing to change (the"
+                f" last: {outcome.reason}); raise [agent] max_idle_generations to keep trying",
+            )
         if failures >= limit:
             return LoopResult(
                 outcomes=outcomes,

@@ -19,9 +19,9 @@ from anthropic.types import (
 )
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
+from src.base.errors import ConfigError, ProviderError
 from src.base.secrets import redact, secret_values
-from src.providers.base import Completion, CompletionRequest, ProviderError, Usage
+from src.providers.base import Completion, CompletionRequest, Usage
 from src.providers.pricing import cost_usd
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"

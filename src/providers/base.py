@@ -56,10 +56,6 @@ class Completion(BaseModel):
     model: str = ""
 
 
-class ProviderError(Exception):
-    """A provider could not answer; the phase fails with this message."""
-
-
 class Provider(Protocol):
     """Anything that can answer a persona request."""
 

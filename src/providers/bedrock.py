@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
+from src.base.errors import ConfigError, ProviderError
 from src.base.secrets import redact, secret_values
-from src.providers.base import Completion, CompletionRequest, ProviderError, Usage
+from src.providers.base import Completion, CompletionRequest, Usage
 from src.providers.pricing import cost_usd
 
 INSTALL_HINT = (

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import cast
 
 from src.base.config import Settings
 from src.base.errors import ConfigError
 from src.providers.base import Provider
-
-OFFLINE_MODULE = "src.providers.offline"
 
 
 def make_provider(
@@ -42,11 +38,10 @@ def make_provider(
 def _offline(settings: Settings) -> Provider:
     """The offline provider, imported only when chosen because it ships separately."""
     try:
-        module = importlib.import_module(OFFLINE_MODULE)
-        factory = module.OfflineProvider
-    except (ImportError, AttributeError):
+        from src.providers.offline import OfflineProvider
+    except ImportError:
         raise ConfigError(
             "the offline provider is not available in this installation; "
             "choose --provider anthropic, bedrock or mock"
         ) from None
-    return cast(Provider, factory(settings))
+    return OfflineProvider(settings)

@@ -12,14 +12,13 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
+from src.base.errors import FixerError
+from src.benchmarks.sources import is_test_path
+
 RUFF_CODES = ("F401", "I001", "UP")
 RUFF_TIMEOUT_S = 60
 SKIPPED_DIRS = frozenset({".git", ".agent", ".venv", "venv", "node_modules", "__pycache__"})
 STUB_CALLS = frozenset({"NotImplementedError"})
-
-
-class FixerError(Exception):
-    """A fixer's tool could not run."""
 
 
 class Finding(BaseModel):
@@ -221,7 +220,8 @@ def survey(root: Path, scores: dict[str, float], max_files: int) -> list[Finding
     if lint:
         detail = ", ".join(sorted({c for codes in lint.values() for c in codes}))
         found.append(Finding(fixer="ruff", benchmark="lint_score", files=list(lint), detail=detail))
-    notes = annotatable(root, files)
+    # type_check measures the non-test files only: annotating tests would raise nothing.
+    notes = annotatable(root, [f for f in files if not is_test_path(f)])
     if notes:
         detail = f"{sum(notes.values())} function(s) without a return value"
         found.append(

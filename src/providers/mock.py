@@ -11,15 +11,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
+from src.base.errors import ConfigError, ProviderError
 from src.base.models import Build, Change, Plan, Review
-from src.providers.base import (
-    Completion,
-    CompletionRequest,
-    Persona,
-    ProviderError,
-    estimated_usage,
-)
+from src.providers.base import Completion, CompletionRequest, Persona, estimated_usage
 from src.providers.pricing import cost_usd
 
 SCRIPT_ENV = "AGENT_MOCK_SCRIPT"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from src.analysis.repomap import file_refusal
 from src.base.config import Settings
+from src.base.errors import FixerError, ProviderError
 from src.base.models import Build, Change, Plan, Review
 from src.base.models import Finding as ReviewFinding
-from src.providers.base import Completion, CompletionRequest, ProviderError, estimated_usage
+from src.providers.base import Completion, CompletionRequest, estimated_usage
 from src.providers.fixers import (
     Finding,
-    FixerError,
     add_none_returns,
     python_files,
     ruff_fix,
@@ -27,7 +27,7 @@ APPROVED_SCORE = 0.9
 REJECTED_SCORE = 0.2
 DIFF_MARKER = "Unified diff:\n"
 NOTHING = "nothing left to improve"
-_REMOVED_TEST = re.compile(r"^-\s*(async\s+)?def test_")
+_TEST_DEF = re.compile(r"^([+-])\s*(?:async\s+)?def (test_\w*)")
 _SUPPRESSION = re.compile(r"#\s*(noqa|type:\s*ignore|pragma:\s*no\s*cover)")
 _STEPS = {
     "ruff": "Apply ruff's own safe fixes for {detail} to each file; nothing else.",
@@ -89,9 +89,11 @@ class OfflineProvider:
         root = _worktree(request)
         raw_scores = request.metadata.get("scores") or {}
         scores = {str(k): float(v) for k, v in dict(raw_scores).items()}
+        rejected = _rejected(request)
         for finding in survey(root, scores, self._max_files * 4):
             files = [f for f in finding.files if self._allowed(root, f)][: self._max_files]
-            if files:
+            # A plan whose lesson says it was rejected is not tried again: on to the next one.
+            if files and (tuple(sorted(set(files))), finding.benchmark) not in rejected:
                 return _plan(finding.model_copy(update={"files": files}), scores)
         anchor = (python_files(root) or ["README.md"])[0]
         return Plan(
@@ -111,6 +113,16 @@ class OfflineProvider:
             return Build(changes=[], summary=f"{NOTHING}: the fixers changed none of the files")
         names = ", ".join(c.file for c in changes)
         return Build(changes=changes, summary=f"{plan.title}: {names}")
+
+
+def _rejected(request: CompletionRequest) -> set[tuple[tuple[str, ...], str]]:
+    """(files, target benchmark) of the rejected plans the loop passed in the metadata."""
+    found = set()
+    for item in request.metadata.get("rejected_plans") or []:
+        if isinstance(item, dict) and isinstance(item.get("files"), list):
+            files = tuple(sorted({str(f) for f in item["files"]}))
+            found.add((files, str(item.get("benchmark", ""))))
+    return found
 
 
 def _plan(finding: Finding, scores: dict[str, float]) -> Plan:
@@ -173,6 +185,16 @@ def _changed_files(diff: list[str]) -> list[str]:
     return files
 
 
+def removed_tests(changed: list[str]) -> list[str]:
+    """Test functions whose `def` line goes and does not come back (a new annotation is kept)."""
+    defs: dict[str, set[str]] = {"+": set(), "-": set()}
+    for line in changed:
+        match = _TEST_DEF.match(line)
+        if match:
+            defs[match[1]].add(match[2])
+    return sorted(defs["-"] - defs["+"])
+
+
 def diff_findings(diff: list[str], plan_files: list[str], truncated: bool) -> list[ReviewFinding]:
     """Rule-based findings on a diff: scope, size, removed tests, added suppressions."""
     found: list[ReviewFinding] = []
@@ -192,8 +214,10 @@ def diff_findings(diff: list[str], plan_files: list[str], truncated: bool) -> li
                 message=f"the diff is too large to review ({len(changed)} changed lines)",
             )
         )
-    if any(_REMOVED_TEST.match(line) for line in changed):
-        found.append(ReviewFinding(severity="critical", message="a test function is removed"))
+    removed = ", ".join(removed_tests(changed))
+    if removed:
+        message = f"a test function is removed: {removed}"
+        found.append(ReviewFinding(severity="critical", message=message))
     if any(line.startswith("+") and _SUPPRESSION.search(line) for line in changed):
         found.append(ReviewFinding(severity="major", message="a lint/type/coverage suppression"))
     return found

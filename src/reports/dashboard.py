@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from src.base.models import BenchDelta, GenerationReport
+from src.reports.report_files import llm_totals
+from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import (
     BOLD,
     GREEN,
@@ -20,7 +21,6 @@ from src.reports.report_view import (
     table,
 )
 from src.reports.report_view import fmt_seconds as fmt_time
-from src.reports.report_files import llm_totals
 
 SPARKS = "▁▂▃▄▅▆▇█"
 TOP_REASONS = 5
@@ -88,10 +88,9 @@ def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:
     judged = agreed = 0
     for report in reports:
         verdict = (report.human_verdict or {}).get("verdict")
-        approved = (report.review or {}).get("approved")
-        if verdict in ("approved", "changes_requested", "closed") and isinstance(approved, bool):
+        if verdict in ("approved", "changes_requested", "closed") and report.review is not None:
             judged += 1
-            agreed += approved == (verdict == "approved")
+            agreed += report.review.approved == (verdict == "approved")
     return judged, agreed
 
 

@@ -11,20 +11,11 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from src.base.errors import AgentError
-from src.base.models import GenerationReport, LlmCall
+from src.base.errors import ReportArgumentError, ReportError
+from src.base.models import GenerationStatus, LlmCall
+from src.reports.report_model import GenerationReport
 
 REPORT_NAME = re.compile(r"gen-(\d+)\.json")
-
-
-class ReportError(AgentError):
-    """A report is missing, unreadable or not a valid generation report."""
-
-
-class ReportArgumentError(ReportError):
-    """The generation was named in a form that is neither a number nor 'latest'."""
-
-    exit_code = 2
 
 
 def parse_which(text: str) -> int | Literal["latest"]:
@@ -66,6 +57,23 @@ def write_report(report: GenerationReport, reports_dir: Path) -> Path:
             Path(tmp_name).unlink(missing_ok=True)
         raise ReportError(f"{target}: cannot write the report ({exc})") from None
     return target
+
+
+def amend_report(
+    path: Path,
+    status: GenerationStatus,
+    *,
+    human_verdict: dict[str, object] | None = None,
+    error: dict[str, str] | None = None,
+) -> Path:
+    """Re-write a finished generation's report with its settled status, through write_report."""
+    report = read_report(path)
+    report.status = status
+    if human_verdict is not None:
+        report.human_verdict = human_verdict
+    if error is not None:
+        report.errors.append(error)
+    return write_report(report, path.parent)
 
 
 def report_numbers(reports_dir: Path) -> list[int]:

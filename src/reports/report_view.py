@@ -8,13 +8,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import IO
 
-from src.base.models import BenchDelta, GenerationReport
+from src.base.models import Finding
 from src.reports.report_files import llm_totals
+from src.reports.report_model import BenchDelta, GenerationReport
 
 GREEN = "32"
 RED = "31"
 BOLD = "1"
-DIM = "2"
 # Model-written text may carry escape sequences; a report must not drive the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -198,11 +198,10 @@ def _benchmarks(report: GenerationReport, color: bool) -> list[str]:
     return _heading("Benchmarks", color) + table(rows, right={1, 2, 3})
 
 
-def _finding_text(finding: object) -> str:
+def _finding_text(finding: Finding | str) -> str:
     """A finding given as a string or as {severity, message}."""
-    if isinstance(finding, Mapping):
-        severity = clean(finding.get("severity", "info"))
-        return f"[{severity}] {clean(finding.get('message', ''))}"
+    if isinstance(finding, Finding):
+        return f"[{clean(finding.severity)}] {clean(finding.message)}"
     return clean(finding)
 
 
@@ -211,19 +210,11 @@ def _review(report: GenerationReport, color: bool) -> list[str]:
     review = report.review
     if review is None:
         return []
-    verdict = review.get("approved")
-    score = review.get("score")
-    head = "approved" if verdict is True else "not approved" if verdict is False else "no verdict"
-    if isinstance(score, int | float) and not isinstance(score, bool):
-        head += f", score {score:.2f}"
-    lines = [*_heading("Review", color), f"  {head}"]
-    if review.get("summary"):
-        lines.append(f"  {clean(review['summary'])}")
-    findings = review.get("findings")
-    if isinstance(findings, list):
-        lines.extend(f"  - {_finding_text(f)}" for f in findings)
-    elif review.get("findings_count") is not None:
-        lines.append(f"  {clean(review['findings_count'])} finding(s)")
+    head = "approved" if review.approved else "not approved"
+    lines = [*_heading("Review", color), f"  {head}, score {review.score:.2f}"]
+    if review.summary:
+        lines.append(f"  {clean(review.summary)}")
+    lines.extend(f"  - {_finding_text(f)}" for f in review.findings)
     return lines
 
 
@@ -244,21 +235,9 @@ def _gates(report: GenerationReport, color: bool) -> list[str]:
         return []
     lines = _heading("Gates", color)
     for gate in report.gates:
-        name = clean(gate.get("name", gate.get("gate", "?")))
-        allowed = gate.get("allowed")
-        verdict = (
-            paint("allow", GREEN, color)
-            if allowed is True
-            else paint("deny", RED, color)
-            if allowed is False
-            else "-"
-        )
-        reasons = gate.get("reasons")
-        texts = [clean(r) for r in reasons] if isinstance(reasons, list) else []
-        if gate.get("reason"):
-            texts.append(clean(gate["reason"]))
-        reason = f"  {'; '.join(texts)}" if texts else ""
-        lines.append(f"  {name}: {verdict}{reason}")
+        verdict = paint("allow", GREEN, color) if gate.allowed else paint("deny", RED, color)
+        reason = f"  {'; '.join(clean(r) for r in gate.reasons)}" if gate.reasons else ""
+        lines.append(f"  {clean(gate.gate)}: {verdict}{reason}")
     return lines
 
 

@@ -7,18 +7,14 @@ from pathlib import Path
 import pytest
 
 from src.analysis.repomap import (
-    RepoMapError,
     build_repo_map,
-    choose_detail,
     file_refusal,
     is_blocked,
     looks_secret,
-    python_symbols,
     read_planned_files,
     redact_secrets,
-    render_map,
-    tracked_files,
 )
+from src.base.errors import RepoMapError
 from src.base.tokens import estimate_tokens
 from tests.conftest import make_repo
 
@@ -114,11 +110,11 @@ def test_map_lists_tracked_files_with_symbols_and_no_blocked_files(tmp_path: Pat
     )
     (repo / "untracked.py").write_text("U = 1\n", encoding="utf-8")
     text = build_repo_map(repo, 5000, BLOCKED)
-    assert text.splitlines()[0] == "Repository map: 3 tracked files"
-    assert "    class Store(Base): get" in text
-    assert "    async def fetch(url: str, token: str=..., *, retries: int=...) -> bytes" in text
+    assert text.splitlines()[0].startswith("Repository map: 3 tracked files; 2 Python modules")
+    assert "  class Store(Base): get" in text
+    assert "  async def fetch(url: str, token: str=..., *, retries: int=...) -> bytes" in text
     assert "tok-value-123" not in text and "_private" not in text and "_hidden" not in text
-    assert "  broken.py" in text and "README.md" in text
+    assert "broken.py" in text and "README.md" in text
     for hidden in (".env", "server.pem", "deploy.key", "untracked.py"):
         assert hidden not in text
 
@@ -150,49 +146,54 @@ def test_map_stays_within_budget(large_repo: Path, budget: int) -> None:
     assert estimate_tokens(build_repo_map(large_repo, budget, BLOCKED)) <= budget
 
 
-def test_map_degrades_from_signatures_to_names_to_folders(large_repo: Path) -> None:
+def test_map_degrades_from_signatures_to_names_to_folder_counts(large_repo: Path) -> None:
     full = build_repo_map(large_repo, 100_000, BLOCKED)
-    assert full.splitlines()[0] == "Repository map: 240 tracked files"
-    assert "def function_5_of_module(arg_one: int, arg_two: str=...)" in full
-    partial = build_repo_map(large_repo, 6_000, BLOCKED).splitlines()
-    assert "Python symbols cut to fit" in partial[0]
-    assert any(": function_0_of_module, " in line for line in partial)
-    assert not any("def test_it" in line for line in partial)
-    plain = build_repo_map(large_repo, 1_115, BLOCKED).splitlines()
-    assert "0 files with signatures" in plain[0] and "  module_0.py" in plain
-    folders = build_repo_map(large_repo, 1_050, BLOCKED).splitlines()
-    assert folders[0].endswith("(no symbols; folders deeper than 2 summarised)")
-    assert "src/area_0/sub/ (10 files)" in folders
+    assert full.splitlines()[0].endswith("120 test modules, 0 other files")
+    assert "  def function_5_of_module(arg_one: int, arg_two: str=...) -> dict[str, int]" in full
+    assert "  also: Widget0" in full and "class Widget0(Base): render" not in full
+    assert "  tests/area_0/: test_module_0.py, " in full
+    partial = build_repo_map(large_repo, 6_000, BLOCKED)
+    assert "(signatures for " in partial.splitlines()[0]
+    assert "Other Python modules (most used first):" in partial
+    assert "  tests/area_0/: 10 files" in partial
+    small = build_repo_map(large_repo, 400, BLOCKED)
+    assert "  src/area_0/sub/: 10 files" in small
     assert "truncated" in build_repo_map(large_repo, 5, BLOCKED)
 
 
-def test_detail_goes_to_source_names_then_signatures_then_tests(tmp_path: Path) -> None:
-    repo = make_repo(
-        tmp_path / "r",
-        {"pkg/a.py": SOURCE, "pkg/b.py": SOURCE, "tests/test_a.py": "def test_one() -> None: ..."},
-    )
-    files = tracked_files(repo)
-    symbols = {f: found for f in files if (found := python_symbols(repo / f)) is not None}
-    plain_lines = ["pkg/", "  a.py", "  b.py", "tests/", "  test_a.py"]
-    plain = sum(len(line) + 1 for line in plain_lines)
-    assert render_map(files, symbols, 10_000).count("\n") > len(plain_lines)
-    assert choose_detail(files, symbols, plain) == dict.fromkeys(files, "files")
-    assert choose_detail(files, symbols, plain + 25) == {
-        "pkg/a.py": "names",
-        "pkg/b.py": "files",
-        "tests/test_a.py": "files",
-    }
-    rank = {"files": 0, "names": 1, "full": 2}
-    for extra in range(0, 400, 4):
-        detail = choose_detail(files, symbols, plain + extra)
-        assert detail is not None
-        src = [rank[detail["pkg/a.py"]], rank[detail["pkg/b.py"]]]
-        if max(src) == 2:
-            assert min(src) >= 1
-        if detail["tests/test_a.py"] != "files":
-            assert src == [2, 2]
-    assert choose_detail(files, symbols, plain + 10_000) == dict.fromkeys(files, "full")
-    assert choose_detail(files, symbols, 10) is None
+# A repository shaped like the retry library of the issue: few modules, many release notes.
+RETRYING = {
+    "tenacity/__init__.py": (
+        "from tenacity.retry import retry_if_exception\nfrom tenacity.stop import stop_after\n"
+        "def retry(fn):\n    return fn\n"
+    ),
+    "tenacity/retry.py": "def retry_if_exception(kind: type) -> bool:\n    return True\n",
+    "tenacity/stop.py": "def stop_after(attempts: int) -> bool:\n    return False\n",
+    "tenacity/asyncio/__init__.py": (
+        "from ..retry import retry_if_exception\nfrom .. import stop\n"
+        "def wrap() -> None:\n    stop.stop_after(1)\n"
+    ),
+    "tests/test_retry.py": (
+        "from tenacity.retry import retry_if_exception\n"
+        "def test_retry() -> None:\n    assert retry_if_exception(ValueError)\n"
+    ),
+    "doc/source/conf.py": "project = 'tenacity'\n",
+    **{f"releasenotes/notes/change-{i:03}-{'x' * 30}.yaml": "---\nfixes: []\n" for i in range(64)},
+}
+
+
+def test_code_comes_first_ranked_by_use_and_data_files_are_counted(tmp_path: Path) -> None:
+    text = build_repo_map(make_repo(tmp_path / "r", RETRYING), 600, BLOCKED)
+    lines = text.splitlines()
+    assert lines[0].startswith("Repository map: 70 tracked files; 4 Python modules")
+    assert "signatures for" not in lines[0]
+    assert lines[1] == "tenacity/retry.py (used by 3)"
+    assert lines[2] == "  def retry_if_exception(kind: type) -> bool"
+    assert lines[3] == "tenacity/stop.py (used by 2)"
+    assert "  releasenotes/notes/: 64 files (.yaml 64)" in lines
+    assert "  doc/source/: conf.py" in lines
+    assert lines.index("  def stop_after(attempts: int) -> bool") < lines.index("Tests:")
+    assert "change-000" not in text
 
 
 def test_map_of_a_non_repository_is_a_clear_error(tmp_path: Path) -> None:

@@ -94,6 +94,9 @@ def test_unknown_table_is_rejected(tmp_path: Path) -> None:
         ("[safety]\nprotected_functions = ['loop']", "safety.protected_functions", "path/to"),
         ("[github]\nrepo = 'no-slash'", "github.repo", "pattern"),
         ("[github]\nmerge_method = 'octopus'", "github.merge_method", "'merge', 'squash'"),
+        ("[agentcore]\nregion = 'mars'", "agentcore.region", "pattern"),
+        ("[agentcore]\nendpoint_url = 'ftp://x'", "agentcore.endpoint_url", "pattern"),
+        ("[agentcore]\nmode = 'on'", "agentcore.mode", "unknown key"),
     ],
 )
 def test_wrong_types_and_ranges_name_key_and_range(
@@ -142,7 +145,7 @@ def test_shipped_config_is_valid_and_holds_the_seed_values() -> None:
     assert settings.agent.log_format == "text"
     assert settings.agentcore.enabled is False
     assert settings.safety.max_files_per_generation == 10
-    assert "src/gates/decision.py:_make_merge_decision" in settings.safety.protected_functions
+    assert "src/gates/decision.py:make_merge_decision" in settings.safety.protected_functions
 
 
 def test_shipped_config_smoke_tests_the_cli() -> None:

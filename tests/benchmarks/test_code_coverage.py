@@ -29,7 +29,13 @@ def test_summarize_leaves_out_tests() -> None:
             "main.py": _file(0, 4),
         }
     }
-    assert summarize(report) == {"percent": 37.5, "covered": 3, "statements": 8, "files": 2}
+    assert summarize(report) == {
+        "percent": 37.5,
+        "covered": 3,
+        "statements": 8,
+        "files": 2,
+        "evidence": [],
+    }
 
 
 def test_summarize_rejects_an_unexpected_shape() -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from src.base.config import Settings
 from src.base.errors import ConfigError
-from src.benchmarks.config import BENCHMARK_NAMES, BenchConfig, load_bench_config
+from src.benchmarks.config import BenchConfig, load_bench_config
+from src.benchmarks.registry import BENCHMARK_NAMES
 from tests.benchmarks.conftest import write_config
 
 REPO_CONFIG = Path(__file__).parents[2] / "config" / "benchmarks.json"

@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
+from src.base.errors import BenchmarkError, ConfigError
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
-from src.benchmarks.errors import BenchmarkError
 from src.benchmarks.runner import (
     SuiteResult,
     _guarded,
-    contributions,
     run_benchmarks,
     weighted_total,
 )
@@ -72,6 +70,22 @@ def test_every_benchmark_reports_the_known_numbers(suite: Suite) -> None:
     assert result["file_organization"].score == pytest.approx(5 / 6)
 
 
+def test_tool_benchmarks_keep_their_findings_with_file_and_line(suite: Suite) -> None:
+    result = by_name(suite[0])
+    lint = result["lint_score"].raw["evidence"]
+    assert lint == [{"path": "pkg/calc.py", "line": 3, "message": lint[0]["message"]}]
+    assert lint[0]["message"].startswith("F401 ") and "os" in lint[0]["message"]
+    mypy = result["type_check"].raw["evidence"]
+    assert [(f["path"], f["line"]) for f in mypy] == [("pkg/calc.py", 17)]
+    assert "Incompatible return value" in mypy[0]["message"]
+    uncovered = {f["message"].split(":")[0]: f for f in result["code_coverage"].raw["evidence"]}
+    assert uncovered["risky"]["path"] == "pkg/calc.py" and uncovered["risky"]["line"] == 20
+    assert "1 of 1 lines not covered" in uncovered["risky"]["message"]
+    complexity = result["code_complexity"].raw["evidence"]
+    assert {f["path"] for f in complexity} <= {"pkg/calc.py", "pkg/__init__.py", "pkg/broken.py"}
+    assert all("cyclomatic complexity" in f["message"] for f in complexity)
+
+
 def test_total_is_the_weighted_mean(suite: Suite) -> None:
     result = suite[0]
     assert result.total == pytest.approx(sum(r.score for r in result.results) / 9)
@@ -101,13 +115,10 @@ def result(name: str, score: float) -> BenchResult:
     return BenchResult(name=name, score=score)
 
 
-def test_weighted_total_and_contributions_are_pure_arithmetic() -> None:
+def test_weighted_total_is_pure_arithmetic() -> None:
     results = [result("a", 1.0), result("b", 0.5), result("c", 0.0)]
     weights = {"a": 2.0, "c": 0.0}
     assert weighted_total(results, weights) == pytest.approx(2.5 / 3)
-    shares = contributions(results, weights)
-    assert shares == pytest.approx({"a": 2 / 3, "b": 0.5 / 3, "c": 0.0})
-    assert sum(shares.values()) == pytest.approx(weighted_total(results, weights))
     assert weighted_total(results, {"a": 0, "b": 0, "c": 0}) == 0.0
 
 

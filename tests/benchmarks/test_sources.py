@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from src.benchmarks.errors import BenchmarkError
+from src.base.errors import BenchmarkError
 from src.benchmarks.sources import SourceTree, is_test_path, repo_files
 from tests.conftest import make_repo
 

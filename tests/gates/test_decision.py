@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
-from src.base.models import Decision, EditResult, Review
+from src.base.models import EditResult, Review
 from src.benchmarks.base import BenchResult
-from src.gates.decision import _make_merge_decision
+from src.benchmarks.runner import weighted_total
+from src.gates.decision import gather_facts, make_merge_decision, merge_facts
+from src.gates.decision_model import Decision
 from src.gates.verdict import GateVerdict
 
 OUTCOMES = {"tests/test_a.py::test_one": "passed", "tests/test_a.py::test_two": "passed"}
@@ -33,7 +35,19 @@ def decide(**over: Any) -> Decision:
         "benchmark_threshold": 0.0,
     }
     args.update(over)
-    return _make_merge_decision(**args)
+    weights = args["weights"]
+    facts = gather_facts(
+        args["before"],
+        args["after"],
+        weighted_total(args["after"], weights) - weighted_total(args["before"], weights),
+        review=args["review"],
+        review_consensus=args["review_consensus"],
+        edits=args["edits"],
+        files_changed=["a.py"],
+    )
+    return make_merge_decision(
+        facts, args["gates"], args["benchmark_threshold"], args.get("require_tests", True)
+    )
 
 
 def test_all_good_accepts_with_reasons() -> None:
@@ -103,3 +117,35 @@ def test_each_rule_alone_rejects(over: dict[str, Any], reason: str) -> None:
 
 def test_weights_decide_the_total() -> None:
     assert not decide(weights={"doc_coverage": 0.0}).accepted
+
+
+SKIPPED = {"tests/test_a.py::test_one": "skipped", "tests/test_a.py::test_two": "skipped"}
+
+
+def test_no_test_run_rejects_when_tests_are_required() -> None:
+    """An after-run whose tests were all skipped (or recorded none) executed no test."""
+    for outcomes in (SKIPPED, {}):
+        before = results(raw={"outcomes": outcomes})
+        after = results(docs=0.8, raw={"outcomes": outcomes})
+        decision = decide(before=before, after=after)
+        assert not decision.accepted
+        assert any(r.startswith("no test ran after the change") for r in decision.reasons)
+        assert decide(before=before, after=after, require_tests=False).accepted
+
+
+def test_cedar_and_the_decision_see_the_same_facts() -> None:
+    """Cedar's merge facts are the decision's facts: lost tests fail both, the delta is one."""
+    after = results(docs=0.8, raw={"outcomes": {"tests/test_a.py::test_one": "passed"}})
+    facts = gather_facts(
+        results(),
+        after,
+        0.15,
+        review=Review(approved=True, score=0.9, findings=[]),
+        review_consensus=0.6,
+        edits=[EditResult(file="a.py", op="write", applied=True)],
+        files_changed=["a.py"],
+    )
+    cedar = merge_facts(facts, [GateVerdict(allowed=True, gate="smoke")])
+    assert (cedar.tests_passed, cedar.review_approved, cedar.safety_passed) == (False, True, True)
+    assert (cedar.score_delta, cedar.files_changed) == (0.15, 1)
+    assert facts.lost_test_ids == ["tests/test_a.py::test_two"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import cedarpy
 import pytest
 
-from src.base.config import SafetySection
 from src.base.errors import ConfigError
+from src.base.safety_config import SafetySection
 from src.gates.policy import (
     REQUIRED_POLICY_IDS,
     SCHEMA_FILE,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import SafetySection, load_settings
+from src.base.config import load_settings
+from src.base.safety_config import SafetySection
 from src.gates.safety import SafetyValidator, SafetyVerdict
 from tests.conftest import make_repo
 
@@ -21,7 +22,7 @@ def helper(x: int) -> int:
     return x + 1
 
 
-def _make_merge_decision(score: float) -> bool:
+def make_merge_decision(score: float) -> bool:
     """Decide."""
     return score > 0.5
 '''
@@ -140,13 +141,13 @@ def test_edit_elsewhere_in_protected_file_passes(root: Path) -> None:
     [
         LOOP.replace("score > 0.5", "True"),
         LOOP.replace('"""Decide."""', '"""Decide better."""'),
-        LOOP.replace("_make_merge_decision", "_old_decision"),
-        LOOP.split("def _make_merge_decision")[0],
-        LOOP + "\n\ndef _make_merge_decision(score: float) -> bool:\n    return True\n",
-        LOOP + "\n_make_merge_decision = helper\n",
-        LOOP + "\nif True:\n    from os.path import exists as _make_merge_decision\n",
-        LOOP + "\ndef hijack() -> None:\n    global _make_merge_decision\n",
-        LOOP + "\nglobals()['_make_merge_decision'] = helper\n",
+        LOOP.replace("make_merge_decision", "_old_decision"),
+        LOOP.split("def make_merge_decision")[0],
+        LOOP + "\n\ndef make_merge_decision(score: float) -> bool:\n    return True\n",
+        LOOP + "\nmake_merge_decision = helper\n",
+        LOOP + "\nif True:\n    from os.path import exists as make_merge_decision\n",
+        LOOP + "\ndef hijack() -> None:\n    global make_merge_decision\n",
+        LOOP + "\nglobals()['make_merge_decision'] = helper\n",
     ],
     ids=[
         "body",
@@ -168,8 +169,8 @@ def test_protected_function_may_not_change(root: Path, content: str) -> None:
 @pytest.mark.parametrize(
     "content",
     [
-        "from src.gates import decision as loop\nloop._make_merge_decision = lambda s: True\n",
-        "import src.gates.decision as l\nsetattr(l, '_make_merge_decision', print)\n",
+        "from src.gates import decision as loop\nloop.make_merge_decision = lambda s: True\n",
+        "import src.gates.decision as l\nsetattr(l, 'make_merge_decision', print)\n",
     ],
 )
 def test_protected_function_may_not_be_rebound_from_another_file(root: Path, content: str) -> None:
@@ -247,15 +248,13 @@ def own_files() -> list[Path]:
 
 
 def test_own_source_passes_its_own_validator() -> None:
-    safety = load_settings(PROJECT, environ={}).safety
+    # Protected files are judged by their content here, as if their path were writable.
+    safety = load_settings(PROJECT, environ={}).safety.model_copy(update={"protected_paths": []})
     validator = SafetyValidator(PROJECT, safety)
     refused = {}
     for path in own_files():
         rel = path.relative_to(PROJECT).as_posix()
-        content = path.read_text(encoding="utf-8")
-        verdict = validator.validate_before_write(rel, content)
-        if any(v.rule == "path/protected" for v in verdict.violations):
-            verdict = validator.check_code(rel, content)
+        verdict = validator.validate_before_write(rel, path.read_text(encoding="utf-8"))
         if not verdict.allowed:
             refused[rel] = [v.message for v in verdict.violations]
     assert len(own_files()) > 20

@@ -14,16 +14,18 @@ from src.base.config import load_settings
 from src.base.models import Change, Review
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
-from src.gates.gate_set import decision_gates
+from src.gates.decision import gather_facts
+from src.gates.merge_gates import merge_gates
 from src.gates.verdict import GateVerdict
 from src.git_ops.worktree import Workspace
 from src.pipeline.session import open_deps
+from src.providers.factory import make_provider
 from tests.conftest import git
 from tests.loop_kit import SAMPLE_FILES, build, plan, review, sample_repo, write_script
 
 LOOP_PY = (
     '"""Merge decision."""\n\n\n'
-    "def _make_merge_decision(score: float) -> bool:\n"
+    "def make_merge_decision(score: float) -> bool:\n"
     '    """Merge only on a gain."""\n'
     "    return score > 0\n"
 )
@@ -64,7 +66,7 @@ def rejected_for(report: dict[str, Any], rule: str) -> bool:
 
 
 def test_editing_the_protected_merge_decision_is_refused(tmp_path: Path) -> None:
-    """Changing _make_merge_decision's body fails implement with the rule named."""
+    """Changing make_merge_decision's body fails implement with the rule named."""
     loosened = LOOP_PY.replace("return score > 0", "return True")
     _, _, report = generation(
         tmp_path,
@@ -177,21 +179,21 @@ def _tests(outcome: str) -> BenchResult:
 
 
 def merge_gate(repo: Path, after: str, score_delta: float) -> GateVerdict:
-    """Cedar's verdict from decision_gates on an approved review with the given test outcome."""
+    """Cedar's verdict from merge_gates on an approved review with the given test outcome."""
     settings = load_settings(repo, environ={}, overrides={"agent": {"provider": "mock"}})
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, lambda _: None)
+        deps = open_deps(repo, settings, store, lambda _: None, make_provider(settings, repo=repo))
         ws = Workspace(number=1, path=repo, branch="", base_sha=git(repo, "rev-parse", "HEAD"))
-        gates = decision_gates(
-            deps,
-            ws,
-            originals={},
-            before=[_tests("passed")],
-            after=[_tests(after)],
+        facts = gather_facts(
+            [_tests("passed")],
+            [_tests(after)],
+            score_delta,
             review=Review(approved=True, score=0.9, findings=[]),
+            review_consensus=settings.agent.review_consensus,
+            edits=[],
             files_changed=[],
-            score_delta=score_delta,
         )
+        gates = merge_gates(deps.policy, settings, ws.path, facts, originals={}, files_changed=[])
     assert gates[-1].gate == "cedar:merge"
     return gates[-1]
 

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from src.base.config import GithubSection
-from src.base.errors import ConfigError
+from src.base.errors import ConfigError, GitHubError
 from src.git_ops.github import (
     CheckItem,
-    GitHubError,
     GitHubIntegration,
     check_run_state,
     rate_limit_wait,

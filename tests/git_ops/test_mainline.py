@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from src.base.errors import MergeRefused
 from src.git_ops.mainline import advance_main, dirty_among, holder_of, list_worktrees
-from src.git_ops.runner import MergeRefused
 from tests.conftest import git, make_repo
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from src.git_ops.runner import GitError, MergeRefused
+from src.base.errors import GitError, MergeRefused
 from src.git_ops.worktree import GenerationGit, Workspace
 from tests.conftest import git, make_repo
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from src.base.config import Settings
+from src.base.errors import PersonaReplyError
 from src.base.models import LlmCall, Plan
-from src.pipeline.asking import PersonaReplyError, ask
+from src.pipeline.asking import ask
 from src.providers.base import Completion, CompletionRequest
 from src.providers.mock import MockProvider
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from src.base.models import Build, Change, EditResult
+from src.gates.verdict import GateVerdict
+from src.gates.write_gates import PathGate
 from src.pipeline.editing import (
-    GateVerdict,
-    PathGate,
     apply_changes,
     count_changed_lines,
     edit_stats,

@@ -8,16 +8,9 @@ import time
 
 import pytest
 
-from src.base.errors import AgentError
+from src.base.errors import AgentError, ReplyError, ReplyValidationError, ResponseParseError
 from src.base.models import Build, Plan, Review
-from src.pipeline.parsing import (
-    ReplyError,
-    ReplyValidationError,
-    ResponseParseError,
-    parse_json_response,
-    reprompt_text,
-    validate_reply,
-)
+from src.pipeline.parsing import parse_json_response, reprompt_text, validate_reply
 
 PLAN = {"title": "Add docstrings", "files_to_modify": ["src/a.py"]}
 PLAN_JSON = json.dumps(PLAN)

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from src.base.config import GithubSection, Settings
-from src.base.models import EvolutionEntry, GenerationReport, GenerationStatus, Plan
+from src.base.errors import GitHubError
+from src.base.models import EvolutionEntry, GenerationStatus, Plan
 from src.base.store import Store
 from src.cli.run import wait_for_reviews
-from src.git_ops.github import GitHubError, GitHubIntegration, PullInfo, ReviewInfo
+from src.git_ops.github import GitHubIntegration, PullInfo, ReviewInfo
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.pr_mode import LABEL, GitHubFlow, deciding_reviews, pr_rows, settle
 from src.reports.report_files import read_report, report_path, write_report
+from src.reports.report_model import GenerationReport
 from tests.conftest import git
 from tests.loop_kit import NEW_MODULE, sample_repo
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from src.base.errors import PhaseFailed
 from src.base.models import LlmCall
 from src.base.store import Store
-from src.pipeline.recorder import PhaseFailed, Recorder
+from src.pipeline.recorder import Recorder
 
 
 @pytest.fixture

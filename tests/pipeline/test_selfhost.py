@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from src.pipeline.selfhost import (
     verify_start,
 )
 from src.pipeline.session import open_deps, run_loop
+from src.providers.factory import make_provider
 from tests.conftest import git, make_repo
 from tests.loop_kit import build, good_script, plan, review, sample_repo, write_script
 
@@ -83,8 +85,8 @@ def test_a_passing_check_keeps_the_merge(tmp_path: Path, monkeypatch: pytest.Mon
     settings = load_settings(repo, environ={}, overrides=overrides)
     head = git(repo, "rev-parse", "main").strip()
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, lambda _: None)
-        deps.after_merge = lambda outcome: check_after_merge(deps, outcome, verify)
+        deps = open_deps(repo, settings, store, lambda _: None, make_provider(settings, repo=repo))
+        deps = replace(deps, after_merge=lambda d, o: check_after_merge(d, o, verify))
         result = run_loop(deps, RunOptions(auto_merge=True), 1)
     assert result.outcomes[0].status == "accepted", result.outcomes[0].reason
     assert git(repo, "rev-parse", "main").strip() != head

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,10 @@ from src.base.models import EvolutionEntry, LlmCall
 from src.base.store import Store, now_iso
 from src.cli.run import handoff_argv
 from src.git_ops.worktree import GenerationGit
-from src.pipeline.generation import GenerationOutcome, RunOptions
+from src.pipeline.generation import Deps, GenerationOutcome, RunOptions
 from src.pipeline.session import _over_budget, discard_pending, merge_pending, recover, run_loop
 from tests.conftest import git
+from tests.loop_kit import build, plan
 from tests.pipeline.test_generation import improving_script, session, target
 
 
@@ -79,13 +81,14 @@ def test_a_merge_into_the_agent_itself_hands_the_rest_of_the_loop_to_a_fresh_pro
     repo = target(tmp_path)
     checked: list[int] = []
 
-    def verified(outcome: GenerationOutcome) -> GenerationOutcome:
+    def verified(_deps: Deps, outcome: GenerationOutcome) -> GenerationOutcome:
         checked.append(outcome.generation)
         return outcome
 
     with session(repo, tmp_path, improving_script()) as deps:
-        deps.after_merge = verified
-        result = run_loop(deps, RunOptions(auto_merge=True), max_generations=3)
+        result = run_loop(
+            replace(deps, after_merge=verified), RunOptions(auto_merge=True), max_generations=3
+        )
     assert [o.status for o in result.outcomes] == ["accepted"]
     assert checked == [1]
     assert result.handoff == 2
@@ -105,3 +108,20 @@ def test_the_fresh_process_continues_with_the_same_choices(tmp_path: Path) -> No
         "--goal", "faster tests", "--no-safety", "--max-cost", "1.5", "--github",
         "--config", str(tmp_path / "c.toml"),
     ]  # fmt: skip
+
+
+def test_the_loop_stops_with_exit_0_after_the_idle_limit(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    nothing = build(summary="nothing left to do")
+    script = improving_script(
+        architect=[plan(["pkg/mul.py"], f"Idea {n}") for n in range(5)],
+        builder=[nothing] * 5,
+    )
+    with session(repo, tmp_path, script) as deps:
+        result = run_loop(deps, RunOptions(auto_merge=True), max_generations=5)
+    assert [o.status for o in result.outcomes] == ["no_change", "no_change"]
+    assert result.exit_code == 0
+    assert result.message == (
+        "stopping: 2 generations in a row found nothing to change (the last: no change: "
+        "nothing left to do); raise [agent] max_idle_generations to keep trying"
+    )

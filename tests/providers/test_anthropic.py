@@ -11,9 +11,9 @@ import httpx2
 import pytest
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
+from src.base.errors import ConfigError, ProviderError
 from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
-from src.providers.base import CompletionRequest, ProviderError
+from src.providers.base import CompletionRequest
 
 # Built at run time so this file does not itself look like it holds a key.
 KEY = "sk-" + "ant-test-0123456789abcdef"

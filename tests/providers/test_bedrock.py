@@ -15,8 +15,8 @@ import pytest
 from botocore.stub import Stubber
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
-from src.providers.base import CompletionRequest, ProviderError
+from src.base.errors import ConfigError, ProviderError
+from src.providers.base import CompletionRequest
 from src.providers.bedrock import BedrockProvider, converse_params
 
 MODEL = "anthropic.claude-sonnet-4-6"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,11 @@ from src.base.errors import ConfigError
 from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
 from src.providers.base import CompletionRequest
 from src.providers.bedrock import BedrockProvider
-from src.providers.factory import OFFLINE_MODULE, make_provider
+from src.providers.factory import make_provider
 from src.providers.mock import MockProvider
+from src.providers.offline import OfflineProvider
+
+OFFLINE_MODULE = "src.providers.offline"
 
 
 def settings_for(provider: str, **agent: str) -> Settings:
@@ -58,17 +60,8 @@ def test_offline_missing_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> N
         make_provider(settings_for("offline"))
 
 
-def test_offline_is_built_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Offline:
-        name = "offline"
-
-        def __init__(self, settings: Settings) -> None:
-            self.settings = settings
-
-    module = types.ModuleType(OFFLINE_MODULE)
-    module.__dict__["OfflineProvider"] = Offline
-    monkeypatch.setitem(sys.modules, OFFLINE_MODULE, module)
+def test_offline_is_built_when_present() -> None:
     settings = settings_for("offline")
     provider = make_provider(settings)
-    assert isinstance(provider, Offline)
-    assert provider.settings is settings
+    assert isinstance(provider, OfflineProvider)
+    assert provider.name == "offline"

@@ -21,12 +21,13 @@ from typer.testing import CliRunner
 
 from main import app
 from src.base.config import Settings
-from src.base.models import Change, GenerationReport, Plan
+from src.base.models import Change, Plan
 from src.base.store import Store
 from src.pipeline.generation import GenerationOutcome, RunOptions, run_generation
 from src.pipeline.session import open_deps
 from src.providers.anthropic import API_KEY_ENV, BASE_URL_ENV, AnthropicProvider
 from src.providers.bedrock import BedrockProvider
+from src.reports.report_model import GenerationReport
 from tests.conftest import git
 from tests.loop_kit import build, plan, review, sample_repo
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from src.base.config import Settings
-from src.base.errors import ConfigError
+from src.base.errors import ConfigError, ProviderError
 from src.base.models import Build, Plan, Review
 from src.base.tokens import estimate_tokens
-from src.providers.base import CompletionRequest, Persona, ProviderError
+from src.providers.base import CompletionRequest, Persona
 from src.providers.mock import SCRIPT_ENV, MockProvider
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from src.base.config import Settings, load_settings
+from src.base.errors import ProviderError
 from src.base.models import Build, EditResult, LlmCall, Plan, Review
 from src.benchmarks.base import BenchResult
 from src.pipeline.asking import ask
 from src.pipeline.personas import architect_request, builder_request, reviewer_request
-from src.providers.base import ProviderError
 from src.providers.offline import OfflineProvider
 
 FILES = {
@@ -139,3 +139,32 @@ def test_reviewer_rejects_what_breaks_a_rule(settings: Settings, diff: str, why:
     assert not review.approved
     assert review.score < 0.6
     assert why in review.summary
+
+
+def test_reviewer_accepts_an_added_annotation_on_a_test_function(settings: Settings) -> None:
+    diff = _diff("tests/test_m.py", "-def test_add():", "+def test_add() -> None:", "     pass")
+    review = _review(settings, ["tests/test_m.py"], diff)
+    assert review.approved, review.summary
+    renamed = _diff("tests/test_m.py", "-def test_add():", "+def test_sum() -> None:")
+    assert "removed: test_add" in (_review(settings, ["tests/test_m.py"], renamed).summary or "")
+
+
+def test_architect_plans_type_check_only_on_files_it_measures(
+    tree: Path, settings: Settings
+) -> None:
+    (tree / "tests").mkdir()
+    (tree / "tests/test_m.py").write_text("def test_m():\n    pass\n", encoding="utf-8")
+    (tree / "pkg/w.py").write_text('"""W."""\n\n\ndef work(n: int):\n    print(n)\n')
+    plan = _plan(tree, settings, [], type_check=0.5, lint_score=0.9)
+    assert (plan.target_benchmarks, plan.files_to_modify) == (["type_check"], ["pkg/w.py"])
+
+
+def test_architect_skips_a_rejected_plan_and_moves_on_to_the_next_benchmark(
+    tree: Path, settings: Settings
+) -> None:
+    (tree / "pkg/w.py").write_text('"""W."""\n\n\ndef work(n: int):\n    print(n)\n')
+    request = architect_request("map", _scores(lint_score=0.4, type_check=0.9), [], [])
+    request.metadata["worktree"] = str(tree)
+    request.metadata["rejected_plans"] = [{"files": ["pkg/m.py"], "benchmark": "lint_score"}]
+    plan = ask(OfflineProvider(settings), request, Plan, lambda _: None)
+    assert (plan.target_benchmarks, plan.files_to_modify) == (["type_check"], ["pkg/w.py"])

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
+from src.base.models import Review
 from src.reports.dashboard import (
     auto_sparkline,
     normalize_reason,
@@ -17,7 +18,7 @@ from src.reports.dashboard import (
     summarize,
 )
 from src.reports.dashboard_html import render_html
-from src.base.models import GenerationReport
+from src.reports.report_model import GenerationReport
 from src.reports.report_files import write_report
 from tests.reports.test_report_files import make_report, sample_reports
 
@@ -198,7 +199,7 @@ def test_cli_dashboard_fails_closed_on_a_bad_report(repo: Path, clean_env: None)
 def test_reviewer_agreement_with_people_is_counted_and_shown() -> None:
     def settled(n: int, approved: bool, verdict: str) -> GenerationReport:
         report = GenerationReport(generation=n, status="accepted", started_at="2026-11-21T00:00:00")
-        report.review = {"approved": approved, "score": 0.9}
+        report.review = Review(approved=approved, score=0.9, findings=[])
         report.human_verdict = {"verdict": verdict, "reviewer": "alice", "pr_number": n}
         return report
 

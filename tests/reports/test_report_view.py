@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from main import app
 from src.base.models import LlmCall
+from src.gates.verdict import GateVerdict
 from src.reports.report_view import phase_duration, render_report, table, use_color
 from src.reports.report_files import write_report
 from tests.reports.test_report_files import make_report, sample_reports
@@ -212,8 +213,8 @@ def test_phases_and_gates_as_the_recorder_writes_them() -> None:
         }
     ]
     report.gates = [
-        {"gate": "cedar-merge", "allowed": False, "reasons": ["protected file", "too big"]},
-        {"gate": "tests", "allowed": True, "reasons": []},
+        GateVerdict(gate="cedar-merge", allowed=False, reasons=["protected file", "too big"]),
+        GateVerdict(gate="tests", allowed=True),
     ]
     text = render_report(report, color=True)
     assert f"4.0 s  {RED_ON}failed\x1b[0m" in text

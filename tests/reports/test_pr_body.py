@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from src.base.models import BenchDelta, Decision, GenerationReport, LlmCall, Plan
-from src.git_ops.pr_body import MAX_BODY_CHARS, render_pr_body
+from src.base.models import Review, LlmCall, Plan
+from src.reports.report_model import BenchDelta, GenerationReport
+from src.gates.decision_model import Decision
+from src.gates.verdict import GateVerdict
+from src.reports.pr_body import MAX_BODY_CHARS, render_pr_body
 
 PATH = "reports/gen-4.json"
 
@@ -33,9 +36,9 @@ def full_report() -> GenerationReport:
         },
         files_changed=["src/parse.py", "src/tokens.py"],
         gates=[
-            {"name": "safety", "passed": True},
-            {"name": "cedar:merge", "decision": "allow", "reasons": ["policy0", "policy2"]},
-            {"gate": "smoke", "passed": False, "command": "python main.py --help"},
+            GateVerdict(gate="safety", allowed=True),
+            GateVerdict(gate="cedar:merge", allowed=True, reasons=["policy0", "policy2"]),
+            GateVerdict(gate="smoke", allowed=False, reasons=["`python main.py --help` exited 1"]),
         ],
         decision=Decision(accepted=True, reasons=["weighted total rose by 0.025", "review 0.82"]),
         llm_calls=[
@@ -88,9 +91,9 @@ def test_review_gates_decision_and_cost() -> None:
     body = render_pr_body(full_report(), PATH)
     assert "Reviewer persona: **approved**, score 0.82" in body
     assert "- **minor**: Name is vague\n- Docstring missing" in body
-    assert "| safety | pass |  |" in body
+    assert "| safety | allow |  |" in body
     assert "| cedar:merge | allow | policy0; policy2 |" in body
-    assert "| smoke | fail | command=python main.py --help |" in body
+    assert "| smoke | deny | `python main.py --help` exited 1 |" in body
     assert "The gates **accepted** this generation." in body
     assert "- weighted total rose by 0.025\n- review 0.82" in body
     assert "2 LLM calls, 3,000 input and 1,000 output tokens, $0.0240." in body
@@ -109,8 +112,8 @@ def test_no_links_and_no_mentions() -> None:
 
 def test_table_cells_survive_pipes_and_newlines() -> None:
     report = full_report()
-    report.gates = [{"name": "a|b", "passed": True, "reason": "line one\nline two"}]
-    assert "| a\\|b | pass | line one line two |" in render_pr_body(report, PATH)
+    report.gates = [GateVerdict(gate="a|b", allowed=True, reasons=["line one\nline two"])]
+    assert "| a\\|b | allow | line one line two |" in render_pr_body(report, PATH)
 
 
 def test_a_bare_report_renders_every_absence() -> None:
@@ -135,7 +138,7 @@ def test_totals_from_llm_totals_win_over_the_call_list() -> None:
 
 def test_an_oversized_packet_is_cut_below_githubs_limit() -> None:
     report = full_report()
-    report.review = {"approved": False, "score": 0.1, "findings": ["x" * 500] * 200}
+    report.review = Review(approved=False, score=0.1, findings=["x" * 500] * 200)
     body = render_pr_body(report, PATH)
     assert len(body) <= MAX_BODY_CHARS
     assert body.endswith(f"(truncated; the full packet is in `{PATH}`)\n")

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 
-from src.base.models import BenchDelta, GenerationReport
+from src.base.models import Finding, Review
+from src.gates.verdict import GateVerdict
+from src.reports.report_model import BenchDelta, GenerationReport
 
 # GitHub rejects bodies over 65536 characters; keep room for the truncation note.
 MAX_BODY_CHARS = 60_000
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
-_GATE_NAME_KEYS = ("name", "gate", "policy", "action")
-_GATE_OUTCOME_KEYS = ("decision", "outcome", "status", "result")
-_GATE_DETAIL_KEYS = ("reason", "reasons", "detail", "message")
-_GATE_FLAG_KEYS = ("allowed", "passed")
 
 
 def render_pr_body(report: GenerationReport, report_path: str) -> str:
@@ -89,70 +86,35 @@ def _bench_row(label: str, delta: BenchDelta) -> str:
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
-def _review(review: Mapping[str, object] | None) -> str:
+def _review(review: Review | None) -> str:
     """The Reviewer persona's verdict, score, summary and findings."""
     if review is None:
         return "### Review\n\nThe Reviewer did not run."
-    approved = review.get("approved")
-    verdict = "approved" if approved is True else "not approved" if approved is False else "none"
-    score = review.get("score")
-    score_text = f", score {score:.2f}" if isinstance(score, int | float) else ""
-    lines = ["### Review", "", f"Reviewer persona: **{verdict}**{score_text}"]
-    if review.get("summary"):
-        lines += ["", _text(review["summary"])]
-    findings = review.get("findings")
-    items = list(findings) if isinstance(findings, list) else []
-    if items:
-        lines += ["", "Findings:"] + [f"- {_finding(item)}" for item in items]
+    verdict = "approved" if review.approved else "not approved"
+    lines = ["### Review", "", f"Reviewer persona: **{verdict}**, score {review.score:.2f}"]
+    if review.summary:
+        lines += ["", _text(review.summary)]
+    if review.findings:
+        lines += ["", "Findings:"] + [f"- {_finding(item)}" for item in review.findings]
     return "\n".join(lines)
 
 
-def _finding(item: object) -> str:
+def _finding(item: Finding | str) -> str:
     """A finding given as a string or as {severity, message}."""
-    if isinstance(item, Mapping):
-        severity = item.get("severity")
-        message = _text(item.get("message", ""))
-        return f"**{_text(severity)}**: {message}" if severity else message
+    if isinstance(item, Finding):
+        return f"**{_text(item.severity)}**: {_text(item.message)}"
     return _text(item)
 
 
-def _gates(gates: list[dict[str, object]]) -> str:
+def _gates(gates: list[GateVerdict]) -> str:
     """Safety, validation and Cedar gates with their outcome."""
     if not gates:
         return "### Gates\n\nNo gate was evaluated."
     rows = ["### Gates and policy decisions", "", "| Gate | Outcome | Detail |", "|---|---|---|"]
     for gate in gates:
-        name = _first(gate, _GATE_NAME_KEYS) or "gate"
-        rest = {k: v for k, v in gate.items() if k not in _GATE_NAME_KEYS}
-        detail = _first(rest, _GATE_DETAIL_KEYS)
-        if detail is None:
-            others = (k for k in rest if k not in (*_GATE_OUTCOME_KEYS, *_GATE_FLAG_KEYS))
-            detail = ", ".join(f"{k}={rest[k]}" for k in others)
-        rows.append(f"| {_cell(name)} | {_cell(_outcome(gate))} | {_cell(detail)} |")
+        outcome = "allow" if gate.allowed else "deny"
+        rows.append(f"| {_cell(gate.gate)} | {outcome} | {_cell('; '.join(gate.reasons))} |")
     return "\n".join(rows)
-
-
-def _outcome(gate: Mapping[str, object]) -> str:
-    """A gate's decision, from an explicit outcome or its allowed/passed flag."""
-    explicit = _first(gate, _GATE_OUTCOME_KEYS)
-    if explicit is not None:
-        return explicit
-    for key, yes, no in (("allowed", "allow", "deny"), ("passed", "pass", "fail")):
-        if isinstance(gate.get(key), bool):
-            return yes if gate[key] else no
-    return "unknown"
-
-
-def _first(data: Mapping[str, object], keys: Iterable[str]) -> str | None:
-    """The first present value among keys, lists joined with '; '."""
-    for key in keys:
-        value = data.get(key)
-        if value is None or value == "":
-            continue
-        if isinstance(value, list | tuple):
-            return "; ".join(str(item) for item in value)
-        return str(value)
-    return None
 
 
 def _decision(report: GenerationReport) -> str:

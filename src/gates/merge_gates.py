@@ -1,0 +1,93 @@
+"""The gates asked before a merge: anti-gaming and smoke, then Cedar's `merge` with the facts."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from src.base.config import Settings
+from src.base.proc import limiter, run_tool, tool_env
+from src.base.sandbox import contained
+from src.gates.anti_gaming import loosened_tool_config, new_suppressions
+from src.gates.decision import DecisionFacts, merge_facts
+from src.gates.policy import PolicyGate
+from src.gates.verdict import GateVerdict
+from src.gates.write_gates import policy_verdict
+
+SMOKE_TIMEOUT_S = 120.0
+
+
+def anti_gaming_gate(
+    originals: Mapping[str, str],
+    current: Mapping[str, str],
+    lost_tests: Sequence[str],
+    max_suppressions: int,
+) -> GateVerdict:
+    """Lost tests, too many new suppressions, or loosened tool config reject a generation."""
+    reasons = list(lost_tests)
+    added = new_suppressions(originals, current)
+    if added > max_suppressions:
+        reasons.append(
+            f"anti-gaming/suppressions: {added} new noqa/type: ignore/pragma comments"
+            f" (at most {max_suppressions})"
+        )
+    for path, new in current.items():
+        reasons += loosened_tool_config(path, originals.get(path, ""), new)
+    return GateVerdict(allowed=not reasons, reasons=reasons, gate="anti-gaming")
+
+
+def _argv(command: str) -> list[str]:
+    """A smoke command as argv, with `python` meaning the interpreter running the agent."""
+    argv = shlex.split(command)
+    if argv and argv[0] in ("python", "python3"):
+        argv[0] = sys.executable
+    return argv
+
+
+def smoke_gate(worktree: Path, settings: Settings) -> GateVerdict:
+    """Every `[safety] smoke_commands` entry must still succeed in the changed worktree."""
+    reasons = []
+    env = tool_env(os.environ, {"PYTHONPATH": str(worktree)})
+    limits = limiter(settings.benchmarks.cpu_time_limit_s, settings.benchmarks.memory_limit_mb)
+    for command in settings.safety.smoke_commands:
+        with contained(settings.sandbox.mode, [worktree]) as box:
+            run = run_tool(_argv(command), worktree, env, SMOKE_TIMEOUT_S, limits, box)
+        if run.timed_out:
+            reasons.append(f"`{command}` timed out after {SMOKE_TIMEOUT_S:.0f}s")
+        elif run.returncode != 0:
+            reasons.append(f"`{command}` exited {run.returncode}: {run.tail()[-300:]}")
+    return GateVerdict(allowed=not reasons, reasons=reasons, gate="smoke")
+
+
+def current_texts(worktree: Path, files_changed: Sequence[str]) -> dict[str, str]:
+    """The changed files as they now stand in the worktree ('' for a deleted one)."""
+    current = {}
+    for path in files_changed:
+        target = worktree / path
+        current[path] = (
+            target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
+        )
+    return current
+
+
+def merge_gates(
+    policy: PolicyGate,
+    settings: Settings,
+    worktree: Path,
+    facts: DecisionFacts,
+    *,
+    originals: Mapping[str, str],
+    files_changed: Sequence[str],
+) -> list[GateVerdict]:
+    """Anti-gaming and smoke gates, then Cedar's `merge` asked with the facts and their verdicts."""
+    current = current_texts(worktree, files_changed)
+    max_suppressions = settings.safety.max_new_suppressions
+    gates = [
+        anti_gaming_gate(originals, current, facts.lost_test_reasons, max_suppressions),
+        smoke_gate(worktree, settings),
+    ]
+    gates.append(policy_verdict("cedar:merge", policy.authorize_merge(merge_facts(facts, gates))))
+    return gates

@@ -1,0 +1,1 @@
+"""Where lessons are shared beyond one machine: Amazon Bedrock AgentCore Memory."""

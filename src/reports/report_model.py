@@ -1,0 +1,61 @@
+"""reports/gen-N.json as a model: what a person needs to judge one generation."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from src.base.models import EditResult, GenerationStatus, LlmCall, Plan, Review
+from src.gates.decision_model import Decision
+from src.gates.verdict import GateVerdict
+
+
+class BenchDelta(BaseModel):
+    """One benchmark before and after a generation."""
+
+    before: float | None
+    after: float | None
+    delta: float | None
+
+
+class Reproducibility(BaseModel):
+    """What it takes to tell whether a rerun of the generation saw the same inputs."""
+
+    agent_version: str = ""
+    provider: str = ""
+    model: str = ""
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    tool_versions: dict[str, str] = Field(default_factory=dict)
+    code_rules: bool = True
+    sandbox: dict[str, object] = Field(
+        default_factory=dict, description="The sandbox the runs used and what it restricted."
+    )
+
+
+class GenerationReport(BaseModel):
+    """reports/gen-N.json: everything a person needs to judge one generation."""
+
+    generation: int
+    status: GenerationStatus
+    dry_run: bool = False
+    started_at: str
+    finished_at: str | None = None
+    duration_s: float | None = None
+    phases: list[dict[str, object]] = Field(default_factory=list)
+    plan: Plan | None = None
+    llm_calls: list[LlmCall] = Field(default_factory=list)
+    llm_totals: dict[str, float] = Field(default_factory=dict)
+    benchmarks: dict[str, BenchDelta] = Field(default_factory=dict)
+    totals: BenchDelta | None = None
+    review: Review | None = None
+    edits: list[EditResult] = Field(default_factory=list)
+    edit_stats: dict[str, float] = Field(
+        default_factory=dict, description="total_edits, failed_edits, edit_success_rate."
+    )
+    files_changed: list[str] = Field(default_factory=list)
+    gates: list[GateVerdict] = Field(default_factory=list)
+    decision: Decision | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
+    human_verdict: dict[str, object] | None = Field(
+        None, description="How the person who settled the PR decided (PR mode)."
+    )
+    reproducibility: Reproducibility = Field(default_factory=Reproducibility)
