@@ -29,7 +29,7 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf provider-overhead env-timing
+.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -44,6 +44,9 @@ provider-overhead: $(STAMP)  ## each provider's own time per call outside the HT
 PROJECTS ?= $(wildcard $(AGENT_REAL_PROJECTS)/*)
 env-timing: $(STAMP)  ## cold uv environment build vs venv + pip of the same requirements, per project
 	$(BIN)/python scripts/env_timing.py $(PROJECTS)
+
+bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this repo with and without it
+	$(BIN)/python scripts/bench_sandbox.py
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"

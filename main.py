@@ -16,6 +16,7 @@ from src.base.config import Settings, default_config_path, flag_overrides, load_
 from src.base.errors import AgentError
 from src.base.lessons import SqliteLessons
 from src.base.logging import configure_logging
+from src.base.sandbox import harden_agent, record
 from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
 from src.cli.views import history_rows, render_history, render_status
@@ -100,6 +101,10 @@ LogLevelOpt = Annotated[
         show_default="the config's [agent] log_level",
     ),
 ]
+SandboxOpt = Annotated[
+    str | None,
+    typer.Option("--sandbox", help="Contain the target's code: auto, bwrap, landlock or off."),
+]
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -117,12 +122,18 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def settings_for(
-    repo: Path, config: Path | None, python: str | None = None, **flags: Any
+    repo: Path,
+    config: Path | None,
+    python: str | None = None,
+    sandbox: str | None = None,
+    **flags: Any,
 ) -> Settings:
     """Load settings with flag overrides and configure logging from them."""
     overrides = flag_overrides(**flags)
     if python is not None:
         overrides["benchmarks"] = {"python": python}
+    if sandbox is not None:
+        overrides["sandbox"] = {"mode": sandbox}
     settings = load_settings(repo, config, overrides=overrides)
     configure_logging(settings.agent.log_level, settings.agent.log_format)
     return settings
@@ -149,6 +160,7 @@ def main(
     ] = False,
 ) -> None:
     """Evolve a Python git repository one measured, reviewed generation at a time."""
+    harden_agent()
 
 
 @config_app.command("show")
@@ -179,7 +191,13 @@ def config_validate(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None
 
     settings = settings_for(repo, config)
     PolicyGate.load(default_policies_dir(), settings.safety)
+    sandbox = record(settings.sandbox.mode)
     typer.echo(f"ok: {config_source(repo, config)} is valid")
+    typer.echo(f"sandbox: mode {sandbox.mode} runs {sandbox.mechanism} here")
+    for line in sandbox.restricts:
+        typer.echo(f"  restricts: {line}")
+    for line in sandbox.not_covered:
+        typer.echo(f"  not covered: {line}")
 
 
 @config_app.command("init")
@@ -353,6 +371,7 @@ def bench(
     ] = False,
     python: PythonOpt = None,
     main_branch: MainBranchOpt = None,
+    sandbox: SandboxOpt = None,
 ) -> None:
     """Measure the repository: each enabled benchmark's score and the weighted total."""
     from src.benchmarks.report import progress_line, render_table, suite_json
@@ -360,7 +379,7 @@ def bench(
     from src.benchmarks.sources import check_repo
     from src.git_ops.main_branch import measuring_ref
 
-    settings = settings_for(repo, config, python=python, main_branch=main_branch)
+    settings = settings_for(repo, config, python=python, main_branch=main_branch, sandbox=sandbox)
     check_repo(repo)
     with Store.for_repo(repo) as store:
         suite = run_benchmarks(
@@ -469,12 +488,14 @@ def _generations(
     github: bool,
     github_auto: bool,
     wait: bool,
+    sandbox: str | None = None,
 ) -> None:
     """Shared body of `run` and `loop`; flags are the [agent] overrides given on the line."""
     from src.cli.run import run_generations
     from src.pipeline.generation import RunOptions
 
-    settings = settings_for(repo, config, **flags)
+    settings = settings_for(repo, config, sandbox=sandbox, **flags)
+    record(settings.sandbox.mode)
     mode: Literal["off", "review", "auto"] = (
         "auto" if github_auto else "review" if github else "off"
     )
@@ -521,6 +542,7 @@ def run(
     log_level: LogLevelOpt = None,
     python: PythonOpt = None,
     main_branch: MainBranchOpt = None,
+    sandbox: SandboxOpt = None,
 ) -> None:
     """Run one generation: plan, implement, review, benchmark, then merge or reject."""
     flags = dict(
@@ -532,7 +554,9 @@ def run(
         python=python,
         main_branch=main_branch,
     )
-    _generations(repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False)
+    _generations(
+        repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False, sandbox
+    )
 
 
 @app.command("loop")
@@ -565,6 +589,7 @@ def loop(
     log_level: LogLevelOpt = None,
     python: PythonOpt = None,
     main_branch: MainBranchOpt = None,
+    sandbox: SandboxOpt = None,
 ) -> None:
     """Run generations until --max-gen, the cost budget, or too many failures in a row."""
     flags = dict(
@@ -577,7 +602,18 @@ def loop(
         main_branch=main_branch,
     )
     _generations(
-        repo, config, flags, dry_run, goal, no_safety, max_gen, max_cost, github, github_auto, True
+        repo,
+        config,
+        flags,
+        dry_run,
+        goal,
+        no_safety,
+        max_gen,
+        max_cost,
+        github,
+        github_auto,
+        True,
+        sandbox,
     )
 
 

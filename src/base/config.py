@@ -208,6 +208,15 @@ class BenchmarksSection(_Section):
     )
 
 
+class SandboxSection(_Section):
+    """The `[sandbox]` table: how every process running the target's code is contained."""
+
+    mode: Literal["auto", "bwrap", "landlock", "off"] = Field(
+        "auto",
+        description="auto takes the strongest available (bwrap, then Landlock); off runs bare.",
+    )
+
+
 class GithubSection(_Section):
     """The `[github]` table: PR mode."""
 
@@ -255,6 +264,7 @@ class Settings(_Section):
     providers: ProvidersSection = Field(default_factory=ProvidersSection)
     benchmarks: BenchmarksSection = Field(default_factory=BenchmarksSection)
     safety: SafetySection = Field(default_factory=SafetySection)
+    sandbox: SandboxSection = Field(default_factory=SandboxSection)
     github: GithubSection = Field(default_factory=GithubSection)
     agentcore: AgentcoreSection = Field(default_factory=AgentcoreSection)
 

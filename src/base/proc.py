@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from src.base.sandbox import SandboxSpec, launch
 from src.base.secrets import scrub_env
 
 TAIL_CHARS = 2000
@@ -63,31 +64,50 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _chain(steps: Sequence[Callable[[], None]]) -> Callable[[], None]:
+    """One preexec_fn running every child setup step in order."""
+
+    def apply() -> None:
+        """Runs in the child between fork and exec."""
+        for step in steps:
+            step()
+
+    return apply
+
+
 def run_tool(
     cmd: Sequence[str],
     cwd: Path,
     env: Mapping[str, str],
     timeout_s: float,
     limits: Callable[[], None] | None = None,
+    sandbox: SandboxSpec | None = None,
 ) -> ToolRun:
-    """Run cmd to completion or kill its process group at timeout_s; never raises on failure."""
+    """Run cmd (contained by sandbox) to completion or kill its group at timeout_s; never raises."""
     start = time.perf_counter()
     try:
+        run = launch(sandbox, cmd, cwd, env)
+    except OSError as exc:
+        return ToolRun(126, "", f"cannot set up the sandbox for {cmd[0]}: {exc}", 0.0, False, 0)
+    steps = [limits, *run.child_setup] if limits else run.child_setup
+    try:
         proc = subprocess.Popen(
-            list(cmd),
+            run.argv,
             cwd=cwd,
-            env=dict(env),
+            env=run.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
             start_new_session=True,
-            # Safe despite threads: the hook only calls setrlimit, which takes no Python locks.
-            preexec_fn=limits,
+            # Safe despite threads: the steps only make syscalls (setrlimit, prctl, Landlock).
+            preexec_fn=_chain(steps),
         )
     except OSError as exc:
         return ToolRun(127, "", f"cannot start {cmd[0]}: {exc}", 0.0, False, 0)
+    finally:
+        run.close()
     timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout_s)

@@ -27,6 +27,8 @@ class SafetySection(BaseModel):
             "src/base/safety_config.py",
             "src/base/proc.py",
             "src/base/sandbox.py",
+            "src/base/bwrap.py",
+            "src/base/landlock.py",
             "src/envs/",
             "policies/",
             "config/benchmarks.json",

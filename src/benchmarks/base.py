@@ -18,3 +18,6 @@ class BenchResult(BaseModel):
     status: BenchStatus = "ok"
     duration_s: float = 0.0
     detail: str = ""
+    sandbox: str = Field(
+        "", description="The sandbox the measuring run used (bwrap, landlock, ...)."
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from src.base.config import Settings
 from src.base.proc import ToolRun, limiter, run_tool, tool_env
+from src.base.sandbox import sandbox_for
 from src.benchmarks.base import BenchResult
 from src.benchmarks.sources import SourceTree
 
@@ -49,6 +50,7 @@ class BenchContext:
             tool_env(os.environ, extra_env or {}),
             timeout_s,
             limiter(limits.cpu_time_limit_s, limits.memory_limit_mb),
+            sandbox_for(self.settings.sandbox.mode, self.scratch, [self.repo, self.cache_dir]),
         )
 
 

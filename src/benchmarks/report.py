@@ -57,10 +57,12 @@ def suite_json(suite: SuiteResult) -> dict[str, Any]:
                 "duration_s": r.duration_s,
                 "raw": r.raw,
                 "detail": r.detail,
+                "sandbox": r.sandbox,
             }
             for r in suite.results
         ],
         "cached": suite.cached,
+        "sandbox": suite.sandbox.model_dump() if suite.sandbox else None,
     }
 
 

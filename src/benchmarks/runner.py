@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from src.base.config import Settings
 from src.base.errors import BenchmarkError
+from src.base.sandbox import SandboxRecord, choose, record
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
@@ -40,6 +41,7 @@ class SuiteResult(BaseModel):
     results: list[BenchResult]
     cached: bool
     key: str
+    sandbox: SandboxRecord | None = None
 
 
 def weighted_total(results: Sequence[BenchResult], weights: Mapping[str, float]) -> float:
@@ -160,6 +162,7 @@ def measure(
     env: Env | EnvError | None = None,
 ) -> dict[str, BenchResult]:
     """Run the named benchmarks concurrently on a private copy of the tree; every name answers."""
+    mechanism = choose(settings.sandbox.mode)
     with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
         ctx = _context(repo, settings, files, Path(tmp), env, store)
         jobs = plan_jobs(ctx, names, config)
@@ -173,6 +176,7 @@ def measure(
                 futures.append(pool.submit(_guarded, job))
             for future in as_completed(futures):
                 for result in future.result():
+                    result.sandbox = mechanism
                     results[result.name] = result
                     if progress:
                         progress(result.name, result)
@@ -216,6 +220,7 @@ def run_benchmarks(
 ) -> SuiteResult:
     """Measure repo's listed files in the environment built from ref's declarations (cached)."""
     repo = repo.resolve()
+    sandbox = record(settings.sandbox.mode)
     files = repo_files(repo)
     config = load_bench_config(repo, settings)
     names = select(config, only)
@@ -244,4 +249,5 @@ def run_benchmarks(
         results=results,
         cached=not missing,
         key=key,
+        sandbox=sandbox,
     )

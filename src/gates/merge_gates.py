@@ -10,6 +10,7 @@ from pathlib import Path
 
 from src.base.config import Settings
 from src.base.proc import limiter, run_tool, tool_env
+from src.base.sandbox import contained
 from src.gates.anti_gaming import loosened_tool_config, new_suppressions
 from src.gates.decision import DecisionFacts, merge_facts
 from src.gates.policy import PolicyGate
@@ -52,7 +53,8 @@ def smoke_gate(worktree: Path, settings: Settings) -> GateVerdict:
     env = tool_env(os.environ, {"PYTHONPATH": str(worktree)})
     limits = limiter(settings.benchmarks.cpu_time_limit_s, settings.benchmarks.memory_limit_mb)
     for command in settings.safety.smoke_commands:
-        run = run_tool(_argv(command), worktree, env, SMOKE_TIMEOUT_S, limits)
+        with contained(settings.sandbox.mode, [worktree]) as box:
+            run = run_tool(_argv(command), worktree, env, SMOKE_TIMEOUT_S, limits, box)
         if run.timed_out:
             reasons.append(f"`{command}` timed out after {SMOKE_TIMEOUT_S:.0f}s")
         elif run.returncode != 0:

@@ -14,6 +14,7 @@ from src.analysis.repomap import build_repo_map, read_planned_files
 from src.base.config import Settings
 from src.base.errors import PhaseFailed
 from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
+from src.base.sandbox import record
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
 from src.benchmarks.context import environment_failure
@@ -123,6 +124,7 @@ class _Generation:
             model=deps.settings.agent.model,
             tool_versions=tool_versions(),
             code_rules=options.code_rules,
+            sandbox=record(deps.settings.sandbox.mode).model_dump(),
         )
 
     # phases

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,6 +15,8 @@ import src
 from src.base.config import load_settings
 from src.base.errors import GitError
 from src.base.proc import run_tool, tool_env
+from src.base.sandbox import SandboxMode, SandboxSpec, contained
+from src.git_ops.runner import run as git_run
 from src.pipeline.generation import Deps, GenerationOutcome
 from src.reports.report_files import amend_report
 
@@ -80,17 +84,37 @@ def _dry_run_errors(worktree: Path) -> list[str]:
 
 
 def verify_start(
-    worktree: Path, environ: Mapping[str, str], timeout_s: float = START_TIMEOUT_S
+    worktree: Path,
+    environ: Mapping[str, str],
+    timeout_s: float = START_TIMEOUT_S,
+    mode: SandboxMode = "auto",
 ) -> str | None:
     """Why a fresh process of the code in worktree cannot start and run, or None when it can."""
     env = child_env(environ, worktree)
+    with contained(mode, [worktree]) as box:
+        if box.mechanism in ("bwrap", "landlock"):
+            # The child and all it starts already run inside this one; a nested bwrap is refused.
+            env["AGENT_SANDBOX__MODE"] = "off"
+        problem = _first_failure(worktree, env, timeout_s, box)
+    return problem or _dry_run_errors_text(worktree)
+
+
+def _first_failure(
+    worktree: Path, env: Mapping[str, str], timeout_s: float, box: SandboxSpec
+) -> str | None:
+    """The first start command that fails or times out, said in one line."""
     for argv in start_commands(worktree):
         shown = " ".join(["python", *argv[1:]])
-        run = run_tool(argv, worktree, env, timeout_s)
+        run = run_tool(argv, worktree, env, timeout_s, sandbox=box)
         if run.timed_out:
             return f"`{shown}` timed out after {timeout_s:.0f}s"
         if run.returncode != 0:
             return f"`{shown}` exited {run.returncode}: {run.tail()[-CHILD_ERROR_CHARS:]}"
+    return None
+
+
+def _dry_run_errors_text(worktree: Path) -> str | None:
+    """The dry run's recorded phase errors as one line, or None when it had none."""
     errors = _dry_run_errors(worktree)
     if errors:
         return f"the dry-run generation failed: {'; '.join(errors)[:CHILD_ERROR_CHARS]}"
@@ -101,17 +125,18 @@ Verifier = Callable[[Path, Mapping[str, str]], str | None]
 
 
 def check_after_merge(
-    deps: Deps, outcome: GenerationOutcome, verify: Verifier = verify_start
+    deps: Deps, outcome: GenerationOutcome, verify: Verifier | None = None
 ) -> GenerationOutcome:
     """Start the new main in a fresh process; revert the merge and fail the generation if not."""
+    verify = verify or functools.partial(verify_start, mode=deps.settings.sandbox.mode)
     sha = deps.git.main_sha()
-    name = f"selfhost-{outcome.generation}"
     deps.progress(f"gen {outcome.generation}: checking that the new main starts")
-    tree = deps.git.create_detached(name, sha)
-    try:
+    # A shared clone in scratch: the check needs no write access to the real .git or .agent.
+    with tempfile.TemporaryDirectory(prefix=f"agent-selfhost-{outcome.generation}-") as scratch:
+        tree = Path(scratch) / "clone"
+        git_run(deps.repo, "clone", "--quiet", "--shared", "--no-checkout", ".", str(tree))
+        git_run(tree, "checkout", "--quiet", "--detach", sha)
         problem = verify(tree, os.environ)
-    finally:
-        deps.git.remove_worktree(tree)
     if problem is None:
         return outcome
     try:

@@ -26,6 +26,9 @@ class Reproducibility(BaseModel):
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     tool_versions: dict[str, str] = Field(default_factory=dict)
     code_rules: bool = True
+    sandbox: dict[str, object] = Field(
+        default_factory=dict, description="The sandbox the runs used and what it restricted."
+    )
 
 
 class GenerationReport(BaseModel):

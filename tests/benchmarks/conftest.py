@@ -37,8 +37,7 @@ def risky(text: str) -> object:
     return eval(text)
 '''
 
-TESTS = """import json
-import os
+TESTS = """import os
 
 import pytest
 
@@ -54,8 +53,11 @@ def test_sub():
 
 
 def test_env_dump():
-    with open({env_file!r}, "w") as handle:
-        json.dump(dict(os.environ), handle)
+    # Checked inside: the sandbox lets the target write nowhere outside its tree and scratch.
+    secrets = {secrets!r}
+    assert "PATH" in os.environ
+    assert not set(secrets) & set(os.environ)
+    assert not set(secrets.values()) & set(os.environ.values())
 
 
 def test_wrong():
@@ -71,7 +73,7 @@ def test_skipped():
 SECRETS = {"GITHUB_TOKEN": "ghp_fixture_secret", "MY_API_KEY": "k3y-fixture", "AWS_SECRET_X": "s"}
 
 
-def sample_files(env_file: Path) -> dict[str, str]:
+def sample_files() -> dict[str, str]:
     """The sample repository: 4 counted tests (3 pass), 1 ruff and 1 mypy problem, ..."""
     return {
         "README.md": "# sample\n",
@@ -79,7 +81,7 @@ def sample_files(env_file: Path) -> dict[str, str]:
         "pkg/calc.py": CALC,
         "pkg/broken.py": '"""Fails on import."""\n\nraise RuntimeError("boom")\n',
         "tests/__init__.py": "",
-        "tests/test_calc.py": TESTS.format(env_file=str(env_file)),
+        "tests/test_calc.py": TESTS.format(secrets=SECRETS),
     }
 
 
@@ -99,7 +101,7 @@ def context(repo: Path, scratch: Path, settings: Settings | None = None) -> Benc
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The sample repository with a stray untracked file at its root."""
     base = tmp_path_factory.mktemp("sample")
-    repo = make_repo(base / "repo", sample_files(base / "env.json"))
+    repo = make_repo(base / "repo", sample_files())
     (repo / "notes.bak").write_text("leftover\n", encoding="utf-8")
     yield repo
 

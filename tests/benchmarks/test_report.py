@@ -35,8 +35,9 @@ def test_table_has_one_row_per_benchmark_and_the_total() -> None:
 
 def test_json_has_exactly_the_documented_keys() -> None:
     data = suite_json(SUITE)
-    assert set(data) == {"total", "benchmarks", "cached"}
-    assert set(data["benchmarks"][0]) == {"name", "score", "status", "duration_s", "raw", "detail"}
+    assert set(data) == {"total", "benchmarks", "cached", "sandbox"}
+    keys = {"name", "score", "status", "duration_s", "raw", "detail", "sandbox"}
+    assert set(data["benchmarks"][0]) == keys
 
 
 def test_cli_json_on_a_fixture_repo_keeps_stdout_clean(tmp_path: Path) -> None:
