@@ -28,6 +28,8 @@ class BenchContext:
     python: Path = Path(sys.executable)
     env_error: str = ""
     env_note: str = ""
+    # The measuring environment, which the sandbox hides when it lives under a home directory.
+    env_dirs: tuple[Path, ...] = ()
 
     def run_python(
         self, args: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
@@ -50,7 +52,12 @@ class BenchContext:
             tool_env(os.environ, extra_env or {}),
             timeout_s,
             limiter(limits.cpu_time_limit_s, limits.memory_limit_mb),
-            sandbox_for(self.settings.sandbox.mode, self.scratch, [self.repo, self.cache_dir]),
+            sandbox_for(
+                self.settings.sandbox.mode,
+                self.scratch,
+                [self.repo, self.cache_dir],
+                self.env_dirs,
+            ),
         )
 
 

@@ -148,7 +148,8 @@ def _context(
     if env is None:
         return base
     overlay = make_overlay(env, repo, tree, scratch)
-    return replace(base, python=overlay.python, env_note=overlay.note)
+    env_dirs = (env.python.parent.parent, *(Path(d) for d in env.site_dirs))
+    return replace(base, python=overlay.python, env_note=overlay.note, env_dirs=env_dirs)
 
 
 def measure(
