@@ -13,7 +13,7 @@ import typer
 
 from src import __version__
 from src.base.config import Settings, default_config_path, flag_overrides, load_settings
-from src.base.errors import AgentError
+from src.base.errors import AgentError, Stopped
 from src.base.lessons import SqliteLessons
 from src.base.logging import configure_logging
 from src.base.sandbox import harden_agent, record
@@ -116,6 +116,9 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except AgentError as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except Stopped as exc:
+            typer.echo(f"stopped by {exc.signal_name}; run it again to finish", err=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -309,7 +312,9 @@ def reset(
     if store is None:
         typer.echo("Nothing to reset: this repository has no agent state.")
         return
-    with store:
+    from src.git_ops.lock import repo_lock
+
+    with repo_lock(repo), store:
         count = len(store.list_generations())
         if not yes:
             typer.confirm(
@@ -380,8 +385,10 @@ def bench(
     from src.git_ops.main_branch import measuring_ref
 
     settings = settings_for(repo, config, python=python, main_branch=main_branch, sandbox=sandbox)
+    from src.git_ops.lock import repo_lock
+
     check_repo(repo)
-    with Store.for_repo(repo) as store:
+    with repo_lock(repo), Store.for_repo(repo) as store:
         suite = run_benchmarks(
             repo,
             settings,
@@ -419,9 +426,11 @@ def env_rebuild(
 ) -> None:
     """Build the measuring environment again from the main branch's declarations."""
     from src.cli.env_view import rebuild_env
+    from src.git_ops.lock import repo_lock
 
     settings = settings_for(repo, config, python=python, main_branch=main_branch)
-    typer.echo(rebuild_env(repo, settings, lambda line: typer.echo(line, err=True)))
+    with repo_lock(repo):
+        typer.echo(rebuild_env(repo, settings, lambda line: typer.echo(line, err=True)))
 
 
 @app.command("demo")
@@ -519,9 +528,9 @@ def _generations(
             wait=wait,
             config=config,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         typer.echo("interrupted: the generation was cleaned up and recorded", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(exc.exit_code if isinstance(exc, Stopped) else 130) from None
     raise typer.Exit(code)
 
 
@@ -627,7 +636,7 @@ def prs(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     typer.echo(render_prs(list_prs(repo, settings_for(repo, config))))
 
 
-NumberArg = Annotated[int, typer.Argument(min=1, help="The generation number.")]
+NumberArg = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The generation number.")]
 
 
 @app.command("merge")

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
+from src.base.store import MIGRATIONS
 from tests.conftest import git
 from tests.loop_kit import write_script
 from tests.pipeline.test_generation import (
@@ -154,13 +155,20 @@ def _waiting_for_architect(repo: Path) -> bool:
     db = repo / ".agent/agent.db"
     if not db.exists():
         return False
+    # Read-only, so the poll never creates the file; the schema is ready once every migration
+    # ran, and before that the tables may not exist yet.
     try:
-        with sqlite3.connect(db, timeout=5) as conn:
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
+                return False
             row = conn.execute(
                 "SELECT status, phase FROM generations WHERE generation = 1"
             ).fetchone()
             cached = conn.execute("SELECT count(*) FROM bench_cache").fetchone()[0]
-    except sqlite3.OperationalError:  # the loop is still creating its tables
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:  # the loop is still creating the file or its tables
         return False
     return bool(row == ("running", "plan") and cached)
 

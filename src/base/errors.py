@@ -1,5 +1,7 @@
 """Every exception of the agent, all under AgentError; the CLI exits with each one's exit_code."""
 
+import signal
+
 
 class AgentError(Exception):
     """Base of every error the CLI turns into a message and a non-zero exit."""
@@ -37,10 +39,6 @@ class GitHubError(AgentError):
 
 class ProviderError(AgentError):
     """A provider could not answer; the phase fails with this message."""
-
-
-class ProviderAuthError(ProviderError):
-    """The provider refused the credentials (HTTP 401/403); no later call can succeed."""
 
 
 class FixerError(AgentError):
@@ -94,3 +92,29 @@ class PhaseFailed(AgentError):
         super().__init__(f"{phase}: {message}")
         self.phase = phase
         self.message = message
+
+
+class LockHeld(AgentError):
+    """Another agent process holds the repository's lock."""
+
+
+class ProviderAuthError(ProviderError):
+    """The provider refused the credentials (401/403); asking again cannot help."""
+
+
+class Stopped(KeyboardInterrupt):
+    """A termination signal (SIGTERM, SIGHUP) arrived; unwinds like Ctrl-C, exits 128+signal.
+
+    Not an AgentError on purpose: every `except Exception` that turns a failure into a rejected
+    generation must let it pass, exactly as it lets Ctrl-C pass.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(self.signal_name)
+
+    @property
+    def signal_name(self) -> str:
+        """SIGTERM, SIGHUP, ... as the user would name it."""
+        return signal.Signals(self.signum).name

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import resource
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +58,23 @@ def limiter(cpu_s: int, memory_mb: int) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     return apply
+
+
+# Process groups of tools running right now, so a stop can kill them at once from any thread.
+_LIVE_GROUPS: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_live_tools() -> None:
+    """Kill every running tool's process group (on Ctrl-C, a termination signal or exit)."""
+    with _LIVE_LOCK:
+        groups = list(_LIVE_GROUPS)
+    for pgid in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+atexit.register(kill_live_tools)
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
@@ -109,6 +128,8 @@ def run_tool(
     finally:
         run.close()
     timed_out = False
+    with _LIVE_LOCK:
+        _LIVE_GROUPS.add(proc.pid)
     try:
         out, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -118,4 +139,6 @@ def run_tool(
     finally:
         # A tool that exited may have left children behind in its group.
         _kill_group(proc)
+        with _LIVE_LOCK:
+            _LIVE_GROUPS.discard(proc.pid)
     return ToolRun(proc.returncode, out, err, time.perf_counter() - start, timed_out, proc.pid)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -32,6 +34,9 @@ Progress = Callable[[str, BenchResult | None], None]
 ENV_BENCHMARKS = (*PYTEST_GROUP, "import_check", "type_check")
 # Outcomes that depend on machine load or a transient crash are measured again next time.
 UNCACHED_STATUSES = ("timeout", "error")
+SCRATCH_PREFIX = "agent-bench-"
+# Tool caches (ruff, mypy) are kept for this many recently measured trees; older ones go.
+KEPT_TOOL_CACHES = 4
 
 
 class SuiteResult(BaseModel):
@@ -123,7 +128,31 @@ def tool_cache_dir(repo: Path, store: Store | None, scratch: Path) -> Path:
     if store is None:
         return scratch / "cache"
     tag = hashlib.sha256(str(repo).encode()).hexdigest()[:12]
-    return store.path.parent / "cache" / tag
+    current = store.path.parent / "cache" / tag
+    current.mkdir(parents=True, exist_ok=True)
+    os.utime(current)
+    prune_tool_caches(current.parent, KEPT_TOOL_CACHES)
+    return current
+
+
+def prune_tool_caches(root: Path, keep: int) -> None:
+    """Delete all but the keep most recently used tool cache folders (one per measured tree)."""
+    folders = sorted(
+        (p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def sweep_scratch() -> list[Path]:
+    """Remove scratch folders that measuring processes no longer alive left behind."""
+    swept = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+    return swept
 
 
 def _context(
@@ -164,7 +193,8 @@ def measure(
 ) -> dict[str, BenchResult]:
     """Run the named benchmarks concurrently on a private copy of the tree; every name answers."""
     mechanism = choose(settings.sandbox.mode)
-    with tempfile.TemporaryDirectory(prefix="agent-bench-") as tmp:
+    # The pid in the name lets a later start remove what a killed process could not.
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
         ctx = _context(repo, settings, files, Path(tmp), env, store)
         jobs = plan_jobs(ctx, names, config)
         results: dict[str, BenchResult] = {}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from src.base.errors import BenchmarkError
+from src.base.limits import MAX_FILE_BYTES
 
 # Folders that are never the project's own code even when a repository forgets to ignore them.
 SKIP_DIRS = frozenset(
@@ -71,15 +72,17 @@ class SourceTree:
 
     @classmethod
     def scan(cls, repo: Path, files: list[str] | None = None) -> SourceTree:
-        """Read every Python file of the repository that exists on disk."""
+        """Read every Python file of the repository that exists on disk and is not too big."""
         names = repo_files(repo) if files is None else files
         texts: dict[str, str] = {}
         for rel in names:
             if not rel.endswith(".py"):
                 continue
             try:
+                if (repo / rel).stat().st_size > MAX_FILE_BYTES:
+                    continue
                 texts[rel] = (repo / rel).read_text(encoding="utf-8", errors="replace")
-            except (FileNotFoundError, IsADirectoryError):
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 continue
         return cls(repo, names, texts)
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from src.base.config import Settings
 from src.base.errors import ConfigError
+from src.base.stops import stops_handled
 from src.base.store import Store
 from src.git_ops.github import GitHubIntegration
+from src.git_ops.lock import repo_lock
 from src.git_ops.main_branch import resolve_main_branch
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.generation import GenerationOutcome, RunOptions
@@ -59,15 +61,15 @@ def run_generations(
         progress(NO_SAFETY_WARNING)
     # The provider comes first: a missing key must fail before anything is written.
     provider = make_provider(settings, repo=repo)
-    with Store.for_repo(repo) as store:
+    # The lock is let go before a hand-off, whose fresh process takes it again.
+    with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
         deps = open_deps(repo, settings, store, progress, provider, github)
-        for number in recover(deps):
-            progress(f"gen {number} was left running by a stopped process: marked interrupted")
-        result = run_loop(deps, options, max_generations, max_cost)
+        for line in recover(deps):
+            progress(line)
+        # Each line goes out as its generation ends, so a stop later does not lose it.
+        result = run_loop(deps, options, max_generations, max_cost, lambda o: echo(outcome_line(o)))
         if wait and isinstance(deps.pr, GitHubFlow):
             wait_for_reviews(deps.pr, progress)
-    for outcome in result.outcomes:
-        echo(outcome_line(outcome))
     if result.message:
         progress(result.message)
     if result.handoff:
@@ -114,7 +116,7 @@ def handoff_argv(
 
 def merge_generation(repo: Path, settings: Settings, number: int) -> str:
     """Merge a pending generation into main; no model is needed for that."""
-    with Store.for_repo(repo) as store:
+    with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
         return merge_pending(
             store,
             GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch)),
@@ -124,7 +126,7 @@ def merge_generation(repo: Path, settings: Settings, number: int) -> str:
 
 def discard_generation(repo: Path, settings: Settings, number: int) -> None:
     """Reject a pending generation."""
-    with Store.for_repo(repo) as store:
+    with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
         discard_pending(
             store,
             GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch)),

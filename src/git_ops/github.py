@@ -222,7 +222,7 @@ class GitHubIntegration:
         """Push a local branch to the configured remote under the same name."""
         remote = self._settings.remote
         try:
-            repo = git.Repo(self._repo_path)
+            repo = git.Repo(self._repo_path, expand_vars=False)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise GitHubError(f"{self._repo_path} is not a git repository") from None
         if name not in [head.name for head in repo.heads]:
@@ -242,11 +242,25 @@ class GitHubIntegration:
                 "check the remote URL and your git credentials"
             ) from None
 
+    def delete_remote_branch(self, name: str) -> None:
+        """Delete a branch from the configured remote (a push whose PR could not be opened)."""
+        try:
+            repo = git.Repo(self._repo_path, expand_vars=False)
+            with repo.git.custom_environment(GIT_TERMINAL_PROMPT="0"):
+                repo.git.push(self._settings.remote, "--delete", f"refs/heads/{name}")
+        except git.GitCommandError as exc:
+            raise GitHubError(
+                f"deleting branch '{name}' from remote '{self._settings.remote}' failed: "
+                f"{self._git_detail(exc)}; delete it by hand"
+            ) from None
+
     def check_access(self) -> None:
         """Fail early unless the repository exists and the token may push to it."""
         repo = self._repo()
-        can_push = self._call(f"read repository {self.repo_name}", lambda: repo.permissions.push)
-        if not can_push:
+        permissions = self._call(f"read repository {self.repo_name}", lambda: repo.permissions)
+        # App installation tokens and some Enterprise servers send no permissions object: push
+        # access is then unknown here and the first push tells.
+        if permissions is not None and not permissions.push:
             raise GitHubError(f"the token cannot push to {self.repo_name}; it needs {SCOPES}")
 
     def create_pr(self, title: str, body: str, head: str, base: str) -> PullInfo:

@@ -38,7 +38,7 @@ class Result(NamedTuple):
 def repo_root(path: Path) -> Path:
     """The work tree of the git repository at path, or GitError when path is not its top."""
     try:
-        repo = git.Repo(path)
+        repo = git.Repo(path, expand_vars=False)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise GitError(
             f"{path} is not the top folder of a git repository; pass --repo pointing at one."
@@ -62,7 +62,8 @@ def run(cwd: Path, *args: str, commits: bool = False, check: bool = True) -> Res
     env = {**BASE_ENV, **(IDENTITY_ENV if commits else {})}
     prefix = COMMIT_CONFIG if commits else ()
     try:
-        status, stdout, stderr = git.Git(str(cwd)).execute(
+        # A Path, not a str: GitPython expands $VARS and ~ in a str working dir, never in a Path.
+        status, stdout, stderr = git.Git(Path(cwd)).execute(
             ["git", *prefix, *args],
             with_extended_output=True,
             with_exceptions=False,

@@ -19,6 +19,7 @@ WORKTREES = Path(".agent") / "worktrees"
 BRANCH_PREFIX = "agent/gen-"
 REJECTED_PREFIX = "refs/agent/rejected/gen-"
 _GEN_NAME = re.compile(r"gen-(\d+)")
+_ANY_NUMBER = re.compile(r"(?:^|/)gen-(\d+)(?:\.json)?$")
 _THROWAWAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 __all__ = ["GenerationGit", "GitError", "MergeRefused", "Workspace"]
@@ -48,6 +49,14 @@ class GenerationGit:
         self.root = repo_root(repo)
         self.main_branch = main_branch
         self.worktrees = self.root / WORKTREES
+        self.space = namespace(self.root)
+        # The agent's own record in git, which outlives the store: which agent/gen-N it made,
+        # and which commit each generation put on main (so a stop before the store learnt of
+        # it is recovered to the truth).
+        self.owned_prefix = f"refs/agent/{self.space}owned/gen-"
+        self.merged_prefix = f"refs/agent/{self.space}merged/gen-"
+        self.branch_prefix = f"agent/{self.space}gen-"
+        self.rejected_prefix = f"refs/agent/{self.space}rejected/gen-"
 
     def main_sha(self) -> str:
         """The commit main points at, or GitError when the branch does not exist."""
@@ -64,19 +73,20 @@ class GenerationGit:
         if n < 1:
             raise GitError(f"Generation numbers start at 1, got {n}.")
         base = self.main_sha()
-        path, branch = self.worktrees / f"gen-{n}", f"{BRANCH_PREFIX}{n}"
+        path, branch = self.worktrees / f"gen-{n}", f"{self.branch_prefix}{n}"
         if path.exists() or self._resolve(f"refs/heads/{branch}") is not None:
             raise GitError(
                 f"Generation {n} already has a worktree or branch; discard it or let the "
                 "start-up cleanup remove it."
             )
         ensure_excluded(self.root, ["/.agent/"])
+        run(self.root, "update-ref", f"{self.owned_prefix}{n}", base, "")
         run(self.root, "worktree", "add", "--quiet", "-b", branch, str(path), base)
         return Workspace(number=n, path=path, branch=branch, base_sha=base)
 
     def workspace(self, n: int) -> Workspace:
         """The workspace of an existing generation N (e.g. a pending one), re-adding its folder."""
-        path, branch = self.worktrees / f"gen-{n}", f"{BRANCH_PREFIX}{n}"
+        path, branch = self.worktrees / f"gen-{n}", f"{self.branch_prefix}{n}"
         if self._resolve(f"refs/heads/{branch}") is None:
             raise GitError(f"Generation {n} has no branch {branch}; it was merged or discarded.")
         if not self._registered(path):
@@ -146,11 +156,40 @@ class GenerationGit:
             raise GitError(f"Generation {ws.number} has no commit that {self.main_branch} lacks.")
         if not self._is_ancestor(main, head):
             head = self._merge_onto_main(ws, main, head)
-        new = advance_main(
-            self.root, self.main_branch, main, head, f"merge of generation {ws.number}"
-        )
+        evidence = f"{self.merged_prefix}{ws.number}"
+        run(self.root, "update-ref", evidence, head)
+        try:
+            new = advance_main(
+                self.root, self.main_branch, main, head, f"merge of generation {ws.number}"
+            )
+        except GitError:
+            run(self.root, "update-ref", "-d", evidence, head)
+            raise
         self.remove(ws)
         return new
+
+    def has_branch(self, n: int) -> bool:
+        """Whether generation N's branch still exists."""
+        return self._resolve(f"refs/heads/{self.branch_prefix}{n}") is not None
+
+    def merged_commit(self, n: int) -> str | None:
+        """The commit generation N put on main, or None when main does not hold one of it."""
+        sha = self._resolve(f"{self.merged_prefix}{n}")
+        if sha is None or not self._is_ancestor(sha, self.main_sha()):
+            return None
+        return sha
+
+    def next_free_number(self, seen: Iterable[int] = ()) -> int:
+        """One above every generation number in seen, in refs/agent/** and agent/gen-* branches."""
+        names = out(
+            self.root, "for-each-ref", "--format=%(refname)", "refs/agent/", "refs/heads/agent/"
+        )
+        found = [int(m[1]) for m in map(_ANY_NUMBER.search, names.splitlines()) if m]
+        return max([0, *seen, *found]) + 1
+
+    def owns(self, n: int) -> bool:
+        """Whether the agent made generation N's branch (a user's agent/gen-N is left alone)."""
+        return self._resolve(f"{self.owned_prefix}{n}") is not None
 
     def reject(self, ws: Workspace) -> None:
         """Delete worktree and branch, keeping any new commit at refs/agent/rejected/gen-N."""
@@ -161,7 +200,11 @@ class GenerationGit:
     def remove(self, ws: Workspace) -> None:
         """Delete the generation's worktree and branch, whichever still exist; commits not kept."""
         self.remove_worktree(ws.path)
-        if ws.branch and self._resolve(f"refs/heads/{ws.branch}") is not None:
+        if (
+            ws.branch
+            and self._resolve(f"refs/heads/{ws.branch}") is not None
+            and self.owns(ws.number)
+        ):
             run(self.root, "branch", "--quiet", "-D", ws.branch)
 
     def cleanup(self, keep: Iterable[int]) -> list[str]:
@@ -182,8 +225,8 @@ class GenerationGit:
         run(self.root, "worktree", "prune")
         held = {w.branch for w in list_worktrees(self.root)}
         for branch in self._generation_branches():
-            number = int(branch.removeprefix(BRANCH_PREFIX))
-            if number not in kept and f"refs/heads/{branch}" not in held:
+            number = int(branch.removeprefix(self.branch_prefix))
+            if number not in kept and f"refs/heads/{branch}" not in held and self.owns(number):
                 self._park(number, branch)
                 run(self.root, "branch", "--quiet", "-D", branch)
                 removed.append(f"branch {branch}")
@@ -255,12 +298,17 @@ class GenerationGit:
         """Keep a branch's commits that main lacks reachable at refs/agent/rejected/gen-N."""
         tip = self._resolve(f"refs/heads/{branch}")
         if tip is not None and self._ahead(self.main_sha(), tip) > 0:
-            run(self.root, "update-ref", f"{REJECTED_PREFIX}{number}", tip)
+            run(self.root, "update-ref", f"{self.rejected_prefix}{number}", tip)
 
     def _generation_branches(self) -> list[str]:
         """Local branches named agent/gen-<number>."""
-        names = out(self.root, "for-each-ref", "--format=%(refname:short)", "refs/heads/agent/")
-        return [n for n in names.splitlines() if _GEN_NAME.fullmatch(n.removeprefix("agent/"))]
+        names = out(self.root, "for-each-ref", "--format=%(refname)", "refs/heads/agent/")
+        prefix = f"refs/heads/{self.branch_prefix}"
+        return [
+            n.removeprefix("refs/heads/")
+            for n in names.splitlines()
+            if n.startswith(prefix) and n.removeprefix(prefix).isdigit()
+        ]
 
     def _registered(self, path: Path) -> bool:
         """Whether git lists path as one of the repository's worktrees."""
@@ -289,3 +337,12 @@ class GenerationGit:
         """Whether a worktree folder belongs to a generation that must be kept."""
         match = _GEN_NAME.fullmatch(name)
         return match is not None and int(match[1]) in kept
+
+
+def namespace(root: Path) -> str:
+    """'' for a repository's main work tree, 'wt-<name>/' for a linked one, so names never clash."""
+    git_dir = Path(out(root, "rev-parse", "--absolute-git-dir"))
+    common = Path(out(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+    if _real(git_dir) == _real(common):
+        return ""
+    return f"wt-{git_dir.name}/"

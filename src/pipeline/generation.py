@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from src import __version__
 from src.analysis.repomap import build_repo_map, read_planned_files
 from src.base.config import Settings
-from src.base.errors import PhaseFailed
+from src.base.errors import PhaseFailed, ProviderAuthError, Stopped, StoreError
 from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
 from src.base.sandbox import record
 from src.base.store import Store
@@ -101,13 +101,20 @@ def reports_dir(deps: Deps) -> Path:
     return deps.repo / deps.settings.agent.reports_dir
 
 
+def next_number(deps: Deps) -> int:
+    """A number no generation had: above the store's, the reports' and the agent's git refs'."""
+    reports = reports_dir(deps).glob("gen-*.json")
+    seen = [int(p.stem[4:]) for p in reports if p.stem[4:].isdigit()]
+    return deps.git.next_free_number([deps.store.next_generation_number() - 1, *seen])
+
+
 class _Generation:
     """The state of one generation as its phases fill it in."""
 
     def __init__(self, deps: Deps, options: RunOptions) -> None:
         self.deps = deps
         self.options = options
-        self.number = deps.store.next_generation_number()
+        self.number = next_number(deps)
         self.rec = Recorder(deps.store, self.number, options.dry_run, deps.progress)
         self.ws: Workspace | None = None
         self.before: SuiteResult | None = None
@@ -325,9 +332,23 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
         status, reason = "rejected", f"{exc.phase} failed: {exc.message}"
         rec.report.decision = rec.report.decision or Decision(accepted=False, reasons=[reason])
         _discard(gen)
-    except BaseException:
+    except ProviderAuthError as exc:
         _discard(gen)
-        rec.finish("interrupted", "interrupted by the user", reports_dir(deps))
+        rec.finish("rejected", f"the provider refused the credentials: {exc}", reports_dir(deps))
+        raise
+    except StoreError:
+        # The store cannot be written; the next start's recovery records what is left.
+        _discard(gen)
+        raise
+    except BaseException as exc:
+        merged = None if options.dry_run else deps.git.merged_commit(gen.number)
+        if merged is not None:
+            # Main already holds the change: record that truth, not an interruption.
+            _discard(gen)
+            rec.finish("accepted", f"merged as {merged[:10]}; then stopped", reports_dir(deps))
+            raise
+        _discard(gen)
+        rec.finish("interrupted", interrupted_reason(exc), reports_dir(deps))
         raise
     before = gen.before.total if gen.before else None
     after = gen.after.total if gen.after else None
@@ -350,6 +371,15 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
         delta=None if before is None or after is None else after - before,
         errored=bool(rec.report.errors),
     )
+
+
+def interrupted_reason(exc: BaseException) -> str:
+    """Why a generation stopped half-way: Ctrl-C, a termination signal, or another escape."""
+    if isinstance(exc, Stopped):
+        return f"interrupted by {exc.signal_name}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted by the user"
+    return f"interrupted: {type(exc).__name__}: {exc}"
 
 
 def _merge_or_reject(gen: _Generation, decision: Decision) -> tuple[GenerationStatus, str]:

@@ -172,9 +172,17 @@ class GitHubFlow:
         title = f"agent gen-{number}: {report.plan.title if report.plan else 'untitled change'}"
         relpath = f"{self.settings.agent.reports_dir.strip('/')}/gen-{number}.json"
         self.github.push_branch(ws.branch)
-        pull = self.github.create_pr(
-            title, render_pr_body(report, relpath), ws.branch, self.git.main_branch
-        )
+        try:
+            pull = self.github.create_pr(
+                title, render_pr_body(report, relpath), ws.branch, self.git.main_branch
+            )
+        except GitHubError as exc:
+            # A pushed branch with no PR would sit on the remote for nobody; take it back.
+            try:
+                self.github.delete_remote_branch(ws.branch)
+            except GitHubError as cleanup:
+                raise GitHubError(f"{exc}; also {cleanup}") from None
+            raise
         self.store.update_generation(number, pr_number=pull.number, branch=ws.branch)
         # The branch lives on the remote now; the local copy would only block later cleanups.
         self.git.remove(ws)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from src.base.errors import PhaseFailed
+from src.base.errors import PhaseFailed, ProviderAuthError, StoreError
 from src.base.models import EvolutionEntry, GenerationStatus, LlmCall
 from src.base.store import Store, now_iso
 from src.reports.report_files import llm_totals, write_report
@@ -49,6 +49,10 @@ class Recorder:
             yield
         except PhaseFailed as exc:
             self._close(record, started, phase_id, "failed", exc.message)
+            raise
+        except (ProviderAuthError, StoreError) as exc:
+            # Asking again or going on cannot help: the phase fails and the whole run stops.
+            self._close(record, started, phase_id, "failed", str(exc))
             raise
         except Exception as exc:
             message = str(exc) or type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -11,16 +12,25 @@ from pydantic import BaseModel
 from src.base.config import Settings
 from src.base.errors import AgentError
 from src.base.exclude import ensure_excluded
-from src.base.models import GenerationStatus
-from src.base.store import Store
-from src.benchmarks.runner import SuiteResult, run_benchmarks
+from src.base.models import GenerationStatus, LlmCall
+from src.base.store import Store, now_iso
+from src.benchmarks.runner import SuiteResult, run_benchmarks, sweep_scratch
 from src.gates.policy import PolicyGate, default_policies_dir
 from src.git_ops.main_branch import resolve_main_branch
+from src.git_ops.mainline import checkout_lag
 from src.git_ops.worktree import GenerationGit
-from src.pipeline.generation import Deps, GenerationOutcome, RunOptions, run_generation
+from src.pipeline.generation import (
+    Deps,
+    GenerationOutcome,
+    RunOptions,
+    reports_dir,
+    run_generation,
+)
 from src.pipeline.pr_mode import connect
 from src.pipeline.selfhost import check_after_merge, is_self_hosted
 from src.providers.base import Provider
+from src.reports.report_files import report_path, write_report
+from src.reports.report_model import GenerationReport
 
 PrMode = Literal["off", "review", "auto"]
 OPEN_STATUSES: tuple[GenerationStatus, ...] = ("pending", "awaiting_review")
@@ -67,19 +77,58 @@ def open_deps(
     return Deps(repo, settings, store, provider, git, measure, policy, progress, flow, after_merge)
 
 
-def recover(deps: Deps) -> list[int]:
-    """Mark generations a killed process left running as interrupted and clean their git state."""
-    interrupted = []
+def recover(deps: Deps) -> list[str]:
+    """Record what generations a stopped process left running really came to, clean git up.
+
+    A generation whose commit is on main was merged and is recorded accepted; any other is
+    recorded interrupted and its commit parked. Each gets the report it may lack. Returns one
+    line per thing the user should know.
+    """
+    lines = []
     for entry in deps.store.list_generations("running"):
-        deps.store.update_generation(
-            entry.generation,
-            status="interrupted",
-            reason=f"interrupted: the process stopped during phase {entry.phase or 'start'}",
-        )
-        interrupted.append(entry.generation)
+        n = entry.generation
+        merged = None if entry.dry_run else deps.git.merged_commit(n)
+        if merged is not None:
+            status: GenerationStatus = "accepted"
+            reason = f"merged as {merged[:10]}; the process stopped before recording it"
+        else:
+            status = "interrupted"
+            reason = f"interrupted: the process stopped during phase {entry.phase or 'start'}"
+        finished = now_iso()
+        deps.store.update_generation(n, status=status, reason=reason, finished_at=finished)
+        _report_if_missing(deps, n, status, entry.started_at, finished, entry.dry_run)
+        lines.append(f"gen {n} was left running by a stopped process: marked {status}")
+    for entry in deps.store.list_generations("pending"):
+        if _already_merged(deps.store, deps.git, entry.generation):
+            lines.append(f"gen {entry.generation} was merged by a stopped `agent merge`: recorded")
     keep = [e.generation for e in deps.store.list_generations(*OPEN_STATUSES)]
     deps.git.cleanup(keep)
-    return interrupted
+    sweep_scratch()
+    lag = checkout_lag(deps.git.root, deps.git.main_branch)
+    return [*lines, *([lag] if lag else [])]
+
+
+def _report_if_missing(
+    deps: Deps, n: int, status: GenerationStatus, started: str, finished: str, dry_run: bool
+) -> None:
+    """Write the report of a generation whose process stopped before writing one."""
+    folder = reports_dir(deps)
+    path = report_path(folder, n)
+    if path.is_file():
+        existing = json.loads(path.read_text(encoding="utf-8")).get("status")
+        if existing == status:
+            return
+    phases = [dict(p) for p in deps.store.phases(n)]
+    report = GenerationReport(
+        generation=n,
+        status=status,
+        dry_run=dry_run,
+        started_at=started,
+        finished_at=finished,
+        phases=phases,
+        llm_calls=[LlmCall.model_validate(c) for c in deps.store.llm_calls(n)],
+    )
+    write_report(report, folder)
 
 
 def _over_budget(store: Store, max_cost: float | None) -> str | None:
@@ -98,9 +147,13 @@ def _over_budget(store: Store, max_cost: float | None) -> str | None:
 
 
 def run_loop(
-    deps: Deps, options: RunOptions, max_generations: int, max_cost: float | None = None
+    deps: Deps,
+    options: RunOptions,
+    max_generations: int,
+    max_cost: float | None = None,
+    ended: Callable[[GenerationOutcome], None] = lambda _: None,
 ) -> LoopResult:
-    """Run up to max_generations; stop early on the budget or the circuit breaker."""
+    """Run up to max_generations, telling ended about each; stop on the budget or the breaker."""
     outcomes: list[GenerationOutcome] = []
     failures = idle = 0
     limit = deps.settings.agent.max_consecutive_failures
@@ -118,8 +171,10 @@ def run_loop(
             if outcome.status == "accepted" and done < max_generations:
                 # The agent just merged into itself: the new code must run the next round.
                 outcomes.append(outcome)
+                ended(outcome)
                 return LoopResult(outcomes=outcomes, handoff=max_generations - done)
         outcomes.append(outcome)
+        ended(outcome)
         failures = failures + 1 if outcome.errored else 0
         idle = idle + 1 if outcome.status == "no_change" else 0
         if idle >= idle_limit and done < max_generations:
@@ -147,18 +202,47 @@ def _require_pending(store: Store, number: int) -> None:
         raise AgentError(f"generation {number} is {state}, not pending; see `agent status`")
 
 
+def _already_merged(store: Store, git: GenerationGit, number: int) -> str | None:
+    """Record a pending generation accepted when an earlier, stopped merge put it on main."""
+    sha = git.merged_commit(number)
+    if sha is not None:
+        store.update_generation(
+            number, status="accepted", reason=f"merged as {sha[:10]} by hand", finished_at=now_iso()
+        )
+        git.cleanup([e.generation for e in store.list_generations(*OPEN_STATUSES)])
+    return sha
+
+
 def merge_pending(store: Store, git: GenerationGit, number: int) -> str:
     """Merge a pending generation, re-checking that main has not moved in a conflicting way."""
     _require_pending(store, number)
+    sha = _already_merged(store, git, number)
+    if sha is not None:
+        return sha
+    if not git.has_branch(number):
+        raise AgentError(
+            f"generation {number} has no branch left to merge; record it with "
+            f"`agent discard {number}`"
+        )
     ws = git.workspace(number)
     sha = git.merge(ws)
-    git.remove(ws)
     store.update_generation(number, status="accepted", reason=f"merged as {sha[:10]} by hand")
+    git.remove(ws)
     return sha
 
 
 def discard_pending(store: Store, git: GenerationGit, number: int) -> None:
     """Reject a pending generation: its commit stays under refs/agent/rejected/gen-N."""
     _require_pending(store, number)
-    git.reject(git.workspace(number))
-    store.update_generation(number, status="rejected", reason="discarded by hand")
+    sha = _already_merged(store, git, number)
+    if sha is not None:
+        raise AgentError(
+            f"generation {number} is already on main as {sha[:10]} (a stopped merge); "
+            "recorded it accepted"
+        )
+    if git.has_branch(number):
+        git.reject(git.workspace(number))
+        reason = "discarded by hand"
+    else:
+        reason = "discarded by hand; its branch was already gone"
+    store.update_generation(number, status="rejected", reason=reason)

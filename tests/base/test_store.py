@@ -172,3 +172,38 @@ def test_write_interrupted_by_a_killed_process_leaves_a_readable_database(tmp_pa
         assert all(e.status in ("running", "accepted") for e in entries)
         assert all(e.title in (None, "t" * 500) for e in entries)
         store.add_generation(entry(store.next_generation_number()))
+
+
+FULL_DISK = """
+import resource, sys
+from pathlib import Path
+from src.base.errors import StoreError
+from src.base.models import EvolutionEntry
+from src.base.store import Store, now_iso
+store = Store(Path(sys.argv[1]))
+size = sum(p.stat().st_size for p in Path(sys.argv[1]).parent.iterdir())
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 8192, size + 8192))
+try:
+    for n in range(1, 10000):
+        entry = EvolutionEntry(generation=n, status="running", started_at=now_iso())
+        store.add_generation(entry.model_copy(update={"reason": "x" * 4000}))
+except StoreError as exc:
+    print(exc)
+"""
+
+
+def test_a_full_disk_is_one_sentence_naming_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "agent.db"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(db)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert line.startswith(f"cannot write the state database {db} (")
+    assert "full" in line or "too large" in line

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +19,13 @@ from src.base.errors import BenchmarkError, ConfigError
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.runner import (
+    KEPT_TOOL_CACHES,
+    SCRATCH_PREFIX,
     SuiteResult,
     _guarded,
     run_benchmarks,
+    sweep_scratch,
+    tool_cache_dir,
     weighted_total,
 )
 from tests.benchmarks.conftest import SECRETS, live_group_members, write_config
@@ -166,6 +175,7 @@ def test_a_folder_outside_git_is_refused(tmp_path: Path) -> None:
         run_benchmarks(tmp_path, own_settings())
 
 
+@pytest.mark.slow
 def test_a_sleeping_test_times_out_and_leaves_no_process(tmp_path: Path) -> None:
     pids = tmp_path / "pids.json"
     test = (
@@ -176,13 +186,14 @@ def test_a_sleeping_test_times_out_and_leaves_no_process(tmp_path: Path) -> None
         "    time.sleep(60)\n"
     )
     repo = make_repo(tmp_path / "slow", {"tests/test_slow.py": test})
-    write_config(repo, {"enabled": ["test_pass_rate"], "timeouts": {"test_pass_rate": 10}})
+    # Long enough for pytest to start and reach the test on a loaded machine (3 s was not).
+    write_config(repo, {"enabled": ["test_pass_rate"], "timeouts": {"test_pass_rate": 15}})
     start = time.perf_counter()
     # Unsandboxed, so the pids file lands on the host; tests/base/test_sandbox_* cover bwrap.
     settings = own_settings()
     settings.sandbox.mode = "off"
     suite = run_benchmarks(repo, settings)
-    assert time.perf_counter() - start < 40
+    assert time.perf_counter() - start < 45
     (res,) = suite.results
     assert (res.status, res.score) == ("timeout", 0.0)
     pid, pgid, _child = json.loads(pids.read_text(encoding="utf-8"))
@@ -254,3 +265,31 @@ def test_a_parallel_test_run_counts_the_same_as_a_serial_one(tmp_path: Path) -> 
         assert (one.status, one.score) == (two.status, two.score) == ("ok", one.score)
     raw = parallel.results[0].raw
     assert (raw["passed"], raw["failed"], raw["total"]) == (4, 2, 6)
+
+
+def test_tool_caches_are_pruned_to_the_last_few_trees(tmp_path: Path) -> None:
+    root = tmp_path / ".agent" / "cache"
+    for n in range(7):
+        (root / f"tree-{n}").mkdir(parents=True)
+        os.utime(root / f"tree-{n}", (n, n))
+    with Store(tmp_path / ".agent" / "agent.db") as store:
+        newest = tool_cache_dir(tmp_path / "tree-new", store, tmp_path)
+    left = sorted(p.name for p in root.iterdir())
+    assert len(left) == KEPT_TOOL_CACHES
+    assert left == sorted([newest.name, "tree-6", "tree-5", "tree-4"])
+
+
+def test_scratch_of_a_dead_process_is_swept(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    gone = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{dead.stdout.strip()}-"))
+    mine = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    try:
+        assert gone in sweep_scratch()
+        assert not gone.exists() and mine.exists()
+    finally:
+        shutil.rmtree(mine)

@@ -58,7 +58,7 @@ class _State:
     comments: dict[int, list[str]] = field(default_factory=dict)
     forced: list[Forced] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
-    push_permission: bool = True
+    push_permission: bool | None = True
 
 
 class FakeGitHub:
@@ -254,7 +254,12 @@ class FakeGitHub:
             "owner": {"login": owner, "id": 1, "type": "User"},
             "url": self._api(""),
             "default_branch": "main",
-            "permissions": {"admin": False, "push": push, "pull": True},
+            # None plays an App installation token, whose answer has no permissions object.
+            **(
+                {}
+                if push is None
+                else {"permissions": {"admin": False, "push": push, "pull": True}}
+            ),
         }
 
     def _pull_json(self, number: int) -> Json:

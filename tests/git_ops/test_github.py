@@ -338,6 +338,13 @@ def test_check_access(gh: GitHubIntegration, fake_github: FakeGitHub) -> None:
         gh.check_access()
 
 
+def test_check_access_without_a_permissions_object_leaves_it_to_the_push(
+    gh: GitHubIntegration, fake_github: FakeGitHub
+) -> None:
+    fake_github.state.push_permission = None
+    gh.check_access()
+
+
 def test_a_near_rate_limit_reset_is_waited_out_once(
     gh: GitHubIntegration, pr: int, fake_github: FakeGitHub, clock: Clock
 ) -> None:

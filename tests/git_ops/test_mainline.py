@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from src.base.errors import MergeRefused
-from src.git_ops.mainline import advance_main, dirty_among, holder_of, list_worktrees
+from src.git_ops.mainline import (
+    AGENT_REFLOG,
+    advance_main,
+    checkout_lag,
+    dirty_among,
+    holder_of,
+    list_worktrees,
+)
 from tests.conftest import git, make_repo
 
 
@@ -85,3 +94,35 @@ def test_advance_main_refuses_dirty_overlap_and_keeps_the_work(repo: Path) -> No
         advance_main(repo, "main", old, new, "merge")
     assert git(repo, "rev-parse", "main").strip() == old
     assert (repo / "README.md").read_text(encoding="utf-8") == "my unsaved work\n"
+
+
+def test_advance_main_keeps_unrelated_user_work_staged_and_unstaged(repo: Path) -> None:
+    old = git(repo, "rev-parse", "main").strip()
+    new = _commit_on_side(repo, "new.txt", "agent\n")
+    (repo / "README.md").write_text("mine\n", encoding="utf-8")
+    (repo / "staged.txt").write_text("staged\n", encoding="utf-8")
+    git(repo, "add", "staged.txt")
+    advance_main(repo, "main", old, new, "merge")
+    assert git(repo, "status", "--porcelain").splitlines() == [" M README.md", "A  staged.txt"]
+    assert (repo / "new.txt").read_text(encoding="utf-8") == "agent\n"
+    assert checkout_lag(repo, "main") is None
+
+
+def test_a_checkout_left_behind_by_a_stop_gets_one_line_with_the_command(repo: Path) -> None:
+    old = git(repo, "rev-parse", "main").strip()
+    new = _commit_on_side(repo, "new.txt", "agent\n")
+    # What a kill between the ref update and the checkout update leaves behind.
+    git(repo, "update-ref", "-m", f"{AGENT_REFLOG}merge", "refs/heads/main", new, old)
+    line = checkout_lag(repo, "main")
+    assert line is not None and "read-tree -m -u" in line
+    command = shlex.split(line.split("`")[1])
+    subprocess.run(command, check=True)
+    assert git(repo, "status", "--porcelain") == ""
+    assert checkout_lag(repo, "main") is None
+
+
+def test_no_lag_is_reported_for_a_move_the_user_made(repo: Path) -> None:
+    old = git(repo, "rev-parse", "main").strip()
+    new = _commit_on_side(repo, "new.txt", "agent\n")
+    git(repo, "update-ref", "refs/heads/main", new, old)
+    assert checkout_lag(repo, "main") is None

@@ -219,7 +219,7 @@ def test_reject_without_commits_leaves_no_ref(gg: GenerationGit, project: Path) 
     ws = gg.create(2)
     (ws.path / "app.py").write_text("half done\n", encoding="utf-8")
     gg.reject(ws)
-    assert git(project, "for-each-ref", "refs/agent/") == ""
+    assert git(project, "for-each-ref", "refs/agent/rejected/") == ""
     _nothing_left(project, 2)
     gg.reject(ws)
 
@@ -247,10 +247,34 @@ def test_cleanup_after_a_crash_removes_all_but_the_kept(gg: GenerationGit, proje
     branches = git(project, "for-each-ref", "--format=%(refname:short)", "refs/heads/agent/")
     assert branches.split() == ["agent/gen-2"]
     assert _sha(project, "refs/agent/rejected/gen-1") == crashed_sha
-    assert git(project, "for-each-ref", "--format=%(refname)", "refs/agent/").split() == [
+    assert git(project, "for-each-ref", "--format=%(refname)", "refs/agent/rejected/").split() == [
         "refs/agent/rejected/gen-1"
     ]
     assert gg.cleanup(keep=[2]) == []
+
+
+def test_a_users_own_agent_branch_is_left_alone_and_its_number_skipped(
+    gg: GenerationGit, project: Path
+) -> None:
+    git(project, "branch", "agent/gen-1")
+    git(project, "branch", "agent/gen-7")
+    assert gg.cleanup(keep=[]) == []
+    assert gg.next_free_number([2]) == 8
+    assert not gg.owns(1)
+    ws = gg.create(8)
+    gg.remove(ws)
+    branches = git(project, "for-each-ref", "--format=%(refname:short)", "refs/heads/agent/")
+    assert branches.split() == ["agent/gen-1", "agent/gen-7"]
+    assert gg.next_free_number() == 9
+
+
+def test_a_linked_worktree_gets_its_own_branch_names(project: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "linked"
+    git(project, "worktree", "add", "-q", "-b", "side", str(linked))
+    mine = GenerationGit(project).create(1)
+    theirs = GenerationGit(linked, "side").create(1)
+    assert (mine.branch, theirs.branch) == ("agent/gen-1", "agent/wt-linked/gen-1")
+    assert GenerationGit(linked, "side").merged_commit(1) is None
 
 
 def test_cleanup_spares_a_generation_branch_the_user_checked_out(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -307,6 +308,14 @@ def test_path_gate_blocks_secret_file_names(wt: Path) -> None:
     assert not gate.check("certs/server.PEM", "x", new_file=True, lines_changed=1).allowed
     verdict = gate.check("src/app.py", "x", new_file=True, lines_changed=1)
     assert verdict.allowed and verdict.gate == "path" and verdict.reasons == []
+
+
+def test_counting_changed_lines_of_a_huge_repetitive_reply_is_fast() -> None:
+    old = "".join(f"line {n}\n" for n in range(3000))
+    new = "\n" * 1_000_000
+    started = time.perf_counter()
+    assert count_changed_lines(old, new) == 3000 + 1_000_000
+    assert time.perf_counter() - started < 5
 
 
 def test_non_utf8_file_cannot_be_edited(wt: Path) -> None:

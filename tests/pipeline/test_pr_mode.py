@@ -335,6 +335,8 @@ def test_create_pr_refused_raises_the_sentence(
     )
     with pytest.raises(GitHubError, match=r"\(422\).*already exists"):
         submit(flow, clock)
+    # The branch pushed for it is taken back from the remote.
+    assert git(fake_github.bare_repo, "for-each-ref", "refs/heads/agent/") == ""
 
 
 def test_a_later_process_settles_the_waiting_pr(

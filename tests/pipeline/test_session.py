@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -36,7 +37,10 @@ def test_recover_interrupts_running_and_keeps_pending(tmp_path: Path) -> None:
         add(deps.store, 3, "running")
         for number in (1, 2, 3):
             deps.git.create(number)
-        assert recover(deps) == [1, 3]
+        assert recover(deps) == [
+            "gen 1 was left running by a stopped process: marked interrupted",
+            "gen 3 was left running by a stopped process: marked interrupted",
+        ]
         entries = {e.generation: e for e in deps.store.list_generations()}
         assert deps.store.next_generation_number() == 4
     assert entries[1].status == "interrupted"
@@ -46,6 +50,58 @@ def test_recover_interrupts_running_and_keeps_pending(tmp_path: Path) -> None:
     branches = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/agent").split()
     assert branches == ["refs/heads/agent/gen-2"]
     assert sorted(p.name for p in (repo / ".agent/worktrees").iterdir()) == ["gen-2"]
+    assert json.loads((repo / "reports/gen-1.json").read_text())["status"] == "interrupted"
+    assert json.loads((repo / "reports/gen-3.json").read_text())["status"] == "interrupted"
+
+
+def _merge_without_recording(deps: Deps, number: int) -> str:
+    """What a process killed right after moving main leaves: main moved, the store not."""
+    ws = deps.git.create(number)
+    (ws.path / "pkg/new.py").write_text('"""New."""\n', encoding="utf-8")
+    deps.git.commit(ws, "new module")
+    return deps.git.merge(ws)
+
+
+def test_a_generation_stopped_after_main_moved_is_recovered_accepted(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    with session(repo, tmp_path, improving_script()) as deps:
+        add(deps.store, 1, "running", "merge")
+        sha = _merge_without_recording(deps, 1)
+        assert recover(deps) == ["gen 1 was left running by a stopped process: marked accepted"]
+        entry = deps.store.get_generation(1)
+    assert entry is not None and entry.status == "accepted"
+    assert entry.reason.startswith(f"merged as {sha[:10]}")
+    assert json.loads((repo / "reports/gen-1.json").read_text())["status"] == "accepted"
+    assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("act", [merge_pending, discard_pending])
+def test_a_stopped_hand_merge_is_recorded_accepted_on_retry(
+    tmp_path: Path, act: Callable[[Store, GenerationGit, int], object]
+) -> None:
+    repo = target(tmp_path)
+    with session(repo, tmp_path, improving_script()) as deps:
+        add(deps.store, 1, "pending")
+        sha = _merge_without_recording(deps, 1)
+        if act is merge_pending:
+            assert act(deps.store, deps.git, 1) == sha
+        else:
+            with pytest.raises(AgentError, match="already on main"):
+                act(deps.store, deps.git, 1)
+        entry = deps.store.get_generation(1)
+    assert entry is not None and entry.status == "accepted"
+
+
+def test_a_pending_generation_without_its_branch(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    with session(repo, tmp_path, improving_script()) as deps:
+        add(deps.store, 1, "pending")
+        with pytest.raises(AgentError, match=r"no branch left to merge.*agent discard 1"):
+            merge_pending(deps.store, deps.git, 1)
+        discard_pending(deps.store, deps.git, 1)
+        entry = deps.store.get_generation(1)
+    assert entry is not None and entry.status == "rejected"
+    assert entry.reason == "discarded by hand; its branch was already gone"
 
 
 @pytest.mark.parametrize("act", [merge_pending, discard_pending])

@@ -26,11 +26,13 @@ from tests.providers.generation_kit import (
     anthropic_env,
     anthropic_error,
     anthropic_script,
+    app,
     assert_nothing_left,
     bedrock_error,
     bedrock_ok,
     fake_key,
     report_of,
+    runner,
     sent_key,
 )
 
@@ -111,16 +113,20 @@ def test_refused_key_fails_at_once_and_leaves_nothing(
 ) -> None:
     api, url = anthropic_api
     api.replies = {"Plan": [anthropic_error(401, "authentication_error", "invalid x-api-key")]}
-    code, out, err = agent_run(target, "anthropic", anthropic_env(url))
+    argv = ["loop", "--max-gen", "5", "--repo", str(target), "--provider", "anthropic"]
+    result = runner.invoke(app, argv, env={"COLUMNS": "300", **anthropic_env(url)})
+    code, out, err = result.exit_code, result.stdout, result.stderr
+    # The loop stops at once: asking again with a refused key cannot help.
     assert len(api.requests) == 1
-    assert out.startswith("gen 1 rejected: plan failed: Anthropic refused the API key in ")
-    assert API_KEY_ENV in out
+    assert out == ""
+    assert err.splitlines()[-1].startswith("error: Anthropic refused the API key in ")
+    assert API_KEY_ENV in err
     assert "Traceback" not in out + err
     report = report_of(target)
     assert report.status == "rejected"
     assert report.llm_calls == []
     assert_nothing_left(target)
-    assert code == 0
+    assert code == 1
 
 
 def test_missing_key_fails_before_any_work(target: Path) -> None:
@@ -146,10 +152,10 @@ def test_api_key_never_reaches_reports_logs_store_or_output(
     outputs = []
     for _ in range(2):
         code, out, err = agent_run(target, "anthropic", anthropic_env(url, key), *flags)
-        assert code == 0
         outputs += [out, err]
+    assert code == 1
     assert [sent_key(h) for _, h, _ in api.requests] == [key] * 4
-    assert "refused the API key" in outputs[2]
+    assert "refused the API key" in outputs[3]
     assert all(key not in text for text in outputs)
     state = [p for p in (target / ".agent").rglob("*") if p.is_file()]
     reports = list((target / "reports").glob("gen-*.json"))
