@@ -47,9 +47,11 @@ def wait_for(condition: object, proc: subprocess.Popen[bytes], what: str) -> Non
         time.sleep(0.05)
 
 
-def agent(repo: Path, script: Path, *args: str) -> subprocess.Popen[bytes]:
+def agent(
+    repo: Path, script: Path, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """`agent` in its own session (so a group kill reaches its children), mock provider."""
-    env = {**os.environ, "AGENT_MOCK_SCRIPT": str(script)}
+    env = {**os.environ, "AGENT_MOCK_SCRIPT": str(script), **(extra or {})}
     return subprocess.Popen(
         [*AGENT, *args, "--provider", "mock", "--repo", str(repo)],
         env=env,
@@ -214,7 +216,8 @@ def test_ctrl_c_stops_a_running_test_at_once(tmp_path: Path) -> None:
     timeouts = '{"timeouts": {"test_pass_rate": 300, "code_coverage": 300}}'
     repo = target(tmp_path, {"tests/test_slow.py": slow, "config/benchmarks.json": timeouts})
     script = write_script(tmp_path / "script.json", improving_script())
-    proc = agent(repo, script, "run")
+    # Unsandboxed, so the test's pid file lands where this test can see it.
+    proc = agent(repo, script, "run", extra={"AGENT_SANDBOX__MODE": "off"})
     wait_for(pidfile.exists, proc, "the slow test started")
     tool = int(pidfile.read_text())
     stopped = time.monotonic()

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from src.base.config import Settings
 from src.base.errors import BenchmarkError
-from src.base.sandbox import SandboxRecord, choose, record
+from src.base.sandbox import SandboxRecord, choose, record, sandbox_for
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
@@ -176,8 +176,9 @@ def _context(
         return replace(base, env_error=str(env))
     if env is None:
         return base
-    overlay = make_overlay(env, repo, tree, scratch)
     env_dirs = (env.python.parent.parent, *(Path(d) for d in env.site_dirs))
+    box = sandbox_for(settings.sandbox.mode, scratch, [tree], env_dirs)
+    overlay = make_overlay(env, repo, tree, scratch, box)
     return replace(base, python=overlay.python, env_note=overlay.note, env_dirs=env_dirs)
 
 

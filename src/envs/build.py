@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 from uv import find_uv_bin
 
 from src.base.proc import ToolRun, run_tool, tool_env
+from src.base.sandbox import SandboxSpec
 from src.envs.declarations import Declarations
 from src.envs.model import MEASURING_TOOLS, EnvError
 
@@ -39,10 +40,15 @@ def scm_version(repo: Path, ref: str) -> dict[str, str]:
     return {"SETUPTOOLS_SCM_PRETEND_VERSION": found.group(0) if found else "0.0.0"}
 
 
-def uv(args: list[str], cwd: Path, extra: dict[str, str] | None = None) -> ToolRun:
+def uv(
+    args: list[str],
+    cwd: Path,
+    extra: dict[str, str] | None = None,
+    sandbox: SandboxSpec | None = None,
+) -> ToolRun:
     """Run uv with the user's index settings (UV_* variables pass through) and secrets removed."""
     env = tool_env(os.environ, {"UV_NO_PROGRESS": "1", **(extra or {})})
-    return run_tool([find_uv_bin(), *args], cwd, env, BUILD_TIMEOUT_S)
+    return run_tool([find_uv_bin(), *args], cwd, env, BUILD_TIMEOUT_S, sandbox=sandbox)
 
 
 def _check(run: ToolRun, what: str, fix: str) -> None:

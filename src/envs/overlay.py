@@ -6,6 +6,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from src.base.sandbox import SandboxSpec
 from src.envs.build import scm_version, uv
 from src.envs.declarations import PROJECT_FILES
 from src.envs.model import Env
@@ -36,10 +37,17 @@ def import_roots(tree: Path) -> list[Path]:
     return [p for p in (tree / "src", tree) if p.is_dir()]
 
 
-def make_overlay(env: Env, repo: Path, tree: Path, scratch: Path) -> Overlay:
-    """A throwaway venv that sees env's packages and has the tree installed, no deps, no network."""
+def make_overlay(
+    env: Env, repo: Path, tree: Path, scratch: Path, sandbox: SandboxSpec | None = None
+) -> Overlay:
+    """A throwaway venv that sees env's packages and has the tree installed, no deps, no network.
+
+    The tree's build backend is the candidate's code, so the install runs inside sandbox.
+    """
     venv = scratch / "overlay"
-    made = uv(["venv", "-q", "--python", str(env.python), str(venv)], scratch)
+    # uv's cache stays in scratch: nothing of a measurement is left in the user's home.
+    private = {"UV_CACHE_DIR": str(scratch / "uv-cache")}
+    made = uv(["venv", "-q", "--python", str(env.python), str(venv)], scratch, private)
     if made.returncode != 0:
         return Overlay(
             env.python, f"no overlay ({made.tail()}); the tree is imported from its folder"
@@ -52,8 +60,8 @@ def make_overlay(env: Env, repo: Path, tree: Path, scratch: Path) -> Overlay:
         return Overlay(python, "the tree is not a package; its tests import it from its folder")
     args = ["pip", "install", "-q", "--python", str(python), "--no-deps", "--no-index"]
     # The tree's own build never reaches a package index.
-    offline = {**scm_version(repo, "HEAD"), "UV_OFFLINE": "1"}
-    run = uv([*args, "--no-build-isolation", "-e", str(tree)], scratch, offline)
+    offline = {**scm_version(repo, "HEAD"), **private, "UV_OFFLINE": "1"}
+    run = uv([*args, "--no-build-isolation", "-e", str(tree)], scratch, offline, sandbox)
     if run.returncode == 0:
         return Overlay(python, "the tree is installed (editable) over the environment")
     roots = "\n".join(str(p) for p in import_roots(tree))

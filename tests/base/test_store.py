@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -195,9 +196,12 @@ except StoreError as exc:
 def test_a_full_disk_is_one_sentence_naming_the_file(tmp_path: Path) -> None:
     db = tmp_path / "state" / "agent.db"
     root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "full_disk.py"
+    script.write_text(FULL_DISK, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-c", FULL_DISK, str(db)],
+        [sys.executable, str(script), str(db)],
         cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
         capture_output=True,
         text=True,
         timeout=120,

@@ -244,6 +244,11 @@ def test_configured_lists_are_used(root: Path) -> None:
     assert validator.validate_before_write("src/gates/safety.py", '"""Gate."""\n').allowed
 
 
+# The sandbox must call libc itself (prctl, the Landlock syscalls). Both files are protected, so
+# no generation may write them; they are the only places native calls are allowed.
+NATIVE_BY_DESIGN = {"src/base/landlock.py", "src/base/sandbox.py"}
+
+
 def own_files() -> list[Path]:
     """Every Python file of the project's own source: src/, tests/ and main.py."""
     files = [PROJECT / "main.py", *sorted((PROJECT / "src").rglob("*.py"))]
@@ -258,7 +263,8 @@ def test_own_source_passes_its_own_validator() -> None:
     for path in own_files():
         rel = path.relative_to(PROJECT).as_posix()
         verdict = validator.validate_before_write(rel, path.read_text(encoding="utf-8"))
-        if not verdict.allowed:
+        rules = {v.rule for v in verdict.violations}
+        if not verdict.allowed and not (rel in NATIVE_BY_DESIGN and rules == {"code/native"}):
             refused[rel] = [v.message for v in verdict.violations]
     assert len(own_files()) > 20
     assert refused == {}

@@ -29,9 +29,12 @@ HOLDER = (
 def _hold_in_child(repo: Path) -> subprocess.Popen[str]:
     """A child process that holds repo's lock; returns once it said so on its stdout."""
     root = Path(__file__).resolve().parents[2]
+    script = repo.parent / "holder.py"
+    script.write_text(HOLDER, encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(repo)],
+        [sys.executable, str(script), str(repo)],
         cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
         stdout=subprocess.PIPE,
         text=True,
     )

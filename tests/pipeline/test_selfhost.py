@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from src.pipeline.selfhost import (
 )
 from src.pipeline.session import open_deps, run_loop
 from src.providers.factory import make_provider
-from tests.conftest import git, make_repo
+from tests.conftest import OWN_PYTHON, git, make_repo
 from tests.loop_kit import build, good_script, plan, review, sample_repo, write_script
 
 BREAKAGE = '\n\nraise RuntimeError("broken on purpose")\n'
@@ -149,5 +150,7 @@ def test_a_merge_that_breaks_the_cli_is_reverted(
 def test_the_healthy_agent_starts_and_dry_runs(tmp_path: Path) -> None:
     """verify_start passes on an unbroken copy: import, --help and a mock dry run all work."""
     clone = clone_agent(tmp_path)
-    assert verify_start(clone, {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}) is None
+    # Measured with the agent's own interpreter: building an environment needs the package index.
+    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), OWN_PYTHON: sys.executable}
+    assert verify_start(clone, environ) is None
     assert list((clone / "reports").glob("gen-*.json"))
