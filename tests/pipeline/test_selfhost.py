@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from src.base.config import load_settings
 from src.base.models import Change
@@ -26,7 +28,7 @@ from src.pipeline.selfhost import (
 )
 from src.pipeline.session import open_deps, run_loop
 from src.providers.factory import make_provider
-from tests.conftest import OWN_PYTHON, git, make_repo
+from tests.conftest import git, make_repo
 from tests.loop_kit import build, good_script, plan, review, sample_repo, write_script
 
 BREAKAGE = '\n\nraise RuntimeError("broken on purpose")\n'
@@ -108,6 +110,11 @@ def clone_agent(tmp_path: Path) -> Path:
         text.replace('testpaths = ["tests"]', 'testpaths = ["tests/base/test_secrets.py"]'),
         encoding="utf-8",
     )
+    # Measured with the agent's own interpreter: building an environment needs the package index.
+    config = clone / "config" / "agent.toml"
+    data = tomllib.loads(config.read_text(encoding="utf-8"))
+    data.setdefault("benchmarks", {})["python"] = sys.executable
+    config.write_text(tomli_w.dumps(data), encoding="utf-8")
     git(clone, "commit", "--quiet", "-am", "test baseline: quick benchmarks")
     return clone
 
@@ -150,7 +157,5 @@ def test_a_merge_that_breaks_the_cli_is_reverted(
 def test_the_healthy_agent_starts_and_dry_runs(tmp_path: Path) -> None:
     """verify_start passes on an unbroken copy: import, --help and a mock dry run all work."""
     clone = clone_agent(tmp_path)
-    # Measured with the agent's own interpreter: building an environment needs the package index.
-    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), OWN_PYTHON: sys.executable}
-    assert verify_start(clone, environ) is None
+    assert verify_start(clone, {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}) is None
     assert list((clone / "reports").glob("gen-*.json"))
