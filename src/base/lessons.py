@@ -55,38 +55,6 @@ class LessonMemory(Protocol):
         ...
 
 
-def m003_lessons(db: sqlite3.Connection) -> None:
-    """The lessons table and its FTS5 index, kept in step by triggers."""
-    statements = (
-        """CREATE TABLE lessons (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            generation INTEGER NOT NULL,
-            files TEXT NOT NULL,
-            benchmark TEXT NOT NULL DEFAULT '',
-            tried TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT '',
-            evidence TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX lessons_plan ON lessons(files, benchmark)",
-        """CREATE VIRTUAL TABLE lessons_fts USING fts5(
-            files, benchmark, tried, reason, evidence, content='lessons', content_rowid='id'
-        )""",
-        """CREATE TRIGGER lessons_ai AFTER INSERT ON lessons BEGIN
-            INSERT INTO lessons_fts(rowid, files, benchmark, tried, reason, evidence)
-            VALUES (new.id, new.files, new.benchmark, new.tried, new.reason, new.evidence);
-        END""",
-        """CREATE TRIGGER lessons_ad AFTER DELETE ON lessons BEGIN
-            INSERT INTO lessons_fts(lessons_fts, rowid, files, benchmark, tried, reason, evidence)
-            VALUES ('delete', old.id, old.files, old.benchmark, old.tried, old.reason,
-                    old.evidence);
-        END""",
-    )
-    for statement in statements:
-        db.execute(statement)
-
-
 def files_key(files: Sequence[str]) -> str:
     """The set of files as the column stores it: sorted, unique, JSON."""
     return json.dumps(sorted(set(files)))
