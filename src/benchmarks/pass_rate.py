@@ -104,8 +104,8 @@ def score_pass_rate(passed: int, total: int, skipped: int) -> float:
     return passed / ran if ran > 0 else 0.0
 
 
-def measure(prun: PytestRun, own: Collection[str] | None = None) -> BenchResult:
-    """The pass rate of a finished pytest run; own (default: the run's) names the tree's modules."""
+def measure(prun: PytestRun) -> BenchResult:
+    """The pass rate of a finished pytest run; prun.own names the tree's own modules."""
     run = prun.run
     if run.timed_out:
         return timeout_result(NAME, run)
@@ -114,7 +114,7 @@ def measure(prun: PytestRun, own: Collection[str] | None = None) -> BenchResult:
     try:
         text = Path(prun.junit).read_text(encoding="utf-8")
         outcomes = parse_junit(text)
-        foreign = foreign_import_errors(text, prun.own if own is None else own)
+        foreign = foreign_import_errors(text, prun.own)
     except (ET.ParseError, OSError) as exc:
         return error_result(NAME, f"unreadable junit report: {exc}", run.duration_s)
     counts = count_outcomes(outcomes)

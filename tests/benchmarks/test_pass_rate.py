@@ -71,7 +71,7 @@ def test_collection_errors_of_the_trees_own_code_count_as_failures(tmp_path: Pat
     }
     repo = make_repo(tmp_path / "r", files)
     ctx = context(repo, tmp_path / "s")
-    result = pass_rate.measure(run_pytest(ctx, 60), ctx.tree.own_names())
+    result = pass_rate.measure(run_pytest(ctx, 60))
     assert (result.raw["passed"], result.raw["errors"], result.score) == (1, 1, 0.5)
     assert result.raw["outcomes"]["tests/test_bad.py"] == "error"
     assert result.status == "ok"
@@ -81,7 +81,7 @@ def test_a_missing_third_party_module_is_an_environment_error(tmp_path: Path) ->
     files = {"tests/test_ok.py": "def test_ok():\n    pass\n", "tests/test_bad.py": "import nope\n"}
     repo = make_repo(tmp_path / "r", files)
     ctx = context(repo, tmp_path / "s")
-    result = pass_rate.measure(run_pytest(ctx, 60), ctx.tree.own_names())
+    result = pass_rate.measure(run_pytest(ctx, 60))
     assert (result.status, result.score) == ("error", 0.0)
     assert result.detail == (
         "1 test modules failed to import: No module named nope; add it to your test "
