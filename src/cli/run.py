@@ -72,14 +72,14 @@ def run_generations(
     repo: Path, settings: Settings, request: RunRequest, echo: Echo, progress: Echo
 ) -> int:
     """Recover from any crash, run the generations, print a line each; returns the exit code."""
-    # A missing main line or a required sandbox that is missing is refused before any
-    # generation number, report or branch is used.
-    resolve_main_branch(repo, settings.agent.main_branch)
-    record(settings.sandbox.mode)
     options = run_options(settings, request)
     count = request.max_generations
     if count is None:
         count = settings.agent.max_generations
+    # A missing main line or a required sandbox that is missing is refused before any
+    # generation number, report or branch is used.
+    resolve_main_branch(repo, settings.agent.main_branch)
+    record(settings.sandbox.mode)
     if not options.code_rules:
         progress(NO_SAFETY_WARNING)
     # The provider comes first: a missing key must fail before anything is written.
