@@ -12,13 +12,8 @@ import pytest
 
 from src.base.config import GithubSection
 from src.base.errors import ConfigError, GitHubError
-from src.git_ops.github import (
-    CheckItem,
-    GitHubIntegration,
-    check_run_state,
-    rate_limit_wait,
-    summarize_checks,
-)
+from src.git_ops.github import GitHubIntegration
+from src.git_ops.github_model import CheckItem, check_run_state, rate_limit_wait, summarize_checks
 from tests.conftest import git, make_repo
 
 if TYPE_CHECKING:
