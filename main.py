@@ -21,8 +21,9 @@ from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
 from src.cli.views import history_rows, render_history, render_status
 from src.memory.status import agentcore_status
-from src.reports.dashboard import render_dashboard, summarize
+from src.reports.dashboard import summarize
 from src.reports.dashboard_html import write_html
+from src.reports.dashboard_text import render_dashboard
 from src.reports.report_files import load_report, load_reports, parse_which, report_text
 from src.reports.report_view import render_report, use_color
 

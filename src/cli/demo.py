@@ -14,7 +14,8 @@ from src.base.errors import AgentError
 from src.base.store import Store
 from src.benchmarks.runner import run_benchmarks
 from src.cli.run import RunRequest, run_generations
-from src.reports.dashboard import render_dashboard, summarize
+from src.reports.dashboard import summarize
+from src.reports.dashboard_text import render_dashboard
 from src.reports.report_files import load_reports
 
 Echo = Callable[[str], None]

@@ -12,12 +12,12 @@ from src.base.models import Review
 from src.reports.dashboard import (
     auto_sparkline,
     normalize_reason,
-    render_dashboard,
     reviewer_agreement,
     sparkline,
     summarize,
 )
 from src.reports.dashboard_html import render_html
+from src.reports.dashboard_text import render_dashboard
 from src.reports.report_model import GenerationReport
 from src.reports.report_files import write_report
 from tests.reports.test_report_files import make_report, sample_reports
