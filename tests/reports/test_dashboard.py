@@ -135,7 +135,7 @@ def test_text_dashboard_content() -> None:
     assert "acceptance   50% (3 of 6)   █▅▃▃▄▅" in text
     assert "improvement  +0.057 total score per accepted generation" in text
     assert "total score  0.600 -> 0.720 (+0.120)" in text
-    assert "cost         $0.0950 + unknown in all" in text
+    assert "cost         $0.0950 + unpriced in all" in text
     assert "time         2.2 min in all, 21.7 s per generation" in text
     bench = next(line for line in lines if line.startswith("  tests"))
     assert bench.split() == ["tests", "0.800", "1.000", "+0.200", "▁▅▅▅▅▅█", "+0.083"]
