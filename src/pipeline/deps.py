@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +18,13 @@ from src.git_ops.worktree import GenerationGit, Workspace
 from src.providers.base import Provider
 from src.reports.report_model import GenerationReport
 
-Measure = Callable[[Path], SuiteResult]
+
+class Measure(Protocol):
+    """Benchmarks of a tree: all enabled ones, or only the named ones (a repair round's)."""
+
+    def __call__(self, path: Path, only: Sequence[str] | None = None) -> SuiteResult:
+        """The suite result of the tree at path."""
+        ...
 
 
 @dataclass

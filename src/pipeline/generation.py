@@ -17,6 +17,7 @@ from src.pipeline.deps import (
 )
 from src.pipeline.lessons import lesson_of, remember
 from src.pipeline.phases import Generation
+from src.pipeline.repair import repair_phase
 from src.reports.report_files import report_path
 
 # The seam types stay importable from here, where the callers of a generation look for them.
@@ -48,10 +49,12 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
             status, reason = "no_change", gen.no_change_reason
             _discard(gen)
         else:
-            with rec.phase("review"):
-                gen.review_phase()
             with rec.phase("benchmark"):
                 gen.benchmark_phase()
+            with rec.phase("repair"):
+                repair_phase(gen)
+            with rec.phase("review"):
+                gen.review_phase()
             with rec.phase("decide"):
                 decision = gen.decide_phase()
             with rec.phase("merge"):
@@ -90,7 +93,9 @@ def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
         deps.store.update_generation(gen.number, status=status, reason=reason)
         path = report_path(reports_dir(deps), gen.number)
     if gen.plan is not None:
-        remember(gen.memory, lesson_of(gen.number, gen.plan, status, str(reason), gen.edits))
+        repairs = rec.report.repairs
+        lesson = lesson_of(gen.number, gen.plan, status, str(reason), gen.edits, repairs)
+        remember(gen.memory, lesson)
     return GenerationOutcome(
         generation=gen.number,
         status=status,

@@ -25,7 +25,13 @@ from src.pipeline.lessons import (
     plan_once_more_if_repeated,
     rejected_plans,
 )
-from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
+from src.pipeline.personas import (
+    architect_request,
+    builder_request,
+    prompt_hash,
+    reviewer_request,
+    round_lines,
+)
 from src.pipeline.recorder import Recorder
 from src.providers.base import CompletionRequest
 from src.reports.report_model import BenchDelta, Reproducibility
@@ -146,7 +152,8 @@ class Generation:
     def review_phase(self) -> None:
         """Ask the Reviewer to judge the diff."""
         deps, plan, ws = self.deps, self._plan(), self._ws()
-        request = reviewer_request(plan, deps.git.diff(ws), self.edits)
+        rounds = round_lines(self.rec.report.repairs)
+        request = reviewer_request(plan, deps.git.diff(ws), self.edits, rounds)
         self.review = ask(deps.provider, request, Review, self.rec.add_call)
         self._hash("reviewer", prompt_hash(request))
         self.rec.report.review = self.review
@@ -154,13 +161,17 @@ class Generation:
     def benchmark_phase(self) -> None:
         """Measure the changed worktree."""
         self.after = self.deps.measure(self._ws().path)
+        self.record_scores()
+
+    def record_scores(self) -> None:
+        """Put the before- and after-scores of every benchmark into the report."""
         before = {r.name: r for r in self._before().results}
-        for result in self.after.results:
+        for result in self._after().results:
             old = before.get(result.name)
             self.rec.report.benchmarks[result.name] = _delta(
                 old.score if old else None, result.score
             )
-        self.rec.report.totals = _delta(self._before().total, self.after.total)
+        self.rec.report.totals = _delta(self._before().total, self._after().total)
 
     def decide_phase(self) -> Decision:
         """Gather the facts once, run the merge gates over them and take the pure decision."""

@@ -44,6 +44,9 @@ def _worktree(request: CompletionRequest) -> Path:
     return Path(raw)
 
 
+DECLINED_REPAIR = "the offline Builder does not repair: its fixers cannot act on test failures"
+
+
 class OfflineProvider:
     """Architect, Builder and Reviewer as local rules and real tools; replies are JSON text."""
 
@@ -105,6 +108,9 @@ class OfflineProvider:
 
     def _builder(self, request: CompletionRequest) -> Build:
         """Run the planned fixer on the planned files; an empty build when it changes nothing."""
+        if request.metadata.get("repair"):
+            # Its fixers make one kind of change and cannot read a failing test's evidence.
+            return Build(changes=[], summary=DECLINED_REPAIR)
         root = _worktree(request)
         plan = Plan.model_validate(request.metadata.get("plan") or {})
         target = plan.target_benchmarks[0] if plan.target_benchmarks else ""
