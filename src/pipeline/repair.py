@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from src.analysis.repomap import read_planned_files
-from src.base.errors import PhaseFailed, ProviderAuthError, ProviderError
+from src.base.errors import PersonaReplyError, PhaseFailed, ProviderAuthError, ProviderError
 from src.base.models import Build, EditResult
 from src.benchmarks.base import BenchResult
 from src.gates.merge_gates import smoke_gate
@@ -99,7 +99,7 @@ def _ask_and_apply(
         build = ask(deps.provider, request, Build, gen.rec.add_call)
     except ProviderAuthError:
         raise
-    except ProviderError as exc:
+    except (ProviderError, PersonaReplyError) as exc:
         entry.outcome = f"the repair request failed: {exc}"
         return entry
     if not build.changes:
