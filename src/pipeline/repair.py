@@ -37,18 +37,13 @@ def merged(results: Sequence[BenchResult], fresh: Sequence[BenchResult]) -> list
 
 
 def repair_phase(gen: Generation) -> None:
-    """Give the Builder up to [agent] repair_rounds chances to fix what its change broke.
-
-    Each round is measured again (only the benchmarks that showed the regression, answered
-    from the cache when the tree did not change); a round that fixes everything is measured in
-    full before the Reviewer and the decision see it. Raises PhaseFailed when rounds changed
-    the tree and something is still broken; when no round changed it, the decision judges the
-    first change as measured.
-    """
+    """Give the Builder up to [agent] repair_rounds chances to fix what its change broke."""
     rounds = gen.deps.settings.agent.repair_rounds
+    if rounds == 0:
+        return
     latest = list(gen._after().results)
     found = regressions_of(gen, latest)
-    if found.empty() or rounds == 0:
+    if found.empty():
         return
     report = gen.rec.report
     first = RepairRound(
@@ -63,7 +58,6 @@ def repair_phase(gen: Generation) -> None:
     failed_edits: list[str] = []
     for number in range(1, rounds + 1):
         entry = _ask_and_apply(gen, found, failed_edits, number, rounds)
-        report.repairs.append(entry)
         report.edits = gen.edits
         report.edit_stats = edit_stats(gen.edits)
         failed_edits = retry_messages(entry.edits)
@@ -76,6 +70,7 @@ def repair_phase(gen: Generation) -> None:
         latest, found = _measure_round(gen, latest, found, entry)
         if entry.fixed:
             return
+    # When no round changed the tree, the decision judges the first change as it was measured.
     if changed_tree:
         done = len(report.repairs) - 1
         raise PhaseFailed(
@@ -95,6 +90,8 @@ def _ask_and_apply(
     request = repair_request(plan, files, evidence, number, rounds)
     request.metadata["worktree"] = str(ws.path)
     entry = RepairRound(round=number, evidence=evidence, evidence_tokens=request_tokens(request))
+    # On record before the request, so that a round that crashes is still in the report.
+    gen.rec.report.repairs.append(entry)
     try:
         build = ask(deps.provider, request, Build, gen.rec.add_call)
     except ProviderAuthError:
@@ -120,6 +117,8 @@ def _measure_round(
     gen: Generation, latest: list[BenchResult], found: Regressions, entry: RepairRound
 ) -> tuple[list[BenchResult], Regressions]:
     """Commit the round, re-measure what it could change, and in full once nothing is broken."""
+    # Only the benchmarks that showed the regression run; the same tree's other results come
+    # from the cache when the full suite runs.
     deps, ws = gen.deps, gen._ws()
     if not gen.options.dry_run:
         deps.git.commit(ws, f"agent gen-{gen.number}: repair round {entry.round}")

@@ -11,7 +11,8 @@ from src.base.store import Store
 from src.benchmarks.runner import SuiteResult
 from src.pipeline.generation import RunOptions, run_generation
 from src.pipeline.lessons import SqliteLessons
-from tests.loop_kit import build
+from tests.conftest import own_settings
+from tests.loop_kit import build, plan
 from tests.pipeline.test_generation import (
     ANCHOR,
     DOCUMENTED,
@@ -56,3 +57,20 @@ def test_new_lint_in_the_changed_file_is_repaired_measuring_only_lint_first(tmp_
         (lesson,) = SqliteLessons(store).all()
     assert "repair round 1: - new lint message: pkg/mul.py:4: F401" in lesson.evidence
     assert lesson.evidence.endswith("-> fixed")
+
+
+def test_with_no_repair_rounds_the_decision_rejects_the_first_change(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    broken = Change(file="pkg/calc.py", op="replace", anchor="return a + b", content="return a - b")
+    script = improving_script(
+        architect=[plan(["pkg/calc.py"], "Break add")], builder=[build(broken)]
+    )
+    settings = own_settings()
+    settings = settings.model_copy(
+        update={"agent": settings.agent.model_copy(update={"repair_rounds": 0})}
+    )
+    with session(repo, tmp_path, script, settings=settings) as deps:
+        outcome = run_generation(deps, RunOptions(auto_merge=True))
+    assert outcome.status == "rejected"
+    assert "tests/test_calc.py::test_add" in outcome.reason
+    assert report_of(outcome)["repairs"] == []
