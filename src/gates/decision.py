@@ -35,6 +35,9 @@ class DecisionFacts(BaseModel):
     tests_run: int = Field(ge=0, description="Tests the after-run executed (not skipped).")
     review_approved: bool = Field(description="Approved with at least the consensus score.")
     tests_passed: bool = Field(description="Tests ok after, not dropped, none lost.")
+    evaluator_errors: list[str] = Field(
+        default_factory=list, description="Custom benchmarks that could not score the candidate."
+    )
 
 
 def gather_facts(
@@ -78,7 +81,17 @@ def gather_facts(
         tests_run=sum(1 for outcome in new_outcomes.values() if outcome != NOT_RUN),
         review_approved=review is not None and review.approved and review.score >= review_consensus,
         tests_passed=tests_ok and dropped is None and not lost_ids,
+        evaluator_errors=evaluator_errors(after),
     )
+
+
+def evaluator_errors(after: Sequence[BenchResult]) -> list[str]:
+    """Each custom benchmark that crashed, timed out or printed no score, in its own words."""
+    return [
+        f"evaluator {r.name} could not score the candidate ({r.status}): {r.detail}"
+        for r in after
+        if r.custom and r.status in ("error", "timeout")
+    ]
 
 
 def merge_facts(facts: DecisionFacts, gates: Sequence[GateVerdict]) -> MergeFacts:
@@ -113,6 +126,7 @@ def make_merge_decision(
                 f"review score {review.score:.2f} < consensus {facts.review_consensus:.2f}"
             )
     reasons += facts.benchmark_problems
+    reasons += facts.evaluator_errors
     delta = facts.score_delta
     if not delta > benchmark_threshold:
         reasons.append(f"total score delta {delta:+.4f} is not above {benchmark_threshold:+.4f}")

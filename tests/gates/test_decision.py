@@ -149,3 +149,18 @@ def test_cedar_and_the_decision_see_the_same_facts() -> None:
     assert (cedar.tests_passed, cedar.review_approved, cedar.safety_passed) == (False, True, True)
     assert (cedar.score_delta, cedar.files_changed) == (0.15, 1)
     assert facts.lost_test_ids == ["tests/test_a.py::test_two"]
+
+
+def test_an_evaluator_error_rejects_even_when_the_total_rises() -> None:
+    speed = BenchResult(
+        name="speed", score=0.0, status="error", custom=True, detail="no JSON: oops"
+    )
+    before = [*results(), speed]
+    after = [*results(docs=1.0), speed]
+    decision = decide(before=before, after=after)
+    assert not decision.accepted
+    assert decision.reasons == [
+        "evaluator speed could not score the candidate (error): no JSON: oops"
+    ]
+    built_in = speed.model_copy(update={"custom": False, "name": "lint_score"})
+    assert decide(before=[*results(), built_in], after=[*results(docs=1.0), built_in]).accepted
