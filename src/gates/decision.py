@@ -38,6 +38,10 @@ class DecisionFacts(BaseModel):
     evaluator_errors: list[str] = Field(
         default_factory=list, description="Custom benchmarks that could not score the candidate."
     )
+    stage_rejection: str | None = Field(None, description="A stage threshold the candidate missed.")
+    noise: list[str] = Field(
+        default_factory=list, description="Repeated benchmarks whose change counted as 0."
+    )
 
 
 def gather_facts(
@@ -49,6 +53,9 @@ def gather_facts(
     review_consensus: float,
     edits: Sequence[EditResult],
     files_changed: Sequence[str],
+    stage_rejection: str | None = None,
+    skipped: Sequence[str] = (),
+    noise: Sequence[str] = (),
 ) -> DecisionFacts:
     """Every fact the decision needs, from the before/after results and the generation's parts."""
     before_by_name = {r.name: r for r in before}
@@ -56,6 +63,8 @@ def gather_facts(
     problems = []
     for name, old in before_by_name.items():
         new = after_by_name.get(name)
+        if new is None and name in skipped:
+            continue
         if new is None:
             problems.append(f"benchmark {name} was not measured after the change")
         elif old.status == "ok" and new.status != "ok":
@@ -82,6 +91,8 @@ def gather_facts(
         review_approved=review is not None and review.approved and review.score >= review_consensus,
         tests_passed=tests_ok and dropped is None and not lost_ids,
         evaluator_errors=evaluator_errors(after),
+        stage_rejection=stage_rejection,
+        noise=list(noise),
     )
 
 
@@ -127,9 +138,14 @@ def make_merge_decision(
             )
     reasons += facts.benchmark_problems
     reasons += facts.evaluator_errors
+    if facts.stage_rejection is not None:
+        reasons.append(f"stopped at {facts.stage_rejection}")
     delta = facts.score_delta
     if not delta > benchmark_threshold:
-        reasons.append(f"total score delta {delta:+.4f} is not above {benchmark_threshold:+.4f}")
+        noise = f" ({'; '.join(facts.noise)})" if facts.noise else ""
+        reasons.append(
+            f"total score delta {delta:+.4f} is not above {benchmark_threshold:+.4f}{noise}"
+        )
     if facts.tests_dropped is not None:
         reasons.append(facts.tests_dropped)
     lost = facts.lost_test_ids

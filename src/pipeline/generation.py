@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +18,7 @@ from src.base.models import Build, EditResult, GenerationStatus, Plan, Review
 from src.base.sandbox import record
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
+from src.benchmarks.config import BenchConfig, load_bench_config
 from src.benchmarks.context import environment_failure
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import gather_facts, make_merge_decision
@@ -26,6 +28,14 @@ from src.gates.policy import PolicyGate
 from src.gates.write_gates import write_gates
 from src.git_ops.worktree import GenerationGit, MergeRefused, Workspace
 from src.pipeline.asking import ask
+from src.pipeline.candidate import (
+    Candidate,
+    Compare,
+    Measure,
+    bench_deltas,
+    cannot_compare,
+    measure_candidate,
+)
 from src.pipeline.editing import apply_changes, edit_stats, retry_messages, too_many_files
 from src.pipeline.evidence import architect_evidence, builder_evidence
 from src.pipeline.lessons import (
@@ -41,8 +51,6 @@ from src.pipeline.recorder import Recorder
 from src.providers.base import CompletionRequest, Provider
 from src.reports.report_files import report_path
 from src.reports.report_model import BenchDelta, GenerationReport, Reproducibility
-
-Measure = Callable[[Path], SuiteResult]
 
 
 @dataclass
@@ -83,6 +91,7 @@ class Deps:
     progress: Callable[[str], None]
     pr: PullRequestFlow | None = None
     after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
+    compare: Compare | None = None
 
 
 class GenerationOutcome(BaseModel):
@@ -119,6 +128,8 @@ class _Generation:
         self.ws: Workspace | None = None
         self.before: SuiteResult | None = None
         self.after: SuiteResult | None = None
+        self.bench_config = BenchConfig()
+        self.candidate: Candidate | None = None
         self.plan: Plan | None = None
         self.edits: list[EditResult] = []
         self.review: Review | None = None
@@ -145,6 +156,8 @@ class _Generation:
             else deps.git.create(self.number)
         )
         self.before = deps.measure(self.ws.path)
+        # Main's benchmark config, read before any edit, judges the candidate.
+        self.bench_config = load_bench_config(self.ws.path, settings)
         failure = environment_failure(self.before.results)
         if failure:
             # Main's own tree cannot be measured here: no candidate can be judged, none accepted.
@@ -229,29 +242,47 @@ class _Generation:
         self.rec.report.review = self.review
 
     def benchmark_phase(self) -> None:
-        """Measure the changed worktree."""
-        self.after = self.deps.measure(self._ws().path)
-        before = {r.name: r for r in self._before().results}
-        for result in self.after.results:
-            old = before.get(result.name)
-            self.rec.report.benchmarks[result.name] = _delta(
-                old.score if old else None, result.score
-            )
+        """Measure the changed worktree stage by stage, repeated benchmarks beside main's tree."""
+        deps = self.deps
+        self.candidate = measure_candidate(
+            self._ws().path,
+            self._before(),
+            self.bench_config,
+            deps.measure,
+            deps.compare or cannot_compare,
+            self._main_tree,
+        )
+        self.after = self.candidate.after
+        self.rec.report.benchmarks = bench_deltas(self.candidate)
         self.rec.report.totals = _delta(self._before().total, self.after.total)
+        self.rec.report.stage_rejection = self.candidate.rejection
+
+    @contextmanager
+    def _main_tree(self) -> Iterator[Path]:
+        """A throwaway checkout of the commit the generation started from, removed after use."""
+        git, ws = self.deps.git, self._ws()
+        path = git.create_detached(f"before-{self.number}", ws.base_sha)
+        try:
+            yield path
+        finally:
+            git.remove_worktree(path)
 
     def decide_phase(self) -> Decision:
         """Gather the facts once, run the merge gates over them and take the pure decision."""
         deps, settings, ws = self.deps, self.deps.settings, self._ws()
-        before, after = self._before(), self._after()
+        candidate = self._candidate()
         files_changed = self.rec.report.files_changed
         facts = gather_facts(
-            before.results,
-            after.results,
-            after.total - before.total,
+            candidate.before,
+            candidate.after.results,
+            candidate.counted_delta,
             review=self.review,
             review_consensus=settings.agent.review_consensus,
             edits=self.edits,
             files_changed=files_changed,
+            stage_rejection=candidate.rejection,
+            skipped=candidate.skipped,
+            noise=candidate.noise(),
         )
         gates = merge_gates(
             deps.policy,
@@ -292,11 +323,11 @@ class _Generation:
             raise PhaseFailed("benchmark", "no before-scores")
         return self.before
 
-    def _after(self) -> SuiteResult:
-        """The after-scores."""
-        if self.after is None:
+    def _candidate(self) -> Candidate:
+        """The candidate's measurement."""
+        if self.candidate is None:
             raise PhaseFailed("benchmark", "no after-scores")
-        return self.after
+        return self.candidate
 
 
 def _delta(before: float | None, after: float | None) -> BenchDelta:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +14,8 @@ from src.base.errors import AgentError
 from src.base.exclude import ensure_excluded
 from src.base.models import GenerationStatus, LlmCall
 from src.base.store import Store, now_iso
+from src.benchmarks.compare import compare_repeated
+from src.benchmarks.repeats import Comparison
 from src.benchmarks.runner import SuiteResult, run_benchmarks, sweep_scratch
 from src.gates.policy import PolicyGate, default_policies_dir
 from src.git_ops.main_branch import resolve_main_branch
@@ -62,19 +64,28 @@ def open_deps(
         flow = connect(repo, settings, store, git, auto=github == "auto")
         flow.check_ready()
 
-    def measure(path: Path) -> SuiteResult:
+    def measure(path: Path, only: Sequence[str] | None = None) -> SuiteResult:
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
         return run_benchmarks(
             path,
             settings,
+            only=only,
             store=store,
             use_cache=settings.benchmarks.cache,
             ref=git.main_branch,
             note=progress,
         )
 
+    def compare(before: Path, after: Path, names: Sequence[str]) -> dict[str, Comparison]:
+        """Repeated benchmarks of main's tree and the candidate's, interleaved, never cached."""
+        return compare_repeated(
+            before, after, settings, names, store=store, ref=git.main_branch, note=progress
+        )
+
     after_merge = check_after_merge if is_self_hosted(repo) else None
-    return Deps(repo, settings, store, provider, git, measure, policy, progress, flow, after_merge)
+    return Deps(
+        repo, settings, store, provider, git, measure, policy, progress, flow, after_merge, compare
+    )
 
 
 def recover(deps: Deps) -> list[str]:
