@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from src.reports.noise_view import repeated_lines
 from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import (
@@ -81,6 +82,10 @@ class DashboardData(BaseModel):
     avg_duration_s: float | None
     human_verdicts: int = 0
     reviewer_agreed: int = 0
+    custom: list[str] = Field(default_factory=list, description="Names of custom benchmarks.")
+    repeated: list[str] = Field(
+        default_factory=list, description="Latest repeated measurement per benchmark, with p."
+    )
 
 
 def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:
@@ -255,6 +260,8 @@ def summarize(reports: Sequence[GenerationReport]) -> DashboardData:
         cost_known=all(p.cost_known for p in points),
         total_duration_s=sum(durations),
         avg_duration_s=_mean(durations),
+        custom=sorted({n for r in ordered for n, d in r.benchmarks.items() if d.custom}),
+        repeated=repeated_lines(ordered),
     )
 
 
@@ -319,7 +326,7 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
             end = last_known(b.values)
             rows.append(
                 [
-                    clean(b.name),
+                    clean(b.name) + (" (custom)" if b.name in data.custom else ""),
                     fmt_score(b.start),
                     fmt_score(end),
                     fmt_delta(change(b.start, end), color),
@@ -328,6 +335,9 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
                 ]
             )
         lines += table(rows, right={1, 2, 3, 5})
+    if data.repeated:
+        lines += ["", paint("Repeated benchmarks (latest measurement)", BOLD, color)]
+        lines += [f"  {clean(line)}" for line in data.repeated]
     if data.rejection_reasons:
         lines += ["", paint("Most common rejection reasons", BOLD, color)]
         for rc in data.rejection_reasons[:TOP_REASONS]:

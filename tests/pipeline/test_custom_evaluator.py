@@ -11,6 +11,8 @@ import pytest
 
 from src.base.models import Change
 from src.benchmarks.runner import run_benchmarks
+from src.reports.report_model import GenerationReport
+from src.reports.report_view import render_report
 from tests.conftest import own_settings
 from tests.loop_kit import build, plan, review, sample_repo
 from tests.pipeline.test_generation import assert_nothing_left, main_sha, report_of, run_one
@@ -107,6 +109,8 @@ def test_a_real_improvement_is_accepted_with_its_p_value(tmp_path: Path) -> None
     assert speed["p_value"] == pytest.approx(1 / 252)
     assert len(speed["before_samples"]) == len(speed["after_samples"]) == 5
     assert 0.15 < speed["delta"] < 0.25
+    text = render_report(GenerationReport.model_validate(report_of(outcome)), color=False)
+    assert "speed: custom; before 5x " in text and "p=0.004 (counted)" in text
     assert_nothing_left(repo)
 
 
