@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from src.base.proc import ToolRun
 from src.benchmarks.base import BenchResult
 from src.benchmarks.context import BenchContext, environment_result, error_result
 from src.benchmarks.custom_spec import CustomSpec
+from src.envs.overlay import import_roots
 
 # The end of the evaluator's output that the report keeps as the detail.
 DETAIL_CHARS = 600
@@ -129,7 +131,9 @@ class CustomBenchmark:
             return environment_result(self.spec.name, ctx.env_error).model_copy(
                 update={"custom": True}
             )
-        run = ctx.run_command(self.command(ctx), timeout_s)
+        # The tree's code is importable as it is when the tree is no installable package.
+        roots = os.pathsep.join(str(p) for p in import_roots(ctx.repo))
+        run = ctx.run_command(self.command(ctx), timeout_s, {"PYTHONPATH": roots})
         if run.timed_out:
             result = error_result(
                 self.spec.name,

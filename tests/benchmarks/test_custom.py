@@ -27,7 +27,8 @@ mode = sys.argv[1]
 n = int(Path("data.txt").read_text())
 print("warming up")
 if mode == "json":
-    print(json.dumps({"metrics": {"speed": n}, "python": sys.executable, "runs": 3}))
+    from pkg import LEVEL  # the tree's own code, importable without installing it
+    print(json.dumps({"metrics": {"speed": n}, "python": sys.executable, "runs": LEVEL}))
 elif mode == "regex":
     print(f"speed: {n} ops")
 elif mode == "exit":
@@ -143,7 +144,8 @@ def test_two_custom_benchmarks_may_not_share_a_name() -> None:
 
 def evaluator_repo(tmp_path: Path, mode: str, extra: dict[str, Any] | None = None) -> Path:
     """A repository whose one benchmark is the evaluator above in the given mode."""
-    repo = make_repo(tmp_path / "repo", {"b.py": EVALUATOR, "data.txt": "40\n"})
+    files = {"b.py": EVALUATOR, "data.txt": "40\n", "pkg/__init__.py": "LEVEL = 3\n"}
+    repo = make_repo(tmp_path / "repo", files)
     entry = {"name": "speed", "command": ["python", "b.py", mode], "timeout": 20}
     score = {"json": {"json": "metrics.speed"}, "regex": {"regex": r"speed: (\d+)"}}
     entry["score"] = score.get(mode, {"exit_code": True} if mode == "exit" else {"json": "x"})
