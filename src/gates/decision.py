@@ -74,6 +74,9 @@ def gather_facts(
     if old_tests is not None and new_tests is not None and new_tests.score < old_tests.score:
         dropped = f"{TESTS} dropped from {old_tests.score:.3f} to {new_tests.score:.3f}"
     old_outcomes, new_outcomes = recorded_outcomes(before), recorded_outcomes(after)
+    if TESTS in skipped:
+        # An earlier stage stopped the candidate before its tests ran: none of them was lost.
+        old_outcomes = {}
     lost_ids = lost_test_ids(old_outcomes, new_outcomes)
     tests_ok = new_tests is not None and new_tests.status == "ok"
     return DecisionFacts(
@@ -152,7 +155,7 @@ def make_merge_decision(
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         reasons.append(f"{len(lost)} test(s) that passed before do not pass now: {shown}")
-    if require_tests and facts.tests_run == 0:
+    if require_tests and facts.tests_run == 0 and facts.stage_rejection is None:
         reasons.append(
             "no test ran after the change ([safety] require_tests is on); add tests or turn it off"
         )
