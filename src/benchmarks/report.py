@@ -32,7 +32,8 @@ def spread(samples: list[float]) -> str:
 def key_figure(result: BenchResult) -> str:
     """The headline raw figure of a result, or its detail when it has none."""
     if result.custom and result.status == "ok":
-        value = f"value {result.raw.get('value', '?')}"
+        number = result.raw.get("value")
+        value = f"{number:.4g}" if isinstance(number, int | float) else "?"
         return (
             f"{value}, {len(result.samples)}x {spread(result.samples)}" if result.samples else value
         )

@@ -13,10 +13,12 @@ from typer.testing import CliRunner
 from main import app
 from src.base.errors import BenchmarkError, ConfigError
 from src.base.proc import ToolRun
+from src.benchmarks.base import BenchResult
 from src.benchmarks.config import parse_bench_config
 from src.benchmarks.custom import NoScore, last_json_object, read_json, read_regex, score_output
 from src.benchmarks.custom_spec import CustomSpec
-from src.benchmarks.runner import run_benchmarks
+from src.benchmarks.report import key_figure, render_table
+from src.benchmarks.runner import SuiteResult, run_benchmarks
 from tests.benchmarks.conftest import write_config
 from tests.conftest import make_repo, own_settings
 
@@ -214,3 +216,13 @@ def test_config_validate_checks_the_benchmark_config(tmp_path: Path) -> None:
     assert bad.exit_code == 1
     assert "'custom[speed].score': give exactly one of" in bad.stderr
     assert "Traceback" not in bad.output
+
+
+def test_the_bench_table_shows_the_value_the_spread_and_an_evaluators_words() -> None:
+    runs = BenchResult(
+        name="speed", score=0.5, raw={"value": 49.7804}, custom=True, samples=[0.4, 0.5, 0.6]
+    )
+    assert key_figure(runs) == "49.78, 3x 0.400/0.500/0.600"
+    broken = BenchResult(name="speed", score=0, status="error", custom=True, detail="no JSON: x")
+    suite = SuiteResult(total=0.25, results=[runs, broken], cached=False, key="k")
+    assert render_table(suite).splitlines()[-1] == "speed error: no JSON: x"
