@@ -93,17 +93,21 @@ def gather_facts(
         tests_run=sum(1 for outcome in new_outcomes.values() if outcome != NOT_RUN),
         review_approved=review is not None and review.approved and review.score >= review_consensus,
         tests_passed=tests_ok and dropped is None and not lost_ids,
-        evaluator_errors=evaluator_errors(after),
+        evaluator_errors=evaluator_errors(before, "main's tree") + evaluator_errors(after),
         stage_rejection=stage_rejection,
         noise=list(noise),
     )
 
 
-def evaluator_errors(after: Sequence[BenchResult]) -> list[str]:
-    """Each custom benchmark that crashed, timed out or printed no score, in its own words."""
+def evaluator_errors(results: Sequence[BenchResult], tree: str = "the candidate") -> list[str]:
+    """Each custom benchmark that crashed, timed out or printed no score, in its own words.
+
+    Main's tree counts too: a change measured against an evaluator that failed there has no
+    trustworthy delta.
+    """
     return [
-        f"evaluator {r.name} could not score the candidate ({r.status}): {r.detail}"
-        for r in after
+        f"evaluator {r.name} could not score {tree} ({r.status}): {r.detail}"
+        for r in results
         if r.custom and r.status in ("error", "timeout")
     ]
 

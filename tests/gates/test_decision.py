@@ -160,8 +160,12 @@ def test_an_evaluator_error_rejects_even_when_the_total_rises() -> None:
     decision = decide(before=before, after=after)
     assert not decision.accepted
     assert decision.reasons == [
-        "evaluator speed could not score the candidate (error): no JSON: oops"
+        "evaluator speed could not score main's tree (error): no JSON: oops",
+        "evaluator speed could not score the candidate (error): no JSON: oops",
     ]
+    fixed = speed.model_copy(update={"status": "ok", "score": 0.9})
+    # A candidate that scores where main could not still has no trustworthy delta.
+    assert not decide(before=before, after=[*results(), fixed]).accepted
     built_in = speed.model_copy(update={"custom": False, "name": "lint_score"})
     assert decide(before=[*results(), built_in], after=[*results(docs=1.0), built_in]).accepted
 
