@@ -191,12 +191,19 @@ def config_show(
 @reports_errors
 def config_validate(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Check the configuration and the Cedar policies; exit 1 naming the file and the problem."""
+    from src.benchmarks.config import config_path, load_bench_config
     from src.gates.policy import PolicyGate, default_policies_dir
 
     settings = settings_for(repo, config)
     PolicyGate.load(default_policies_dir(), settings.safety)
+    bench_config = load_bench_config(repo, settings)
     sandbox = record(settings.sandbox.mode)
     typer.echo(f"ok: {config_source(repo, config)} is valid")
+    if config_path(repo, settings).is_file():
+        custom = (
+            f" with {len(bench_config.custom)} custom benchmark(s)" if bench_config.custom else ""
+        )
+        typer.echo(f"ok: {config_path(repo, settings)} is valid{custom}")
     typer.echo(f"sandbox: mode {sandbox.mode} runs {sandbox.mechanism} here")
     for line in sandbox.restricts:
         typer.echo(f"  restricts: {line}")

@@ -80,6 +80,12 @@ class AgentSection(_Section):
     repo_map_tokens: int = Field(
         1200, ge=100, le=100_000, description="Token budget of the Architect's repository map."
     )
+    significance: float = Field(
+        0.05,
+        gt=0.0,
+        lt=1.0,
+        description="A repeated benchmark's change counts only when its p-value is at most this.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -21,3 +21,7 @@ class BenchResult(BaseModel):
     sandbox: str = Field(
         "", description="The sandbox the measuring run used (bwrap, landlock, ...)."
     )
+    custom: bool = Field(False, description="A user's evaluator from the config's custom list.")
+    samples: list[float] = Field(
+        default_factory=list, description="Each run's score when repeated; score is their median."
+    )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from src.base.config import Settings
 from src.base.errors import ConfigError
+from src.benchmarks.custom_spec import DEFAULT_STAGE, CustomSpec
 from src.benchmarks.registry import BENCHMARK_NAMES
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -44,6 +45,15 @@ class BenchConfig(BaseModel):
     weights: dict[str, float] = Field(
         default_factory=dict, description="Weight of each benchmark in the total; default 1."
     )
+    stages: dict[str, int] = Field(
+        default_factory=dict, description="Stage of a built-in benchmark; default 1."
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Lowest 0..1 score of a built-in that passes its stage."
+    )
+    custom: list[CustomSpec] = Field(
+        default_factory=list, description="The user's own evaluators, beside the built-in ones."
+    )
 
     @field_validator("enabled")
     @classmethod
@@ -77,20 +87,79 @@ class BenchConfig(BaseModel):
         _check_names(value, "weights")
         return value
 
+    @field_validator("stages")
+    @classmethod
+    def _valid_stages(cls, value: dict[str, int]) -> dict[str, int]:
+        """Known names and non-negative stages."""
+        _check_names({k: float(v) for k, v in value.items()}, "stages")
+        return value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _valid_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        """Known names and thresholds on the 0..1 score."""
+        _check_names(value, "thresholds")
+        for name, threshold in value.items():
+            if threshold > 1:
+                raise ValueError(f"thresholds.{name} = {threshold}: scores run from 0 to 1")
+        return value
+
+    @field_validator("custom")
+    @classmethod
+    def _unique_custom(cls, value: list[CustomSpec]) -> list[CustomSpec]:
+        """Custom names are unique and none is a built-in one."""
+        seen: set[str] = set()
+        for spec in value:
+            if spec.name in BENCHMARK_NAMES:
+                raise ValueError(f"custom {spec.name!r}: a built-in benchmark has that name")
+            if spec.name in seen:
+                raise ValueError(f"custom {spec.name!r}: the name is used twice; rename one")
+            seen.add(spec.name)
+        return value
+
     @model_validator(mode="after")
     def _some_weight(self) -> BenchConfig:
-        """At least one enabled benchmark counts, or the total would be meaningless."""
-        if all(self.weight(name) == 0 for name in self.enabled):
+        """At least one benchmark counts, or the total would be meaningless."""
+        if all(self.weight(name) == 0 for name in self.names()):
             raise ValueError("weights: every enabled benchmark has weight 0; give one a weight")
         return self
 
+    def names(self) -> list[str]:
+        """Every benchmark that runs by default: the enabled built-ins, then the custom ones."""
+        return [*self.enabled, *(spec.name for spec in self.custom)]
+
+    def custom_spec(self, name: str) -> CustomSpec | None:
+        """The custom benchmark of that name, or None for a built-in one."""
+        return next((spec for spec in self.custom if spec.name == name), None)
+
     def timeout(self, name: str) -> float:
         """Seconds allowed for one benchmark."""
-        return self.timeouts.get(name, self.timeouts["default"])
+        spec = self.custom_spec(name)
+        return spec.timeout if spec else self.timeouts.get(name, self.timeouts["default"])
 
     def weight(self, name: str) -> float:
         """Weight of one benchmark in the total."""
-        return self.weights.get(name, 1.0)
+        spec = self.custom_spec(name)
+        return spec.weight if spec else self.weights.get(name, 1.0)
+
+    def weight_map(self) -> dict[str, float]:
+        """The weight of every known benchmark, built-in and custom."""
+        return {name: self.weight(name) for name in (*BENCHMARK_NAMES, *self.names())}
+
+    def stage(self, name: str) -> int:
+        """The stage a benchmark runs in; lower stages run first."""
+        spec = self.custom_spec(name)
+        return spec.stage if spec else self.stages.get(name, DEFAULT_STAGE)
+
+    def threshold(self, name: str) -> float | None:
+        """The lowest score that lets a candidate past the benchmark's stage, if any."""
+        spec = self.custom_spec(name)
+        return spec.threshold if spec else self.thresholds.get(name)
+
+    def repeats(self, name: str) -> int:
+        """How often one tree is measured by the benchmark (only custom ones repeat)."""
+        spec = self.custom_spec(name)
+        return spec.repeat if spec else 1
 
 
 def config_path(repo: Path, settings: Settings) -> Path:
@@ -106,14 +175,34 @@ def parse_bench_config(data: Any, source: str) -> BenchConfig:
         return BenchConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(part) for part in err["loc"])
+        loc = [str(part) for part in err["loc"]]
+        if loc[:1] == ["custom"] and len(loc) > 1 and loc[1].isdigit():
+            loc[:2] = [_custom_label(data.get("custom"), int(loc[1]))]
+        key = ".".join(loc)
         if err["type"] == "extra_forbidden":
+            allowed = _ALLOWED_CUSTOM if len(loc) > 1 and loc[0].startswith("custom") else _ALLOWED
             raise ConfigError(
-                f"{source}: unknown key '{key}'; allowed keys are enabled, timeouts, weights"
+                f"{source}: unknown key '{key}'; allowed keys are {allowed}"
             ) from None
         message = str(err["msg"]).removeprefix("Value error, ")
         where = f"'{key}': " if key and not message.startswith(key.split(".")[0]) else ""
         raise ConfigError(f"{source}: {where}{message}") from None
+
+
+_ALLOWED = "enabled, timeouts, weights, stages, thresholds, custom"
+_ALLOWED_CUSTOM = (
+    "name, command, score, higher_is_better, range, weight, timeout, repeat, stage, threshold,"
+    " files (and json, regex or exit_code inside score)"
+)
+
+
+def _custom_label(entries: Any, index: int) -> str:
+    """`custom[speed]` when the entry has a name, else `custom[2]`, for messages."""
+    try:
+        name = entries[index]["name"]
+    except (TypeError, KeyError, IndexError):
+        name = None
+    return f"custom[{name}]" if isinstance(name, str) and name else f"custom[{index}]"
 
 
 def load_bench_config(repo: Path, settings: Settings) -> BenchConfig:

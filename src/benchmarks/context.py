@@ -41,13 +41,19 @@ class BenchContext:
         """Run `<agent's python> args` in the tree, for tools that only read it (ruff, mypy)."""
         return self._run(sys.executable, args, timeout_s, None)
 
+    def run_command(
+        self, argv: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
+    ) -> ToolRun:
+        """Run a user's evaluator command as given in the tree, confined like the target's code."""
+        return self._run(argv[0], argv[1:], timeout_s, extra_env)
+
     def _run(
-        self, python: str, args: list[str], timeout_s: float, extra_env: dict[str, str] | None
+        self, program: str, args: list[str], timeout_s: float, extra_env: dict[str, str] | None
     ) -> ToolRun:
         """One confined tool run in the tree with secrets removed."""
         limits = self.settings.benchmarks
         return run_tool(
-            [python, *args],
+            [program, *args],
             self.repo,
             tool_env(os.environ, extra_env or {}),
             timeout_s,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from src.benchmarks.base import BenchResult
@@ -21,8 +22,21 @@ _KEY_FIGURES = {
 }
 
 
+def spread(samples: list[float]) -> str:
+    """min/median/max of repeated scores, for a column."""
+    if not samples:
+        return ""
+    return f"{min(samples):.3f}/{statistics.median(samples):.3f}/{max(samples):.3f}"
+
+
 def key_figure(result: BenchResult) -> str:
     """The headline raw figure of a result, or its detail when it has none."""
+    if result.custom and result.status == "ok":
+        number = result.raw.get("value")
+        value = f"{number:.4g}" if isinstance(number, int | float) else "?"
+        return (
+            f"{value}, {len(result.samples)}x {spread(result.samples)}" if result.samples else value
+        )
     figure = _KEY_FIGURES.get(result.name)
     try:
         return str(figure(result.raw)) if figure else result.detail
@@ -32,16 +46,20 @@ def key_figure(result: BenchResult) -> str:
 
 def render_table(suite: SuiteResult) -> str:
     """Name, score, key figure, time and status per benchmark, then the total."""
-    header = f"{'benchmark':<18} {'score':>6}  {'key figure':<26} {'time':>7}  status"
+    header = f"{'benchmark':<18} {'score':>6}  {'key figure':<34} {'time':>7}  status"
     lines = [header, "-" * len(header)]
     for r in suite.results:
-        figure = key_figure(r)[:26]
+        figure = key_figure(r)[:34]
         lines.append(
-            f"{r.name:<18} {r.score:>6.3f}  {figure:<26} {r.duration_s:>6.1f}s  {r.status}"
+            f"{r.name:<18} {r.score:>6.3f}  {figure:<34} {r.duration_s:>6.1f}s  {r.status}"
         )
     lines.append("-" * len(header))
     source = " (cached)" if suite.cached else ""
     lines.append(f"{'total':<18} {suite.total:>6.3f}{source}")
+    # An evaluator's own words are the only way to see why it could not score the tree.
+    for r in suite.results:
+        if r.custom and r.status != "ok":
+            lines.append(f"{r.name} {r.status}: {r.detail}")
     return "\n".join(lines)
 
 
@@ -58,6 +76,8 @@ def suite_json(suite: SuiteResult) -> dict[str, Any]:
                 "raw": r.raw,
                 "detail": r.detail,
                 "sandbox": r.sandbox,
+                "custom": r.custom,
+                "samples": r.samples,
             }
             for r in suite.results
         ],

@@ -16,14 +16,16 @@ from pydantic import BaseModel, ValidationError
 
 from src.base.config import Settings
 from src.base.errors import BenchmarkError
-from src.base.sandbox import SandboxRecord, choose, record, sandbox_for
+from src.base.sandbox import Mechanism, SandboxRecord, choose, record, sandbox_for
 from src.base.store import Store
 from src.benchmarks.base import BenchResult
 from src.benchmarks.cache import content_key
 from src.benchmarks.config import BenchConfig, load_bench_config
 from src.benchmarks.context import BenchContext, environment_result, error_result
+from src.benchmarks.custom import CustomBenchmark
 from src.benchmarks.pytest_run import PytestRun, run_pytest
-from src.benchmarks.registry import BENCHMARK_NAMES, PYTEST_GROUP, REGISTRY
+from src.benchmarks.registry import PYTEST_GROUP, REGISTRY
+from src.benchmarks.repeats import repeat_alone
 from src.benchmarks.sources import SourceTree, repo_files
 from src.envs.model import Env, EnvError
 from src.envs.overlay import copy_tree, make_overlay
@@ -57,14 +59,19 @@ def weighted_total(results: Sequence[BenchResult], weights: Mapping[str, float])
 
 
 def select(config: BenchConfig, only: Sequence[str] | None) -> list[str]:
-    """The benchmarks to run: the enabled ones, or exactly those named by --only."""
+    """The benchmarks to run: the enabled and custom ones, or exactly those named by --only."""
     if not only:
-        return list(config.enabled)
+        return config.names()
+    known = [*REGISTRY, *(spec.name for spec in config.custom)]
     for name in only:
-        if name not in BENCHMARK_NAMES:
-            known = ", ".join(BENCHMARK_NAMES)
-            raise BenchmarkError(f"--only {name}: unknown benchmark; use one of {known}")
+        if name not in known:
+            raise BenchmarkError(f"--only {name}: unknown benchmark; use one of {', '.join(known)}")
     return list(dict.fromkeys(only))
+
+
+def needs_env(config: BenchConfig, names: Sequence[str]) -> bool:
+    """Whether any of the benchmarks runs the target's code or resolves its imports."""
+    return any(name in ENV_BENCHMARKS or config.custom_spec(name) for name in names)
 
 
 def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> list[BenchResult]:
@@ -85,8 +92,11 @@ def _measure_of(name: str) -> Callable[[PytestRun], BenchResult]:
     return measure
 
 
-def _runner_for(name: str) -> Callable[[BenchContext, float], BenchResult]:
+def _runner_for(name: str, config: BenchConfig) -> Callable[[BenchContext, float], BenchResult]:
     """The run function of one benchmark that runs on its own."""
+    spec = config.custom_spec(name)
+    if spec is not None:
+        return CustomBenchmark(spec).run
     run = REGISTRY[name].run
     if run is None:
         raise BenchmarkError(f"{name} is measured from the shared pytest run, not on its own")
@@ -104,14 +114,20 @@ def plan_jobs(ctx: BenchContext, names: list[str], config: BenchConfig) -> list[
         timeout = max(config.timeout(n) for n in group)
         jobs.append((group, partial(_run_pytest_group, ctx, group, timeout)))
     for name in names:
-        if name not in PYTEST_GROUP:
-            jobs.append(([name], partial(_single, name, ctx, config.timeout(name))))
+        if name not in PYTEST_GROUP and config.repeats(name) == 1:
+            jobs.append(([name], partial(_single, name, ctx, config)))
     return jobs
 
 
-def _single(name: str, ctx: BenchContext, timeout_s: float) -> list[BenchResult]:
+def _single(name: str, ctx: BenchContext, config: BenchConfig) -> list[BenchResult]:
     """One benchmark as a job; importing it happens inside the guard too."""
-    return [_runner_for(name)(ctx, timeout_s)]
+    return [_runner_for(name, config)(ctx, config.timeout(name))]
+
+
+def _repeated(name: str, ctx: BenchContext, config: BenchConfig) -> list[BenchResult]:
+    """A repeated benchmark's runs one after the other, summarized as their median."""
+    run = _runner_for(name, config)
+    return [repeat_alone(partial(run, ctx, config.timeout(name)), config.repeats(name))]
 
 
 def _guarded(job: Job) -> list[BenchResult]:
@@ -199,7 +215,7 @@ def measure(
         ctx = _context(repo, settings, files, Path(tmp), env, store)
         jobs = plan_jobs(ctx, names, config)
         results: dict[str, BenchResult] = {}
-        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="bench") as pool:
+        with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="bench") as pool:
             futures: list[Future[list[BenchResult]]] = []
             for job in jobs:
                 for name in job[0]:
@@ -208,11 +224,28 @@ def measure(
                 futures.append(pool.submit(_guarded, job))
             for future in as_completed(futures):
                 for result in future.result():
-                    result.sandbox = mechanism
-                    results[result.name] = result
-                    if progress:
-                        progress(result.name, result)
+                    _finish(result, mechanism, results, progress)
+        # Repeated benchmarks measure noise: they run alone, after everything else has finished.
+        for name in names:
+            if config.repeats(name) > 1:
+                if progress:
+                    progress(name, None)
+                for result in _guarded(([name], partial(_repeated, name, ctx, config))):
+                    _finish(result, mechanism, results, progress)
         return results
+
+
+def _finish(
+    result: BenchResult,
+    mechanism: Mechanism,
+    results: dict[str, BenchResult],
+    progress: Progress | None,
+) -> None:
+    """Record one finished result and report it."""
+    result.sandbox = mechanism
+    results[result.name] = result
+    if progress:
+        progress(result.name, result)
 
 
 def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
@@ -256,13 +289,14 @@ def run_benchmarks(
     files = repo_files(repo)
     config = load_bench_config(repo, settings)
     names = select(config, only)
-    env = environment(repo, settings, ref, note) if set(names) & set(ENV_BENCHMARKS) else None
+    env = environment(repo, settings, ref, note) if needs_env(config, names) else None
     env_key = env.key() if isinstance(env, Env) else repr(env)
     key = content_key(repo, files, config, settings, env_key)
     found: dict[str, BenchResult] = {}
     if store is not None and use_cache:
         for name in names:
-            hit = _from_cache(store, key, name)
+            # A repeated benchmark measures noise, which a cached answer would hide.
+            hit = _from_cache(store, key, name) if config.repeats(name) == 1 else None
             if hit is not None:
                 found[name] = hit
                 if progress:
@@ -272,12 +306,12 @@ def run_benchmarks(
         fresh = measure(repo, settings, config, missing, files, store, progress, env)
         if store is not None:
             for result in fresh.values():
-                if result.status not in UNCACHED_STATUSES:
+                if result.status not in UNCACHED_STATUSES and config.repeats(result.name) == 1:
                     store.cache_result(key, result.name, result.model_dump())
         found.update(fresh)
     results = [found[name] for name in names]
     return SuiteResult(
-        total=weighted_total(results, config.weights),
+        total=weighted_total(results, config.weight_map()),
         results=results,
         cached=not missing,
         key=key,

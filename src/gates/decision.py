@@ -35,6 +35,13 @@ class DecisionFacts(BaseModel):
     tests_run: int = Field(ge=0, description="Tests the after-run executed (not skipped).")
     review_approved: bool = Field(description="Approved with at least the consensus score.")
     tests_passed: bool = Field(description="Tests ok after, not dropped, none lost.")
+    evaluator_errors: list[str] = Field(
+        default_factory=list, description="Custom benchmarks that could not score the candidate."
+    )
+    stage_rejection: str | None = Field(None, description="A stage threshold the candidate missed.")
+    noise: list[str] = Field(
+        default_factory=list, description="Repeated benchmarks whose change counted as 0."
+    )
 
 
 def gather_facts(
@@ -46,6 +53,9 @@ def gather_facts(
     review_consensus: float,
     edits: Sequence[EditResult],
     files_changed: Sequence[str],
+    stage_rejection: str | None = None,
+    skipped: Sequence[str] = (),
+    noise: Sequence[str] = (),
 ) -> DecisionFacts:
     """Every fact the decision needs, from the before/after results and the generation's parts."""
     before_by_name = {r.name: r for r in before}
@@ -53,6 +63,8 @@ def gather_facts(
     problems = []
     for name, old in before_by_name.items():
         new = after_by_name.get(name)
+        if new is None and name in skipped:
+            continue
         if new is None:
             problems.append(f"benchmark {name} was not measured after the change")
         elif old.status == "ok" and new.status != "ok":
@@ -62,6 +74,9 @@ def gather_facts(
     if old_tests is not None and new_tests is not None and new_tests.score < old_tests.score:
         dropped = f"{TESTS} dropped from {old_tests.score:.3f} to {new_tests.score:.3f}"
     old_outcomes, new_outcomes = recorded_outcomes(before), recorded_outcomes(after)
+    if TESTS in skipped:
+        # An earlier stage stopped the candidate before its tests ran: none of them was lost.
+        old_outcomes = {}
     lost_ids = lost_test_ids(old_outcomes, new_outcomes)
     tests_ok = new_tests is not None and new_tests.status == "ok"
     return DecisionFacts(
@@ -78,7 +93,23 @@ def gather_facts(
         tests_run=sum(1 for outcome in new_outcomes.values() if outcome != NOT_RUN),
         review_approved=review is not None and review.approved and review.score >= review_consensus,
         tests_passed=tests_ok and dropped is None and not lost_ids,
+        evaluator_errors=evaluator_errors(before, "main's tree") + evaluator_errors(after),
+        stage_rejection=stage_rejection,
+        noise=list(noise),
     )
+
+
+def evaluator_errors(results: Sequence[BenchResult], tree: str = "the candidate") -> list[str]:
+    """Each custom benchmark that crashed, timed out or printed no score, in its own words.
+
+    Main's tree counts too: a change measured against an evaluator that failed there has no
+    trustworthy delta.
+    """
+    return [
+        f"evaluator {r.name} could not score {tree} ({r.status}): {r.detail}"
+        for r in results
+        if r.custom and r.status in ("error", "timeout")
+    ]
 
 
 def merge_facts(facts: DecisionFacts, gates: Sequence[GateVerdict]) -> MergeFacts:
@@ -113,16 +144,22 @@ def make_merge_decision(
                 f"review score {review.score:.2f} < consensus {facts.review_consensus:.2f}"
             )
     reasons += facts.benchmark_problems
+    reasons += facts.evaluator_errors
+    if facts.stage_rejection is not None:
+        reasons.append(f"stopped at {facts.stage_rejection}")
     delta = facts.score_delta
     if not delta > benchmark_threshold:
-        reasons.append(f"total score delta {delta:+.4f} is not above {benchmark_threshold:+.4f}")
+        noise = f" ({'; '.join(facts.noise)})" if facts.noise else ""
+        reasons.append(
+            f"total score delta {delta:+.4f} is not above {benchmark_threshold:+.4f}{noise}"
+        )
     if facts.tests_dropped is not None:
         reasons.append(facts.tests_dropped)
     lost = facts.lost_test_ids
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         reasons.append(f"{len(lost)} test(s) that passed before do not pass now: {shown}")
-    if require_tests and facts.tests_run == 0:
+    if require_tests and facts.tests_run == 0 and facts.stage_rejection is None:
         reasons.append(
             "no test ran after the change ([safety] require_tests is on); add tests or turn it off"
         )

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from src.base.config import Settings
 from src.base.models import GenerationStatus
 from src.base.store import Store
+from src.benchmarks.repeats import Comparison
 from src.benchmarks.runner import SuiteResult
 from src.gates.policy import PolicyGate
 from src.git_ops.worktree import GenerationGit, Workspace
@@ -25,6 +26,10 @@ class Measure(Protocol):
     def __call__(self, path: Path, only: Sequence[str] | None = None) -> SuiteResult:
         """The suite result of the tree at path."""
         ...
+
+
+# Repeated benchmarks of main's tree (first) and the candidate's, run interleaved.
+Compare = Callable[[Path, Path, Sequence[str]], dict[str, Comparison]]
 
 
 @dataclass
@@ -65,6 +70,7 @@ class Deps:
     progress: Callable[[str], None]
     pr: PullRequestFlow | None = None
     after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
+    compare: Compare | None = None
 
 
 class GenerationOutcome(BaseModel):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from src import __version__
 from src.analysis.repomap import build_repo_map, read_planned_files
 from src.base.errors import PhaseFailed
 from src.base.models import Build, EditResult, Plan, Review
 from src.base.sandbox import record
 from src.benchmarks.cache import tool_versions
+from src.benchmarks.config import BenchConfig, load_bench_config
 from src.benchmarks.context import environment_failure
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import gather_facts, make_merge_decision
@@ -16,6 +21,7 @@ from src.gates.merge_gates import merge_gates
 from src.gates.write_gates import write_gates
 from src.git_ops.worktree import Workspace
 from src.pipeline.asking import ask
+from src.pipeline.candidate import Candidate, bench_deltas, cannot_compare, measure_candidate
 from src.pipeline.deps import Deps, RunOptions, next_number
 from src.pipeline.editing import apply_changes, edit_stats, retry_messages, too_many_files
 from src.pipeline.evidence import architect_evidence, builder_evidence
@@ -48,6 +54,8 @@ class Generation:
         self.ws: Workspace | None = None
         self.before: SuiteResult | None = None
         self.after: SuiteResult | None = None
+        self.bench_config = BenchConfig()
+        self.candidate: Candidate | None = None
         self.plan: Plan | None = None
         self.edits: list[EditResult] = []
         self.review: Review | None = None
@@ -76,6 +84,8 @@ class Generation:
             else deps.git.create(self.number)
         )
         self.before = deps.measure(self.ws.path)
+        # Main's benchmark config, read before any edit, judges the candidate.
+        self.bench_config = load_bench_config(self.ws.path, settings)
         failure = environment_failure(self.before.results)
         if failure:
             # Main's own tree cannot be measured here: no candidate can be judged, none accepted.
@@ -159,33 +169,47 @@ class Generation:
         self.rec.report.review = self.review
 
     def benchmark_phase(self) -> None:
-        """Measure the changed worktree."""
-        self.after = self.deps.measure(self._ws().path)
-        self.record_scores()
+        """Measure the changed worktree stage by stage, repeated benchmarks beside main's tree."""
+        deps = self.deps
+        self.candidate = measure_candidate(
+            self._ws().path,
+            self._before(),
+            self.bench_config,
+            deps.measure,
+            deps.compare or cannot_compare,
+            self._main_tree,
+        )
+        self.after = self.candidate.after
+        self.rec.report.benchmarks = bench_deltas(self.candidate)
+        self.rec.report.totals = _delta(self._before().total, self.after.total)
+        self.rec.report.stage_rejection = self.candidate.rejection
 
-    def record_scores(self) -> None:
-        """Put the before- and after-scores of every benchmark into the report."""
-        before = {r.name: r for r in self._before().results}
-        for result in self._after().results:
-            old = before.get(result.name)
-            self.rec.report.benchmarks[result.name] = _delta(
-                old.score if old else None, result.score
-            )
-        self.rec.report.totals = _delta(self._before().total, self._after().total)
+    @contextmanager
+    def _main_tree(self) -> Iterator[Path]:
+        """A throwaway checkout of the commit the generation started from, removed after use."""
+        git, ws = self.deps.git, self._ws()
+        path = git.create_detached(f"before-{self.number}", ws.base_sha)
+        try:
+            yield path
+        finally:
+            git.remove_worktree(path)
 
     def decide_phase(self) -> Decision:
         """Gather the facts once, run the merge gates over them and take the pure decision."""
         deps, settings, ws = self.deps, self.deps.settings, self._ws()
-        before, after = self._before(), self._after()
+        candidate = self._candidate()
         files_changed = self.rec.report.files_changed
         facts = gather_facts(
-            before.results,
-            after.results,
-            after.total - before.total,
+            candidate.before,
+            candidate.after.results,
+            candidate.counted_delta,
             review=self.review,
             review_consensus=settings.agent.review_consensus,
             edits=self.edits,
             files_changed=files_changed,
+            stage_rejection=candidate.rejection,
+            skipped=candidate.skipped,
+            noise=candidate.noise(),
         )
         gates = merge_gates(
             deps.policy,
@@ -231,6 +255,12 @@ class Generation:
         if self.after is None:
             raise PhaseFailed("benchmark", "no after-scores")
         return self.after
+
+    def _candidate(self) -> Candidate:
+        """The candidate's measurement."""
+        if self.candidate is None:
+            raise PhaseFailed("benchmark", "no after-scores")
+        return self.candidate
 
 
 def _delta(before: float | None, after: float | None) -> BenchDelta:

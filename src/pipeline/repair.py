@@ -39,7 +39,8 @@ def merged(results: Sequence[BenchResult], fresh: Sequence[BenchResult]) -> list
 def repair_phase(gen: Generation) -> None:
     """Give the Builder up to [agent] repair_rounds chances to fix what its change broke."""
     rounds = gen.deps.settings.agent.repair_rounds
-    if rounds == 0:
+    if rounds == 0 or gen._candidate().rejection:
+        # A stage that stopped the candidate left later benchmarks unmeasured: nothing to compare.
         return
     latest = list(gen._after().results)
     found = regressions_of(gen, latest)
@@ -129,10 +130,8 @@ def _measure_round(
     now = regressions_of(gen, latest)
     if now.empty():
         # The full suite, before any merge: the round may have broken what it was not shown.
-        full = deps.measure(ws.path)
-        gen.after = full
-        gen.record_scores()
-        latest = list(full.results)
+        gen.benchmark_phase()
+        latest = list(gen._after().results)
         entry.scores = {r.name: r.score for r in latest}
         now = regressions_of(gen, latest)
     entry.regressions = now.summary()

@@ -14,6 +14,8 @@ from src.base.errors import AgentError
 from src.base.exclude import ensure_excluded
 from src.base.models import GenerationStatus, LlmCall
 from src.base.store import Store, now_iso
+from src.benchmarks.compare import compare_repeated
+from src.benchmarks.repeats import Comparison
 from src.benchmarks.runner import SuiteResult, run_benchmarks, sweep_scratch
 from src.gates.policy import PolicyGate, default_policies_dir
 from src.git_ops.main_branch import resolve_main_branch
@@ -74,8 +76,16 @@ def open_deps(
             note=progress,
         )
 
+    def compare(before: Path, after: Path, names: Sequence[str]) -> dict[str, Comparison]:
+        """Repeated benchmarks of main's tree and the candidate's, interleaved, never cached."""
+        return compare_repeated(
+            before, after, settings, names, store=store, ref=git.main_branch, note=progress
+        )
+
     after_merge = check_after_merge if is_self_hosted(repo) else None
-    return Deps(repo, settings, store, provider, git, measure, policy, progress, flow, after_merge)
+    return Deps(
+        repo, settings, store, provider, git, measure, policy, progress, flow, after_merge, compare
+    )
 
 
 def recover(deps: Deps) -> list[str]:

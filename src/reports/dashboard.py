@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from src.reports.noise_view import repeated_lines
 from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import clean
@@ -70,6 +71,10 @@ class DashboardData(BaseModel):
     avg_duration_s: float | None
     human_verdicts: int = 0
     reviewer_agreed: int = 0
+    custom: list[str] = Field(default_factory=list, description="Names of custom benchmarks.")
+    repeated: list[str] = Field(
+        default_factory=list, description="Latest repeated measurement per benchmark, with p."
+    )
 
 
 def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:
@@ -244,6 +249,8 @@ def summarize(reports: Sequence[GenerationReport]) -> DashboardData:
         cost_known=all(p.cost_known for p in points),
         total_duration_s=sum(durations),
         avg_duration_s=_mean(durations),
+        custom=sorted({n for r in ordered for n, d in r.benchmarks.items() if d.custom}),
+        repeated=repeated_lines(ordered),
     )
 
 

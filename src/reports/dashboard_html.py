@@ -169,6 +169,14 @@ def _reasons_table(data: DashboardData) -> str:
     return f"<table>{head}{rows}</table>"
 
 
+def _repeated_card(data: DashboardData) -> str:
+    """Repeated benchmarks: spread of the runs and the p-value of the latest change."""
+    if not data.repeated:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in data.repeated)
+    return _card("Repeated benchmarks (latest measurement)", f"<ul>{items}</ul>")
+
+
 def _generations_table(data: DashboardData) -> str:
     """One row per generation."""
     rows = []
@@ -231,6 +239,7 @@ def render_html(data: DashboardData) -> str:
             _tiles(data)
             + _charts(data)
             + _card("Most common rejection reasons", _reasons_table(data))
+            + _repeated_card(data)
             + _card("Generations", _generations_table(data))
         )
     else:

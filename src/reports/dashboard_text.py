@@ -63,7 +63,7 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
             end = last_known(b.values)
             rows.append(
                 [
-                    clean(b.name),
+                    clean(b.name) + (" (custom)" if b.name in data.custom else ""),
                     fmt_score(b.start),
                     fmt_score(end),
                     fmt_delta(change(b.start, end), color),
@@ -72,6 +72,9 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
                 ]
             )
         lines += table(rows, right={1, 2, 3, 5})
+    if data.repeated:
+        lines += ["", paint("Repeated benchmarks (latest measurement)", BOLD, color)]
+        lines += [f"  {clean(line)}" for line in data.repeated]
     if data.rejection_reasons:
         lines += ["", paint("Most common rejection reasons", BOLD, color)]
         for rc in data.rejection_reasons[:TOP_REASONS]:

@@ -6,6 +6,7 @@ import re
 
 from src.base.models import Finding, Review
 from src.gates.verdict import GateVerdict
+from src.reports.noise_view import note_lines
 from src.reports.report_model import BenchDelta, GenerationReport
 
 # GitHub rejects bodies over 65536 characters; keep room for the truncation note.
@@ -77,6 +78,9 @@ def _benchmarks(report: GenerationReport) -> str:
     rows += [_bench_row(_cell(name), delta) for name, delta in report.benchmarks.items()]
     if report.totals is not None:
         rows.append(_bench_row("**Weighted total**", report.totals))
+    notes = note_lines(report)
+    if notes:
+        rows += ["", *(f"- {_text(line)}" for line in notes)]
     return "\n".join(rows)
 
 

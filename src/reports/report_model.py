@@ -15,6 +15,13 @@ class BenchDelta(BaseModel):
     before: float | None
     after: float | None
     delta: float | None
+    custom: bool = Field(False, description="A user's evaluator from the custom list.")
+    skipped: bool = Field(False, description="Not run: an earlier stage stopped the candidate.")
+    detail: str | None = Field(None, description="A custom benchmark's words when it failed.")
+    before_samples: list[float] = Field(default_factory=list, description="Main's repeated runs.")
+    after_samples: list[float] = Field(default_factory=list, description="The candidate's runs.")
+    p_value: float | None = Field(None, description="One-sided Mann-Whitney U of the change.")
+    counted: bool | None = Field(None, description="False: the change was noise and counts 0.")
 
 
 class RepairRound(BaseModel):
@@ -73,6 +80,9 @@ class GenerationReport(BaseModel):
         default_factory=list, description="The change's rounds, when a regression was repaired."
     )
     gates: list[GateVerdict] = Field(default_factory=list)
+    stage_rejection: str | None = Field(
+        None, description="The stage whose threshold stopped the candidate, and why."
+    )
     decision: Decision | None = None
     errors: list[dict[str, str]] = Field(default_factory=list)
     human_verdict: dict[str, object] | None = Field(

@@ -10,6 +10,7 @@ from typing import IO
 
 from src.base.models import Finding
 from src.reports.report_files import llm_totals
+from src.reports.noise_view import note_lines
 from src.reports.report_model import BenchDelta, GenerationReport
 
 GREEN = "32"
@@ -195,7 +196,8 @@ def _benchmarks(report: GenerationReport, color: bool) -> list[str]:
         rows.append(
             [clean(name), fmt_score(d.before), fmt_score(d.after), fmt_delta(d.delta, color)]
         )
-    return _heading("Benchmarks", color) + table(rows, right={1, 2, 3})
+    notes = [f"  {clean(line)}" for line in note_lines(report)]
+    return _heading("Benchmarks", color) + table(rows, right={1, 2, 3}) + notes
 
 
 def _finding_text(finding: Finding | str) -> str:

@@ -36,7 +36,17 @@ def test_table_has_one_row_per_benchmark_and_the_total() -> None:
 def test_json_has_exactly_the_documented_keys() -> None:
     data = suite_json(SUITE)
     assert set(data) == {"total", "benchmarks", "cached", "sandbox"}
-    keys = {"name", "score", "status", "duration_s", "raw", "detail", "sandbox"}
+    keys = {
+        "name",
+        "score",
+        "status",
+        "duration_s",
+        "raw",
+        "detail",
+        "sandbox",
+        "custom",
+        "samples",
+    }
     assert set(data["benchmarks"][0]) == keys
 
 

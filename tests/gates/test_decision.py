@@ -149,3 +149,42 @@ def test_cedar_and_the_decision_see_the_same_facts() -> None:
     assert (cedar.tests_passed, cedar.review_approved, cedar.safety_passed) == (False, True, True)
     assert (cedar.score_delta, cedar.files_changed) == (0.15, 1)
     assert facts.lost_test_ids == ["tests/test_a.py::test_two"]
+
+
+def test_an_evaluator_error_rejects_even_when_the_total_rises() -> None:
+    speed = BenchResult(
+        name="speed", score=0.0, status="error", custom=True, detail="no JSON: oops"
+    )
+    before = [*results(), speed]
+    after = [*results(docs=1.0), speed]
+    decision = decide(before=before, after=after)
+    assert not decision.accepted
+    assert decision.reasons == [
+        "evaluator speed could not score main's tree (error): no JSON: oops",
+        "evaluator speed could not score the candidate (error): no JSON: oops",
+    ]
+    fixed = speed.model_copy(update={"status": "ok", "score": 0.9})
+    # A candidate that scores where main could not still has no trustworthy delta.
+    assert not decide(before=before, after=[*results(), fixed]).accepted
+    built_in = speed.model_copy(update={"custom": False, "name": "lint_score"})
+    assert decide(before=[*results(), built_in], after=[*results(docs=1.0), built_in]).accepted
+
+
+def test_a_stage_rejection_is_the_reason_and_unrun_tests_are_not_lost() -> None:
+    facts = gather_facts(
+        results(),
+        [BenchResult(name="speed", score=0.1, custom=True)],
+        -0.2,
+        review=Review(approved=True, score=0.9, findings=[]),
+        review_consensus=0.6,
+        edits=[EditResult(file="a.py", op="write", applied=True)],
+        files_changed=["a.py"],
+        stage_rejection="stage 0: speed scored 0.100, below its threshold 0.300",
+        skipped=["test_pass_rate", "doc_coverage"],
+    )
+    assert facts.lost_test_ids == [] and facts.benchmark_problems == []
+    decision = make_merge_decision(facts, [], 0.0, require_tests=True)
+    assert decision.reasons == [
+        "stopped at stage 0: speed scored 0.100, below its threshold 0.300",
+        "total score delta -0.2000 is not above +0.0000",
+    ]

@@ -108,6 +108,8 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ),
     ("consensus", "config/agent.toml", "[agent]\nreview_consensus = 0\n", "path/protected-table"),
     ("auto-merge", "config/agent.toml", "[agent]\nauto_merge = true\n", "path/protected-table"),
+    ("significance", "config/agent.toml", "[agent]\nsignificance = 0.9\n", "path/protected-table"),
+    ("candidate-measuring", "src/pipeline/candidate.py", "x = 1\n", "path/protected"),
     (
         "bench-config-moved",
         "config/agent.toml",

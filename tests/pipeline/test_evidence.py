@@ -74,3 +74,14 @@ def test_the_builder_gets_every_finding_in_its_planned_files_only() -> None:
         "- [doc_coverage] pkg/b.py:9 no docstring: Store",
         "- [test_pass_rate] tests/test_a.py failed: tests/test_a.py::test_x",
     ]
+
+
+def test_a_custom_evaluators_evidence_reaches_both_personas() -> None:
+    speed = BenchResult(
+        name="speed",
+        score=0.3,
+        custom=True,
+        raw={"value": 30, "evidence": [{"path": "shop/s.py", "line": 4, "message": "slow sort"}]},
+    )
+    assert architect_evidence([speed]) == ["- speed (0.300):", "  shop/s.py:4 slow sort"]
+    assert builder_evidence([speed], ["shop/s.py"]) == ["- [speed] shop/s.py:4 slow sort"]

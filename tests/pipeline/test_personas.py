@@ -21,6 +21,7 @@ from src.pipeline.personas import (
     request_tokens,
     reviewer_request,
 )
+from src.providers.offline import scores_of
 from tests.analysis.test_repomap import BLOCKED, generated_repo
 
 PLAN = Plan(
@@ -176,3 +177,15 @@ def test_secrets_never_reach_a_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     for request in requests:
         text = request.system + request.context + request.prompt
         assert planted not in text and token not in text and "***" in text
+
+
+def test_the_architect_sees_a_custom_benchmark_and_a_goal_that_names_it() -> None:
+    speed = BenchResult(
+        name="speed", score=0.4, raw={"value": 120.0, "requests": 50}, custom=True, detail="ok"
+    )
+    broken = BenchResult(name="latency", score=0.0, status="error", custom=True, detail="no JSON")
+    request = architect_request("map", [speed, broken], [], ["raise speed above 0.6"])
+    assert "- speed: 0.400 (value=120, requests=50)" in request.prompt
+    assert "- latency: 0.000 [error: no JSON]" in request.prompt
+    assert "- raise speed above 0.6" in request.prompt
+    assert scores_of(request.prompt)["speed"] == 0.4

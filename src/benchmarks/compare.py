@@ -1,0 +1,63 @@
+"""Repeated benchmarks of two trees, run interleaved and alone, never from the cache."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from src.base.config import Settings
+from src.base.sandbox import choose
+from src.base.store import Store
+from src.benchmarks.base import BenchResult
+from src.benchmarks.config import BenchConfig, load_bench_config
+from src.benchmarks.context import BenchContext, error_result
+from src.benchmarks.repeats import Comparison, compare, interleave
+from src.benchmarks.runner import SCRATCH_PREFIX, _context, _runner_for, environment
+from src.benchmarks.sources import repo_files
+
+
+def _one_run(name: str, ctx: BenchContext, config: BenchConfig) -> BenchResult:
+    """One run of a benchmark; a crash of the benchmark code is an error result, never raised."""
+    try:
+        return _runner_for(name, config)(ctx, config.timeout(name))
+    except Exception as exc:  # a benchmark bug must not end the generation's measuring
+        return error_result(name, f"{type(exc).__name__}: {exc}")
+
+
+def compare_repeated(
+    before_repo: Path,
+    after_repo: Path,
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    store: Store | None = None,
+    ref: str = "HEAD",
+    note: Callable[[str], None] | None = None,
+) -> dict[str, Comparison]:
+    """Each named benchmark run `repeat` times on both trees, interleaved, with its verdict."""
+    before_repo, after_repo = before_repo.resolve(), after_repo.resolve()
+    # The benchmark config is main's (a protected file): the candidate cannot change the judge.
+    config = load_bench_config(before_repo, settings)
+    env = environment(after_repo, settings, ref, note)
+    mechanism = choose(settings.sandbox.mode)
+    prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"
+    found: dict[str, Comparison] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as old,
+        tempfile.TemporaryDirectory(prefix=prefix) as new,
+    ):
+        old_ctx = _context(before_repo, settings, repo_files(before_repo), Path(old), env, store)
+        new_ctx = _context(after_repo, settings, repo_files(after_repo), Path(new), env, store)
+        for name in names:
+            before, after = interleave(
+                partial(_one_run, name, old_ctx, config),
+                partial(_one_run, name, new_ctx, config),
+                config.repeats(name),
+            )
+            for result in (*before, *after):
+                result.sandbox = mechanism
+            found[name] = compare(name, before, after, settings.agent.significance)
+    return found
