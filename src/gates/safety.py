@@ -23,8 +23,9 @@ from src.analysis.code_scan import (
     scan_tree,
 )
 from src.base.safety_config import SafetySection
-from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
+from src.gates.outcome_hooks import outcome_hooks
 from src.gates.outcome_rules import test_code_findings
+from src.gates.tool_config import loosened_tool_config
 from src.gates.trust import (
     FOR_PEOPLE,
     is_test_path,

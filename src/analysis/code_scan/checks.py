@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 
-from src.analysis.code_scan.argv import Element, argv_problem
 from src.analysis.code_scan.finding import CodeFinding
 from src.analysis.code_scan.flow import Flow
 from src.analysis.code_scan.rules import (
@@ -23,17 +22,15 @@ from src.analysis.code_scan.rules import (
     PICKLE_MARSHAL,
     RAW_SPAWNS,
     SAFE_LOADERS,
-    SPAWN_ARGV,
     STRING_ANNOTATION,
     SUBPROCESS_CALLS,
     SUBPROCESS_SHELL,
     dangerous_rule,
     sensitive,
 )
-from src.analysis.code_scan.values import Values, is_dotted, strings
+from src.analysis.code_scan.spawns import SpawnChecks, falsy_literal, keyword_value
+from src.analysis.code_scan.values import Values, is_dotted
 
-# Popen's ninth positional parameter is `shell`.
-SHELL_POSITION = 8
 SAFE_EVAL_NODES = (
     ast.Expression,
     ast.Constant,
@@ -72,11 +69,6 @@ SETATTR_NAMES = frozenset({"setattr", "__setattr__"})
 SETATTR_FUNCS = frozenset({"builtins.setattr", "builtins.object.__setattr__"})
 
 
-def _falsy_literal(node: ast.expr) -> bool:
-    """Whether node is a literal that is false (False, None, 0, '')."""
-    return isinstance(node, ast.Constant) and not node.value
-
-
 def _literal_true(node: ast.expr) -> bool:
     """Whether node is the literal True."""
     return isinstance(node, ast.Constant) and node.value is True
@@ -101,6 +93,7 @@ class Checker:
         self.parents = self.flow.scopes.parents
         self.nodes = self.flow.scopes.nodes
         self.findings: dict[tuple[str, int, int], CodeFinding] = {}
+        self.spawns = SpawnChecks(self.flow, self.add)
         self.annotations: set[int] = set()
         for node in self.nodes:
             if type(node) in ANNOTATED_TYPES:
@@ -204,7 +197,7 @@ class Checker:
         ):
             return
         if isinstance(parent, ast.Call):
-            if self._shell_unsafe(parent, positional=False):
+            if self.spawns.shell_unsafe(parent, positional=False):
                 self.add(SUBPROCESS_SHELL, parent, f"{name} with a shell may not be used")
         elif not self._is_alias_value(node):
             self.add(SUBPROCESS_SHELL, node, f"{name} is stored where its arguments can't be seen")
@@ -246,15 +239,17 @@ class Checker:
             if rule:
                 self.add(rule, node, f"{func} may not be used")
             elif func in SUBPROCESS_CALLS:
-                self._check_subprocess(node, func)
+                self.spawns.check_subprocess(node, func)
             elif func in RAW_SPAWNS or func in EXEC_SPAWNS:
-                self._check_raw_spawn(node, func)
+                self.spawns.check_raw_spawn(node, func)
             elif func.startswith("timeit."):
                 self._check_timeit(node, func)
             else:
                 self._check_conditional(node, func)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "subprocess_exec":
-            self._check_argv(node, self._argv_from(node.args[1:]), False, "loop.subprocess_exec")
+            self.spawns.check_argv(
+                node, self.spawns.argv_from(node.args[1:]), False, "loop.subprocess_exec"
+            )
         by_name = isinstance(node.func, ast.Attribute) and node.func.attr in SETATTR_NAMES
         if by_name or self.flow.resolve(node.func) & SETATTR_FUNCS:
             self._check_setattr(node)
@@ -273,85 +268,6 @@ class Checker:
             if any(name in CODE_ATTRIBUTES for name in names):
                 self.add(CODE_SWAP, node, "setting __code__ replaces a function's code")
 
-    def _shell_unsafe(self, call: ast.Call, positional: bool) -> bool:
-        """Whether a call may pass a truthy shell: literal falsy shell or none at all is safe."""
-        if positional and (
-            len(call.args) > SHELL_POSITION or any(isinstance(a, ast.Starred) for a in call.args)
-        ):
-            return True
-        for keyword in call.keywords:
-            if keyword.arg == "shell" and not _falsy_literal(keyword.value):
-                return True
-            if keyword.arg is None:
-                if not isinstance(keyword.value, ast.Dict):
-                    return True
-                for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
-                    named = None if key is None else self.flow.fold(key)
-                    if (named is None or "shell" in named) and not _falsy_literal(value):
-                        return True
-        return False
-
-    def _keyword(self, node: ast.Call, name: str) -> ast.expr | None:
-        """The value of a keyword argument."""
-        return next((k.value for k in node.keywords if k.arg == name), None)
-
-    def _argv_from(self, args: list[ast.expr]) -> list[Element]:
-        """Positional arguments as argv elements (a starred one is unknown)."""
-        return [None if isinstance(a, ast.Starred) else self.flow.resolve(a) for a in args]
-
-    def _argv_of(self, value: ast.expr | None) -> list[Element]:
-        """The argv elements a list (or command string) argument may hold."""
-        if value is None:
-            return []
-        values = self.flow.resolve(value)
-        seqs = [self.flow.seq_items(v) for v in values if v.startswith("<seq>")]
-        texts = strings(values) if not seqs else None
-        if texts:
-            split = [self.flow.split_command(value, t) for t in texts]
-            seqs = [self.flow.seq_items(s) for s in split]
-        if len(seqs) != 1:
-            return [None] if values or seqs else []
-        seq = seqs[0]
-        argv = [None if star else item for item, star in zip(seq.items, seq.starred, strict=True)]
-        # Words appended to the list after it was built (argv.append('-c')) follow it.
-        added = frozenset(v for v in values if not v.startswith("<seq>"))
-        return [*argv, added] if added and not texts else argv
-
-    def _check_argv(self, node: ast.Call, argv: list[Element], required: bool, name: str) -> None:
-        """Refuse an argv that starts a shell or interpreter on code from a string."""
-        feeds = any(k.arg in ("input", "stdin") for k in node.keywords)
-        problem = argv_problem(argv, feeds, required)
-        if problem:
-            self.add(SPAWN_ARGV, node, f"{name}: {problem}")
-
-    def _check_subprocess(self, node: ast.Call, func: str) -> None:
-        """No shell, and no shell or interpreter told to run a string."""
-        if self._shell_unsafe(node, positional=True):
-            self.add(SUBPROCESS_SHELL, node, f"{func} with a shell may not be used")
-            return
-        first = node.args[0] if node.args else self._keyword(node, "args")
-        argv = self._argv_of(first) if first is not None else []
-        executable = self._keyword(node, "executable")
-        if executable is not None:
-            argv = [self.flow.resolve(executable), *argv[1:]]
-        if argv:
-            self._check_argv(node, argv, False, func)
-
-    def _check_raw_spawn(self, node: ast.Call, func: str) -> None:
-        """os.exec*/spawn*/posix_spawn/pty.spawn and create_subprocess_exec: argv must be clear."""
-        if func in EXEC_SPAWNS:
-            self._check_argv(node, self._argv_from(node.args), False, func)
-            return
-        start, style = RAW_SPAWNS[func]
-        args = node.args[start:]
-        if style == "argv":
-            argv = self._argv_of(args[0] if args else None)
-        elif style == "list":
-            argv = self._argv_from(args[:1]) + self._argv_of(args[1] if len(args) > 1 else None)[1:]
-        else:
-            argv = self._argv_from(args[:1]) + self._argv_from(args[2:])
-        self._check_argv(node, argv, True, func)
-
     def _check_timeit(self, node: ast.Call, func: str) -> None:
         """timeit runs its stmt and setup strings as code."""
         if func not in ("timeit.timeit", "timeit.repeat", "timeit.Timer", "timeit.main"):
@@ -366,17 +282,17 @@ class Checker:
     def _check_conditional(self, node: ast.Call, func: str) -> None:
         """numpy.load(allow_pickle=True), torch.load without weights_only, yaml.load unsafe."""
         if func == "numpy.load":
-            flag = self._keyword(node, "allow_pickle")
-            if (flag is not None and not _falsy_literal(flag)) or any(
+            flag = keyword_value(node, "allow_pickle")
+            if (flag is not None and not falsy_literal(flag)) or any(
                 k.arg is None for k in node.keywords
             ):
                 self.add(PICKLE_MARSHAL, node, "numpy.load with allow_pickle unpickles data")
         elif func == "torch.load":
-            flag = self._keyword(node, "weights_only")
+            flag = keyword_value(node, "weights_only")
             if flag is None or not _literal_true(flag):
                 self.add(PICKLE_MARSHAL, node, "torch.load without weights_only=True unpickles")
         elif func in ("yaml.load", "yaml.load_all"):
-            loader = self._keyword(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
+            loader = keyword_value(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
             if (
                 loader is None
                 or not self.flow.resolve(loader) <= SAFE_LOADERS
