@@ -31,8 +31,8 @@ from src.gates.trust import (
     is_test_path,
     path_findings,
     protected_modules,
-    trust_findings,
 )
+from src.gates.trust_writes import trust_findings
 
 PATH_INVALID = "path/invalid"
 PATH_ABSOLUTE = "path/absolute"
