@@ -38,6 +38,7 @@ class SafetySection(BaseModel):
             "config/agent.toml:[agent.benchmark_threshold]",
             "config/agent.toml:[agent.review_consensus]",
             "config/agent.toml:[agent.auto_merge]",
+            "config/agent.toml:[agent.significance]",
             ".ci/",
             "Makefile",
         ],
@@ -58,6 +59,7 @@ class SafetySection(BaseModel):
             "src/base/config.py:AgentSection.auto_merge",
             "src/base/config.py:AgentSection.benchmark_threshold",
             "src/base/config.py:AgentSection.review_consensus",
+            "src/base/config.py:AgentSection.significance",
         ],
         description="`path:function` whose body the agent may not change.",
     )

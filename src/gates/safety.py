@@ -31,6 +31,7 @@ from src.gates.trust import (
     is_test_path,
     path_findings,
     protected_modules,
+    with_evaluators,
 )
 from src.gates.trust_writes import trust_findings
 
@@ -156,11 +157,17 @@ class SafetyValidator:
     """Checks one proposed write statically; it never imports or runs the content."""
 
     def __init__(
-        self, project_root: Path, safety: SafetySection | None = None, code_rules: bool = True
+        self,
+        project_root: Path,
+        safety: SafetySection | None = None,
+        code_rules: bool = True,
+        bench_config: str = "config/benchmarks.json",
     ) -> None:
-        """code_rules=False (--no-safety) turns off the dangerous-code rules, nothing else."""
+        """code_rules=False (--no-safety) turns off the dangerous-code rules, nothing else;
+        the benchmark config and the user's evaluator files it names are protected too."""
         self.root = project_root.resolve()
-        self.safety = safety if safety is not None else SafetySection()
+        base = safety if safety is not None else SafetySection()
+        self.safety = with_evaluators(base, self.root, bench_config)
         self.code_rules = code_rules
 
     def validate_before_write(self, filepath: str, content: str) -> SafetyVerdict:
