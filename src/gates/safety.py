@@ -18,6 +18,7 @@ from src.analysis.code_scan import (
     SYNTAX,
     CodeFinding,
     coding_problem,
+    gc_paused,
     package_of,
     scan_source,
     scan_tree,
@@ -267,14 +268,16 @@ class SafetyValidator:
     def _check_python(self, rel: str, before: str | None, after: str) -> list[Violation]:
         """Parse, code rules (unless off), outcome hooks and protected functions."""
         try:
-            tree = ast.parse(after, filename=rel)
+            with gc_paused():
+                tree = ast.parse(after, filename=rel)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             syntax = [f for f in scan_source(after, rel) if f.rule == SYNTAX]
             return [_from_finding(f, rel) for f in syntax] or [
                 Violation(rule=SYNTAX, message=f"{rel}: Python does not parse")
             ]
         try:
-            findings = self._content_findings(rel, before, tree, after)
+            with gc_paused():
+                findings = self._content_findings(rel, before, tree, after)
             violations = [_from_finding(f, rel) for f in findings]
             return violations + self._check_functions(rel, before, tree)
         except Exception as exc:  # an unchecked write is refused, never let through

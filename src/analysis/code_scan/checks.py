@@ -118,13 +118,25 @@ class Checker:
 
     def scan(self) -> list[CodeFinding]:
         """Every finding, in source order."""
+        annotations = self.annotations
         for node in self.nodes:
-            if type(node) in CHECKED_TYPES:
-                self._check(node)
+            kind = type(node)
+            if kind not in CHECKED_TYPES:
+                continue
+            # A constant or a stored name matters only as (part of) an annotation.
+            if (
+                kind is ast.Constant
+                or (kind is ast.Name and type(getattr(node, "ctx", None)) is not ast.Load)
+            ) and (id(node) not in annotations):
+                continue
+            self._check(node)
         return sorted(self.findings.values(), key=lambda f: (f.line, f.col, f.rule))
 
     def _check(self, node: ast.AST) -> None:
         """The rules for one node."""
+        if type(node) is ast.Name and id(node) not in self.annotations:
+            self._check_reference(node)
+            return
         if isinstance(node, ast.ImportFrom):
             self._check_import_from(node)
         elif isinstance(node, ast.Call):
@@ -158,10 +170,12 @@ class Checker:
 
     def _check_reference(self, node: ast.expr) -> None:
         """Dangerous names anywhere but a call's callee; computed lookups on sensitive bases."""
-        values = self.flow.resolve(node)
-        self._check_computed(node, values)
         if isinstance(node, ast.Attribute) and node.attr in DANGEROUS_METHODS:
             self.add(DANGEROUS_METHODS[node.attr], node, f".{node.attr} may not be used")
+        values = self.flow.resolve(node)
+        if not values:
+            return
+        self._check_computed(node, values)
         if self._is_func(node):
             return
         for value in values:

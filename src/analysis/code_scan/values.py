@@ -101,6 +101,21 @@ class Seq:
         return frozenset().union(*self.items) if self.items else EMPTY
 
 
+# Fields that never hold a child node (names, flags, contexts, a constant's value).
+SCALAR_FIELDS = frozenset({"id", "arg", "attr", "name", "module", "level", "kind", "ctx"})
+SCALAR_FIELDS |= {"type_comment", "is_async", "conversion", "asname"}
+_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold child nodes (worked out once per type)."""
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        names: tuple[str, ...] = getattr(kind, "_fields", ())
+        fields = _FIELDS[kind] = tuple(f for f in names if f not in SCALAR_FIELDS)
+    return fields
+
+
 class Scopes:
     """Which scope each Name belongs to and which names each scope binds (Python's rules)."""
 
@@ -114,6 +129,8 @@ class Scopes:
         self.node_scope: dict[int, int] = {}
         self.module = id(tree)
         self.funcs: dict[int, str] = {}
+        # Scopes don't change once walked, so each (name, scope) is looked up once.
+        self._keys: dict[tuple[str, int], Key | None] = {}
         # Every node in source order, and each node's parent, for the passes that follow.
         self.nodes: list[ast.AST] = []
         self.parents: dict[int, ast.AST] = {}
@@ -129,11 +146,11 @@ class Scopes:
             if kind in COLLECTED:
                 self._collect(node, scope, inner)
             children: list[ast.AST] = []
-            for field in node._fields:
+            for field in _child_fields(kind):
                 value = getattr(node, field, None)
-                if isinstance(value, list):
+                if type(value) is list:
                     children.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST) and field != "ctx":
+                elif isinstance(value, ast.AST):
                     children.append(value)
             for child in reversed(children):
                 self.parents[id(child)] = node
@@ -194,6 +211,13 @@ class Scopes:
 
     def key(self, name: str, scope: int) -> Key | None:
         """The binding a name at scope refers to, or None for a builtin or unbound name."""
+        pair = (name, scope)
+        if pair not in self._keys:
+            self._keys[pair] = self._find_key(name, scope)
+        return self._keys[pair]
+
+    def _find_key(self, name: str, scope: int) -> Key | None:
+        """key() without the cache: walk out through the enclosing scopes."""
         current: int | None = scope
         first = True
         while current is not None:
