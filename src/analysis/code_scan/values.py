@@ -18,6 +18,12 @@ UNKNOWN_STR = "'\0?"
 MAX_STRINGS = 8
 MAX_STRING_CHARS = 4096
 MAX_DOTTED_PARTS = 5
+# No rule names more than three parts (a dangerous prefix is refused where it is referenced),
+# so longer names are dropped: attribute chains such as `type.__bound__.__default__...` would
+# otherwise fill every set. Under os and sys (computed lookups refused at any depth) and the
+# caller's own roots (the trust boundary's protected modules) every depth is kept.
+MAX_RULE_DOTS = 3
+DEEP_ROOTS = frozenset({"os", "sys"})
 MAX_VALUES = 48
 MAX_DEPTH = 60
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -72,7 +78,17 @@ def strings(values: Iterable[str]) -> list[str] | None:
 
 def cap(values: Values, roots: frozenset[str] = frozenset()) -> Values:
     """Drop names no rule cares about, bound the rest; too many strings become one unknown."""
-    kept = {v for v in values if not is_dotted(v) or v.partition(".")[0] in RELEVANT_ROOTS | roots}
+    wanted = RELEVANT_ROOTS | roots if roots else RELEVANT_ROOTS
+    deep = DEEP_ROOTS | roots
+    kept = {
+        v
+        for v in values
+        if v[:1] in "'<"
+        or (
+            (root := v.partition(".")[0]) in wanted
+            and (v.count(".") < MAX_RULE_DOTS or root in deep)
+        )
+    }
     texts = [v for v in kept if v.startswith("'")]
     # "Some string" absorbs every known one, so a set never shrinks back (the solver ends).
     unknown = UNKNOWN_STR in kept
