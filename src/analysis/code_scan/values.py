@@ -21,7 +21,8 @@ MAX_DOTTED_PARTS = 5
 # No rule names more than three parts (a dangerous prefix is refused where it is referenced),
 # so longer names are dropped: attribute chains such as `type.__bound__.__default__...` would
 # otherwise fill every set. Under os and sys (computed lookups refused at any depth) and the
-# caller's own roots (the trust boundary's protected modules) every depth is kept.
+# caller's own roots (the trust boundary's protected modules) every depth is kept, except past
+# a call: `os.getcwd().lower().split()` names a string, not a module.
 MAX_RULE_DOTS = 3
 DEEP_ROOTS = frozenset({"os", "sys"})
 MAX_VALUES = 48
@@ -86,7 +87,7 @@ def cap(values: Values, roots: frozenset[str] = frozenset()) -> Values:
         if v[:1] in "'<"
         or (
             (root := v.partition(".")[0]) in wanted
-            and (v.count(".") < MAX_RULE_DOTS or root in deep)
+            and (v.count(".") < MAX_RULE_DOTS or (root in deep and "()" not in v))
         )
     }
     texts = [v for v in kept if v.startswith("'")]
