@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from src.analysis.code_scan.expressions import constant_expression, plain_type
 from src.analysis.code_scan.finding import CodeFinding
 from src.analysis.code_scan.flow import Flow
 from src.analysis.code_scan.rules import (
@@ -31,36 +32,6 @@ from src.analysis.code_scan.rules import (
 from src.analysis.code_scan.spawns import SpawnChecks, falsy_literal, keyword_value
 from src.analysis.code_scan.values import Values, is_dotted
 
-SAFE_EVAL_NODES = (
-    ast.Expression,
-    ast.Constant,
-    ast.Name,
-    ast.Load,
-    ast.Tuple,
-    ast.List,
-    ast.Set,
-    ast.Dict,
-    ast.UnaryOp,
-    ast.BinOp,
-    ast.BoolOp,
-    ast.Compare,
-    ast.operator,
-    ast.unaryop,
-    ast.boolop,
-    ast.cmpop,
-)
-TYPE_NODES = (
-    ast.Expression,
-    ast.Name,
-    ast.Attribute,
-    ast.Subscript,
-    ast.Tuple,
-    ast.List,
-    ast.Constant,
-    ast.BinOp,
-    ast.BitOr,
-    ast.Load,
-)
 FACTORY_KEYS = frozenset({"()", "class", "."})
 CHECKED_TYPES = frozenset({ast.ImportFrom, ast.Call, ast.Dict, ast.Attribute, ast.Subscript})
 CHECKED_TYPES |= {ast.Name, ast.Constant}
@@ -72,15 +43,6 @@ SETATTR_FUNCS = frozenset({"builtins.setattr", "builtins.object.__setattr__"})
 def _literal_true(node: ast.expr) -> bool:
     """Whether node is the literal True."""
     return isinstance(node, ast.Constant) and node.value is True
-
-
-def _simple_expression(text: str, allowed: tuple[type, ...]) -> bool:
-    """Whether text parses as an expression made only of the allowed node types."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return all(isinstance(node, allowed) for node in ast.walk(tree))
 
 
 class Checker:
@@ -273,7 +235,7 @@ class Checker:
         if len(node.args) != 1 or node.keywords:
             return False
         texts = self.flow.fold(node.args[0])
-        return bool(texts) and all(_simple_expression(t, SAFE_EVAL_NODES) for t in texts or [])
+        return bool(texts) and all(constant_expression(t) for t in texts or [])
 
     def _check_setattr(self, node: ast.Call) -> None:
         """setattr(f, '__code__', ...) swaps a function's code."""
@@ -315,7 +277,7 @@ class Checker:
                 self.add(PICKLE_MARSHAL, node, f"{func} without a safe Loader builds any object")
         elif func == "typing.ForwardRef" and node.args:
             texts = self.flow.fold(node.args[0]) or []
-            if not all(_simple_expression(t, TYPE_NODES) for t in texts):
+            if not all(plain_type(t) for t in texts):
                 self.add(STRING_ANNOTATION, node, "ForwardRef needs a plain type expression")
 
     # ---- literals -------------------------------------------------------------------------
@@ -337,7 +299,7 @@ class Checker:
         while stack:
             sub = stack.pop()
             if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-                if not _simple_expression(sub.value, TYPE_NODES):
+                if not plain_type(sub.value):
                     self.add(STRING_ANNOTATION, sub, "a string annotation must be a plain type")
             elif isinstance(sub, ast.Subscript):
                 name = sub.value.attr if isinstance(sub.value, ast.Attribute) else ""
