@@ -29,7 +29,7 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox
+.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -47,6 +47,9 @@ env-timing: $(STAMP)  ## cold uv environment build vs venv + pip of the same req
 
 bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this repo with and without it
 	$(BIN)/python scripts/bench_sandbox.py
+
+scan-timing: $(STAMP)  ## the write gate's code scan: the agent's largest file, generated 3,000-line files (target 100 ms)
+	$(BIN)/python scripts/scan_timing.py
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"

@@ -11,9 +11,10 @@ from pathlib import Path
 from src.base.config import Settings
 from src.base.proc import limiter, run_tool, tool_env
 from src.base.sandbox import contained
-from src.gates.anti_gaming import loosened_tool_config, new_suppressions
+from src.gates.anti_gaming import new_suppressions
 from src.gates.decision import DecisionFacts, merge_facts
 from src.gates.policy import PolicyGate
+from src.gates.tool_config import loosened_tool_config
 from src.gates.verdict import GateVerdict
 from src.gates.write_gates import policy_verdict
 

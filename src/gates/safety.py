@@ -18,20 +18,23 @@ from src.analysis.code_scan import (
     SYNTAX,
     CodeFinding,
     coding_problem,
+    gc_paused,
     package_of,
     scan_source,
     scan_tree,
 )
 from src.base.safety_config import SafetySection
-from src.gates.anti_gaming import loosened_tool_config, outcome_hooks
+from src.gates.outcome_hooks import outcome_hooks
 from src.gates.outcome_rules import test_code_findings
+from src.gates.tool_config import loosened_tool_config
 from src.gates.trust import (
     FOR_PEOPLE,
     is_test_path,
     path_findings,
     protected_modules,
-    trust_findings,
+    with_evaluators,
 )
+from src.gates.trust_writes import trust_findings
 
 PATH_INVALID = "path/invalid"
 PATH_ABSOLUTE = "path/absolute"
@@ -155,11 +158,17 @@ class SafetyValidator:
     """Checks one proposed write statically; it never imports or runs the content."""
 
     def __init__(
-        self, project_root: Path, safety: SafetySection | None = None, code_rules: bool = True
+        self,
+        project_root: Path,
+        safety: SafetySection | None = None,
+        code_rules: bool = True,
+        bench_config: str = "config/benchmarks.json",
     ) -> None:
-        """code_rules=False (--no-safety) turns off the dangerous-code rules, nothing else."""
+        """code_rules=False (--no-safety) turns off the dangerous-code rules, nothing else;
+        the benchmark config and the user's evaluator files it names are protected too."""
         self.root = project_root.resolve()
-        self.safety = safety if safety is not None else SafetySection()
+        base = safety if safety is not None else SafetySection()
+        self.safety = with_evaluators(base, self.root, bench_config)
         self.code_rules = code_rules
 
     def validate_before_write(self, filepath: str, content: str) -> SafetyVerdict:
@@ -259,14 +268,16 @@ class SafetyValidator:
     def _check_python(self, rel: str, before: str | None, after: str) -> list[Violation]:
         """Parse, code rules (unless off), outcome hooks and protected functions."""
         try:
-            tree = ast.parse(after, filename=rel)
+            with gc_paused():
+                tree = ast.parse(after, filename=rel)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             syntax = [f for f in scan_source(after, rel) if f.rule == SYNTAX]
             return [_from_finding(f, rel) for f in syntax] or [
                 Violation(rule=SYNTAX, message=f"{rel}: Python does not parse")
             ]
         try:
-            findings = self._content_findings(rel, before, tree, after)
+            with gc_paused():
+                findings = self._content_findings(rel, before, tree, after)
             violations = [_from_finding(f, rel) for f in findings]
             return violations + self._check_functions(rel, before, tree)
         except Exception as exc:  # an unchecked write is refused, never let through

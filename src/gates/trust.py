@@ -1,14 +1,16 @@
-"""The trust boundary: writes that would shadow, patch or bypass the code that judges."""
+"""The trust boundary: the protected modules, and paths that would shadow or bypass them."""
 
 from __future__ import annotations
 
-import ast
+import json
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from src.analysis.code_scan.finding import CodeFinding
-from src.analysis.code_scan.flow import Flow
+from src.base.safety_config import SafetySection
 
 STARTUP_HOOK = "trust/startup-hook"
 COMPILED = "trust/compiled-code"
@@ -28,9 +30,6 @@ COMPILED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")
 STARTUP_NAMES = ("sitecustomize", "usercustomize")
 # `name.cpython-311-x86_64-linux-gnu.so` is the module `name`.
 _EXTENSION_TAG = re.compile(r"\.(cpython|pypy|abi3|cp\d)[^/]*$")
-NAMESPACE_WRITERS = frozenset({"update", "__setitem__", "setdefault", "pop", "__delitem__"})
-NAMESPACE_WRITERS |= {"clear", "popitem"}
-ENV_WRITERS = frozenset({"setdefault", "update", "__setitem__", "putenv"})
 TEST_NAME = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
 
 
@@ -54,26 +53,6 @@ def protected_modules(paths: Sequence[str], functions: Sequence[str]) -> list[st
         if all(part.isidentifier() for part in parts):
             modules.append(".".join(parts) + (".*" if entry.endswith("/") else ""))
     return sorted(set(modules))
-
-
-def _is_class_name(name: str) -> bool:
-    """CamelCase (a class), not ALL_CAPS (a constant) nor lower_case (a function)."""
-    return name[:1].isupper() and any(c.islower() for c in name)
-
-
-def names_protected(name: str, module: str) -> bool:
-    """Whether a dotted value is a protected module, a submodule of a protected package or a
-    class defined in one (functions and constants are reached through other rules)."""
-    package = module.endswith(".*")
-    base = module.removesuffix(".*")
-    if name == base:
-        return True
-    if not name.startswith(base + "."):
-        return False
-    rest = name[len(base) + 1 :].split(".")
-    if package:
-        return len(rest) == 1 or (len(rest) == 2 and _is_class_name(rest[1]))
-    return len(rest) == 1 and _is_class_name(rest[0])
 
 
 def _module_stem(path: str) -> str:
@@ -110,139 +89,54 @@ def path_findings(rel: str, protected_paths: Sequence[str]) -> list[tuple[str, s
     return found
 
 
-class _TrustScan:
-    """Writes into protected modules from one other module."""
+def _custom_evaluators(root: Path, bench_config: str) -> list[dict[str, Any]]:
+    """The raw `custom` entries of the benchmark config (none when it is missing or broken)."""
+    try:
+        data = json.loads((root / bench_config).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    custom = data.get("custom") if isinstance(data, dict) else None
+    return (
+        [entry for entry in custom if isinstance(entry, dict)] if isinstance(custom, list) else []
+    )
 
-    def __init__(self, tree: ast.Module, package: str, modules: Sequence[str]) -> None:
-        self.modules = tuple(modules)
-        roots = frozenset(m.partition(".")[0] for m in modules)
-        self.flow = Flow(tree, package, roots)
-        self.findings: list[CodeFinding] = []
 
-    def protected(self, values: frozenset[str]) -> str | None:
-        """The protected module a value set may name (its namespace included), or None."""
-        for value in values:
-            name = value.removeprefix("<ns>")
-            # A call's result (an instance) is not the module; its attributes are its own.
-            if name.startswith(("<", "'")) or "()" in name:
-                continue
-            if any(names_protected(name, module) for module in self.modules):
-                return name
+def _in_repo(root: Path, text: str) -> str | None:
+    """A command word or listed file as a repo-relative POSIX path, or None when outside."""
+    if not text or "\0" in text:
         return None
-
-    def under_protected(self, name: str) -> bool:
-        """Whether a dotted name is defined in (or is) a protected module."""
-        bases = (m.removesuffix(".*") for m in self.modules)
-        return any(name == base or name.startswith(base + ".") for base in bases)
-
-    def add(self, rule: str, node: ast.AST, why: str) -> None:
-        """Record a finding at node."""
-        line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
-        message = f"{why}; {FOR_PEOPLE}"
-        self.findings.append(CodeFinding(rule=rule, message=message, line=line, col=col))
-
-    def scan(self) -> list[CodeFinding]:
-        """Every trust finding of the module."""
-        imported = self._imported_names()
-        for node in self.flow.scopes.nodes:
-            if isinstance(node, ast.Attribute | ast.Subscript) and not isinstance(
-                node.ctx, ast.Load
-            ):
-                self._check_store(node)
-            elif isinstance(node, ast.Call):
-                self._check_call(node)
-            self._check_rebinding(node, imported)
-        return self.findings
-
-    def _check_store(self, node: ast.Attribute | ast.Subscript) -> None:
-        """module.name = ..., vars(module)[...] = ..., sys.modules[...] = ..., os.environ[...]."""
-        base = self.flow.resolve(node.value)
-        target = self.protected(base)
-        if target:
-            self.add(PROTECTED_WRITE, node, f"writes into the protected module {target}")
-        elif isinstance(node, ast.Subscript) and "sys.modules" in base:
-            self.add(PROTECTED_WRITE, node, "replaces a module in sys.modules")
-        elif isinstance(node, ast.Subscript) and "os.environ" in base:
-            self._check_env_key(node, [node.slice])
-
-    def _check_call(self, node: ast.Call) -> None:
-        """setattr/delattr on a protected module, namespace and sys.modules and environ writers."""
-        funcs = self.flow.resolve(node.func)
-        if funcs & {"builtins.setattr", "builtins.delattr"} and node.args:
-            target = self.protected(self.flow.resolve(node.args[0]))
-            if target:
-                self.add(PROTECTED_WRITE, node, f"sets an attribute of the protected {target}")
-        if not isinstance(node.func, ast.Attribute):
-            if funcs & {"os.putenv"}:
-                self._check_env_key(node, node.args[:1])
-            return
-        owner = self.flow.resolve(node.func.value)
-        method = node.func.attr
-        if method in NAMESPACE_WRITERS | {"__setattr__", "__delattr__"}:
-            target = self.protected(owner)
-            if target:
-                self.add(PROTECTED_WRITE, node, f"changes the namespace of the protected {target}")
-            elif "sys.modules" in owner and method != "pop":
-                self.add(PROTECTED_WRITE, node, "replaces modules in sys.modules")
-        if method in ENV_WRITERS and "os.environ" in owner:
-            keys = node.args[:1] if method != "update" else []
-            for keyword in node.keywords:
-                if keyword.arg:
-                    keys.append(ast.Constant(value=keyword.arg))
-            if method == "update" and node.args and isinstance(node.args[0], ast.Dict):
-                keys += [k for k in node.args[0].keys if k is not None]
-            self._check_env_key(node, keys)
-
-    def _check_env_key(self, node: ast.AST, keys: Sequence[ast.expr]) -> None:
-        """Setting an AGENT_* variable overrides the agent's config from inside its own code."""
-        for key in keys:
-            for text in self.flow.fold(key) or []:
-                if text.upper().startswith("AGENT_"):
-                    self.add(ENV_OVERRIDE, node, f"sets {text}, which overrides the agent's config")
-
-    def _imported_names(self) -> dict[str, str]:
-        """Module-level names imported from protected modules -> where from."""
-        names: dict[str, str] = {}
-        for stmt in self.flow.tree.body:
-            if isinstance(stmt, ast.ImportFrom):
-                module = self.flow.absolute(stmt.module or "", stmt.level)
-                for alias in stmt.names:
-                    source = f"{module}.{alias.name}"
-                    if self.under_protected(source):
-                        names[alias.asname or alias.name] = source
-        return names
-
-    def _check_rebinding(self, node: ast.AST, imported: dict[str, str]) -> None:
-        """A second definition of a name imported from a protected module, in the importer."""
-        if not imported:
-            return
-        for name, binder in self._module_bindings(node):
-            if name in imported:
-                why = f"redefines {name}, imported from the protected {imported[name]}"
-                self.add(PROTECTED_WRITE, binder, why)
-
-    def _module_bindings(self, node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
-        """Names a node binds at module level (imports of protected names excluded)."""
-        scopes = self.flow.scopes
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            scope = scopes.name_scope.get(id(node), scopes.module)
-            if scopes.key(node.id, scope) == (scopes.module, node.id):
-                yield node.id, node
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if scopes.node_scope.get(id(node)) == scopes.module:
-                yield node.name, node
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            if scopes.node_scope.get(id(node)) != scopes.module:
-                return
-            module = ""
-            if isinstance(node, ast.ImportFrom):
-                module = self.flow.absolute(node.module or "", node.level)
-            for alias in node.names:
-                source = f"{module}.{alias.name}" if module else alias.name
-                if not self.under_protected(source):
-                    yield alias.asname or alias.name.partition(".")[0], node
+    try:
+        rel = (root / text).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return None
+    return None if rel in (".", "") or rel.startswith(".git/") else rel
 
 
-def trust_findings(tree: ast.Module, package: str, modules: Sequence[str]) -> list[CodeFinding]:
-    """Writes from this module into protected modules, sys.modules or AGENT_* variables."""
-    return _TrustScan(tree, package, modules).scan()
+def evaluator_paths(root: Path, bench_config: str = "config/benchmarks.json") -> list[str]:
+    """Protected-path entries for the files of the user's own evaluators (`custom` in the
+    benchmark config): command words naming a file in the repository, and the `files` list."""
+    found: set[str] = set()
+    for entry in _custom_evaluators(root, bench_config):
+        command = entry.get("command", [])
+        if isinstance(command, str):
+            command = shlex.split(command)
+        words = [w for w in command if isinstance(w, str)] if isinstance(command, list) else []
+        # The program itself counts too when it is a script in the repository.
+        for word in words:
+            for candidate in dict.fromkeys([word, word.partition("=")[2]]):
+                rel = _in_repo(root, candidate)
+                if rel and (root / rel).is_file():
+                    found.add(rel)
+        listed = entry.get("files", [])
+        for name in listed if isinstance(listed, list) else []:
+            rel = _in_repo(root, name) if isinstance(name, str) else None
+            if rel:
+                found.add(f"{rel}/" if (root / rel).is_dir() else rel)
+    return sorted(found)
+
+
+def with_evaluators(safety: SafetySection, root: Path, bench_config: str) -> SafetySection:
+    """[safety] with the benchmark config and the user's evaluator files added to the paths."""
+    extra = [bench_config, *evaluator_paths(root, bench_config)]
+    paths = list(dict.fromkeys([*safety.protected_paths, *extra]))
+    return safety.model_copy(update={"protected_paths": paths})

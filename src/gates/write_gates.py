@@ -53,7 +53,9 @@ class SafetyWriteGate:
     """The SafetyValidator behind the per-write seam."""
 
     def __init__(self, root: Path, settings: Settings, code_rules: bool) -> None:
-        self._validator = SafetyValidator(root, settings.safety, code_rules=code_rules)
+        self._validator = SafetyValidator(
+            root, settings.safety, code_rules=code_rules, bench_config=settings.benchmarks.config
+        )
 
     def check(self, path: str, content: str, *, new_file: bool, lines_changed: int) -> GateVerdict:
         """Refuse a write that breaks a safety rule."""

@@ -18,6 +18,7 @@ from src.benchmarks.compare import compare_repeated
 from src.benchmarks.repeats import Comparison
 from src.benchmarks.runner import SuiteResult, run_benchmarks, sweep_scratch
 from src.gates.policy import PolicyGate, default_policies_dir
+from src.gates.trust import with_evaluators
 from src.git_ops.main_branch import resolve_main_branch
 from src.git_ops.mainline import checkout_lag
 from src.git_ops.worktree import GenerationGit
@@ -56,7 +57,9 @@ def open_deps(
     github: PrMode = "off",
 ) -> Deps:
     """Everything a generation needs, built once: policy, git, PR flow, self-hosting check."""
-    policy = PolicyGate.load(default_policies_dir(), settings.safety)
+    # Cedar sees the same protected set as the validator, the user's evaluator files included.
+    safety = with_evaluators(settings.safety, repo, settings.benchmarks.config)
+    policy = PolicyGate.load(default_policies_dir(), safety)
     git = GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch))
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
     flow = None

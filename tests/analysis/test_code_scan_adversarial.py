@@ -47,7 +47,7 @@ def test_an_internal_error_is_a_refusal_naming_scanner_error(
         raise KeyError("broken rule")
 
     monkeypatch.setattr(checks.Checker, "_check", boom)
-    [finding] = scan_source("x = 1\n", "a.py")
+    [finding] = scan_source("x = 1\ny = x\n", "a.py")
     assert finding.rule == "scanner-error"
     assert "KeyError" in finding.message
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from src.analysis.code_scan.argv import Element, argv_problem
+from src.analysis.code_scan.expressions import constant_expression, plain_type
 from src.analysis.code_scan.finding import CodeFinding
 from src.analysis.code_scan.flow import Flow
 from src.analysis.code_scan.rules import (
@@ -23,47 +23,15 @@ from src.analysis.code_scan.rules import (
     PICKLE_MARSHAL,
     RAW_SPAWNS,
     SAFE_LOADERS,
-    SPAWN_ARGV,
     STRING_ANNOTATION,
     SUBPROCESS_CALLS,
     SUBPROCESS_SHELL,
     dangerous_rule,
     sensitive,
 )
-from src.analysis.code_scan.values import Values, is_dotted, strings
+from src.analysis.code_scan.spawns import SpawnChecks, falsy_literal, keyword_value
+from src.analysis.code_scan.values import Values, is_dotted
 
-# Popen's ninth positional parameter is `shell`.
-SHELL_POSITION = 8
-SAFE_EVAL_NODES = (
-    ast.Expression,
-    ast.Constant,
-    ast.Name,
-    ast.Load,
-    ast.Tuple,
-    ast.List,
-    ast.Set,
-    ast.Dict,
-    ast.UnaryOp,
-    ast.BinOp,
-    ast.BoolOp,
-    ast.Compare,
-    ast.operator,
-    ast.unaryop,
-    ast.boolop,
-    ast.cmpop,
-)
-TYPE_NODES = (
-    ast.Expression,
-    ast.Name,
-    ast.Attribute,
-    ast.Subscript,
-    ast.Tuple,
-    ast.List,
-    ast.Constant,
-    ast.BinOp,
-    ast.BitOr,
-    ast.Load,
-)
 FACTORY_KEYS = frozenset({"()", "class", "."})
 CHECKED_TYPES = frozenset({ast.ImportFrom, ast.Call, ast.Dict, ast.Attribute, ast.Subscript})
 CHECKED_TYPES |= {ast.Name, ast.Constant}
@@ -72,23 +40,9 @@ SETATTR_NAMES = frozenset({"setattr", "__setattr__"})
 SETATTR_FUNCS = frozenset({"builtins.setattr", "builtins.object.__setattr__"})
 
 
-def _falsy_literal(node: ast.expr) -> bool:
-    """Whether node is a literal that is false (False, None, 0, '')."""
-    return isinstance(node, ast.Constant) and not node.value
-
-
 def _literal_true(node: ast.expr) -> bool:
     """Whether node is the literal True."""
     return isinstance(node, ast.Constant) and node.value is True
-
-
-def _simple_expression(text: str, allowed: tuple[type, ...]) -> bool:
-    """Whether text parses as an expression made only of the allowed node types."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return all(isinstance(node, allowed) for node in ast.walk(tree))
 
 
 class Checker:
@@ -101,6 +55,7 @@ class Checker:
         self.parents = self.flow.scopes.parents
         self.nodes = self.flow.scopes.nodes
         self.findings: dict[tuple[str, int, int], CodeFinding] = {}
+        self.spawns = SpawnChecks(self.flow, self.add)
         self.annotations: set[int] = set()
         for node in self.nodes:
             if type(node) in ANNOTATED_TYPES:
@@ -125,13 +80,25 @@ class Checker:
 
     def scan(self) -> list[CodeFinding]:
         """Every finding, in source order."""
+        annotations = self.annotations
         for node in self.nodes:
-            if type(node) in CHECKED_TYPES:
-                self._check(node)
+            kind = type(node)
+            if kind not in CHECKED_TYPES:
+                continue
+            # A constant or a stored name matters only as (part of) an annotation.
+            if (
+                kind is ast.Constant
+                or (kind is ast.Name and type(getattr(node, "ctx", None)) is not ast.Load)
+            ) and (id(node) not in annotations):
+                continue
+            self._check(node)
         return sorted(self.findings.values(), key=lambda f: (f.line, f.col, f.rule))
 
     def _check(self, node: ast.AST) -> None:
         """The rules for one node."""
+        if type(node) is ast.Name and id(node) not in self.annotations:
+            self._check_reference(node)
+            return
         if isinstance(node, ast.ImportFrom):
             self._check_import_from(node)
         elif isinstance(node, ast.Call):
@@ -165,10 +132,12 @@ class Checker:
 
     def _check_reference(self, node: ast.expr) -> None:
         """Dangerous names anywhere but a call's callee; computed lookups on sensitive bases."""
-        values = self.flow.resolve(node)
-        self._check_computed(node, values)
         if isinstance(node, ast.Attribute) and node.attr in DANGEROUS_METHODS:
             self.add(DANGEROUS_METHODS[node.attr], node, f".{node.attr} may not be used")
+        values = self.flow.resolve(node)
+        if not values:
+            return
+        self._check_computed(node, values)
         if self._is_func(node):
             return
         for value in values:
@@ -204,7 +173,7 @@ class Checker:
         ):
             return
         if isinstance(parent, ast.Call):
-            if self._shell_unsafe(parent, positional=False):
+            if self.spawns.shell_unsafe(parent, positional=False):
                 self.add(SUBPROCESS_SHELL, parent, f"{name} with a shell may not be used")
         elif not self._is_alias_value(node):
             self.add(SUBPROCESS_SHELL, node, f"{name} is stored where its arguments can't be seen")
@@ -246,15 +215,17 @@ class Checker:
             if rule:
                 self.add(rule, node, f"{func} may not be used")
             elif func in SUBPROCESS_CALLS:
-                self._check_subprocess(node, func)
+                self.spawns.check_subprocess(node, func)
             elif func in RAW_SPAWNS or func in EXEC_SPAWNS:
-                self._check_raw_spawn(node, func)
+                self.spawns.check_raw_spawn(node, func)
             elif func.startswith("timeit."):
                 self._check_timeit(node, func)
             else:
                 self._check_conditional(node, func)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "subprocess_exec":
-            self._check_argv(node, self._argv_from(node.args[1:]), False, "loop.subprocess_exec")
+            self.spawns.check_argv(
+                node, self.spawns.argv_from(node.args[1:]), False, "loop.subprocess_exec"
+            )
         by_name = isinstance(node.func, ast.Attribute) and node.func.attr in SETATTR_NAMES
         if by_name or self.flow.resolve(node.func) & SETATTR_FUNCS:
             self._check_setattr(node)
@@ -264,7 +235,7 @@ class Checker:
         if len(node.args) != 1 or node.keywords:
             return False
         texts = self.flow.fold(node.args[0])
-        return bool(texts) and all(_simple_expression(t, SAFE_EVAL_NODES) for t in texts or [])
+        return bool(texts) and all(constant_expression(t) for t in texts or [])
 
     def _check_setattr(self, node: ast.Call) -> None:
         """setattr(f, '__code__', ...) swaps a function's code."""
@@ -272,85 +243,6 @@ class Checker:
             names = self.flow.fold(node.args[1]) or []
             if any(name in CODE_ATTRIBUTES for name in names):
                 self.add(CODE_SWAP, node, "setting __code__ replaces a function's code")
-
-    def _shell_unsafe(self, call: ast.Call, positional: bool) -> bool:
-        """Whether a call may pass a truthy shell: literal falsy shell or none at all is safe."""
-        if positional and (
-            len(call.args) > SHELL_POSITION or any(isinstance(a, ast.Starred) for a in call.args)
-        ):
-            return True
-        for keyword in call.keywords:
-            if keyword.arg == "shell" and not _falsy_literal(keyword.value):
-                return True
-            if keyword.arg is None:
-                if not isinstance(keyword.value, ast.Dict):
-                    return True
-                for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
-                    named = None if key is None else self.flow.fold(key)
-                    if (named is None or "shell" in named) and not _falsy_literal(value):
-                        return True
-        return False
-
-    def _keyword(self, node: ast.Call, name: str) -> ast.expr | None:
-        """The value of a keyword argument."""
-        return next((k.value for k in node.keywords if k.arg == name), None)
-
-    def _argv_from(self, args: list[ast.expr]) -> list[Element]:
-        """Positional arguments as argv elements (a starred one is unknown)."""
-        return [None if isinstance(a, ast.Starred) else self.flow.resolve(a) for a in args]
-
-    def _argv_of(self, value: ast.expr | None) -> list[Element]:
-        """The argv elements a list (or command string) argument may hold."""
-        if value is None:
-            return []
-        values = self.flow.resolve(value)
-        seqs = [self.flow.seq_items(v) for v in values if v.startswith("<seq>")]
-        texts = strings(values) if not seqs else None
-        if texts:
-            split = [self.flow.split_command(value, t) for t in texts]
-            seqs = [self.flow.seq_items(s) for s in split]
-        if len(seqs) != 1:
-            return [None] if values or seqs else []
-        seq = seqs[0]
-        argv = [None if star else item for item, star in zip(seq.items, seq.starred, strict=True)]
-        # Words appended to the list after it was built (argv.append('-c')) follow it.
-        added = frozenset(v for v in values if not v.startswith("<seq>"))
-        return [*argv, added] if added and not texts else argv
-
-    def _check_argv(self, node: ast.Call, argv: list[Element], required: bool, name: str) -> None:
-        """Refuse an argv that starts a shell or interpreter on code from a string."""
-        feeds = any(k.arg in ("input", "stdin") for k in node.keywords)
-        problem = argv_problem(argv, feeds, required)
-        if problem:
-            self.add(SPAWN_ARGV, node, f"{name}: {problem}")
-
-    def _check_subprocess(self, node: ast.Call, func: str) -> None:
-        """No shell, and no shell or interpreter told to run a string."""
-        if self._shell_unsafe(node, positional=True):
-            self.add(SUBPROCESS_SHELL, node, f"{func} with a shell may not be used")
-            return
-        first = node.args[0] if node.args else self._keyword(node, "args")
-        argv = self._argv_of(first) if first is not None else []
-        executable = self._keyword(node, "executable")
-        if executable is not None:
-            argv = [self.flow.resolve(executable), *argv[1:]]
-        if argv:
-            self._check_argv(node, argv, False, func)
-
-    def _check_raw_spawn(self, node: ast.Call, func: str) -> None:
-        """os.exec*/spawn*/posix_spawn/pty.spawn and create_subprocess_exec: argv must be clear."""
-        if func in EXEC_SPAWNS:
-            self._check_argv(node, self._argv_from(node.args), False, func)
-            return
-        start, style = RAW_SPAWNS[func]
-        args = node.args[start:]
-        if style == "argv":
-            argv = self._argv_of(args[0] if args else None)
-        elif style == "list":
-            argv = self._argv_from(args[:1]) + self._argv_of(args[1] if len(args) > 1 else None)[1:]
-        else:
-            argv = self._argv_from(args[:1]) + self._argv_from(args[2:])
-        self._check_argv(node, argv, True, func)
 
     def _check_timeit(self, node: ast.Call, func: str) -> None:
         """timeit runs its stmt and setup strings as code."""
@@ -366,17 +258,17 @@ class Checker:
     def _check_conditional(self, node: ast.Call, func: str) -> None:
         """numpy.load(allow_pickle=True), torch.load without weights_only, yaml.load unsafe."""
         if func == "numpy.load":
-            flag = self._keyword(node, "allow_pickle")
-            if (flag is not None and not _falsy_literal(flag)) or any(
+            flag = keyword_value(node, "allow_pickle")
+            if (flag is not None and not falsy_literal(flag)) or any(
                 k.arg is None for k in node.keywords
             ):
                 self.add(PICKLE_MARSHAL, node, "numpy.load with allow_pickle unpickles data")
         elif func == "torch.load":
-            flag = self._keyword(node, "weights_only")
+            flag = keyword_value(node, "weights_only")
             if flag is None or not _literal_true(flag):
                 self.add(PICKLE_MARSHAL, node, "torch.load without weights_only=True unpickles")
         elif func in ("yaml.load", "yaml.load_all"):
-            loader = self._keyword(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
+            loader = keyword_value(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
             if (
                 loader is None
                 or not self.flow.resolve(loader) <= SAFE_LOADERS
@@ -385,7 +277,7 @@ class Checker:
                 self.add(PICKLE_MARSHAL, node, f"{func} without a safe Loader builds any object")
         elif func == "typing.ForwardRef" and node.args:
             texts = self.flow.fold(node.args[0]) or []
-            if not all(_simple_expression(t, TYPE_NODES) for t in texts):
+            if not all(plain_type(t) for t in texts):
                 self.add(STRING_ANNOTATION, node, "ForwardRef needs a plain type expression")
 
     # ---- literals -------------------------------------------------------------------------
@@ -407,7 +299,7 @@ class Checker:
         while stack:
             sub = stack.pop()
             if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-                if not _simple_expression(sub.value, TYPE_NODES):
+                if not plain_type(sub.value):
                     self.add(STRING_ANNOTATION, sub, "a string annotation must be a plain type")
             elif isinstance(sub, ast.Subscript):
                 name = sub.value.attr if isinstance(sub.value, ast.Attribute) else ""

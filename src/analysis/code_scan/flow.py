@@ -6,8 +6,9 @@ import ast
 from collections import deque
 from collections.abc import Iterator
 
-from src.analysis.code_scan.resolve import AnyKey, Resolver
+from src.analysis.code_scan.resolve import Resolver
 from src.analysis.code_scan.rules import star_names
+from src.analysis.code_scan.store import AnyKey
 from src.analysis.code_scan.values import EMPTY, Values, canonical, cap
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -225,7 +226,7 @@ class Flow(Resolver):
         if how.startswith("value:"):
             return frozenset({how[6:]})
         if isinstance(value, ast.AugAssign):
-            return self._concat(value, self.resolve(value.target), self.resolve(value.value))
+            return self.concat(value, self.resolve(value.target), self.resolve(value.value))
         if not isinstance(value, ast.expr):
             return EMPTY
         values = self.resolve(value)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
-import codecs
-import shlex
 from collections.abc import Callable
 
+from src.analysis.code_scan.folding import decode, slice_text
+from src.analysis.code_scan.store import Store
 from src.analysis.code_scan.values import (
-    BUILTIN_NAMES,
     EMPTY,
     FRAME_ATTRS,
     FRAME_SOURCES,
@@ -18,119 +15,22 @@ from src.analysis.code_scan.values import (
     MAX_DEPTH,
     NAMESPACE_GETTERS,
     UNKNOWN_STR,
-    Key,
-    Scopes,
-    Seq,
     Values,
     canonical,
-    cap,
     is_dotted,
     strings,
 )
 
-AnyKey = Key | tuple[str, str]
 STRING_METHODS = frozenset(
     {"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold", "decode", "encode"}
     | {"join", "format", "split", "replace"}
 )
 TYPE_OBJECTS = frozenset({"builtins.object", "builtins.type", "types.ModuleType"})
-MODULE_DUNDERS = frozenset({"__name__", "__file__", "__spec__", "__package__", "__doc__"})
 Getter = Callable[..., "Values"]
 
 
-def _pairs(left: list[str], right: list[str]) -> Values:
-    """Every concatenation of a left and a right string."""
-    return frozenset(f"'{a}{b}" for a in left for b in right)
-
-
-class Resolver:
+class Resolver(Store):
     """The value store and the rules that give an expression its values."""
-
-    def __init__(self, tree: ast.Module, package: str, roots: frozenset[str]) -> None:
-        """Empty store over a module's scopes; roots: extra module roots worth tracking."""
-        self.tree = tree
-        self.roots = roots
-        self.package = package
-        self.scopes = Scopes(tree)
-        self.env: dict[AnyKey, Values] = {}
-        self.seqs: list[Seq] = []
-        self._seq_of: dict[tuple[int, str], int] = {}
-        self._reads: set[AnyKey] | None = None
-        self.dirty: set[int] = set()
-        self.memo: dict[int, Values] | None = None
-
-    # ---- the store ------------------------------------------------------------------------
-    def lookup(self, name: str, node: ast.AST) -> Values:
-        """The values a Name load may hold."""
-        scope = self.scopes.name_scope.get(id(node), self.scopes.module)
-        key = self.scopes.key(name, scope)
-        if key is None:
-            if name in MODULE_DUNDERS:
-                return frozenset({f"'<this module {name}>"})
-            if name == "__builtins__":
-                return frozenset({"builtins"})
-            return frozenset({f"builtins.{name}"}) if name in BUILTIN_NAMES else EMPTY
-        return self.read(key)
-
-    def module_name(self, name: str) -> Values:
-        """A module-level name, as globals()['name'] sees it."""
-        key = self.scopes.key(name, self.scopes.module)
-        if key is None:
-            return frozenset({"builtins"}) if name == "__builtins__" else EMPTY
-        return self.read(key)
-
-    def read(self, key: AnyKey) -> Values:
-        """A binding's values, noting the read for the solver."""
-        if self._reads is not None:
-            self._reads.add(key)
-        return self.env.get(key, EMPTY)
-
-    def seq(self, node: ast.AST, items: list[Values], starred: list[bool], tag: str = "") -> str:
-        """A container value, one per literal node and tag (stable across re-evaluation)."""
-        index = self._seq_of.get((id(node), tag))
-        if index is None:
-            index = len(self.seqs)
-            self._seq_of[(id(node), tag)] = index
-            self.seqs.append(Seq([cap(i, self.roots) for i in items], starred))
-            return f"<seq>{index}"
-        old = self.seqs[index]
-        if old.items == items and old.starred == starred:
-            return f"<seq>{index}"
-        # A container only grows: the same shape merges element by element, else it collapses.
-        if old.starred == starred and len(old.items) == len(items):
-            pairs = zip(old.items, items, strict=True)
-            merged = Seq([cap(a | b, self.roots) for a, b in pairs], starred)
-        else:
-            merged = Seq([cap(old.union().union(*items), self.roots)], [True])
-        if merged.items != old.items or merged.starred != old.starred:
-            self.seqs[index] = merged
-            self.dirty.add(index)
-        return f"<seq>{index}"
-
-    def seq_items(self, value: str) -> Seq:
-        """The container a "<seq>N" value stands for, noting the read for the solver."""
-        if self._reads is not None:
-            self._reads.add(("<seq>", value[5:]))
-        return self.seqs[int(value[5:])]
-
-    def elements(self, values: Values) -> Values:
-        """What iterating or indexing any of these values may give (names stand for themselves)."""
-        found: set[str] = set()
-        for value in values:
-            if value.startswith("<seq>"):
-                found |= self.seq_items(value).union()
-            elif not value.startswith("'"):
-                found.add(value)
-        return frozenset(found)
-
-    def split_command(self, node: ast.AST, text: str) -> str:
-        """A command line split the way shlex does, as a container of strings."""
-        try:
-            words = shlex.split(text)
-        except ValueError:
-            words = text.split()
-        items: list[Values] = [frozenset({f"'{w}"}) for w in words]
-        return self.seq(node, items, [False] * len(words), f"split:{text}")
 
     def fold(self, node: ast.expr) -> list[str] | None:
         """The strings an expression may be, or None when any is unknown."""
@@ -228,27 +128,8 @@ class Resolver:
         chain.reverse()
         acc: Values = self.resolve(chain[0], depth + 1)
         for step, part in enumerate(chain[1:]):
-            acc = self._concat(node, acc, self.resolve(part, depth + 1), step)
+            acc = self.concat(node, acc, self.resolve(part, depth + 1), step)
         return acc
-
-    def _concat(self, node: ast.AST, left: Values, right: Values, step: int = 0) -> Values:
-        """a + b over strings and containers."""
-        found: set[str] = set()
-        left_s, right_s = strings(left), strings(right)
-        if left_s is not None and right_s is not None and len(left_s) * len(right_s) <= 64:
-            found |= _pairs(left_s, right_s)
-        elif any(v.startswith("'") for v in left | right):
-            found.add(UNKNOWN_STR)
-        left_q = [self.seq_items(v) for v in left if v.startswith("<seq>")]
-        right_q = [self.seq_items(v) for v in right if v.startswith("<seq>")]
-        if left_q or right_q:
-            both = left_q + right_q
-            items = [item for q in both for item in q.items]
-            starred = [s for q in both for s in q.starred]
-            if not left_q or not right_q or len(left_q) > 1:
-                starred = [True] * len(items)
-            found.add(self.seq(node, items, starred, f"+{step}"))
-        return frozenset(found)
 
     def _percent(self, node: ast.BinOp, depth: int) -> Values:
         """'%s' % x folded when every part is known."""
@@ -305,32 +186,10 @@ class Resolver:
                     return seq.items[position]
             return seq.union()
         if base.startswith("'") and base != UNKNOWN_STR and isinstance(node.slice, ast.Slice):
-            return self._slice(base[1:], node.slice, depth)
+            return slice_text(base[1:], node.slice)
         if is_dotted(base):
             return frozenset({base})
         return EMPTY
-
-    def _slice(self, text: str, piece: ast.Slice, depth: int) -> Values:
-        """'lave'[::-1] and friends with constant bounds."""
-        bounds: list[int | None] = []
-        for part in (piece.lower, piece.upper, piece.step):
-            if part is None:
-                bounds.append(None)
-            elif isinstance(part, ast.Constant) and isinstance(part.value, int):
-                bounds.append(part.value)
-            elif (
-                isinstance(part, ast.UnaryOp)
-                and isinstance(part.op, ast.USub)
-                and isinstance(part.operand, ast.Constant)
-                and isinstance(part.operand.value, int)
-            ):
-                bounds.append(-part.operand.value)
-            else:
-                return frozenset({UNKNOWN_STR})
-        try:
-            return frozenset({f"'{text[slice(*bounds)]}"})
-        except ValueError:
-            return frozenset({UNKNOWN_STR})
 
     def namespace_get(self, base: str, keys: list[str] | None) -> Values:
         """What a namespace (module dict, sys.modules, frame globals) holds under keys."""
@@ -415,7 +274,7 @@ class Resolver:
         if func.startswith("<strm>"):
             return self._string_method(node, func, get, depth)
         if func in ("codecs.decode", "base64.b64decode", "bytes.fromhex", "builtins.bytes.fromhex"):
-            return self._decode(func, get(0), get(1))
+            return decode(func, get(0), get(1))
         if func in ("builtins.str", "builtins.bytes") and node.args:
             return frozenset(v for v in get(0) if v.startswith("'"))
         if is_dotted(func) and not func.startswith("builtins."):
@@ -466,22 +325,3 @@ class Resolver:
                 return frozenset({UNKNOWN_STR})
             return frozenset({f"'{done}"})
         return frozenset({f"'{getattr(text, method)()}"})
-
-    def _decode(self, func: str, data: Values, codec: Values) -> Values:
-        """rot13, base64 and hex spellings of a constant."""
-        texts, codecs_named = strings(data), strings(codec) or ["utf-8"]
-        if texts is None:
-            return frozenset({UNKNOWN_STR})
-        found: set[str] = set()
-        for text in texts:
-            try:
-                if func == "codecs.decode":
-                    rot = {c.replace("-", "_").lower() for c in codecs_named} <= {"rot13", "rot_13"}
-                    found.add(f"'{codecs.decode(text, 'rot13')}" if rot else UNKNOWN_STR)
-                elif func == "base64.b64decode":
-                    found.add("'" + base64.b64decode(text).decode("latin-1"))
-                else:
-                    found.add("'" + bytes.fromhex(text).decode("latin-1"))
-            except (LookupError, ValueError, TypeError, binascii.Error):
-                found.add(UNKNOWN_STR)
-        return frozenset(found)

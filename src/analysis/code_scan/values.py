@@ -18,6 +18,13 @@ UNKNOWN_STR = "'\0?"
 MAX_STRINGS = 8
 MAX_STRING_CHARS = 4096
 MAX_DOTTED_PARTS = 5
+# No rule names more than three parts (a dangerous prefix is refused where it is referenced),
+# so longer names are dropped: attribute chains such as `type.__bound__.__default__...` would
+# otherwise fill every set. Under os and sys (computed lookups refused at any depth) and the
+# caller's own roots (the trust boundary's protected modules) every depth is kept, except past
+# a call: `os.getcwd().lower().split()` names a string, not a module.
+MAX_RULE_DOTS = 3
+DEEP_ROOTS = frozenset({"os", "sys"})
 MAX_VALUES = 48
 MAX_DEPTH = 60
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -72,7 +79,17 @@ def strings(values: Iterable[str]) -> list[str] | None:
 
 def cap(values: Values, roots: frozenset[str] = frozenset()) -> Values:
     """Drop names no rule cares about, bound the rest; too many strings become one unknown."""
-    kept = {v for v in values if not is_dotted(v) or v.partition(".")[0] in RELEVANT_ROOTS | roots}
+    wanted = RELEVANT_ROOTS | roots if roots else RELEVANT_ROOTS
+    deep = DEEP_ROOTS | roots
+    kept = {
+        v
+        for v in values
+        if v[:1] in "'<"
+        or (
+            (root := v.partition(".")[0]) in wanted
+            and (v.count(".") < MAX_RULE_DOTS or (root in deep and "()" not in v))
+        )
+    }
     texts = [v for v in kept if v.startswith("'")]
     # "Some string" absorbs every known one, so a set never shrinks back (the solver ends).
     unknown = UNKNOWN_STR in kept
@@ -101,6 +118,21 @@ class Seq:
         return frozenset().union(*self.items) if self.items else EMPTY
 
 
+# Fields that never hold a child node (names, flags, contexts, a constant's value).
+SCALAR_FIELDS = frozenset({"id", "arg", "attr", "name", "module", "level", "kind", "ctx"})
+SCALAR_FIELDS |= {"type_comment", "is_async", "conversion", "asname"}
+_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold child nodes (worked out once per type)."""
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        names: tuple[str, ...] = getattr(kind, "_fields", ())
+        fields = _FIELDS[kind] = tuple(f for f in names if f not in SCALAR_FIELDS)
+    return fields
+
+
 class Scopes:
     """Which scope each Name belongs to and which names each scope binds (Python's rules)."""
 
@@ -114,6 +146,8 @@ class Scopes:
         self.node_scope: dict[int, int] = {}
         self.module = id(tree)
         self.funcs: dict[int, str] = {}
+        # Scopes don't change once walked, so each (name, scope) is looked up once.
+        self._keys: dict[tuple[str, int], Key | None] = {}
         # Every node in source order, and each node's parent, for the passes that follow.
         self.nodes: list[ast.AST] = []
         self.parents: dict[int, ast.AST] = {}
@@ -129,11 +163,11 @@ class Scopes:
             if kind in COLLECTED:
                 self._collect(node, scope, inner)
             children: list[ast.AST] = []
-            for field in node._fields:
+            for field in _child_fields(kind):
                 value = getattr(node, field, None)
-                if isinstance(value, list):
+                if type(value) is list:
                     children.extend(item for item in value if isinstance(item, ast.AST))
-                elif isinstance(value, ast.AST) and field != "ctx":
+                elif isinstance(value, ast.AST):
                     children.append(value)
             for child in reversed(children):
                 self.parents[id(child)] = node
@@ -194,6 +228,13 @@ class Scopes:
 
     def key(self, name: str, scope: int) -> Key | None:
         """The binding a name at scope refers to, or None for a builtin or unbound name."""
+        pair = (name, scope)
+        if pair not in self._keys:
+            self._keys[pair] = self._find_key(name, scope)
+        return self._keys[pair]
+
+    def _find_key(self, name: str, scope: int) -> Key | None:
+        """key() without the cache: walk out through the enclosing scopes."""
         current: int | None = scope
         first = True
         while current is not None:

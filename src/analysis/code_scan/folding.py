@@ -1,0 +1,58 @@
+"""String folding that needs no store: concatenation pairs, slices and decoded spellings."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import codecs
+
+from src.analysis.code_scan.values import UNKNOWN_STR, Values, strings
+
+
+def pairs(left: list[str], right: list[str]) -> Values:
+    """Every concatenation of a left and a right string."""
+    return frozenset(f"'{a}{b}" for a in left for b in right)
+
+
+def slice_text(text: str, piece: ast.Slice) -> Values:
+    """'lave'[::-1] and friends with constant bounds."""
+    bounds: list[int | None] = []
+    for part in (piece.lower, piece.upper, piece.step):
+        if part is None:
+            bounds.append(None)
+        elif isinstance(part, ast.Constant) and isinstance(part.value, int):
+            bounds.append(part.value)
+        elif (
+            isinstance(part, ast.UnaryOp)
+            and isinstance(part.op, ast.USub)
+            and isinstance(part.operand, ast.Constant)
+            and isinstance(part.operand.value, int)
+        ):
+            bounds.append(-part.operand.value)
+        else:
+            return frozenset({UNKNOWN_STR})
+    try:
+        return frozenset({f"'{text[slice(*bounds)]}"})
+    except ValueError:
+        return frozenset({UNKNOWN_STR})
+
+
+def decode(func: str, data: Values, codec: Values) -> Values:
+    """rot13, base64 and hex spellings of a constant."""
+    texts, codecs_named = strings(data), strings(codec) or ["utf-8"]
+    if texts is None:
+        return frozenset({UNKNOWN_STR})
+    found: set[str] = set()
+    for text in texts:
+        try:
+            if func == "codecs.decode":
+                rot = {c.replace("-", "_").lower() for c in codecs_named} <= {"rot13", "rot_13"}
+                found.add(f"'{codecs.decode(text, 'rot13')}" if rot else UNKNOWN_STR)
+            elif func == "base64.b64decode":
+                found.add("'" + base64.b64decode(text).decode("latin-1"))
+            else:
+                found.add("'" + bytes.fromhex(text).decode("latin-1"))
+        except (LookupError, ValueError, TypeError, binascii.Error):
+            found.add(UNKNOWN_STR)
+    return frozenset(found)

@@ -1,0 +1,277 @@
+"""Changes to ruff/mypy/coverage/pytest/flake8 settings that may loosen them."""
+
+from __future__ import annotations
+
+import configparser
+import posixpath
+import re
+import shlex
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+LOOSENED_CONFIG = "anti-gaming/loosened-config"
+
+LOOSENING_LISTS = {
+    "ignore",
+    "extend_ignore",
+    "exclude",
+    "extend_exclude",
+    "per_file_ignores",
+    "extend_per_file_ignores",
+    "omit",
+    "exclude_lines",
+    "exclude_also",
+    "norecursedirs",
+    "disable_error_code",
+}
+TIGHTENING_LISTS = {"select", "extend_select", "enable_error_code"}
+TIGHTENING_BOOL_PREFIXES = ("strict", "warn_", "disallow_", "no_implicit_")
+TIGHTENING_BOOLS = {"check_untyped_defs", "extra_checks", "branch", "xfail_strict"}
+LOOSENING_BOOL_PREFIXES = ("ignore_", "allow_", "implicit_")
+LOWER_IS_TIGHTER = {
+    "line_length",
+    "max_line_length",
+    "max_doc_length",
+    "max_complexity",
+    "max_args",
+    "max_branches",
+    "max_returns",
+    "max_statements",
+}
+HIGHER_IS_TIGHTER = {"fail_under"}
+HARMLESS_KEYS = {
+    "show_missing",
+    "show_error_codes",
+    "show_column_numbers",
+    "show_error_context",
+    "pretty",
+    "color_output",
+    "error_summary",
+    "console_output_style",
+    "output_format",
+    "cache_dir",
+    "markers",
+}
+ADDOPTS_WITH_VALUE = {
+    "-p",
+    "-k",
+    "-m",
+    "-W",
+    "-o",
+    "-c",
+    "-n",
+    "--deselect",
+    "--ignore",
+    "--ignore-glob",
+    "--maxfail",
+    "--cov",
+    "--cov-report",
+    "--cov-fail-under",
+    "--override-ini",
+    "--rootdir",
+    "--confcutdir",
+    "--import-mode",
+    "--tb",
+    "--durations",
+    "--basetemp",
+}
+HARMLESS_ADDOPTS = (
+    "-q",
+    "-v",
+    "-r",
+    "-l",
+    "-s",
+    "--tb",
+    "--color",
+    "--durations",
+    "--no-header",
+    "--showlocals",
+    "--capture",
+)
+TIGHTENING_ADDOPTS = ("--strict-markers", "--strict-config", "--strict", "-W error", "-Werror")
+BOOL_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+Flat = dict[tuple[str, ...], Any]
+
+
+def loosened_tool_config(path: str, before: str, after: str) -> list[str]:
+    """Each change to ruff/mypy/coverage/pytest/flake8 settings that may loosen them."""
+    name = posixpath.basename(path.replace("\\", "/"))
+    reader = _READERS.get(name)
+    if reader is None:
+        return []
+    try:
+        new = reader(after)
+    except (tomllib.TOMLDecodeError, configparser.Error) as exc:
+        return [f"{LOOSENED_CONFIG}: {path} does not parse any more ({exc})"]
+    try:
+        old = reader(before)
+    except (tomllib.TOMLDecodeError, configparser.Error):
+        old = {}
+    return [f"{LOOSENED_CONFIG}: {path} {text}" for text in _compare(old, new)]
+
+
+def _flatten(value: Any, prefix: tuple[str, ...], out: Flat) -> Flat:
+    """Tables become dotted keys, lists of tables become key[i]; scalars and lists stay."""
+    if isinstance(value, Mapping):
+        for key, sub in value.items():
+            _flatten(sub, (*prefix, str(key)), out)
+    elif isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
+        for index, item in enumerate(value):
+            _flatten(item, (*prefix[:-1], f"{prefix[-1]}[{index}]"), out)
+    else:
+        out[prefix] = value
+    return out
+
+
+def _pyproject(text: str) -> Flat:
+    """The tool tables of a pyproject.toml, pytest 9's native [tool.pytest] included."""
+    tool = tomllib.loads(text).get("tool", {})
+    tables = {f"tool.{name}": tool.get(name) for name in ("ruff", "mypy", "coverage")}
+    pytest_table = tool.get("pytest", {})
+    tables["tool.pytest.ini_options"] = pytest_table.get("ini_options")
+    tables["tool.pytest"] = {k: v for k, v in pytest_table.items() if k != "ini_options"} or None
+    return {
+        key: value
+        for name, table in tables.items()
+        if table is not None
+        for key, value in _flatten(table, (f"[{name}]",), {}).items()
+    }
+
+
+def _pytest_toml(text: str) -> Flat:
+    """pytest 9's pytest.toml / .pytest.toml: the [pytest] table."""
+    return _flatten(tomllib.loads(text).get("pytest", {}), ("[pytest]",), {})
+
+
+def _ruff_toml(text: str) -> Flat:
+    """A ruff.toml is all ruff config."""
+    return _flatten(tomllib.loads(text), ("[ruff]",), {})
+
+
+def _ini(text: str, wanted: tuple[str, ...]) -> Flat:
+    """Sections of an ini file whose names equal or start with (for 'x:' / 'x-') a wanted name."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    flat: Flat = {}
+    for section in parser.sections():
+        if any(section == w or section.startswith((f"{w}:", f"{w}-")) for w in wanted):
+            for key, raw in parser.items(section):
+                flat[(f"[{section}]", key)] = _ini_value(key, raw)
+    return flat
+
+
+def _ini_value(key: str, raw: str) -> Any:
+    """Ini strings as the tools read them: bools, numbers, lists of tokens."""
+    text = raw.strip()
+    if text.lower() in BOOL_WORDS:
+        return BOOL_WORDS[text.lower()]
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        pass
+    if _norm(key) == "addopts":
+        return text
+    parts = [part for part in re.split(r"[,\s]+", text) if part]
+    return parts if len(parts) != 1 or _norm(key) in LOOSENING_LISTS | TIGHTENING_LISTS else text
+
+
+def _norm(key: str) -> str:
+    """Key names compare without case, dashes or list indexes."""
+    return re.sub(r"\[\d+\]$", "", key).lower().replace("-", "_")
+
+
+_INI_TOOLS = ("mypy", "flake8", "tool:pytest", "pytest", "coverage")
+_READERS: dict[str, Callable[[str], Flat]] = {
+    "pyproject.toml": _pyproject,
+    "ruff.toml": _ruff_toml,
+    ".ruff.toml": _ruff_toml,
+    "setup.cfg": lambda text: _ini(text, _INI_TOOLS),
+    "tox.ini": lambda text: _ini(text, _INI_TOOLS),
+    "mypy.ini": lambda text: _ini(text, ("mypy",)),
+    ".mypy.ini": lambda text: _ini(text, ("mypy",)),
+    "pytest.ini": lambda text: _ini(text, ("pytest",)),
+    ".pytest.ini": lambda text: _ini(text, ("pytest",)),
+    "pytest.toml": _pytest_toml,
+    ".pytest.toml": _pytest_toml,
+    ".flake8": lambda text: _ini(text, ("flake8",)),
+    ".coveragerc": lambda text: _ini(text, ("run", "report", "paths", "html", "xml", "json")),
+}
+
+
+def _compare(old: Flat, new: Flat) -> Iterator[str]:
+    """Descriptions of the loosening changes between two flattened configs."""
+    for key in sorted(old.keys() | new.keys()):
+        where = f"{key[0]} {'.'.join(key[1:])}"
+        if key not in new:
+            yield f"{where}: removed (was {old[key]!r})"
+        elif old.get(key) != new[key]:
+            reason = _loosens(key, old.get(key), new[key], key in old)
+            if reason:
+                yield f"{where}: {reason}"
+
+
+def _loosens(key: tuple[str, ...], old: Any, new: Any, existed: bool) -> str | None:
+    """Why a changed or added value loosens the tool, or None when it only tightens."""
+    names = {_norm(part) for part in key[1:]}
+    name = _norm(key[-1])
+    if name in HARMLESS_KEYS:
+        return None
+    if name == "addopts":
+        return _addopts_loosens(old if existed else "", new)
+    if isinstance(new, list) and (not existed or isinstance(old, list)):
+        before, after = set(map(str, old or [])), set(map(str, new))
+        added, removed = sorted(after - before), sorted(before - after)
+        if names & LOOSENING_LISTS:
+            return f"adds {added}" if added else None
+        if names & TIGHTENING_LISTS:
+            return f"removes {removed}" if removed else None
+    elif isinstance(new, bool) and (not existed or isinstance(old, bool)):
+        if name in TIGHTENING_BOOLS or name.startswith(TIGHTENING_BOOL_PREFIXES):
+            return None if new else "turned off"
+        if name.startswith(LOOSENING_BOOL_PREFIXES):
+            return "turned on" if new else None
+    elif isinstance(new, int | float) and not isinstance(new, bool):
+        if name in HIGHER_IS_TIGHTER and (not existed or _lower(new, old) is False):
+            return None
+        if name in LOWER_IS_TIGHTER and existed and _lower(new, old) is True:
+            return None
+    return f"{'added' if not existed else 'changed from ' + repr(old)} to {new!r}"
+
+
+def _lower(new: float, old: Any) -> bool | None:
+    """Whether new is lower than old, or None when old isn't a number."""
+    if isinstance(old, int | float) and not isinstance(old, bool):
+        return new < old
+    return None
+
+
+def _addopts_tokens(value: Any) -> set[str]:
+    """pytest options as single items, with their value joined ('-p no:cacheprovider')."""
+    words = [str(word) for word in value] if isinstance(value, list) else shlex.split(str(value))
+    tokens: set[str] = set()
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in ADDOPTS_WITH_VALUE and index + 1 < len(words):
+            word = f"{word} {words[index + 1]}"
+            index += 1
+        tokens.add(word)
+        index += 1
+    return tokens
+
+
+def _addopts_loosens(old: Any, new: Any) -> str | None:
+    """Added options other than output tweaks and strictness, or removed strictness, loosen."""
+    try:
+        before, after = _addopts_tokens(old), _addopts_tokens(new)
+    except ValueError:
+        return "addopts does not parse as shell words"
+    added = sorted(
+        t for t in after - before if not t.startswith(HARMLESS_ADDOPTS + TIGHTENING_ADDOPTS)
+    )
+    removed = sorted(t for t in before - after if not t.startswith(HARMLESS_ADDOPTS))
+    problems = [f"adds {added}"] if added else []
+    problems += [f"removes {removed}"] if removed else []
+    return "; ".join(problems) or None
