@@ -8,10 +8,11 @@ from pydantic import BaseModel, Field
 
 from src.base.models import EditResult, Review
 from src.benchmarks.base import BenchResult
+from src.benchmarks.lost_check import LostTestCheck
 from src.benchmarks.pass_rate import NAME as TESTS
 from src.benchmarks.pass_rate import recorded_outcomes
-from src.gates.anti_gaming import lost_test_ids, lost_tests
 from src.gates.decision_model import Decision
+from src.gates.lost_rule import check_problem, judge_lost
 from src.gates.policy import MergeFacts
 from src.gates.verdict import GateVerdict
 
@@ -35,6 +36,16 @@ class DecisionFacts(BaseModel):
     tests_run: int = Field(ge=0, description="Tests the after-run executed (not skipped).")
     review_approved: bool = Field(description="Approved with at least the consensus score.")
     tests_passed: bool = Field(description="Tests ok after, not dropped, none lost.")
+    flaky_test_ids: list[str] = Field(
+        default_factory=list, description="Lost tests whose reruns flipped: not counted as lost."
+    )
+    tests_for_human: list[str] = Field(
+        default_factory=list,
+        description="Main's versions of tests in files the candidate rewrote that fail against it.",
+    )
+    test_check_problem: str | None = Field(
+        None, description="Why main's tests could not judge a candidate that changed tests."
+    )
 
 
 def gather_facts(
@@ -46,6 +57,7 @@ def gather_facts(
     review_consensus: float,
     edits: Sequence[EditResult],
     files_changed: Sequence[str],
+    check: LostTestCheck | None = None,
 ) -> DecisionFacts:
     """Every fact the decision needs, from the before/after results and the generation's parts."""
     before_by_name = {r.name: r for r in before}
@@ -62,7 +74,9 @@ def gather_facts(
     if old_tests is not None and new_tests is not None and new_tests.score < old_tests.score:
         dropped = f"{TESTS} dropped from {old_tests.score:.3f} to {new_tests.score:.3f}"
     old_outcomes, new_outcomes = recorded_outcomes(before), recorded_outcomes(after)
-    lost_ids = lost_test_ids(old_outcomes, new_outcomes)
+    verdict = judge_lost(old_outcomes, new_outcomes, check)
+    lost_ids = verdict.lost
+    problem = check_problem(files_changed, old_outcomes, check)
     tests_ok = new_tests is not None and new_tests.status == "ok"
     return DecisionFacts(
         applied_changes=sum(1 for e in edits if e.applied),
@@ -74,10 +88,13 @@ def gather_facts(
         tests_ok=tests_ok,
         tests_dropped=dropped,
         lost_test_ids=lost_ids,
-        lost_test_reasons=lost_tests(old_outcomes, new_outcomes),
+        lost_test_reasons=verdict.reasons,
         tests_run=sum(1 for outcome in new_outcomes.values() if outcome != NOT_RUN),
         review_approved=review is not None and review.approved and review.score >= review_consensus,
-        tests_passed=tests_ok and dropped is None and not lost_ids,
+        tests_passed=tests_ok and dropped is None and not lost_ids and problem is None,
+        flaky_test_ids=verdict.flaky,
+        tests_for_human=verdict.for_human,
+        test_check_problem=problem,
     )
 
 
@@ -122,6 +139,8 @@ def make_merge_decision(
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         reasons.append(f"{len(lost)} test(s) that passed before do not pass now: {shown}")
+    if facts.test_check_problem is not None:
+        reasons.append(facts.test_check_problem)
     if require_tests and facts.tests_run == 0:
         reasons.append(
             "no test ran after the change ([safety] require_tests is on); add tests or turn it off"
@@ -137,7 +156,24 @@ def make_merge_decision(
             f"{facts.applied_changes} change(s) applied",
             f"review approved with score {review.score:.2f}" if review else "",
             f"total score delta {delta:+.4f} > {benchmark_threshold:+.4f}",
-            "no test that passed before fails now",
+            "no test that passed before fails now" + _flaky_note(facts.flaky_test_ids),
             f"{len(gates)} gate(s) allowed",
         ],
+        needs_human=_human_reasons(facts.tests_for_human),
     )
+
+
+def _flaky_note(flaky: Sequence[str]) -> str:
+    """The flaky tests the lost-test rule left out, named."""
+    return f" ({len(flaky)} flaky test(s) not counted: {', '.join(flaky)})" if flaky else ""
+
+
+def _human_reasons(tests: Sequence[str]) -> list[str]:
+    """Why main's own tests keep a change from merging without a person."""
+    if not tests:
+        return []
+    shown = ", ".join(tests[:5]) + (f" and {len(tests) - 5} more" if len(tests) > 5 else "")
+    return [
+        f"main's versions of {len(tests)} test(s) in test files this change rewrote fail "
+        f"against it: {shown}; a person must confirm the rewrite"
+    ]

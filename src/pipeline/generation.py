@@ -18,6 +18,7 @@ from src.base.sandbox import record
 from src.base.store import Store
 from src.benchmarks.cache import tool_versions
 from src.benchmarks.context import environment_failure
+from src.benchmarks.lost_check import LostTestCheck, judge_lost_tests
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import gather_facts, make_merge_decision
 from src.gates.decision_model import Decision
@@ -119,6 +120,7 @@ class _Generation:
         self.ws: Workspace | None = None
         self.before: SuiteResult | None = None
         self.after: SuiteResult | None = None
+        self.test_check: LostTestCheck | None = None
         self.plan: Plan | None = None
         self.edits: list[EditResult] = []
         self.review: Review | None = None
@@ -229,8 +231,19 @@ class _Generation:
         self.rec.report.review = self.review
 
     def benchmark_phase(self) -> None:
-        """Measure the changed worktree."""
-        self.after = self.deps.measure(self._ws().path)
+        """Measure the changed worktree; main's tests and reruns judge the tests it lost."""
+        deps, ws = self.deps, self._ws()
+        self.test_check, self.after = judge_lost_tests(
+            ws.path,
+            ws.base_sha,
+            deps.settings,
+            self.rec.report.files_changed,
+            self._before(),
+            deps.measure(ws.path),
+            ref=deps.git.main_branch,
+            note=deps.progress,
+        )
+        self.rec.report.tests_check = self.test_check
         before = {r.name: r for r in self._before().results}
         for result in self.after.results:
             old = before.get(result.name)
@@ -252,6 +265,7 @@ class _Generation:
             review_consensus=settings.agent.review_consensus,
             edits=self.edits,
             files_changed=files_changed,
+            check=self.test_check,
         )
         gates = merge_gates(
             deps.policy,
@@ -394,6 +408,9 @@ def _merge_or_reject(gen: _Generation, decision: Decision) -> tuple[GenerationSt
         return "rejected", summary
     if deps.pr is not None:
         return deps.pr.submit(gen.number, ws, gen.rec.report)
+    if decision.needs_human:
+        why = "; ".join(decision.needs_human)
+        return "pending", f"accepted, waiting for a person to `agent merge {gen.number}`: {why}"
     if not gen.options.auto_merge:
         return "pending", f"accepted, waiting for `agent merge {gen.number}`: {summary}"
     try:

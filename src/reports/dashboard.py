@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
@@ -81,6 +81,7 @@ class DashboardData(BaseModel):
     avg_duration_s: float | None
     human_verdicts: int = 0
     reviewer_agreed: int = 0
+    flaky_tests: list[ReasonCount] = Field(default_factory=list)
 
 
 def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:
@@ -255,7 +256,18 @@ def summarize(reports: Sequence[GenerationReport]) -> DashboardData:
         cost_known=all(p.cost_known for p in points),
         total_duration_s=sum(durations),
         avg_duration_s=_mean(durations),
+        flaky_tests=flaky_counts(ordered),
     )
+
+
+def flaky_counts(reports: Sequence[GenerationReport]) -> list[ReasonCount]:
+    """Each test a rerun found flaky, with the generations it was left out of the lost-test rule."""
+    seen: dict[str, list[int]] = {}
+    for r in reports:
+        for f in r.tests_check.flaky if r.tests_check else []:
+            seen.setdefault(f.test_id, []).append(r.generation)
+    ranked = sorted(seen.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [ReasonCount(reason=t, count=len(g), generations=g) for t, g in ranked]
 
 
 def fmt_rate(rate: float | None) -> str:
@@ -333,6 +345,11 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
         for rc in data.rejection_reasons[:TOP_REASONS]:
             gens = ", ".join(str(g) for g in rc.generations)
             lines.append(f"  {rc.count}x  {rc.reason}  (gen {gens})")
+    if data.flaky_tests:
+        lines += ["", paint("Flaky tests (rerun; not counted as lost)", BOLD, color)]
+        for rc in data.flaky_tests:
+            gens = ", ".join(str(g) for g in rc.generations)
+            lines.append(f"  {rc.count}x  {clean(rc.reason)}  (gen {gens})")
     lines += ["", paint("Per generation", BOLD, color)]
     rows = [["gen", "status", "on main", "delta", "cost", "time", "title"]]
     for p in pts:

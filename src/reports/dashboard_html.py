@@ -169,6 +169,19 @@ def _reasons_table(data: DashboardData) -> str:
     return f"<table>{head}{rows}</table>"
 
 
+def _flaky_card(data: DashboardData) -> str:
+    """Tests that reruns found flaky, and the generations that left them out; none, no card."""
+    if not data.flaky_tests:
+        return ""
+    rows = "".join(
+        f'<tr><td class="num">{rc.count}</td><td>{escape(rc.reason)}</td>'
+        f"<td>{escape(', '.join(str(g) for g in rc.generations))}</td></tr>"
+        for rc in data.flaky_tests
+    )
+    head = '<tr><th class="num">count</th><th>test</th><th>generations</th></tr>'
+    return _card("Flaky tests (not counted as lost)", f"<table>{head}{rows}</table>")
+
+
 def _generations_table(data: DashboardData) -> str:
     """One row per generation."""
     rows = []
@@ -231,6 +244,7 @@ def render_html(data: DashboardData) -> str:
             _tiles(data)
             + _charts(data)
             + _card("Most common rejection reasons", _reasons_table(data))
+            + _flaky_card(data)
             + _card("Generations", _generations_table(data))
         )
     else:
