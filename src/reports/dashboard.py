@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from src.reports.flaky import flaky_tests
 from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import (
@@ -256,18 +257,10 @@ def summarize(reports: Sequence[GenerationReport]) -> DashboardData:
         cost_known=all(p.cost_known for p in points),
         total_duration_s=sum(durations),
         avg_duration_s=_mean(durations),
-        flaky_tests=flaky_counts(ordered),
+        flaky_tests=[
+            ReasonCount(reason=t, count=len(g), generations=g) for t, g in flaky_tests(ordered)
+        ],
     )
-
-
-def flaky_counts(reports: Sequence[GenerationReport]) -> list[ReasonCount]:
-    """Each test a rerun found flaky, with the generations it was left out of the lost-test rule."""
-    seen: dict[str, list[int]] = {}
-    for r in reports:
-        for f in r.tests_check.flaky if r.tests_check else []:
-            seen.setdefault(f.test_id, []).append(r.generation)
-    ranked = sorted(seen.items(), key=lambda item: (-len(item[1]), item[0]))
-    return [ReasonCount(reason=t, count=len(g), generations=g) for t, g in ranked]
 
 
 def fmt_rate(rate: float | None) -> str:
