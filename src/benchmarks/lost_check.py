@@ -46,8 +46,17 @@ class LostTestCheck(BaseModel):
     left_out: list[str] = Field(
         default_factory=list, description="Test files and conftests it added, left out."
     )
+    # Every outcome is for the decision only; a report keeps the counts and the ones that failed.
     outcomes: dict[str, str] | None = Field(
-        None, description="Main's tests against the candidate; None when they did not run."
+        None,
+        exclude=True,
+        description="Main's tests against the candidate; None when they did not run.",
+    )
+    counts: dict[str, int] = Field(
+        default_factory=dict, description="passed, failed, errors, skipped of main's tests."
+    )
+    not_passed: dict[str, str] = Field(
+        default_factory=dict, description="Main's tests that failed or errored against it."
     )
     error: str | None = Field(None, description="Why main's tests could not be run, or None.")
     flaky: list[FlakyTest] = Field(default_factory=list)
@@ -116,7 +125,9 @@ def check_tests(
             if isinstance(found, str):
                 check.error = found
                 return check
-            check.outcomes = judged = found
+            check.counts = count_outcomes(found)
+            check.outcomes = judged = {t: str(o) for t, o in found.items()}
+            check.not_passed = {t: o for t, o in judged.items() if o in RERUN_OUTCOMES}
         lost = suspects(before, judged)
         if len(lost) > MAX_RERUN_TESTS or not check.reruns:
             check.not_rerun = lost

@@ -13,7 +13,7 @@ from pathlib import Path
 from src.base.config import Settings
 from src.base.sandbox import sandbox_for
 from src.benchmarks.context import BenchContext
-from src.benchmarks.pass_rate import parse_junit
+from src.benchmarks.pass_rate import Outcome, parse_junit
 from src.benchmarks.pytest_run import REPORTED_EXIT_CODES
 from src.benchmarks.runner import SCRATCH_PREFIX
 from src.benchmarks.sources import SourceTree, repo_files
@@ -30,7 +30,7 @@ def base_versions(repo: Path, base: str, paths: Iterable[str]) -> dict[str, byte
     if not wanted:
         return {}
     listed = subprocess.run(
-        ["git", "ls-tree", "-r", "-z", "--name-only", base, "--", *wanted],
+        ["git", "--literal-pathspecs", "ls-tree", "-r", "-z", "--name-only", base, "--", *wanted],
         cwd=repo,
         capture_output=True,
         check=True,
@@ -73,7 +73,7 @@ class RerunTree:
     timeout_s: float
     env_error: str = ""
 
-    def outcomes(self, ids: Sequence[str] = (), label: str = "run") -> dict[str, str] | str:
+    def outcomes(self, ids: Sequence[str] = (), label: str = "run") -> dict[str, Outcome] | str:
         """Node id -> outcome of one pytest run of ids (all tests when empty), or why none."""
         if self.env_error:
             return self.env_error
@@ -99,7 +99,7 @@ class RerunTree:
         if run.returncode not in REPORTED_EXIT_CODES or not junit.is_file():
             return f"pytest exited {run.returncode}: {run.tail()}"
         try:
-            return dict(parse_junit(junit.read_text(encoding="utf-8")))
+            return parse_junit(junit.read_text(encoding="utf-8"))
         except Exception as exc:  # any unreadable report is a run that told nothing
             return f"unreadable junit report: {exc}"
 

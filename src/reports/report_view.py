@@ -239,8 +239,9 @@ def _tests_check(report: GenerationReport, color: bool) -> list[str]:
         return []
     lines = _heading("Lost-test check", color)
     if check.main_tests:
-        judged = "did not run" if check.outcomes is None else f"{len(check.outcomes)} test(s) ran"
-        lines.append(f"  main's tests against the change: {judged}")
+        counts = ", ".join(f"{n} {what}" for what, n in check.counts.items() if what != "total")
+        lines.append(f"  main's tests against the change: {counts or 'did not run'}")
+        lines.extend(f"    {o}: {clean(t)}" for t, o in check.not_passed.items())
         lines.extend(f"    main's version of {clean(f)}" for f in check.restored)
         lines.extend(f"    left out (new): {clean(f)}" for f in check.left_out)
     if check.error:

@@ -16,6 +16,8 @@ from src.cli.run import merge_generation
 from src.pipeline.generation import GenerationOutcome, RunOptions, run_generation
 from src.pipeline.session import open_deps
 from src.providers.mock import MockProvider
+from src.reports.report_files import load_report
+from src.reports.report_view import render_report
 from tests.conftest import git
 from tests.loop_kit import SAMPLE_FILES, build, plan, review, sample_repo, write_script
 
@@ -60,6 +62,10 @@ def test_a_rename_with_its_tests_updated_waits_for_a_person(tmp_path: Path) -> N
     report = report_of(outcome)
     assert report["tests_check"]["restored"] == ["tests/test_calc.py"]
     assert report["decision"]["needs_human"]
+    shown = render_report(load_report(repo / "reports", 1), color=False)
+    assert "main's tests against the change: 0 passed, 0 failed, 1 errors" in shown
+    assert "    main's version of tests/test_calc.py" in shown
+    assert "  ! needs a person: main's versions of 2 test(s)" in shown
     before = git(repo, "rev-parse", "main")
     merge_generation(repo, SETTINGS, 1)
     assert git(repo, "rev-parse", "main") != before
@@ -102,7 +108,8 @@ def test_new_tests_count_in_the_pass_rate_and_not_in_the_check(
     report = report_of(outcome)
     check = report["tests_check"]
     assert check["main_tests"] and check["restored"] == ["tests/test_calc.py"]
-    assert "tests/test_calc.py::test_add_more" not in check["outcomes"]
+    # Main's two tests ran; the new one only in the candidate's own measurement.
+    assert check["counts"]["total"] == 2 and "outcomes" not in check
     assert report["decision"]["needs_human"] == []
     if status == "rejected":
         assert "test_pass_rate dropped from 1.000 to 0.667" in outcome.reason
