@@ -211,6 +211,12 @@ class BenchmarksSection(_Section):
         le=64,
         description="Test processes (pytest-xdist) for parallel-safe suites.",
     )
+    flaky_reruns: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Reruns of a lost test on each tree; one that flips is flaky, not lost.",
+    )
     max_module_lines: int = Field(
         1000, ge=50, le=100_000, description="file_organization: longest module that passes."
     )

@@ -8,10 +8,11 @@ from pydantic import BaseModel, Field
 
 from src.base.models import EditResult, Review
 from src.benchmarks.base import BenchResult
+from src.benchmarks.lost_check import LostTestCheck
 from src.benchmarks.pass_rate import NAME as TESTS
 from src.benchmarks.pass_rate import recorded_outcomes
-from src.gates.anti_gaming import lost_test_ids, lost_tests
 from src.gates.decision_model import Decision
+from src.gates.lost_rule import check_problem, judge_lost
 from src.gates.policy import MergeFacts
 from src.gates.verdict import GateVerdict
 
@@ -42,6 +43,16 @@ class DecisionFacts(BaseModel):
     noise: list[str] = Field(
         default_factory=list, description="Repeated benchmarks whose change counted as 0."
     )
+    flaky_test_ids: list[str] = Field(
+        default_factory=list, description="Lost tests whose reruns flipped: not counted as lost."
+    )
+    tests_for_human: list[str] = Field(
+        default_factory=list,
+        description="Main's versions of tests in files the candidate rewrote that fail against it.",
+    )
+    test_check_problem: str | None = Field(
+        None, description="Why main's tests could not judge a candidate that changed tests."
+    )
 
 
 def gather_facts(
@@ -56,6 +67,7 @@ def gather_facts(
     stage_rejection: str | None = None,
     skipped: Sequence[str] = (),
     noise: Sequence[str] = (),
+    check: LostTestCheck | None = None,
 ) -> DecisionFacts:
     """Every fact the decision needs, from the before/after results and the generation's parts."""
     before_by_name = {r.name: r for r in before}
@@ -77,7 +89,9 @@ def gather_facts(
     if TESTS in skipped:
         # An earlier stage stopped the candidate before its tests ran: none of them was lost.
         old_outcomes = {}
-    lost_ids = lost_test_ids(old_outcomes, new_outcomes)
+    verdict = judge_lost(old_outcomes, new_outcomes, check)
+    lost_ids = verdict.lost
+    problem = check_problem(files_changed, old_outcomes, check)
     tests_ok = new_tests is not None and new_tests.status == "ok"
     return DecisionFacts(
         applied_changes=sum(1 for e in edits if e.applied),
@@ -89,13 +103,16 @@ def gather_facts(
         tests_ok=tests_ok,
         tests_dropped=dropped,
         lost_test_ids=lost_ids,
-        lost_test_reasons=lost_tests(old_outcomes, new_outcomes),
+        lost_test_reasons=verdict.reasons,
         tests_run=sum(1 for outcome in new_outcomes.values() if outcome != NOT_RUN),
         review_approved=review is not None and review.approved and review.score >= review_consensus,
-        tests_passed=tests_ok and dropped is None and not lost_ids,
+        tests_passed=tests_ok and dropped is None and not lost_ids and problem is None,
         evaluator_errors=evaluator_errors(before, "main's tree") + evaluator_errors(after),
         stage_rejection=stage_rejection,
         noise=list(noise),
+        flaky_test_ids=verdict.flaky,
+        tests_for_human=verdict.for_human,
+        test_check_problem=problem,
     )
 
 
@@ -159,6 +176,8 @@ def make_merge_decision(
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         reasons.append(f"{len(lost)} test(s) that passed before do not pass now: {shown}")
+    if facts.test_check_problem is not None:
+        reasons.append(facts.test_check_problem)
     if require_tests and facts.tests_run == 0 and facts.stage_rejection is None:
         reasons.append(
             "no test ran after the change ([safety] require_tests is on); add tests or turn it off"
@@ -174,7 +193,24 @@ def make_merge_decision(
             f"{facts.applied_changes} change(s) applied",
             f"review approved with score {review.score:.2f}" if review else "",
             f"total score delta {delta:+.4f} > {benchmark_threshold:+.4f}",
-            "no test that passed before fails now",
+            "no test that passed before fails now" + _flaky_note(facts.flaky_test_ids),
             f"{len(gates)} gate(s) allowed",
         ],
+        needs_human=_human_reasons(facts.tests_for_human),
     )
+
+
+def _flaky_note(flaky: Sequence[str]) -> str:
+    """The flaky tests the lost-test rule left out, named."""
+    return f" ({len(flaky)} flaky test(s) not counted: {', '.join(flaky)})" if flaky else ""
+
+
+def _human_reasons(tests: Sequence[str]) -> list[str]:
+    """Why main's own tests keep a change from merging without a person."""
+    if not tests:
+        return []
+    shown = ", ".join(tests[:5]) + (f" and {len(tests) - 5} more" if len(tests) > 5 else "")
+    return [
+        f"main's versions of {len(tests)} test(s) in test files this change rewrote fail "
+        f"against it: {shown}; a person must confirm the rewrite"
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Decision(BaseModel):
@@ -10,3 +10,8 @@ class Decision(BaseModel):
 
     accepted: bool
     reasons: list[str]
+    needs_human: list[str] = Field(
+        default_factory=list,
+        description="Why an accepted change must not merge without a person (PR review or "
+        "`agent merge`).",
+    )

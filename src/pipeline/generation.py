@@ -127,6 +127,9 @@ def _merge_or_reject(gen: Generation, decision: Decision) -> tuple[GenerationSta
         return "rejected", summary
     if deps.pr is not None:
         return deps.pr.submit(gen.number, ws, gen.rec.report)
+    if decision.needs_human:
+        why = "; ".join(decision.needs_human)
+        return "pending", f"accepted, waiting for a person to `agent merge {gen.number}`: {why}"
     if not gen.options.auto_merge:
         return "pending", f"accepted, waiting for `agent merge {gen.number}`: {summary}"
     try:

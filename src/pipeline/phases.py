@@ -14,6 +14,7 @@ from src.base.sandbox import record
 from src.benchmarks.cache import tool_versions
 from src.benchmarks.config import BenchConfig, load_bench_config
 from src.benchmarks.context import environment_failure
+from src.benchmarks.lost_check import LostTestCheck, judge_lost_tests
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import gather_facts, make_merge_decision
 from src.gates.decision_model import Decision
@@ -56,6 +57,7 @@ class Generation:
         self.after: SuiteResult | None = None
         self.bench_config = BenchConfig()
         self.candidate: Candidate | None = None
+        self.test_check: LostTestCheck | None = None
         self.plan: Plan | None = None
         self.edits: list[EditResult] = []
         self.review: Review | None = None
@@ -179,10 +181,33 @@ class Generation:
             deps.compare or cannot_compare,
             self._main_tree,
         )
-        self.after = self.candidate.after
-        self.rec.report.benchmarks = bench_deltas(self.candidate)
+        self._judge_lost_tests()
+        self.after = self._candidate().after
+        self.rec.report.benchmarks = bench_deltas(self._candidate())
         self.rec.report.totals = _delta(self._before().total, self.after.total)
-        self.rec.report.stage_rejection = self.candidate.rejection
+        self.rec.report.stage_rejection = self._candidate().rejection
+
+    def _judge_lost_tests(self) -> None:
+        """Main's tests and reruns judge the lost tests; flaky ones count as before."""
+        deps, ws, candidate = self.deps, self._ws(), self._candidate()
+        self.test_check, after = judge_lost_tests(
+            ws.path,
+            ws.base_sha,
+            deps.settings,
+            self.rec.report.files_changed,
+            self._before(),
+            candidate.after,
+            ref=deps.git.main_branch,
+            note=deps.progress,
+        )
+        self.rec.report.tests_check = self.test_check
+        # Only plain (unrepeated) results change here, so the counted delta moves with the total.
+        self.candidate = candidate.model_copy(
+            update={
+                "after": after,
+                "counted_delta": candidate.counted_delta + after.total - candidate.after.total,
+            }
+        )
 
     @contextmanager
     def _main_tree(self) -> Iterator[Path]:
@@ -210,6 +235,7 @@ class Generation:
             stage_rejection=candidate.rejection,
             skipped=candidate.skipped,
             noise=candidate.noise(),
+            check=self.test_check,
         )
         gates = merge_gates(
             deps.policy,

@@ -192,8 +192,12 @@ class GitHubFlow:
             self.github.add_labels(pull.number, [LABEL])
         except GitHubError as exc:
             note = f" (not labelled: {exc})"
-        if self.auto:
+        human = report.decision.needs_human if report.decision else []
+        if self.auto and not human:
             return self._auto_merge(pull)
+        if human:
+            note += f"; not merged automatically: {'; '.join(human)}"
+
         return "awaiting_review", f"PR #{pull.number} opened: {pull.html_url}{note}"
 
     def _auto_merge(self, pull: PullInfo) -> tuple[GenerationStatus, str]:

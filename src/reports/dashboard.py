@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from src.reports.noise_view import repeated_lines
+from src.reports.flaky import flaky_tests
 from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import clean
@@ -75,6 +76,7 @@ class DashboardData(BaseModel):
     repeated: list[str] = Field(
         default_factory=list, description="Latest repeated measurement per benchmark, with p."
     )
+    flaky_tests: list[ReasonCount] = Field(default_factory=list)
 
 
 def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:
@@ -251,6 +253,9 @@ def summarize(reports: Sequence[GenerationReport]) -> DashboardData:
         avg_duration_s=_mean(durations),
         custom=sorted({n for r in ordered for n, d in r.benchmarks.items() if d.custom}),
         repeated=repeated_lines(ordered),
+        flaky_tests=[
+            ReasonCount(reason=t, count=len(g), generations=g) for t, g in flaky_tests(ordered)
+        ],
     )
 
 

@@ -177,6 +177,19 @@ def _repeated_card(data: DashboardData) -> str:
     return _card("Repeated benchmarks (latest measurement)", f"<ul>{items}</ul>")
 
 
+def _flaky_card(data: DashboardData) -> str:
+    """Tests that reruns found flaky, and the generations that left them out; none, no card."""
+    if not data.flaky_tests:
+        return ""
+    rows = "".join(
+        f'<tr><td class="num">{rc.count}</td><td>{escape(rc.reason)}</td>'
+        f"<td>{escape(', '.join(str(g) for g in rc.generations))}</td></tr>"
+        for rc in data.flaky_tests
+    )
+    head = '<tr><th class="num">count</th><th>test</th><th>generations</th></tr>'
+    return _card("Flaky tests (not counted as lost)", f"<table>{head}{rows}</table>")
+
+
 def _generations_table(data: DashboardData) -> str:
     """One row per generation."""
     rows = []
@@ -240,6 +253,7 @@ def render_html(data: DashboardData) -> str:
             + _charts(data)
             + _card("Most common rejection reasons", _reasons_table(data))
             + _repeated_card(data)
+            + _flaky_card(data)
             + _card("Generations", _generations_table(data))
         )
     else:

@@ -80,6 +80,11 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
         for rc in data.rejection_reasons[:TOP_REASONS]:
             gens = ", ".join(str(g) for g in rc.generations)
             lines.append(f"  {rc.count}x  {rc.reason}  (gen {gens})")
+    if data.flaky_tests:
+        lines += ["", paint("Flaky tests (rerun; not counted as lost)", BOLD, color)]
+        for rc in data.flaky_tests:
+            gens = ", ".join(str(g) for g in rc.generations)
+            lines.append(f"  {rc.count}x  {clean(rc.reason)}  (gen {gens})")
     lines += ["", paint("Per generation", BOLD, color)]
     rows = [["gen", "status", "on main", "delta", "cost", "time", "title"]]
     for p in pts:

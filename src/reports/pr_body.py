@@ -129,6 +129,13 @@ def _decision(report: GenerationReport) -> str:
     lines = ["### Decision", "", f"The gates **{verdict}** this generation."]
     if report.decision.reasons:
         lines += [""] + [f"- {_text(reason)}" for reason in report.decision.reasons]
+    if report.decision.needs_human:
+        lines += ["", "**Not merged automatically; a person must decide:**", ""]
+        lines += [f"- {_text(reason)}" for reason in report.decision.needs_human]
+    check = report.tests_check
+    if check is not None and check.flaky:
+        lines += ["", "Flaky tests (rerun; not counted as lost):", ""]
+        lines += [f"- `{_text(f.test_id)}`: {_text(f.why)}" for f in check.flaky]
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from src.base.models import EditResult, GenerationStatus, LlmCall, Plan, Review
+from src.benchmarks.lost_check import LostTestCheck
 from src.gates.decision_model import Decision
 from src.gates.verdict import GateVerdict
 
@@ -84,6 +85,9 @@ class GenerationReport(BaseModel):
         None, description="The stage whose threshold stopped the candidate, and why."
     )
     decision: Decision | None = None
+    tests_check: LostTestCheck | None = Field(
+        None, description="Main's tests run against the change, and reruns of lost tests."
+    )
     errors: list[dict[str, str]] = Field(default_factory=list)
     human_verdict: dict[str, object] | None = Field(
         None, description="How the person who settled the PR decided (PR mode)."

@@ -228,6 +228,36 @@ def _decision(report: GenerationReport, color: bool) -> list[str]:
     verdict = paint("accepted", GREEN, color) if d.accepted else paint("rejected", RED, color)
     lines = [*_heading("Decision", color), f"  {verdict}"]
     lines.extend(f"  - {clean(reason)}" for reason in d.reasons)
+    lines.extend(f"  ! needs a person: {clean(reason)}" for reason in d.needs_human)
+    return lines
+
+
+def _tests_check(report: GenerationReport, color: bool) -> list[str]:
+    """What the lost-test check ran beyond the measurement: main's tests, reruns, flaky tests."""
+    check = report.tests_check
+    if check is None or not (
+        check.main_tests or check.flaky or check.confirmed or check.not_rerun or check.error
+    ):
+        return []
+    lines = _heading("Lost-test check", color)
+    if check.main_tests:
+        counts = ", ".join(f"{n} {what}" for what, n in check.counts.items() if what != "total")
+        lines.append(f"  main's tests against the change: {counts or 'did not run'}")
+        lines.extend(f"    {o}: {clean(t)}" for t, o in check.not_passed.items())
+        lines.extend(f"    main's version of {clean(f)}" for f in check.restored)
+        lines.extend(f"    left out (new): {clean(f)}" for f in check.left_out)
+    if check.error:
+        lines.append(f"  {paint('error', RED, color)}: {clean(check.error)}")
+    for f in check.flaky:
+        main = ", ".join(f.main_reruns) or "-"
+        lines.append(
+            f"  flaky, not counted as lost: {clean(f.test_id)}: {clean(f.why)}"
+            f" (candidate reruns: {', '.join(f.candidate_reruns)}; main reruns: {main})"
+        )
+    for test_id in check.confirmed:
+        lines.append(f"  lost on all {check.reruns} rerun(s): {clean(test_id)}")
+    for test_id in check.not_rerun:
+        lines.append(f"  lost, not rerun: {clean(test_id)}")
     return lines
 
 
@@ -293,6 +323,7 @@ def render_report(report: GenerationReport, color: bool) -> str:
         _benchmarks(report, color),
         _review(report, color),
         _decision(report, color),
+        _tests_check(report, color),
         _gates(report, color),
         _files(report, color),
         _repairs(report, color),

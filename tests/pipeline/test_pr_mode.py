@@ -14,6 +14,7 @@ from src.base.errors import GitHubError
 from src.base.models import EvolutionEntry, GenerationStatus, Plan
 from src.base.store import Store
 from src.cli.run import wait_for_reviews
+from src.gates.decision_model import Decision
 from src.git_ops.github import GitHubIntegration
 from src.git_ops.github_model import PullInfo, ReviewInfo
 from src.git_ops.worktree import GenerationGit
@@ -97,7 +98,9 @@ def make_flow(
     )
 
 
-def submit(flow: GitHubFlow, clock: Clock, number: int = 1) -> tuple[GenerationStatus, str]:
+def submit(
+    flow: GitHubFlow, clock: Clock, number: int = 1, decision: Decision | None = None
+) -> tuple[GenerationStatus, str]:
     """Run one generation's git side and submit it, recording the outcome like the Recorder."""
     flow.store.add_generation(
         EvolutionEntry(generation=number, status="running", started_at=iso(clock.now))
@@ -107,7 +110,7 @@ def submit(flow: GitHubFlow, clock: Clock, number: int = 1) -> tuple[GenerationS
     flow.git.commit(ws, f"agent gen-{number}: add sub")
     plan = Plan(title="Add a subtraction helper", files_to_modify=["pkg/sub.py"], rationale="r")
     report = GenerationReport(
-        generation=number, status="running", started_at=iso(clock.now), plan=plan
+        generation=number, status="running", started_at=iso(clock.now), plan=plan, decision=decision
     )
     status, reason = flow.submit(number, ws, report)
     report.status = status
@@ -254,6 +257,19 @@ def test_auto_mode_merges_at_once(
     assert reason.endswith("; local main fast-forwarded")
     assert git(work, "rev-parse", "main") == bare_main(fake_github)
     assert store.human_verdicts() == []
+
+
+def test_auto_mode_leaves_a_change_that_main_tests_fail_to_a_person(
+    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    why = "main's versions of 1 test(s) in test files this change rewrote fail against it: t"
+    decision = Decision(accepted=True, reasons=["ok"], needs_human=[why])
+    flow = make_flow(work, store, fake_github, clock, auto=True)
+    status, reason = submit(flow, clock, decision=decision)
+    assert status == "awaiting_review"
+    assert reason.endswith(f"not merged automatically: {why}")
+    assert f"a person must decide:**\n\n- {why}" in fake_github.state.pulls[1]["body"]
+    assert git(work, "rev-parse", "main") != git(fake_github.bare_repo, "rev-parse", "agent/gen-1")
 
 
 def test_auto_mode_waits_for_checks_and_closes_on_failure(

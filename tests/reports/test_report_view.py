@@ -159,7 +159,11 @@ def test_cli_report_json_is_the_file(repo_with_reports: Path) -> None:
     code, out, _ = invoke("report", "1", "--json", "--repo", str(repo_with_reports))
     assert code == 0
     assert out == (repo_with_reports / "reports/gen-1.json").read_text(encoding="utf-8")
-    assert json.loads(out)["decision"] == {"accepted": True, "reasons": ["all gates passed"]}
+    assert json.loads(out)["decision"] == {
+        "accepted": True,
+        "reasons": ["all gates passed"],
+        "needs_human": [],
+    }
 
 
 def test_cli_report_honours_reports_dir(repo_with_reports: Path) -> None:

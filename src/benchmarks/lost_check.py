@@ -1,0 +1,201 @@
+"""The lost-test check's own runs: main's tests against the candidate, and reruns of lost tests."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from src.base.config import Settings
+from src.base.errors import AgentError
+from src.benchmarks.config import load_bench_config
+from src.benchmarks.pass_rate import NAME as TESTS
+from src.benchmarks.pass_rate import count_outcomes, recorded_outcomes, score_pass_rate
+from src.benchmarks.retest import RerunTree, Restore, base_versions, open_tree
+from src.benchmarks.runner import SuiteResult, environment, weighted_total
+from src.benchmarks.sources import is_test_path
+from src.envs.model import Env, EnvError
+
+# A test that ran and did not pass can be run again; a missing or skipped one cannot flip back.
+RERUN_OUTCOMES = ("failed", "error")
+# More lost tests than this is a break, not noise: none of them is rerun.
+MAX_RERUN_TESTS = 10
+
+
+class FlakyTest(BaseModel):
+    """A lost test whose reruns flipped: left out of the lost-test rule, shown to people."""
+
+    test_id: str
+    candidate_reruns: list[str] = Field(description="Its outcomes rerun alone on the candidate.")
+    main_reruns: list[str] = Field(description="Its outcomes rerun alone on main's tree.")
+    why: str
+
+
+class LostTestCheck(BaseModel):
+    """What the lost-test check ran beyond the measurement, for the decision and the report."""
+
+    reruns: int = Field(0, description="[benchmarks] flaky_reruns when the check ran.")
+    main_tests: bool = Field(False, description="Main's test files and conftests judged it.")
+    restored: list[str] = Field(
+        default_factory=list, description="Existing test files it changed, run in main's version."
+    )
+    left_out: list[str] = Field(
+        default_factory=list, description="Test files and conftests it added, left out."
+    )
+    # Every outcome is for the decision only; a report keeps the counts and the ones that failed.
+    outcomes: dict[str, str] | None = Field(
+        None,
+        exclude=True,
+        description="Main's tests against the candidate; None when they did not run.",
+    )
+    counts: dict[str, int] = Field(
+        default_factory=dict, description="passed, failed, errors, skipped of main's tests."
+    )
+    not_passed: dict[str, str] = Field(
+        default_factory=dict, description="Main's tests that failed or errored against it."
+    )
+    error: str | None = Field(None, description="Why main's tests could not be run, or None.")
+    flaky: list[FlakyTest] = Field(default_factory=list)
+    confirmed: list[str] = Field(
+        default_factory=list, description="Lost tests that failed every rerun on the candidate."
+    )
+    not_rerun: list[str] = Field(default_factory=list, description="Lost tests over the limit.")
+
+
+def suspects(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """Tests that passed before and ran but did not pass after: the ones a rerun can clear."""
+    return sorted(t for t, o in before.items() if o == "passed" and after.get(t) in RERUN_OUTCOMES)
+
+
+def rerun(test_id: str, candidate: RerunTree, main: Callable[[], RerunTree], n: int) -> FlakyTest:
+    """Run test_id alone up to n times on the candidate, then on main; stop at the first flip."""
+    ours: list[str] = []
+    theirs: list[str] = []
+    for i in range(n):
+        ours.append(candidate.outcome(test_id, f"rerun-{i}"))
+        if ours[-1] == "passed":
+            why = f"passed on rerun {i + 1} of the candidate"
+            return FlakyTest(test_id=test_id, candidate_reruns=ours, main_reruns=[], why=why)
+    tree = main()
+    for i in range(n):
+        theirs.append(tree.outcome(test_id, f"rerun-main-{i}"))
+        if theirs[-1] != "passed":
+            why = f"{theirs[-1]} on rerun {i + 1} of main's unchanged tree"
+            return FlakyTest(test_id=test_id, candidate_reruns=ours, main_reruns=theirs, why=why)
+    return FlakyTest(test_id=test_id, candidate_reruns=ours, main_reruns=theirs, why="")
+
+
+def check_tests(
+    repo: Path,
+    base: str,
+    settings: Settings,
+    files_changed: Sequence[str],
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+    *,
+    ref: str = "HEAD",
+    note: Callable[[str], None] | None = None,
+) -> LostTestCheck:
+    """Run main's tests against the candidate in repo when it changed any, and rerun lost tests."""
+    changed_tests = [f for f in files_changed if is_test_path(f)]
+    check = LostTestCheck(reruns=settings.benchmarks.flaky_reruns)
+    judged = dict(after)
+    originals = base_versions(repo, base, files_changed)
+    timeout = load_bench_config(repo, settings).timeout(TESTS)
+    env: list[Env | EnvError | None] = []
+
+    def opened(restore: Restore) -> RerunTree:
+        if not env:
+            env.append(environment(repo, settings, ref, note))
+        return stack.enter_context(open_tree(repo, settings, restore, env[0], timeout))
+
+    with ExitStack() as stack:
+        candidate: RerunTree | None = None
+        if changed_tests:
+            restore = {f: originals[f] for f in changed_tests}
+            check.main_tests = True
+            check.restored = sorted(f for f, text in restore.items() if text is not None)
+            check.left_out = sorted(f for f, text in restore.items() if text is None)
+            candidate = opened(restore)
+            found = candidate.outcomes(label="main-tests")
+            if isinstance(found, str):
+                check.error = found
+                return check
+            check.counts = count_outcomes(found)
+            check.outcomes = judged = {t: str(o) for t, o in found.items()}
+            check.not_passed = {t: o for t, o in judged.items() if o in RERUN_OUTCOMES}
+        lost = suspects(before, judged)
+        if len(lost) > MAX_RERUN_TESTS or not check.reruns:
+            check.not_rerun = lost
+            return check
+        main_tree: list[RerunTree] = []
+
+        def main() -> RerunTree:
+            if not main_tree:
+                main_tree.append(opened(originals))
+            return main_tree[0]
+
+        for test_id in lost:
+            candidate = candidate or opened({})
+            result = rerun(test_id, candidate, main, check.reruns)
+            if result.why:
+                check.flaky.append(result)
+            else:
+                check.confirmed.append(test_id)
+    return check
+
+
+def flaky_as_before(
+    after: SuiteResult,
+    before: Mapping[str, str],
+    check: LostTestCheck,
+    weights: Mapping[str, float],
+) -> SuiteResult:
+    """after with each flaky test counted in test_pass_rate as it was before, total recomputed."""
+    flaky = {f.test_id for f in check.flaky}
+    if not flaky:
+        return after
+    results = []
+    for result in after.results:
+        outcomes = result.raw.get("outcomes")
+        if result.name == TESTS and result.status == "ok" and isinstance(outcomes, dict):
+            fixed: dict[str, Any] = {
+                t: before[t] if t in flaky and t in before else o for t, o in outcomes.items()
+            }
+            counts = count_outcomes(fixed)
+            score = score_pass_rate(counts["passed"], counts["total"], counts["skipped"])
+            detail = f"{result.detail}; {len(flaky)} flaky test(s) counted as before"
+            raw = {**result.raw, "flaky": sorted(flaky), "score_as_measured": result.score}
+            result = result.model_copy(update={"score": score, "detail": detail, "raw": raw})
+        results.append(result)
+    return after.model_copy(update={"results": results, "total": weighted_total(results, weights)})
+
+
+def judge_lost_tests(
+    repo: Path,
+    base: str,
+    settings: Settings,
+    files_changed: Sequence[str],
+    before: SuiteResult,
+    after: SuiteResult,
+    *,
+    ref: str = "HEAD",
+    note: Callable[[str], None] | None = None,
+) -> tuple[LostTestCheck, SuiteResult]:
+    """The candidate's test check (base: main's commit), and after with flaky tests as before."""
+    old = recorded_outcomes(before.results)
+    new = recorded_outcomes(after.results)
+    if not old:
+        # No test outcome before: the lost-test rule has nothing to protect.
+        return LostTestCheck(reruns=settings.benchmarks.flaky_reruns), after
+    try:
+        check = check_tests(repo, base, settings, files_changed, old, new, ref=ref, note=note)
+    except (OSError, subprocess.CalledProcessError, AgentError) as exc:
+        # Fail closed: tests stay lost and changed tests unjudged, with the cause on record.
+        return LostTestCheck(reruns=settings.benchmarks.flaky_reruns, error=str(exc)), after
+    weights = load_bench_config(repo, settings).weight_map()
+    return check, flaky_as_before(after, old, check, weights)

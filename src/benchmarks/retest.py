@@ -1,0 +1,144 @@
+"""Extra pytest runs for the lost-test check: a tree with files put back, in env and sandbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from src.base.config import Settings
+from src.base.sandbox import sandbox_for
+from src.benchmarks.context import BenchContext
+from src.benchmarks.pass_rate import Outcome, parse_junit
+from src.benchmarks.pytest_run import REPORTED_EXIT_CODES
+from src.benchmarks.runner import SCRATCH_PREFIX
+from src.benchmarks.sources import SourceTree, repo_files
+from src.envs.model import Env, EnvError
+from src.envs.overlay import copy_tree, make_overlay
+
+# What a file is put back to: its bytes, or None when it must not exist.
+Restore = Mapping[str, bytes | None]
+
+
+def base_versions(repo: Path, base: str, paths: Iterable[str]) -> dict[str, bytes | None]:
+    """Each path's content in commit base, None where base has no such file."""
+    wanted = sorted(set(paths))
+    if not wanted:
+        return {}
+    listed = subprocess.run(
+        ["git", "--literal-pathspecs", "ls-tree", "-r", "-z", "--name-only", base, "--", *wanted],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8", "surrogateescape")
+    present = set(listed.split("\0"))
+    found: dict[str, bytes | None] = {}
+    for rel in wanted:
+        if rel in present:
+            found[rel] = subprocess.run(
+                ["git", "cat-file", "blob", f"{base}:{rel}"],
+                cwd=repo,
+                capture_output=True,
+                check=True,
+            ).stdout
+        else:
+            found[rel] = None
+    return found
+
+
+def compose(repo: Path, restore: Restore, into: Path) -> list[str]:
+    """Copy repo's files into into with restore applied; the files of the result."""
+    files = set(repo_files(repo))
+    copy_tree(repo, sorted(files - set(restore)), into)
+    for rel, content in restore.items():
+        files.discard(rel)
+        if content is None:
+            continue
+        target = into / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        files.add(rel)
+    return sorted(files)
+
+
+@dataclass(frozen=True)
+class RerunTree:
+    """A private tree ready for pytest runs: its context and the time one run may take."""
+
+    ctx: BenchContext
+    timeout_s: float
+    env_error: str = ""
+
+    def outcomes(self, ids: Sequence[str] = (), label: str = "run") -> dict[str, Outcome] | str:
+        """Node id -> outcome of one pytest run of ids (all tests when empty), or why none."""
+        if self.env_error:
+            return self.env_error
+        out = self.ctx.scratch / label
+        out.mkdir(parents=True, exist_ok=True)
+        junit = out / "junit.xml"
+        workers = self.ctx.settings.benchmarks.pytest_workers if not ids else 1
+        args = [
+            "-m",
+            "pytest",
+            *(["-n", str(workers)] if workers > 1 else []),
+            "-p",
+            "no:cacheprovider",
+            "--continue-on-collection-errors",
+            f"--junitxml={junit}",
+            "-o",
+            "junit_family=xunit1",
+            *ids,
+        ]
+        run = self.ctx.run_python(args, self.timeout_s)
+        if run.timed_out:
+            return f"pytest was killed after {run.duration_s:.1f}s"
+        if run.returncode not in REPORTED_EXIT_CODES or not junit.is_file():
+            return f"pytest exited {run.returncode}: {run.tail()}"
+        try:
+            return parse_junit(junit.read_text(encoding="utf-8"))
+        except Exception as exc:  # any unreadable report is a run that told nothing
+            return f"unreadable junit report: {exc}"
+
+    def outcome(self, test_id: str, label: str) -> str:
+        """One test's outcome when run alone; 'missing' when the run did not report it."""
+        found = self.outcomes([test_id], label)
+        if isinstance(found, str):
+            return "error"
+        return found.get(test_id, "missing")
+
+
+@contextmanager
+def open_tree(
+    repo: Path,
+    settings: Settings,
+    restore: Restore,
+    env: Env | EnvError | None,
+    timeout_s: float,
+) -> Iterator[RerunTree]:
+    """repo's files with restore applied, in a private scratch, over env, in the sandbox."""
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
+        scratch = Path(tmp)
+        tree, cache = scratch / "tree", scratch / "cache"
+        cache.mkdir()
+        files = compose(repo, restore, tree)
+        ctx = BenchContext(
+            repo=tree,
+            settings=settings,
+            tree=SourceTree.scan(tree, files),
+            scratch=scratch,
+            cache_dir=cache,
+        )
+        if isinstance(env, EnvError):
+            yield RerunTree(ctx, timeout_s, env_error=str(env))
+            return
+        if env is not None:
+            env_dirs = (env.python.parent.parent, *(Path(d) for d in env.site_dirs))
+            box = sandbox_for(settings.sandbox.mode, scratch, [tree], env_dirs)
+            # The version comes from repo's git; the copy has none.
+            overlay = make_overlay(env, repo, tree, scratch, box)
+            ctx = replace(ctx, python=overlay.python, env_dirs=env_dirs)
+        yield RerunTree(ctx, timeout_s)
