@@ -25,8 +25,9 @@ from src.benchmarks.context import BenchContext, environment_result, error_resul
 from src.benchmarks.pytest_run import PytestRun, run_pytest
 from src.benchmarks.registry import BENCHMARK_NAMES, PYTEST_GROUP, REGISTRY
 from src.benchmarks.sources import SourceTree, repo_files
+from src.envs.measured_tree import measured_copy
 from src.envs.model import Env, EnvError
-from src.envs.overlay import copy_tree, make_overlay
+from src.envs.overlay import make_overlay
 from src.envs.resolve import resolve_env
 
 Progress = Callable[[str, BenchResult | None], None]
@@ -164,19 +165,21 @@ def _context(
     store: Store | None,
 ) -> BenchContext:
     """A private copy of the tree and, when the env is needed, an overlay that imports it."""
-    tree = copy_tree(repo, files, scratch / "tree")
+    copy = measured_copy(repo, files, scratch / "tree")
+    tree = copy.path
     base = BenchContext(
         repo=tree,
         settings=settings,
         tree=SourceTree.scan(tree, files),
         scratch=scratch,
         cache_dir=tool_cache_dir(repo, store, scratch),
+        env_dirs=copy.objects,
     )
     if isinstance(env, EnvError):
         return replace(base, env_error=str(env))
     if env is None:
         return base
-    env_dirs = (env.python.parent.parent, *(Path(d) for d in env.site_dirs))
+    env_dirs = (*copy.objects, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
     box = sandbox_for(settings.sandbox.mode, scratch, [tree], env_dirs)
     overlay = make_overlay(env, repo, tree, scratch, box)
     return replace(base, python=overlay.python, env_note=overlay.note, env_dirs=env_dirs)

@@ -59,7 +59,8 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     repack_closure(wheels, ["pytest", "pytest-cov", "pytest-xdist", "coverage", "setuptools"])
     make_wheel(wheels, "tinyhelper", "1.0", {"tinyhelper.py": "def double(x):\n    return 2 * x\n"})
     patch = pytest.MonkeyPatch()
-    patch.setenv("UV_NO_INDEX", "1")
+    # uv has no environment variable for --no-index; offline mode keeps it off every index.
+    patch.setenv("UV_OFFLINE", "1")
     patch.setenv("UV_FIND_LINKS", str(wheels))
     patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
     yield wheels
