@@ -50,6 +50,16 @@ def repo_files(repo: Path) -> list[str]:
     return sorted(name for name in names if not SKIP_DIRS.intersection(name.split("/")[:-1]))
 
 
+def is_committed(repo: Path, ref: str) -> bool:
+    """Whether repo's working tree is exactly ref's commit: HEAD at ref, nothing changed or new."""
+    try:
+        head, target = (_git(repo, "rev-parse", "--verify", name).strip() for name in ("HEAD", ref))
+        changed = _git(repo, "status", "--porcelain", "--untracked-files=all")
+    except BenchmarkError:
+        return False
+    return head == target and not changed.strip()
+
+
 def is_test_path(rel: str) -> bool:
     """Whether a file is test code: under a tests folder, test_*.py, *_test.py or conftest.py."""
     path = PurePosixPath(rel)
