@@ -15,6 +15,8 @@ SKIP_DIRS = frozenset(
     {".agent", ".git", ".venv", "venv", ".tox", ".nox", "node_modules", "site-packages"}
 )
 TEST_DIRS = frozenset({"tests", "test", "testing"})
+# Top-level files that drive tools rather than being the project's modules: importing one runs it.
+TOOL_SCRIPTS = frozenset({"setup", "noxfile", "fabfile", "tasks", "dodo", "manage", "conftest"})
 # CPython's parser is not safe to run from several threads at once (it can fail with
 # "AST constructor recursion depth mismatch"); every in-process parse holds this lock.
 PARSE_LOCK = threading.Lock()
@@ -143,4 +145,14 @@ class SourceTree:
                     parts = parts[:-1]
                 if all(part.isidentifier() for part in parts):
                     modules[".".join(parts)] = str(root)
+        return dict(sorted(modules.items()))
+
+    def loose_modules(self) -> dict[str, str]:
+        """Module name -> import root for single-file modules at the top or under src/ (six.py)."""
+        modules: dict[str, str] = {}
+        for rel in self.source:
+            path = PurePosixPath(rel)
+            root = str(path.parent)
+            if root in (".", "src") and path.stem.isidentifier() and path.stem not in TOOL_SCRIPTS:
+                modules[path.stem] = root
         return dict(sorted(modules.items()))
