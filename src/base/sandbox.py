@@ -179,7 +179,11 @@ def _runtime(cmd: Sequence[str], cwd: Path) -> list[Path]:
     if cmd and os.path.isabs(cmd[0]):
         tool = Path(cmd[0])
         found += [tool.parent.parent, tool.resolve().parent.parent]
-    found += [Path(p) for p in sys.path if p and os.path.isabs(p)]
+    entries = [Path(p) for p in sys.path if p and os.path.isabs(p)]
+    found += entries
+    # A site-packages reached through a .pth (an overlay over an environment) brings the rest
+    # of its environment: the tools in its bin/ (ruff, uv) are found from there.
+    found += [p.parents[2] for p in entries if p.name == "site-packages" and len(p.parts) > 3]
     return sorted({p.resolve() for p in found if p.exists()})
 
 

@@ -28,7 +28,8 @@ class BenchContext:
     python: Path = Path(sys.executable)
     env_error: str = ""
     env_note: str = ""
-    # The measuring environment, which the sandbox hides when it lives under a home directory.
+    # What the sandbox binds back read-only where it hides it (under a home directory or /tmp):
+    # the measuring environment and the object store the tree's shared clone reads.
     env_dirs: tuple[Path, ...] = ()
 
     def run_python(

@@ -39,10 +39,12 @@ def score_imports(importable: int, total: int) -> float:
 
 
 def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
-    """Import every package module of the repository in one confined subprocess."""
-    modules = ctx.tree.package_modules()
+    """Import every package module (or, without packages, every top-level module) in one run."""
+    modules = ctx.tree.package_modules() or ctx.tree.loose_modules()
     if not modules:
-        return nothing_result(NAME, "no Python packages (folders with __init__.py) to import")
+        return nothing_result(
+            NAME, "no Python packages (folders with __init__.py) or top-level modules to import"
+        )
     if ctx.env_error:
         return environment_result(NAME, ctx.env_error)
     out = ctx.scratch / "imports.json"

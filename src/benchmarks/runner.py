@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -26,9 +27,10 @@ from src.benchmarks.custom import CustomBenchmark
 from src.benchmarks.pytest_run import PytestRun, run_pytest
 from src.benchmarks.registry import PYTEST_GROUP, REGISTRY
 from src.benchmarks.repeats import repeat_alone
-from src.benchmarks.sources import SourceTree, repo_files
+from src.benchmarks.sources import SourceTree, is_committed, repo_files
+from src.envs.measured_tree import measured_copy
 from src.envs.model import Env, EnvError
-from src.envs.overlay import copy_tree, make_overlay
+from src.envs.overlay import make_overlay
 from src.envs.resolve import resolve_env
 
 Progress = Callable[[str, BenchResult | None], None]
@@ -139,12 +141,29 @@ def _guarded(job: Job) -> list[BenchResult]:
         return [error_result(name, f"{type(exc).__name__}: {exc}") for name in names]
 
 
-def tool_cache_dir(repo: Path, store: Store | None, scratch: Path) -> Path:
-    """Tool caches live under the store's .agent folder (per measured tree) or in scratch."""
+def _tag(tree: Path) -> str:
+    """The name of a tree's tool cache folder."""
+    return hashlib.sha256(str(tree).encode()).hexdigest()[:12]
+
+
+def tool_cache_dir(repo: Path, store: Store | None, scratch: Path, shared: bool = True) -> Path:
+    """Where the run's tool caches live: the store's shared folder only for main's committed tree.
+
+    Any other tree (a candidate, uncommitted edits) gets a private copy in scratch, seeded from
+    the main checkout's caches and discarded with the scratch, so what it wrote never comes back.
+    """
     if store is None:
         return scratch / "cache"
-    tag = hashlib.sha256(str(repo).encode()).hexdigest()[:12]
-    current = store.path.parent / "cache" / tag
+    root = store.path.parent / "cache"
+    if not shared:
+        private = scratch / "cache"
+        seed = root / _tag(store.path.parent.parent.resolve())
+        # A cache folder being written by a concurrent run may copy partially: still a cache.
+        with contextlib.suppress(OSError, shutil.Error):
+            if seed.is_dir():
+                shutil.copytree(seed, private, symlinks=True, dirs_exist_ok=True)
+        return private
+    current = root / _tag(repo)
     current.mkdir(parents=True, exist_ok=True)
     os.utime(current)
     prune_tool_caches(current.parent, KEPT_TOOL_CACHES)
@@ -178,21 +197,24 @@ def _context(
     scratch: Path,
     env: Env | EnvError | None,
     store: Store | None,
+    shared_cache: bool = False,
 ) -> BenchContext:
     """A private copy of the tree and, when the env is needed, an overlay that imports it."""
-    tree = copy_tree(repo, files, scratch / "tree")
+    copy = measured_copy(repo, files, scratch / "tree")
+    tree = copy.path
     base = BenchContext(
         repo=tree,
         settings=settings,
         tree=SourceTree.scan(tree, files),
         scratch=scratch,
-        cache_dir=tool_cache_dir(repo, store, scratch),
+        cache_dir=tool_cache_dir(repo, store, scratch, shared_cache),
+        env_dirs=copy.objects,
     )
     if isinstance(env, EnvError):
         return replace(base, env_error=str(env))
     if env is None:
         return base
-    env_dirs = (env.python.parent.parent, *(Path(d) for d in env.site_dirs))
+    env_dirs = (*copy.objects, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
     box = sandbox_for(settings.sandbox.mode, scratch, [tree], env_dirs)
     overlay = make_overlay(env, repo, tree, scratch, box)
     return replace(base, python=overlay.python, env_note=overlay.note, env_dirs=env_dirs)
@@ -207,12 +229,16 @@ def measure(
     store: Store | None = None,
     progress: Progress | None = None,
     env: Env | EnvError | None = None,
+    shared_cache: bool = False,
 ) -> dict[str, BenchResult]:
-    """Run the named benchmarks concurrently on a private copy of the tree; every name answers."""
+    """Run the named benchmarks concurrently on a private copy of the tree; every name answers.
+
+    shared_cache: the tree is main's committed tree, whose run may update the shared tool caches.
+    """
     mechanism = choose(settings.sandbox.mode)
     # The pid in the name lets a later start remove what a killed process could not.
     with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
-        ctx = _context(repo, settings, files, Path(tmp), env, store)
+        ctx = _context(repo, settings, files, Path(tmp), env, store, shared_cache)
         jobs = plan_jobs(ctx, names, config)
         results: dict[str, BenchResult] = {}
         with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="bench") as pool:
@@ -303,7 +329,8 @@ def run_benchmarks(
                     progress(name, hit)
     missing = [name for name in names if name not in found]
     if missing:
-        fresh = measure(repo, settings, config, missing, files, store, progress, env)
+        shared = is_committed(repo, ref)
+        fresh = measure(repo, settings, config, missing, files, store, progress, env, shared)
         if store is not None:
             for result in fresh.values():
                 if result.status not in UNCACHED_STATUSES and config.repeats(result.name) == 1:

@@ -15,6 +15,8 @@ SKIP_DIRS = frozenset(
     {".agent", ".git", ".venv", "venv", ".tox", ".nox", "node_modules", "site-packages"}
 )
 TEST_DIRS = frozenset({"tests", "test", "testing"})
+# Top-level files that drive tools rather than being the project's modules: importing one runs it.
+TOOL_SCRIPTS = frozenset({"setup", "noxfile", "fabfile", "tasks", "dodo", "manage", "conftest"})
 # CPython's parser is not safe to run from several threads at once (it can fail with
 # "AST constructor recursion depth mismatch"); every in-process parse holds this lock.
 PARSE_LOCK = threading.Lock()
@@ -48,6 +50,16 @@ def repo_files(repo: Path) -> list[str]:
     out = _git(repo, "ls-files", "-co", "--exclude-standard", "-z")
     names = {name for name in out.split("\0") if name}
     return sorted(name for name in names if not SKIP_DIRS.intersection(name.split("/")[:-1]))
+
+
+def is_committed(repo: Path, ref: str) -> bool:
+    """Whether repo's working tree is exactly ref's commit: HEAD at ref, nothing changed or new."""
+    try:
+        head, target = (_git(repo, "rev-parse", "--verify", name).strip() for name in ("HEAD", ref))
+        changed = _git(repo, "status", "--porcelain", "--untracked-files=all")
+    except BenchmarkError:
+        return False
+    return head == target and not changed.strip()
 
 
 def is_test_path(rel: str) -> bool:
@@ -133,4 +145,14 @@ class SourceTree:
                     parts = parts[:-1]
                 if all(part.isidentifier() for part in parts):
                     modules[".".join(parts)] = str(root)
+        return dict(sorted(modules.items()))
+
+    def loose_modules(self) -> dict[str, str]:
+        """Module name -> import root for single-file modules at the top or under src/ (six.py)."""
+        modules: dict[str, str] = {}
+        for rel in self.source:
+            path = PurePosixPath(rel)
+            root = str(path.parent)
+            if root in (".", "src") and path.stem.isidentifier() and path.stem not in TOOL_SCRIPTS:
+                modules[path.stem] = root
         return dict(sorted(modules.items()))

@@ -103,6 +103,19 @@ def test_bwrap_hides_home_and_tmp_and_binds_back_in_depth_order() -> None:
     assert argv[-4:] == ["/home/u/proj/tree", "--", "python", "-V"]
 
 
+def test_an_environment_reached_through_sys_path_is_bound_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An overlay's .pth puts an env's site-packages on sys.path; its bin/ (ruff, uv) comes too."""
+    env = tmp_path / "env"
+    site = env / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    spec = sandbox.SandboxSpec("bwrap", tmp_path / "scratch")
+    argv = sandbox.launch(spec, ["true"], tmp_path, {}).argv
+    assert f"--ro-bind-try {env.resolve()} {env.resolve()}" in " ".join(argv)
+
+
 def test_landlock_reads_everything_but_the_hidden_paths(tmp_path: Path) -> None:
     """The visible roots cover the siblings of a hidden folder and never the folder itself."""
     for name in ("a/keep", "a/home/me", "b"):

@@ -28,8 +28,26 @@ def test_src_layout_modules_import_and_failures_are_named(tmp_path: Path) -> Non
     assert result.score == 0.6
 
 
-def test_no_packages_is_nothing_to_measure(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", {"script.py": "print(1)\n"})
+def test_a_single_module_project_is_measured(tmp_path: Path) -> None:
+    """Like six: one six.py at the top, beside tool scripts that must never be imported."""
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "six.py": "VALUE = 1\n",
+            "broken.py": "import does_not_exist\n",
+            "setup.py": "raise SystemExit('setup.py must not run')\n",
+            "conftest.py": "",
+            "test_six.py": "import six\n",
+            "docs/conf.py": "",
+        },
+    )
+    result = import_check.run(context(repo, tmp_path / "s"), 60)
+    assert (result.status, result.raw["importable"], result.raw["total"]) == ("ok", 1, 2)
+    assert list(result.raw["errors"]) == ["broken"]
+
+
+def test_no_modules_is_nothing_to_measure(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"setup.py": "print(1)\n", "docs/conf.py": ""})
     result = import_check.run(context(repo, tmp_path / "s"), 60)
     assert (result.status, result.score) == ("failed", 0.0)
     assert score_imports(0, 0) == 0.0

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -258,7 +259,9 @@ def test_a_parallel_test_run_counts_the_same_as_a_serial_one(tmp_path: Path) -> 
     )
     only = ["test_pass_rate", "code_coverage"]
     serial = run_benchmarks(repo, own_settings(), only=only)
-    parallel_settings = Settings.model_validate({"benchmarks": {"pytest_workers": 2}})
+    parallel_settings = Settings.model_validate(
+        {"benchmarks": {"pytest_workers": 2, "python": sys.executable}}
+    )
     parallel = run_benchmarks(repo, parallel_settings, only=only)
     for one, two in zip(serial.results, parallel.results, strict=True):
         assert (one.status, one.score) == (two.status, two.score) == ("ok", one.score)

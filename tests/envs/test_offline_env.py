@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from src.base.config import Settings
+from src.base.sandbox import _hidden
 from src.base.store import Store
 from src.benchmarks.runner import SuiteResult, run_benchmarks
 from src.envs.resolve import built_env, plan_env
+from tests.base.sandbox_kit import mechanism_params
 from tests.conftest import git, make_repo
 from tests.envs.wheels import make_wheel, repack_closure
 
@@ -59,7 +61,8 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     repack_closure(wheels, ["pytest", "pytest-cov", "pytest-xdist", "coverage", "setuptools"])
     make_wheel(wheels, "tinyhelper", "1.0", {"tinyhelper.py": "def double(x):\n    return 2 * x\n"})
     patch = pytest.MonkeyPatch()
-    patch.setenv("UV_NO_INDEX", "1")
+    # uv has no environment variable for --no-index; offline mode keeps it off every index.
+    patch.setenv("UV_OFFLINE", "1")
     patch.setenv("UV_FIND_LINKS", str(wheels))
     patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
     yield wheels
@@ -140,3 +143,21 @@ def test_the_cache_key_follows_the_environment(offline: Path, tmp_path: Path) ->
     assert (first.cached, again.cached, own.cached) == (False, True, False)
     assert first.key == again.key != own.key
     assert plan_env(repo, "main").fingerprint in str(built_env(repo, "main", None).python)
+
+
+@pytest.mark.parametrize("mechanism", mechanism_params())
+def test_a_built_environment_under_a_hidden_folder_measures_inside_the_sandbox(
+    offline: Path, tmp_path: Path, mechanism: str
+) -> None:
+    """The env lives under the host's /tmp, which the sandbox hides: it must be bound back."""
+    repo = make_repo(tmp_path / "tinycalc", FILES)
+    env = built_env(repo, "main", None)
+    assert any(p in env.python.parents for p in _hidden()), "the env must sit in a hidden folder"
+    settings = Settings(sandbox={"mode": mechanism})  # type: ignore[arg-type]
+    suite = run_benchmarks(repo, settings, only=ONLY, ref="main")
+    assert suite.sandbox is not None and suite.sandbox.mechanism == mechanism
+    results = {r.name: r for r in suite.results}
+    assert {r.sandbox for r in suite.results} == {mechanism}
+    assert (results["test_pass_rate"].status, results["test_pass_rate"].raw["passed"]) == ("ok", 3)
+    assert results["import_check"].score == 1.0
+    assert results["type_check"].status == "ok"

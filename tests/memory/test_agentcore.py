@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,7 +170,9 @@ def test_a_generation_sends_its_lesson_to_the_memory(
     tmp_path: Path, endpoint: str, fake: FakeAgentcore
 ) -> None:
     repo = target(tmp_path)
-    settings = Settings.model_validate({"agentcore": section(endpoint).model_dump()})
+    settings = Settings.model_validate(
+        {"agentcore": section(endpoint).model_dump(), "benchmarks": {"python": sys.executable}}
+    )
     script = improving_script(reviewer=[review(approved=False)])
     with session(repo, tmp_path, script, settings=settings) as deps:
         outcome = run_generation(deps, RunOptions(auto_merge=True))

@@ -12,6 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from uv import find_uv_bin
 
 from tests.packaging.test_docker import copied, stages
 
@@ -60,8 +61,18 @@ def test_a_wheel_built_from_the_docker_context_runs_from_its_install(tmp_path: P
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "config/"))]
 
     target = tmp_path / "site"
+    # uv, a dependency of the agent: a measuring environment built by uv holds no pip.
+    install = ["pip", "install", "-q", "--offline", "--no-deps", "--python", sys.executable]
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), wheel],
+        [
+            find_uv_bin(),
+            *install,
+            "--cache-dir",
+            str(tmp_path / "uv"),
+            "--target",
+            str(target),
+            wheel,
+        ],
         check=True,
         capture_output=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -246,7 +247,9 @@ def test_ctrl_c_records_interrupted_and_cleans_up(tmp_path: Path) -> None:
 
 def test_unwritable_report_is_an_errored_outcome_not_a_crash(tmp_path: Path) -> None:
     repo = target(tmp_path)
-    settings = Settings.model_validate({"agent": {"reports_dir": "README.md/reports"}})
+    settings = Settings.model_validate(
+        {"agent": {"reports_dir": "README.md/reports"}, "benchmarks": {"python": sys.executable}}
+    )
     with session(repo, tmp_path, improving_script(reviewer=[]), settings=settings) as deps:
         outcome = run_generation(deps, RunOptions(auto_merge=True))
         entry = deps.store.get_generation(1)

@@ -84,7 +84,10 @@ def test_a_passing_check_keeps_the_merge(tmp_path: Path, monkeypatch: pytest.Mon
         assert (tree / "pkg" / "sub.py").is_file()
         return None
 
-    overrides = {"agent": {"provider": "mock", "benchmark_threshold": -1.0}}
+    overrides = {
+        "agent": {"provider": "mock", "benchmark_threshold": -1.0},
+        "benchmarks": {"python": sys.executable},
+    }
     settings = load_settings(repo, environ={}, overrides=overrides)
     head = git(repo, "rev-parse", "main").strip()
     with Store.for_repo(repo) as store:
@@ -99,10 +102,9 @@ def test_a_passing_check_keeps_the_merge(tmp_path: Path, monkeypatch: pytest.Mon
 def clone_agent(tmp_path: Path) -> Path:
     """A clone of the agent's repo measuring one quick test file, committed as its baseline."""
     clone = tmp_path / "agent"
-    subprocess.run(
-        ["git", "clone", "--quiet", "--branch", "main", str(running_root()), str(clone)],
-        check=True,
-    )
+    # The running checkout's own commit, named main: not whatever the shared main holds now.
+    subprocess.run(["git", "clone", "--quiet", str(running_root()), str(clone)], check=True)
+    git(clone, "checkout", "--quiet", "-B", "main")
     (clone / "config" / "benchmarks.json").write_text(json.dumps(FAST_BENCHMARKS), "utf-8")
     pyproject = clone / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
