@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 import typer
 
 from src import __version__
-from src.base.config import Settings, default_config_path, flag_overrides, load_settings
+from src.base.config import Settings
+from src.base.config_load import default_config_path, flag_overrides, load_settings
 from src.base.errors import AgentError, Stopped
 from src.base.lessons import SqliteLessons
 from src.base.logging import configure_logging

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import load_settings
+from src.base.config_load import load_settings
 from src.base.store import Store
 from src.git_ops.worktree import REJECTED_PREFIX
 from src.pipeline.generation import RunOptions, run_generation

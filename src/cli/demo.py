@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from src.base.config import Settings, flag_overrides, load_settings
+from src.base.config import Settings
+from src.base.config_load import flag_overrides, load_settings
 from src.base.errors import AgentError
 from src.base.store import Store
 from src.benchmarks.runner import run_benchmarks

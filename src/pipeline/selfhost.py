@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import src
-from src.base.config import load_settings
+from src.base.config_load import load_settings
 from src.base.errors import GitError
 from src.base.proc import run_tool, tool_env
 from src.base.sandbox import SandboxMode, SandboxSpec, contained

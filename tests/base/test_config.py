@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings, env_overrides, flag_overrides, load_settings
+from src.base.config import Settings
+from src.base.config_load import env_overrides, flag_overrides, load_settings
 from src.base.errors import ConfigError
 from src.cli.config_template import render_toml
 

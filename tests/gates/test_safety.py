@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import load_settings
+from src.base.config_load import load_settings
 from src.base.safety_config import SafetySection
 from src.gates.safety import SafetyValidator, SafetyVerdict
 from tests.conftest import make_repo

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
-from src.base.config import load_settings
+from src.base.config_load import load_settings
 from src.base.models import Change, Review
 from src.base.store import Store
 from src.benchmarks.base import BenchResult

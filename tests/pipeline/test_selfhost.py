@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from src.base.config import load_settings
+from src.base.config_load import load_settings
 from src.base.models import Change
 from src.base.store import Store
 from src.cli.run import RunRequest, run_generations

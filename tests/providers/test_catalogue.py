@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
-from src.base.config import Settings, StructuredOutput, load_settings
+from src.base.config import Settings, StructuredOutput
+from src.base.config_load import load_settings
 from src.base.errors import ConfigError, ProviderError
 from src.base.model_catalogue import BEDROCK_DEFAULT_MODEL
 from src.providers.catalogue import (

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings, load_settings
+from src.base.config import Settings
+from src.base.config_load import load_settings
 from src.base.errors import ProviderError
 from src.base.models import Build, EditResult, LlmCall, Plan, Review
 from src.benchmarks.base import BenchResult
