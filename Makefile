@@ -29,7 +29,7 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox
+.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox bounded-work
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -47,6 +47,9 @@ env-timing: $(STAMP)  ## cold uv environment build vs venv + pip of the same req
 
 bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this repo with and without it
 	$(BIN)/python scripts/bench_sandbox.py
+
+bounded-work: $(STAMP)  ## seconds and peak agent RSS of a generation on a 50 MB + 45 MB .py repo and on a 1 MB reply
+	$(BIN)/python scripts/bounded_work.py
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"

@@ -11,6 +11,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -244,3 +245,16 @@ def _alive(pid: int) -> bool:
 def test_a_huge_generation_number_is_one_sentence(tmp_path: Path) -> None:
     code, _, err = invoke(target(tmp_path), None, "merge", "99999999999999999999999")
     assert code == 2 and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_huge_file_and_a_1_mb_reply_end_within_time_and_memory() -> None:
+    # The script's own limits are 60 s and 1 GB; 180 s here keeps a loaded machine from failing it.
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bounded_work.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--max-seconds", "180"], capture_output=True, text=True
+    )
+    cases = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert [c["case"] for c in cases] == ["huge-file/offline", "huge-file/mock", "big-reply/mock"]
+    assert all(c["exit"] == 0 and c["agent_peak_rss_mb"] < 1024 for c in cases)

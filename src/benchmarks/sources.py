@@ -69,22 +69,26 @@ class SourceTree:
     root: Path
     files: list[str]
     texts: dict[str, str] = field(default_factory=dict)
+    # Python files above the size limit: left out here and excluded from the tools' runs.
+    oversized: list[str] = field(default_factory=list)
 
     @classmethod
     def scan(cls, repo: Path, files: list[str] | None = None) -> SourceTree:
         """Read every Python file of the repository that exists on disk and is not too big."""
         names = repo_files(repo) if files is None else files
         texts: dict[str, str] = {}
+        oversized: list[str] = []
         for rel in names:
             if not rel.endswith(".py"):
                 continue
             try:
                 if (repo / rel).stat().st_size > MAX_FILE_BYTES:
+                    oversized.append(rel)
                     continue
                 texts[rel] = (repo / rel).read_text(encoding="utf-8", errors="replace")
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 continue
-        return cls(repo, names, texts)
+        return cls(repo, names, texts, oversized)
 
     @property
     def python(self) -> list[str]:
