@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from src.base.errors import ReplyValidationError, ResponseParseError
+from src.base.limits import json_depth_problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -55,6 +56,9 @@ def _refuse_constant(name: str) -> NoReturn:
 
 def _decode(candidate: str) -> dict[str, Any]:
     """One balanced {...} span as a dict; raw control characters inside strings are accepted."""
+    too_deep = json_depth_problem(candidate)
+    if too_deep:
+        raise ValueError(too_deep)
     # strict=False is the repair models need: literal newlines and tabs inside strings.
     value: dict[str, Any] = json.loads(candidate, strict=False, parse_constant=_refuse_constant)
     return value
