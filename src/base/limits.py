@@ -6,6 +6,9 @@ import re
 # parsing a 50 MB module costs tens of GB of memory.
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
+# A build may edit one file this many times; each edit re-reads and re-checks the whole file.
+MAX_EDITS_PER_FILE = 50
+
 # JSON deeper than this is refused before it is decoded: a reply needs three or four levels,
 # and decoding thousands ends in a RecursionError.
 MAX_JSON_DEPTH = 64

@@ -23,14 +23,22 @@ PARSE_LOCK = threading.Lock()
 def _git(repo: Path, *args: str) -> str:
     """Run git in repo; a missing git or a non-repository becomes a BenchmarkError."""
     try:
-        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise BenchmarkError(f"{repo}: cannot run git ({exc})") from None
     if done.returncode != 0:
         raise BenchmarkError(
             f"{repo} is not a git repository; pass --repo with the top folder of one"
         )
-    return done.stdout
+    try:
+        return done.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = done.stdout.rfind(b"\0", 0, exc.start) + 1
+        name = done.stdout[start:].split(b"\0", 1)[0].split(b"\n", 1)[0]
+        raise BenchmarkError(
+            f"{repo} holds a file whose name is not UTF-8 ({name!r}); rename it with "
+            "`git mv` so the agent can read the repository"
+        ) from None
 
 
 def check_repo(repo: Path) -> None:
