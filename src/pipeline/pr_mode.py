@@ -25,6 +25,11 @@ from src.reports.report_model import GenerationReport
 LABEL = "self-improving-agent"
 Action = Literal["wait", "merge", "accept", "reject"]
 Verdict = Literal["approved", "changes_requested", "closed", "merged", "timeout"]
+NO_CHECKS = (
+    "[github] require_checks is on but the repository configures no checks (no workflow in "
+    ".github/workflows)"
+)
+NO_CHECKS_FIX = "add CI or set require_checks = false"
 
 
 class Settlement(BaseModel):
@@ -128,6 +133,12 @@ def settle(
     return Settlement(action="wait")
 
 
+def configures_checks(tree: Path) -> bool:
+    """Whether the tree has a GitHub Actions workflow, the checks a PR from it would get."""
+    folder = tree / ".github" / "workflows"
+    return folder.is_dir() and any(p.suffix in (".yml", ".yaml") for p in folder.iterdir())
+
+
 def _epoch(stamp: str) -> float:
     """Seconds since the epoch of a stored ISO 8601 time."""
     return datetime.fromisoformat(stamp).timestamp()
@@ -171,6 +182,7 @@ class GitHubFlow:
         """Push the branch, open the PR with the review packet, label it; merge it in auto mode."""
         title = f"agent gen-{number}: {report.plan.title if report.plan else 'untitled change'}"
         relpath = f"{self.settings.agent.reports_dir.strip('/')}/gen-{number}.json"
+        no_checks = self.settings.github.require_checks and not configures_checks(ws.path)
         self.github.push_branch(ws.branch)
         try:
             pull = self.github.create_pr(
@@ -191,8 +203,17 @@ class GitHubFlow:
             self.github.add_labels(pull.number, [LABEL])
         except GitHubError as exc:
             note = f" (not labelled: {exc})"
+        if self.auto and no_checks:
+            reason = f"PR #{pull.number} not merged: {NO_CHECKS}; {NO_CHECKS_FIX}"
+            self.github.close_pr(pull.number, f"Closed by the agent: {reason}.")
+            return "rejected", reason
         if self.auto:
             return self._auto_merge(pull)
+        if no_checks:
+            note += (
+                f"; warning: {NO_CHECKS}, so an approval would wait for checks that never come; "
+                f"{NO_CHECKS_FIX}"
+            )
         return "awaiting_review", f"PR #{pull.number} opened: {pull.html_url}{note}"
 
     def _auto_merge(self, pull: PullInfo) -> tuple[GenerationStatus, str]:
