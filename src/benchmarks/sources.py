@@ -36,8 +36,8 @@ def _git(repo: Path, *args: str) -> str:
         start = done.stdout.rfind(b"\0", 0, exc.start) + 1
         name = done.stdout[start:].split(b"\0", 1)[0].split(b"\n", 1)[0]
         raise BenchmarkError(
-            f"{repo} holds a file whose name is not UTF-8 ({name!r}); rename it with "
-            "`git mv` so the agent can read the repository"
+            f"the file name {name!r} in the repository is not UTF-8; rename it with `git mv` "
+            "so the agent can read the repository"
         ) from None
 
 

@@ -66,5 +66,6 @@ def test_package_modules_with_flat_and_src_layouts(tmp_path: Path) -> None:
 def test_a_file_name_that_is_not_utf8_is_one_sentence_naming_it(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"a.py": ""})
     (repo / os.fsdecode(b"z\xfe.txt")).write_bytes(b"")
-    with pytest.raises(BenchmarkError, match=r"name is not UTF-8 \(b'z\\xfe.txt'\); rename"):
+    expected = r"file name b'z\\xfe.txt' in the repository is not UTF-8; rename it"
+    with pytest.raises(BenchmarkError, match=expected):
         repo_files(repo)
