@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from src.base.limits import MAX_FILE_BYTES
-from src.benchmarks import code_coverage, type_check
+from src.benchmarks import code_coverage, lint_score, type_check
 from src.benchmarks.pytest_run import run_pytest
 from src.providers.fixers import python_files, ruff_fixable
 from tests.benchmarks.conftest import context
@@ -42,6 +42,8 @@ def test_a_file_above_the_limit_is_left_out_of_every_tool(tmp_path: Path) -> Non
     assert ctx.tree.oversized == ["pkg/huge[1].py"]
     assert "pkg/huge[1].py" not in python_files(repo)
     assert ruff_fixable(repo) == {}
+    linted = lint_score.run(ctx, 120)
+    assert (linted.status, linted.raw["violations"]) == ("ok", 0)
     typed = type_check.run(ctx, 120)
     assert (typed.status, typed.raw["errors"]) == ("ok", 0)
     covered = code_coverage.measure(run_pytest(ctx, 120))
