@@ -21,8 +21,9 @@ from src.base.store import Store, db_path
 from src.cli.config_template import render_toml
 from src.cli.views import history_rows, render_history, render_status
 from src.memory.status import agentcore_status
-from src.reports.dashboard import render_dashboard, summarize
+from src.reports.dashboard import summarize
 from src.reports.dashboard_html import write_html
+from src.reports.dashboard_text import render_dashboard
 from src.reports.report_files import load_report, load_reports, parse_which, report_text
 from src.reports.report_view import render_report, use_color
 
@@ -485,57 +486,33 @@ GithubAutoOpt = Annotated[
 ]
 
 
-def _generations(
-    repo: Path,
-    config: Path | None,
-    flags: dict[str, Any],
-    dry_run: bool,
-    goal: list[str] | None,
-    no_safety: bool,
-    max_gen: int | None,
-    max_cost: float | None,
-    github: bool,
-    github_auto: bool,
-    wait: bool,
-    sandbox: str | None = None,
-) -> None:
-    """Shared body of `run` and `loop`; flags are the [agent] overrides given on the line."""
-    from src.cli.run import run_generations
-    from src.pipeline.generation import RunOptions
+def records_interrupts(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn Ctrl-C or a stop during generations into a note that it was recorded, and its code."""
 
-    settings = settings_for(repo, config, sandbox=sandbox, **flags)
-    record(settings.sandbox.mode)
-    mode: Literal["off", "review", "auto"] = (
-        "auto" if github_auto else "review" if github else "off"
-    )
-    options = RunOptions(
-        auto_merge=settings.agent.auto_merge,
-        dry_run=dry_run,
-        goals=list(dict.fromkeys([*settings.agent.goals, *(goal or [])])),
-        code_rules=not no_safety,
-    )
-    count = max_gen if max_gen is not None else settings.agent.max_generations
-    try:
-        code = run_generations(
-            repo,
-            settings,
-            options,
-            count,
-            max_cost,
-            typer.echo,
-            lambda line: typer.echo(line, err=True),
-            github=mode,
-            wait=wait,
-            config=config,
-        )
-    except KeyboardInterrupt as exc:
-        typer.echo("interrupted: the generation was cleaned up and recorded", err=True)
-        raise typer.Exit(exc.exit_code if isinstance(exc, Stopped) else 130) from None
-    raise typer.Exit(code)
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            typer.echo("interrupted: the generation was cleaned up and recorded", err=True)
+            raise typer.Exit(exc.exit_code if isinstance(exc, Stopped) else 130) from None
+
+    return wrapper
+
+
+def _pr_mode(github: bool, github_auto: bool) -> Literal["off", "review", "auto"]:
+    """Where accepted generations go: merged here, or PRs that wait for review or merge at once."""
+    return "auto" if github_auto else "review" if github else "off"
+
+
+def _err(line: str) -> None:
+    """Progress goes to stderr, results to stdout."""
+    typer.echo(line, err=True)
 
 
 @app.command("run")
 @reports_errors
+@records_interrupts
 def run(
     repo: RepoOpt = Path("."),
     config: ConfigOpt = None,
@@ -554,22 +531,25 @@ def run(
     sandbox: SandboxOpt = None,
 ) -> None:
     """Run one generation: plan, implement, review, benchmark, then merge or reject."""
-    flags = dict(
-        provider=provider,
-        model=model,
-        auto_merge=auto_merge,
-        log_format=log_format,
-        log_level=log_level,
-        python=python,
-        main_branch=main_branch,
+    from src.cli.run import RunRequest, run_generations
+
+    flags: dict[str, Any] = dict(provider=provider, model=model, auto_merge=auto_merge)
+    flags |= dict(log_format=log_format, log_level=log_level, main_branch=main_branch)
+    settings = settings_for(repo, config, python=python, sandbox=sandbox, **flags)
+    request = RunRequest(
+        max_generations=1,
+        dry_run=dry_run,
+        goals=tuple(goal or ()),
+        code_rules=not no_safety,
+        github=_pr_mode(github, github_auto),
+        config=config,
     )
-    _generations(
-        repo, config, flags, dry_run, goal, no_safety, 1, None, github, github_auto, False, sandbox
-    )
+    raise typer.Exit(run_generations(repo, settings, request, typer.echo, _err))
 
 
 @app.command("loop")
 @reports_errors
+@records_interrupts
 def loop(
     repo: RepoOpt = Path("."),
     config: ConfigOpt = None,
@@ -601,29 +581,22 @@ def loop(
     sandbox: SandboxOpt = None,
 ) -> None:
     """Run generations until --max-gen, the cost budget, or too many failures in a row."""
-    flags = dict(
-        provider=provider,
-        model=model,
-        auto_merge=auto_merge,
-        log_format=log_format,
-        log_level=log_level,
-        python=python,
-        main_branch=main_branch,
+    from src.cli.run import RunRequest, run_generations
+
+    flags: dict[str, Any] = dict(provider=provider, model=model, auto_merge=auto_merge)
+    flags |= dict(log_format=log_format, log_level=log_level, main_branch=main_branch)
+    settings = settings_for(repo, config, python=python, sandbox=sandbox, **flags)
+    request = RunRequest(
+        max_generations=max_gen,
+        max_cost=max_cost,
+        dry_run=dry_run,
+        goals=tuple(goal or ()),
+        code_rules=not no_safety,
+        github=_pr_mode(github, github_auto),
+        wait=True,
+        config=config,
     )
-    _generations(
-        repo,
-        config,
-        flags,
-        dry_run,
-        goal,
-        no_safety,
-        max_gen,
-        max_cost,
-        github,
-        github_auto,
-        True,
-        sandbox,
-    )
+    raise typer.Exit(run_generations(repo, settings, request, typer.echo, _err))
 
 
 @app.command("prs")

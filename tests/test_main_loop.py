@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
-from src.base.store import MIGRATIONS
+from src.base.migrations import MIGRATIONS
 from tests.conftest import git
 from tests.loop_kit import write_script
 from tests.pipeline.test_generation import (

@@ -13,9 +13,9 @@ from src.base.config import Settings, flag_overrides, load_settings
 from src.base.errors import AgentError
 from src.base.store import Store
 from src.benchmarks.runner import run_benchmarks
-from src.cli.run import run_generations
-from src.pipeline.generation import RunOptions
-from src.reports.dashboard import render_dashboard, summarize
+from src.cli.run import RunRequest, run_generations
+from src.reports.dashboard import summarize
+from src.reports.dashboard_text import render_dashboard
 from src.reports.report_files import load_reports
 
 Echo = Callable[[str], None]
@@ -140,8 +140,8 @@ def run_demo(path: Path, max_generations: int, echo: Echo, progress: Echo) -> De
     settings = demo_settings(repo)
     echo(f"sample repository: {repo}")
     before = _total(repo, settings)
-    options = RunOptions(auto_merge=True)
-    code = run_generations(repo, settings, options, max_generations, None, echo, progress)
+    request = RunRequest(max_generations=max_generations)
+    code = run_generations(repo, settings, request, echo, progress)
     after = _total(repo, settings)
     reports = load_reports(repo / settings.agent.reports_dir)
     data = summarize(reports)

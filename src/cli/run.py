@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from src.base.config import Settings
 from src.base.errors import ConfigError
+from src.base.sandbox import record
 from src.base.stops import stops_handled
 from src.base.store import Store
 from src.git_ops.github import GitHubIntegration
@@ -42,33 +44,54 @@ def outcome_line(outcome: GenerationOutcome) -> str:
     return f"gen {outcome.generation} {outcome.status}{delta}: {reason}"
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """What `agent run`, `loop` or `demo` asked for; the settings supply the rest."""
+
+    max_generations: int | None = None
+    max_cost: float | None = None
+    dry_run: bool = False
+    goals: tuple[str, ...] = ()
+    code_rules: bool = True
+    github: PrMode = "off"
+    wait: bool = False
+    config: Path | None = None
+
+
+def run_options(settings: Settings, request: RunRequest) -> RunOptions:
+    """The generation options: the request's choices over the config's auto-merge and goals."""
+    return RunOptions(
+        auto_merge=settings.agent.auto_merge,
+        dry_run=request.dry_run,
+        goals=list(dict.fromkeys([*settings.agent.goals, *request.goals])),
+        code_rules=request.code_rules,
+    )
+
+
 def run_generations(
-    repo: Path,
-    settings: Settings,
-    options: RunOptions,
-    max_generations: int,
-    max_cost: float | None,
-    echo: Echo,
-    progress: Echo,
-    github: PrMode = "off",
-    wait: bool = False,
-    config: Path | None = None,
+    repo: Path, settings: Settings, request: RunRequest, echo: Echo, progress: Echo
 ) -> int:
     """Recover from any crash, run the generations, print a line each; returns the exit code."""
-    # A missing main line is refused before any generation number, report or branch is used.
+    options = run_options(settings, request)
+    count = request.max_generations
+    if count is None:
+        count = settings.agent.max_generations
+    # A missing main line or a required sandbox that is missing is refused before any
+    # generation number, report or branch is used.
     resolve_main_branch(repo, settings.agent.main_branch)
+    record(settings.sandbox.mode)
     if not options.code_rules:
         progress(NO_SAFETY_WARNING)
     # The provider comes first: a missing key must fail before anything is written.
     provider = make_provider(settings, repo=repo)
     # The lock is let go before a hand-off, whose fresh process takes it again.
     with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, progress, provider, github)
+        deps = open_deps(repo, settings, store, progress, provider, request.github)
         for line in recover(deps):
             progress(line)
         # Each line goes out as its generation ends, so a stop later does not lose it.
-        result = run_loop(deps, options, max_generations, max_cost, lambda o: echo(outcome_line(o)))
-        if wait and isinstance(deps.pr, GitHubFlow):
+        result = run_loop(deps, options, count, request.max_cost, lambda o: echo(outcome_line(o)))
+        if request.wait and isinstance(deps.pr, GitHubFlow):
             wait_for_reviews(deps.pr, progress, echo)
     if result.message:
         progress(result.message)
@@ -77,22 +100,14 @@ def run_generations(
             "the agent merged a change into itself: the next generations run in a fresh"
             " process of the new main"
         )
-        argv = handoff_argv(repo, settings, options, result.handoff, max_cost, github, config)
+        argv = handoff_argv(repo, settings, request, result.handoff)
         return subprocess.run(argv, cwd=repo, check=False).returncode
     return result.exit_code
 
 
-def handoff_argv(
-    repo: Path,
-    settings: Settings,
-    options: RunOptions,
-    remaining: int,
-    max_cost: float | None,
-    github: PrMode,
-    config: Path | None,
-) -> list[str]:
+def handoff_argv(repo: Path, settings: Settings, request: RunRequest, remaining: int) -> list[str]:
     """The command that continues the loop with the agent's new code, with the same choices."""
-    agent = settings.agent
+    agent, options = settings.agent, run_options(settings, request)
     argv = [sys.executable, str(repo / "main.py"), "loop", "--repo", str(repo)]
     argv += ["--max-gen", str(remaining), "--provider", agent.provider, "--model", agent.model]
     argv += ["--auto-merge" if options.auto_merge else "--no-auto-merge"]
@@ -105,12 +120,12 @@ def handoff_argv(
         argv += ["--goal", goal]
     if not options.code_rules:
         argv.append("--no-safety")
-    if max_cost is not None:
-        argv += ["--max-cost", str(max_cost)]
-    if github != "off":
-        argv.append("--github-auto" if github == "auto" else "--github")
-    if config is not None:
-        argv += ["--config", str(config)]
+    if request.max_cost is not None:
+        argv += ["--max-cost", str(request.max_cost)]
+    if request.github != "off":
+        argv.append("--github-auto" if request.github == "auto" else "--github")
+    if request.config is not None:
+        argv += ["--config", str(request.config)]
     return argv
 
 

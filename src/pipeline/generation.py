@@ -44,7 +44,7 @@ from src.pipeline.lessons import (
 )
 from src.pipeline.personas import architect_request, builder_request, prompt_hash, reviewer_request
 from src.pipeline.recorder import Recorder
-from src.providers.base import CompletionRequest, Provider
+from src.providers.base import CompletionRequest, GenerationScope, Provider, for_generation
 from src.reports.report_files import report_path
 from src.reports.report_model import BenchDelta, GenerationReport, Reproducibility
 
@@ -131,6 +131,8 @@ class _Generation:
         self.originals: dict[str, str] = {}
         self.no_change_reason = "no change"
         self.memory = lesson_memory(deps.settings, deps.store, deps.repo)
+        # Bound to the generation's worktree once plan_phase has made it.
+        self.provider = deps.provider
         self.rec.report.reproducibility = Reproducibility(
             agent_version=__version__,
             provider=deps.provider.name,
@@ -164,11 +166,11 @@ class _Generation:
         request = architect_request(
             repo_map, self.before.results, history, self.options.goals, evidence, lessons
         )
-        request.metadata["worktree"] = str(self.ws.path)
-        request.metadata["rejected_plans"] = rejected_plans(self.memory)
+        scope = GenerationScope(worktree=self.ws.path, rejected_plans=rejected_plans(self.memory))
+        self.provider = for_generation(deps.provider, scope)
 
         def ask_plan(sent: CompletionRequest) -> Plan:
-            return ask(deps.provider, sent, Plan, self.rec.add_call)
+            return ask(self.provider, sent, Plan, self.rec.add_call)
 
         self.plan = ask_plan(request)
         self.rec.report.plan = self.plan
@@ -190,8 +192,7 @@ class _Generation:
         self.originals = dict(files)
         evidence = builder_evidence(self._before().results, plan.files_to_modify)
         request = builder_request(plan, files, evidence=evidence)
-        request.metadata["worktree"] = str(ws.path)
-        build = ask(deps.provider, request, Build, self.rec.add_call)
+        build = ask(self.provider, request, Build, self.rec.add_call)
         self._hash("builder", prompt_hash(request))
         if not build.changes:
             self.no_change_reason = f"no change: {build.summary or 'the Builder had nothing to do'}"
@@ -200,8 +201,7 @@ class _Generation:
         if any(not e.applied for e in self.edits):
             fresh = read_planned_files(ws.path, plan.files_to_modify, blocked)
             retry = builder_request(plan, fresh, retry_messages(self.edits), evidence)
-            retry.metadata["worktree"] = str(ws.path)
-            second = ask(deps.provider, retry, Build, self.rec.add_call)
+            second = ask(self.provider, retry, Build, self.rec.add_call)
             self.edits += self._apply(second)
         self.rec.report.edits = self.edits
         self.rec.report.edit_stats = edit_stats(self.edits)
@@ -232,7 +232,7 @@ class _Generation:
         """Ask the Reviewer to judge the diff."""
         deps, plan, ws = self.deps, self._plan(), self._ws()
         request = reviewer_request(plan, deps.git.diff(ws), self.edits)
-        self.review = ask(deps.provider, request, Review, self.rec.add_call)
+        self.review = ask(self.provider, request, Review, self.rec.add_call)
         self._hash("reviewer", prompt_hash(request))
         self.rec.report.review = self.review
 

@@ -15,7 +15,7 @@ from src.base.store import Store, now_iso
 from src.benchmarks.base import BenchResult
 from src.memory.agentcore import AgentcoreLessons, make_client, session_for
 from src.pipeline.evidence import WEAKEST, findings_of
-from src.providers.base import CompletionRequest
+from src.providers.base import CompletionRequest, RejectedPlan
 
 log = structlog.get_logger(__name__)
 
@@ -56,10 +56,10 @@ def lesson_lines(memory: LessonMemory, results: Sequence[BenchResult]) -> list[s
     return [f"- {_short(lesson.line(), MAX_LESSON_CHARS)}" for lesson in found]
 
 
-def rejected_plans(memory: LessonMemory) -> list[dict[str, object]]:
-    """The file sets and target benchmarks of rejected plans, for a persona's metadata."""
+def rejected_plans(memory: LessonMemory) -> list[RejectedPlan]:
+    """The file sets and target benchmarks of rejected plans, for a generation-bound provider."""
     return [
-        {"files": lesson.files, "benchmark": lesson.benchmark}
+        RejectedPlan(files=lesson.files, benchmark=lesson.benchmark)
         for lesson in memory.all()
         if lesson.outcome == REJECTED
     ]

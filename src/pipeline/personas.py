@@ -92,7 +92,6 @@ def _request(
     context: str,
     prompt: str,
     model: type[BaseModel],
-    metadata: dict[str, Any],
 ) -> CompletionRequest:
     """A request with its schema taken from the persona's reply model."""
     return CompletionRequest(
@@ -103,7 +102,6 @@ def _request(
         schema_name=model.__name__,
         json_schema=model.model_json_schema(),
         max_tokens=MAX_TOKENS[persona],
-        metadata=metadata,
     )
 
 
@@ -172,8 +170,7 @@ def architect_request(
         parts += ["", "Lessons of earlier generations (most relevant first):", *lessons]
     parts += ["", "User goals:", *([f"- {_short(g, 300)}" for g in goals] or ["- none given"])]
     parts += ["", "Plan the single most valuable small improvement. Reply with the Plan JSON only."]
-    metadata = {"scores": {r.name: r.score for r in scores}, "goals": list(goals)}
-    return _request("architect", ARCHITECT_SYSTEM, repo_map, "\n".join(parts), Plan, metadata)
+    return _request("architect", ARCHITECT_SYSTEM, repo_map, "\n".join(parts), Plan)
 
 
 def plan_text(plan: Plan) -> str:
@@ -220,8 +217,7 @@ def builder_request(
             "Reply with a corrected Build JSON that contains every change again, with anchors "
             "copied exactly from the files above."
         )
-    metadata = {"plan": plan.model_dump(), "retry": bool(retry_messages)}
-    return _request("builder", BUILDER_SYSTEM, context, prompt, Build, metadata)
+    return _request("builder", BUILDER_SYSTEM, context, prompt, Build)
 
 
 def edit_lines(edits: Sequence[EditResult]) -> list[str]:
@@ -243,10 +239,7 @@ def reviewer_request(plan: Plan, diff: str, edits: Sequence[EditResult]) -> Comp
     parts = ["Edit results:", *(edit_lines(edits) or ["- no edits"])]
     parts += ["", "Unified diff:", shown or "(empty diff)", ""]
     parts.append("Review the diff against the plan. Reply with the Review JSON only.")
-    metadata = {"plan": plan.model_dump(), "diff_truncated": len(diff) > MAX_DIFF_CHARS}
-    return _request(
-        "reviewer", REVIEWER_SYSTEM, plan_text(plan), "\n".join(parts), Review, metadata
-    )
+    return _request("reviewer", REVIEWER_SYSTEM, plan_text(plan), "\n".join(parts), Review)
 
 
 def prompt_hash(request: CompletionRequest) -> str:

@@ -14,7 +14,8 @@ from src.base.config import Settings
 from src.base.errors import AgentError, GitError, GitHubError
 from src.base.models import EvolutionEntry, GenerationStatus
 from src.base.store import Store
-from src.git_ops.github import ChecksState, GitHubIntegration, PullInfo, ReviewInfo
+from src.git_ops.github import GitHubIntegration
+from src.git_ops.github_model import ChecksState, PullInfo, ReviewInfo
 from src.git_ops.mainline import advance_main
 from src.git_ops.runner import run
 from src.git_ops.worktree import GenerationGit, Workspace

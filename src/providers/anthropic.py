@@ -23,10 +23,9 @@ from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, Usage
 from src.providers.catalogue import (
     FeatureRefused,
-    first_mode,
+    OutputPath,
     names_feature,
     spec_for,
-    switch_mode,
 )
 from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
@@ -141,7 +140,7 @@ class AnthropicProvider:
         self._model = settings.agent.model
         self._spec = spec_for(settings, self._model)
         # The structured-output path, moved on for the rest of the run when the API refuses it.
-        self.mode: StructuredOutput = first_mode(self._spec)
+        self.path = OutputPath(self.name, self._model, self._spec)
         self._timeout_s = section.timeout_s
         self._secrets = [api_key, *secret_values(env)]
         self._client = anthropic.Anthropic(
@@ -156,12 +155,7 @@ class AnthropicProvider:
         """Ask the model on the current path; a refused path is left for the next one, once."""
         request = fit_to_window(request, self._spec, self._model)
         started = time.perf_counter()
-        while True:
-            try:
-                message = self._create(request, self.mode)
-                break
-            except FeatureRefused as refused:
-                self.mode = switch_mode(self.name, self._model, self.mode, refused)
+        message = self.path.ask(lambda mode: self._create(request, mode))
         latency_s = time.perf_counter() - started
         text, data = reply_of(message, request.schema_name)
         usage = usage_of(message)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -21,10 +22,6 @@ class CompletionRequest(BaseModel):
     schema_name: str = Field(description="Name of the reply schema (tool name).")
     json_schema: dict[str, Any] = Field(description="JSON schema the reply must match.")
     max_tokens: int = Field(8192, ge=1)
-    metadata: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Facts for local providers (worktree, scores, plan); never sent out.",
-    )
 
 
 class Usage(BaseModel):
@@ -64,3 +61,33 @@ class Provider(Protocol):
     def complete(self, request: CompletionRequest) -> Completion:
         """Answer one request or raise ProviderError."""
         ...
+
+
+class RejectedPlan(BaseModel):
+    """The files and target benchmark of a plan an earlier generation had rejected."""
+
+    files: list[str]
+    benchmark: str = ""
+
+
+class GenerationScope(BaseModel):
+    """What a provider that works on the local tree is given of the generation it serves."""
+
+    worktree: Path = Field(description="The generation's worktree, a checkout of main.")
+    rejected_plans: list[RejectedPlan] = Field(default_factory=list)
+
+
+@runtime_checkable
+class LocalProvider(Protocol):
+    """A provider that reads the generation's own tree, so it is bound to each generation."""
+
+    def for_generation(self, scope: GenerationScope) -> Provider:
+        """A provider like this one, built for the generation of scope."""
+        ...
+
+
+def for_generation(provider: Provider, scope: GenerationScope) -> Provider:
+    """The provider to ask within one generation: a local one bound to it, any other as is."""
+    if isinstance(provider, LocalProvider):
+        return provider.for_generation(scope)
+    return provider

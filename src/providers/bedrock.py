@@ -14,10 +14,9 @@ from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, Usage
 from src.providers.catalogue import (
     FeatureRefused,
-    first_mode,
+    OutputPath,
     names_feature,
     spec_for,
-    switch_mode,
 )
 from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
@@ -178,7 +177,7 @@ class BedrockProvider:
                 f"use --model global.anthropic.{self._model} (or us./eu./apac.) instead"
             )
         # The structured-output path, moved on for the rest of the run when Bedrock refuses it.
-        self.mode: StructuredOutput = first_mode(self._spec)
+        self.path = OutputPath(self.name, self._model, self._spec)
         self._client = client if client is not None else make_client(settings)
         self._secrets = secret_values(os.environ if environ is None else environ)
 
@@ -186,12 +185,9 @@ class BedrockProvider:
         """Ask the model on the current path; a refused path is left for the next one, once."""
         request = fit_to_window(request, self._spec, self._model)
         started = time.perf_counter()
-        while True:
-            try:
-                response = self._converse(converse_params(request, self._model, self.mode))
-                break
-            except FeatureRefused as refused:
-                self.mode = switch_mode(self.name, self._model, self.mode, refused)
+        response = self.path.ask(
+            lambda mode: self._converse(converse_params(request, self._model, mode))
+        )
         latency_s = time.perf_counter() - started
         text, data = reply_of(response, request.schema_name)
         usage = usage_of(response)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Callable
+from typing import TypeVar, get_args
 
 from src.base.config import ModelSpec, Settings, StructuredOutput
 from src.base.errors import ProviderError
 from src.base.logging import get_logger
 
+T = TypeVar("T")
 MODES: tuple[StructuredOutput, ...] = get_args(StructuredOutput)
 # Words an API's 400 uses when it refuses a structured-output feature rather than the request.
 _FEATURE_WORDS: dict[StructuredOutput, tuple[str, ...]] = {
@@ -67,6 +69,23 @@ def switch_mode(
         reason=str(refused),
     )
     return following
+
+
+class OutputPath:
+    """A provider's structured-output path for its model: the catalogue's first, then what works."""
+
+    def __init__(self, provider: str, model: str, spec: ModelSpec | None) -> None:
+        self.provider = provider
+        self.model = model
+        self.mode: StructuredOutput = first_mode(spec)
+
+    def ask(self, attempt: Callable[[StructuredOutput], T]) -> T:
+        """attempt on the current path; each path the API refuses is left for the next, for good."""
+        while True:
+            try:
+                return attempt(self.mode)
+            except FeatureRefused as refused:
+                self.mode = switch_mode(self.provider, self.model, self.mode, refused)
 
 
 def _price(value: float | None) -> str:

@@ -11,7 +11,7 @@ from src.base.config import Settings
 from src.base.errors import FixerError, ProviderError
 from src.base.models import Build, Change, Plan, Review
 from src.base.models import Finding as ReviewFinding
-from src.providers.base import Completion, CompletionRequest, estimated_usage
+from src.providers.base import Completion, CompletionRequest, GenerationScope, estimated_usage
 from src.providers.fixers import (
     Finding,
     add_none_returns,
@@ -25,7 +25,13 @@ MODEL = "offline"
 MAX_DIFF_LINES = 400
 APPROVED_SCORE = 0.9
 REJECTED_SCORE = 0.2
+# The personas' prompts are what this provider reads, as a model would: these mark their parts.
 DIFF_MARKER = "Unified diff:\n"
+TRUNCATED_MARKER = "\n[diff truncated: "
+FILES_MARKER = "\n\nThe planned files:\n"
+SCORES_MARKER = "Benchmark scores (0..1, weakest first):\n"
+_SCORE_LINE = re.compile(r"^- (\S+): (-?\d+(?:\.\d+)?)")
+_PLAN_FIELDS = ("Plan", "Files to modify", "Target benchmarks")
 NOTHING = "nothing left to improve"
 _TEST_DEF = re.compile(r"^([+-])\s*(?:async\s+)?def (test_\w*)")
 _SUPPRESSION = re.compile(r"#\s*(noqa|type:\s*ignore|pragma:\s*no\s*cover)")
@@ -36,12 +42,28 @@ _STEPS = {
 }
 
 
-def _worktree(request: CompletionRequest) -> Path:
-    """The generation's worktree, which the loop passes to the Architect and the Builder."""
-    raw = request.metadata.get("worktree")
-    if not isinstance(raw, str) or not Path(raw).is_dir():
-        raise ProviderError(f"the offline {request.persona} needs metadata['worktree'] (a folder)")
-    return Path(raw)
+def scores_of(prompt: str) -> dict[str, float]:
+    """The benchmark scores an Architect prompt lists, one `- name: score` line each."""
+    _, marker, rest = prompt.partition(SCORES_MARKER)
+    block = rest.split("\n\n", 1)[0] if marker else ""
+    return {m[1]: float(m[2]) for m in map(_SCORE_LINE.match, block.splitlines()) if m}
+
+
+def plan_of(text: str, persona: str) -> Plan:
+    """The plan that heads a Builder's context or a Reviewer's: title, files and targets."""
+    fields: dict[str, str] = {}
+    for line in text.partition(FILES_MARKER)[0].splitlines():
+        key, _, value = line.partition(": ")
+        if key in _PLAN_FIELDS:
+            fields.setdefault(key, value)
+    if not fields.get("Plan") or not fields.get("Files to modify"):
+        raise ProviderError(f"the offline {persona} was sent no plan (Plan: and Files to modify:)")
+    targets = fields.get("Target benchmarks", "")
+    return Plan(
+        title=fields["Plan"],
+        files_to_modify=fields["Files to modify"].split(", "),
+        target_benchmarks=targets.split(", ") if targets else [],
+    )
 
 
 class OfflineProvider:
@@ -49,11 +71,26 @@ class OfflineProvider:
 
     name = "offline"
 
-    def __init__(self, settings: Settings) -> None:
-        """Keep the safety limits the personas must respect."""
+    def __init__(self, settings: Settings, scope: GenerationScope | None = None) -> None:
+        """Keep the safety limits the personas must respect and the generation it serves."""
+        self._settings = settings
+        self._scope = scope
         self._max_files = settings.safety.max_files_per_generation
         self._blocked = list(settings.safety.blocked_patterns)
         self._protected = [p.split(":", 1)[0] for p in settings.safety.protected_paths]
+
+    def for_generation(self, scope: GenerationScope) -> OfflineProvider:
+        """The offline provider bound to one generation's worktree and rejected plans."""
+        return OfflineProvider(self._settings, scope)
+
+    def _worktree(self, persona: str) -> Path:
+        """The worktree of the generation this provider was built for."""
+        if self._scope is None or not self._scope.worktree.is_dir():
+            raise ProviderError(
+                f"the offline {persona} works on a generation's worktree; "
+                "bind the provider with for_generation first"
+            )
+        return self._scope.worktree
 
     def complete(self, request: CompletionRequest) -> Completion:
         """The persona's reply as JSON text; estimated usage, zero cost, measured latency."""
@@ -86,10 +123,9 @@ class OfflineProvider:
 
     def _architect(self, request: CompletionRequest) -> Plan:
         """Plan the weakest benchmark a local fixer can raise, or say nothing is left."""
-        root = _worktree(request)
-        raw_scores = request.metadata.get("scores") or {}
-        scores = {str(k): float(v) for k, v in dict(raw_scores).items()}
-        rejected = _rejected(request)
+        root = self._worktree(request.persona)
+        scores = scores_of(request.prompt)
+        rejected = self._rejected()
         for finding in survey(root, scores, self._max_files * 4):
             files = [f for f in finding.files if self._allowed(root, f)][: self._max_files]
             # A plan whose lesson says it was rejected is not tried again: on to the next one.
@@ -105,8 +141,8 @@ class OfflineProvider:
 
     def _builder(self, request: CompletionRequest) -> Build:
         """Run the planned fixer on the planned files; an empty build when it changes nothing."""
-        root = _worktree(request)
-        plan = Plan.model_validate(request.metadata.get("plan") or {})
+        root = self._worktree(request.persona)
+        plan = plan_of(request.context, request.persona)
         target = plan.target_benchmarks[0] if plan.target_benchmarks else ""
         changes = build_changes(root, target, plan.files_to_modify)
         if not changes:
@@ -114,15 +150,10 @@ class OfflineProvider:
         names = ", ".join(c.file for c in changes)
         return Build(changes=changes, summary=f"{plan.title}: {names}")
 
-
-def _rejected(request: CompletionRequest) -> set[tuple[tuple[str, ...], str]]:
-    """(files, target benchmark) of the rejected plans the loop passed in the metadata."""
-    found = set()
-    for item in request.metadata.get("rejected_plans") or []:
-        if isinstance(item, dict) and isinstance(item.get("files"), list):
-            files = tuple(sorted({str(f) for f in item["files"]}))
-            found.add((files, str(item.get("benchmark", ""))))
-    return found
+    def _rejected(self) -> set[tuple[tuple[str, ...], str]]:
+        """(files, target benchmark) of the plans earlier generations had rejected."""
+        plans = self._scope.rejected_plans if self._scope else []
+        return {(tuple(sorted(set(p.files))), p.benchmark) for p in plans}
 
 
 def _plan(finding: Finding, scores: dict[str, float]) -> Plan:
@@ -225,9 +256,9 @@ def diff_findings(diff: list[str], plan_files: list[str], truncated: bool) -> li
 
 def review_diff(request: CompletionRequest) -> Review:
     """Approve a diff that stays in the plan's scope and size and games nothing; else reject."""
-    plan = Plan.model_validate(request.metadata.get("plan") or {})
+    plan = plan_of(request.context, request.persona)
     diff = _diff_lines(request.prompt)
-    found = diff_findings(diff, plan.files_to_modify, bool(request.metadata.get("diff_truncated")))
+    found = diff_findings(diff, plan.files_to_modify, TRUNCATED_MARKER in request.prompt)
     blocking = [f for f in found if f.severity in ("major", "critical")]
     changed = sum(
         1 for line in diff if line.startswith(("+", "-")) and line[:3] not in ("+++", "---")

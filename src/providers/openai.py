@@ -24,10 +24,9 @@ from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, Usage, estimated_usage
 from src.providers.catalogue import (
     FeatureRefused,
-    first_mode,
+    OutputPath,
     names_feature,
     spec_for,
-    switch_mode,
 )
 from src.providers.pricing import cost_usd
 from src.providers.schemas import strict_schema
@@ -162,7 +161,7 @@ class OpenAIProvider:
         self._model = settings.agent.model
         self._spec = spec_for(settings, self._model)
         # The structured-output path, moved on for the rest of the run when the server refuses it.
-        self.mode: StructuredOutput = first_mode(self._spec)
+        self.path = OutputPath(self.name, self._model, self._spec)
         # OpenAI's own API wants the newer name; local servers know the older one.
         official = base_url is None or "api.openai.com" in base_url
         self._max_key = "max_completion_tokens" if official else "max_tokens"
@@ -180,12 +179,7 @@ class OpenAIProvider:
         """Ask the model on the current path; a refused path is left for the next one, once."""
         request = fit_to_window(request, self._spec, self._model)
         started = time.perf_counter()
-        while True:
-            try:
-                completion = self._create(request, self.mode)
-                break
-            except FeatureRefused as refused:
-                self.mode = switch_mode(self.name, self._model, self.mode, refused)
+        completion = self.path.ask(lambda mode: self._create(request, mode))
         latency_s = time.perf_counter() - started
         text, data = reply_of(completion, request.schema_name)
         usage = usage_of(completion, request, text)

@@ -1,4 +1,4 @@
-"""Aggregate view across generation reports for `agent dashboard`: pure summary and text."""
+"""Aggregate view across generation reports for `agent dashboard`: the pure summary."""
 
 from __future__ import annotations
 
@@ -9,18 +9,7 @@ from pydantic import BaseModel
 
 from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
-from src.reports.report_view import (
-    BOLD,
-    GREEN,
-    RED,
-    clean,
-    fmt_cost,
-    fmt_delta,
-    fmt_score,
-    paint,
-    table,
-)
-from src.reports.report_view import fmt_seconds as fmt_time
+from src.reports.report_view import clean
 
 SPARKS = "▁▂▃▄▅▆▇█"
 TOP_REASONS = 5
@@ -279,75 +268,3 @@ def last_known(values: Sequence[float | None]) -> float | None:
 def change(start: float | None, end: float | None) -> float | None:
     """end - start, when both were measured."""
     return None if start is None or end is None else end - start
-
-
-def render_dashboard(data: DashboardData, color: bool) -> str:
-    """The dashboard as terminal text."""
-    if not data.generations:
-        return "No generation reports yet. Run `agent run` (or `agent demo`) to make some."
-    pts = data.generations
-    first_gen, last_gen = pts[0].generation, pts[-1].generation
-    lines = [
-        paint(f"Dashboard: {len(pts)} generation(s), {status_counts(data)}", BOLD, color),
-        f"  acceptance   {fmt_rate(data.acceptance_rate)} ({data.accepted} of {data.decided})"
-        f"   {data.acceptance_sparkline}  cumulative, gen {first_gen} -> {last_gen}",
-        f"  improvement  {fmt_delta(data.avg_total_improvement, color)} total score"
-        " per accepted generation",
-    ]
-    totals = [data.start_total, *(p.total for p in pts)]
-    if data.start_total is not None:
-        end = last_known(totals)
-        lines.append(
-            f"  total score  {fmt_score(data.start_total)} -> {fmt_score(end)}"
-            f" ({fmt_delta(change(data.start_total, end), color)})   {auto_sparkline(totals)}"
-            "  start, then on main after each generation"
-        )
-    if data.human_verdicts:
-        lines.append(
-            f"  reviewers    the Reviewer persona agreed with people on {data.reviewer_agreed}"
-            f" of {data.human_verdicts} PR(s)"
-        )
-    lines += [
-        f"  cost         {fmt_cost(data.total_cost_usd, data.cost_known)} in all",
-        f"  time         {fmt_time(data.total_duration_s)} in all,"
-        f" {fmt_time(data.avg_duration_s)} per generation",
-    ]
-    if data.benchmarks:
-        lines += ["", paint("Benchmarks (on main after each generation)", BOLD, color)]
-        rows = [["benchmark", "start", "now", "change", "trend", "avg per accepted"]]
-        for b in data.benchmarks:
-            end = last_known(b.values)
-            rows.append(
-                [
-                    clean(b.name),
-                    fmt_score(b.start),
-                    fmt_score(end),
-                    fmt_delta(change(b.start, end), color),
-                    auto_sparkline([b.start, *b.values]),
-                    fmt_delta(b.avg_improvement, color),
-                ]
-            )
-        lines += table(rows, right={1, 2, 3, 5})
-    if data.rejection_reasons:
-        lines += ["", paint("Most common rejection reasons", BOLD, color)]
-        for rc in data.rejection_reasons[:TOP_REASONS]:
-            gens = ", ".join(str(g) for g in rc.generations)
-            lines.append(f"  {rc.count}x  {rc.reason}  (gen {gens})")
-    lines += ["", paint("Per generation", BOLD, color)]
-    rows = [["gen", "status", "on main", "delta", "cost", "time", "title"]]
-    for p in pts:
-        code = GREEN if p.accepted else RED
-        status = p.status + (" (dry run)" if p.dry_run else "")
-        rows.append(
-            [
-                str(p.generation),
-                paint(status, code, color) if p.status != "running" else status,
-                fmt_score(p.total),
-                fmt_delta(p.total_delta, color),
-                fmt_cost(p.cost_usd, p.cost_known),
-                fmt_time(p.duration_s),
-                clean(p.title or "-")[:60],
-            ]
-        )
-    lines += table(rows, right={0, 2, 3, 4, 5})
-    return "\n".join(lines)

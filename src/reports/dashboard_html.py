@@ -114,7 +114,7 @@ def _tiles(data: DashboardData) -> str:
                 _tile(
                     "Cost",
                     fmt_cost(data.total_cost_usd),
-                    "all LLM calls" if data.cost_known else "known costs only; some were unknown",
+                    "all LLM calls" if data.cost_known else "priced calls only; some were unpriced",
                 ),
                 _tile(
                     "Time",

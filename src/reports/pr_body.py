@@ -137,7 +137,7 @@ def _cost(report: GenerationReport) -> str:
     tokens_out = int(totals.get("output_tokens", sum(c.output_tokens for c in calls)))
     known = [c.cost_usd for c in calls if c.cost_usd is not None]
     cost = totals.get("cost_usd", sum(known) if known else None)
-    dollars = f"${cost:.4f}" if cost is not None else "unknown (no price for the model)"
+    dollars = f"${cost:.4f}" if cost is not None else "unpriced (no price for the model)"
     estimated = " Token counts are partly estimated." if any(c.estimated for c in calls) else ""
     return (
         f"### Cost\n\n{count} LLM calls, {tokens_in:,} input and {tokens_out:,} output tokens, "

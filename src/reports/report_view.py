@@ -55,10 +55,10 @@ def fmt_delta(value: float | None, color: bool) -> str:
 
 
 def fmt_cost(value: float | None, known: bool = True) -> str:
-    """US dollars with four decimals; unknown costs are said to be unknown."""
+    """US dollars with four decimals; calls of a model without a price are said to be unpriced."""
     if value is None or (not known and value == 0):
-        return "unknown"
-    return f"${value:.4f}" + ("" if known else " + unknown")
+        return "unpriced"
+    return f"${value:.4f}" + ("" if known else " + unpriced")
 
 
 def fmt_seconds(value: float | None) -> str:

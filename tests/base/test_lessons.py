@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from main import app
 from src.base.lessons import Lesson, SqliteLessons, fts_query
-from src.base.store import MIGRATIONS, Store
+from src.base.migrations import MIGRATIONS
+from src.base.store import Store
 
 
 def lesson(generation: int, files: list[str], benchmark: str = "", **extra: str) -> Lesson:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from src.base.errors import StoreError
+from src.base.migrations import MIGRATIONS
 from src.base.models import EvolutionEntry
-from src.base.store import MIGRATIONS, Store, db_path, now_iso
+from src.base.store import Store, db_path, now_iso
 from tests.conftest import git
 
 

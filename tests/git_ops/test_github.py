@@ -12,13 +12,7 @@ import pytest
 
 from src.base.config import GithubSection
 from src.base.errors import ConfigError, GitHubError
-from src.git_ops.github import (
-    CheckItem,
-    GitHubIntegration,
-    check_run_state,
-    rate_limit_wait,
-    summarize_checks,
-)
+from src.git_ops.github import GitHubIntegration
 from tests.conftest import git, make_repo
 
 if TYPE_CHECKING:
@@ -224,15 +218,6 @@ def test_checks_combine_statuses_and_check_runs(
     assert len(checks.items) == len(statuses) + len(runs)
 
 
-def test_check_verdicts_are_pure() -> None:
-    assert check_run_state("completed", "neutral") == "success"
-    assert check_run_state("completed", "cancelled") == "failure"
-    assert check_run_state("queued", None) == "pending"
-    green = CheckItem(name="a", kind="status", state="success", detail="success")
-    assert summarize_checks([green]) == "success"
-    assert summarize_checks([]) == "pending"
-
-
 def test_merge_passes_the_expected_sha_and_moves_main(
     work: Path, fake_github: FakeGitHub, clock: Clock
 ) -> None:
@@ -382,14 +367,6 @@ def test_a_429_with_retry_after_waits_that_long(
     gh.comment(pr, "hello")
     assert clock.sleeps == [7.0]
     assert fake_github.state.comments[pr] == ["hello"]
-
-
-def test_rate_limit_wait_is_pure() -> None:
-    limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 12)}
-    assert rate_limit_wait(403, limited, "API rate limit exceeded", NOW) == 12.0
-    assert rate_limit_wait(403, {}, "You have exceeded a secondary rate limit", NOW) == 60.0
-    assert rate_limit_wait(403, {}, "Resource not accessible by integration", NOW) is None
-    assert rate_limit_wait(404, limited, "Not Found", NOW) is None
 
 
 def test_an_unreachable_api_is_one_sentence(work: Path, clock: Clock) -> None:

@@ -14,7 +14,8 @@ from src.base.errors import GitHubError
 from src.base.models import EvolutionEntry, GenerationStatus, Plan
 from src.base.store import Store
 from src.cli.run import wait_for_reviews
-from src.git_ops.github import GitHubIntegration, PullInfo, ReviewInfo
+from src.git_ops.github import GitHubIntegration
+from src.git_ops.github_model import PullInfo, ReviewInfo
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.pr_mode import LABEL, GitHubFlow, deciding_reviews, pr_rows, settle
 from src.reports.report_files import read_report, report_path, write_report

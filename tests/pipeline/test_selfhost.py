@@ -16,7 +16,7 @@ import tomli_w
 from src.base.config import load_settings
 from src.base.models import Change
 from src.base.store import Store
-from src.cli.run import run_generations
+from src.cli.run import RunRequest, run_generations
 from src.pipeline.generation import RunOptions
 from src.pipeline.selfhost import (
     PROJECT_NAME,
@@ -137,9 +137,8 @@ def test_a_merge_that_breaks_the_cli_is_reverted(
     settings = load_settings(clone, environ={}, overrides=overrides)
     lines: list[str] = []
     monkeypatch.setenv("AGENT_MOCK_SCRIPT", str(write_script(tmp_path / "s.json", script)))
-    code = run_generations(
-        clone, settings, RunOptions(auto_merge=True), 1, None, lines.append, lines.append
-    )
+    request = RunRequest(max_generations=1)
+    code = run_generations(clone, settings, request, lines.append, lines.append)
     assert code == 0
     assert git(clone, "rev-parse", "main^{tree}").strip() == old_tree
     assert "Revert" in git(clone, "log", "-1", "--format=%s", "main")

@@ -14,7 +14,7 @@ from src.base.config import Settings
 from src.base.errors import AgentError
 from src.base.models import EvolutionEntry, LlmCall
 from src.base.store import Store, now_iso
-from src.cli.run import handoff_argv
+from src.cli.run import RunRequest, handoff_argv
 from src.git_ops.worktree import GenerationGit
 from src.pipeline.generation import Deps, GenerationOutcome, RunOptions
 from src.pipeline.session import _over_budget, discard_pending, merge_pending, recover, run_loop
@@ -153,10 +153,16 @@ def test_a_merge_into_the_agent_itself_hands_the_rest_of_the_loop_to_a_fresh_pro
 
 def test_the_fresh_process_continues_with_the_same_choices(tmp_path: Path) -> None:
     settings = Settings.model_validate(
-        {"agent": {"provider": "offline", "model": "m", "log_format": "json"}}
+        {"agent": {"provider": "offline", "model": "m", "log_format": "json", "auto_merge": True}}
     )
-    options = RunOptions(auto_merge=True, goals=["faster tests"], code_rules=False)
-    argv = handoff_argv(tmp_path, settings, options, 2, 1.5, "review", tmp_path / "c.toml")
+    request = RunRequest(
+        max_cost=1.5,
+        goals=("faster tests",),
+        code_rules=False,
+        github="review",
+        config=tmp_path / "c.toml",
+    )
+    argv = handoff_argv(tmp_path, settings, request, 2)
     assert argv[:2] == [sys.executable, str(tmp_path / "main.py")]
     assert argv[2:] == [
         "loop", "--repo", str(tmp_path), "--max-gen", "2", "--provider", "offline",

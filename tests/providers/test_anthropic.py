@@ -129,7 +129,7 @@ def test_unknown_model_refusing_output_config_moves_to_the_forced_tool_once() ->
     assert [recorder.body(i).get("tool_choice") for i in (1, 2)] == [
         {"type": "tool", "name": "plan"}
     ] * 2
-    assert subject.mode == "tool"
+    assert subject.path.mode == "tool"
 
 
 def test_model_refusing_forced_tools_moves_to_the_text_path() -> None:
@@ -141,7 +141,7 @@ def test_model_refusing_forced_tools_moves_to_the_text_path() -> None:
     assert subject.complete(request()).text == '{"title": "x"}'
     last = recorder.body()
     assert "tools" not in last and "output_config" not in last
-    assert subject.mode == "text"
+    assert subject.path.mode == "text"
 
 
 def test_a_400_about_the_request_itself_fails_without_switching() -> None:
@@ -150,7 +150,7 @@ def test_a_400_about_the_request_itself_fails_without_switching() -> None:
     with pytest.raises(ProviderError, match="HTTP 400: max_tokens: too large"):
         subject.complete(request())
     assert len(recorder.requests) == 1
-    assert subject.mode == "json_schema"
+    assert subject.path.mode == "json_schema"
 
 
 def test_forced_tool_reply_becomes_data() -> None:

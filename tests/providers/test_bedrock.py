@@ -156,7 +156,7 @@ def test_refused_json_schema_output_moves_to_the_tool_once() -> None:
     assert provider.complete(request()).data == PLAN
     second = provider.complete(request())
     stubber.assert_no_pending_responses()
-    assert provider.mode == "tool"
+    assert provider.path.mode == "tool"
     # Not in the catalogue: answered, but never given a guessed price.
     assert second.data == PLAN and second.cost_usd is None
 
@@ -174,7 +174,7 @@ def test_bare_id_refused_on_demand_names_the_inference_profiles() -> None:
     text = str(caught.value)
     assert "--model global.anthropic.claude-opus-5-5" in text
     assert "us.anthropic.claude-opus-5-5" in text
-    assert provider.mode == "json_schema"
+    assert provider.path.mode == "json_schema"
 
 
 def test_text_reply_becomes_text(stubbed: tuple[BedrockProvider, Stubber]) -> None:

@@ -8,10 +8,16 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
-from src.base.config import Settings, load_settings
-from src.base.errors import ConfigError
+from src.base.config import Settings, StructuredOutput, load_settings
+from src.base.errors import ConfigError, ProviderError
 from src.base.model_catalogue import BEDROCK_DEFAULT_MODEL
-from src.providers.catalogue import names_feature, next_mode, render_models
+from src.providers.catalogue import (
+    FeatureRefused,
+    OutputPath,
+    names_feature,
+    next_mode,
+    render_models,
+)
 from src.providers.schemas import strict_schema
 
 runner = CliRunner()
@@ -110,3 +116,29 @@ def test_strict_schema_closes_objects_and_keeps_constraints_as_text() -> None:
         "description": "Short. (minLength: 1)",
     }
     assert strict_schema(schema, all_required=True)["$defs"]["Inner"]["required"] == ["n"]
+
+
+def test_the_output_path_moves_past_refusals_and_keeps_the_one_that_worked() -> None:
+    path = OutputPath("openai", "m", None)
+    tried: list[StructuredOutput] = []
+
+    def refuse_json_schema(mode: StructuredOutput) -> str:
+        tried.append(mode)
+        if mode == "json_schema":
+            raise FeatureRefused("response_format is not supported")
+        return mode
+
+    assert path.ask(refuse_json_schema) == "tool"
+    assert path.ask(refuse_json_schema) == "tool"
+    assert tried == ["json_schema", "tool", "tool"]
+
+
+def test_the_output_path_fails_with_the_refusal_when_no_path_is_left() -> None:
+    path = OutputPath("openai", "m", None)
+
+    def refuse(mode: StructuredOutput) -> str:
+        raise FeatureRefused(f"{mode} refused")
+
+    with pytest.raises(ProviderError, match="text refused"):
+        path.ask(refuse)
+    assert path.mode == "text"

@@ -11,8 +11,14 @@ from src.base.errors import ProviderError
 from src.base.models import Build, EditResult, LlmCall, Plan, Review
 from src.benchmarks.base import BenchResult
 from src.pipeline.asking import ask
-from src.pipeline.personas import architect_request, builder_request, reviewer_request
-from src.providers.offline import OfflineProvider
+from src.pipeline.personas import (
+    MAX_DIFF_CHARS,
+    architect_request,
+    builder_request,
+    reviewer_request,
+)
+from src.providers.base import GenerationScope, Provider, RejectedPlan, for_generation
+from src.providers.offline import OfflineProvider, plan_of, scores_of
 
 FILES = {
     "pyproject.toml": '[tool.ruff.lint]\nselect = ["F", "I"]\n',
@@ -40,10 +46,15 @@ def _scores(**values: float) -> list[BenchResult]:
     return [BenchResult(name=name, score=score) for name, score in values.items()]
 
 
+def _bound(settings: Settings, tree: Path, *rejected: RejectedPlan) -> Provider:
+    """The offline provider as a generation on tree gets it."""
+    scope = GenerationScope(worktree=tree, rejected_plans=list(rejected))
+    return for_generation(OfflineProvider(settings), scope)
+
+
 def _plan(tree: Path, settings: Settings, calls: list[LlmCall], **scores: float) -> Plan:
     request = architect_request("repo map", _scores(**scores), [], [])
-    request.metadata["worktree"] = str(tree)
-    return ask(OfflineProvider(settings), request, Plan, calls.append)
+    return ask(_bound(settings, tree), request, Plan, calls.append)
 
 
 def test_architect_and_builder_fix_the_weakest_fixable_benchmark(
@@ -55,8 +66,7 @@ def test_architect_and_builder_fix_the_weakest_fixable_benchmark(
     assert plan.files_to_modify == ["pkg/m.py"]
     assert "0.400" in plan.rationale
     request = builder_request(plan, {"pkg/m.py": FILES["pkg/m.py"]})
-    request.metadata["worktree"] = str(tree)
-    build = ask(OfflineProvider(settings), request, Build, calls.append)
+    build = ask(_bound(settings, tree), request, Build, calls.append)
     assert [c.file for c in build.changes] == ["pkg/m.py"]
     assert build.changes[0].op is None
     assert "import sys" not in build.changes[0].content
@@ -72,8 +82,7 @@ def test_builder_creates_a_missing_init(tree: Path, settings: Settings) -> None:
     plan = _plan(tree, settings, [], file_organization=0.8, lint_score=0.9)
     assert plan.files_to_modify == ["pkg/sub/__init__.py"]
     request = builder_request(plan, {"pkg/sub/__init__.py": ""})
-    request.metadata["worktree"] = str(tree)
-    build = ask(OfflineProvider(settings), request, Build, lambda _: None)
+    build = ask(_bound(settings, tree), request, Build, lambda _: None)
     assert [(c.file, c.op, c.content) for c in build.changes] == [
         ("pkg/sub/__init__.py", "create", "")
     ]
@@ -84,8 +93,7 @@ def test_nothing_left_gives_a_valid_plan_and_an_empty_build(tree: Path, settings
     assert plan.target_benchmarks == []
     assert len(plan.files_to_modify) == 1
     request = builder_request(plan, {})
-    request.metadata["worktree"] = str(tree)
-    build = ask(OfflineProvider(settings), request, Build, lambda _: None)
+    build = ask(_bound(settings, tree), request, Build, lambda _: None)
     assert build.changes == []
     assert build.summary.startswith("nothing left to improve")
 
@@ -94,6 +102,35 @@ def test_architect_without_a_worktree_is_a_provider_error(settings: Settings) ->
     request = architect_request("map", _scores(lint_score=0.5), [], [])
     with pytest.raises(ProviderError, match="worktree"):
         OfflineProvider(settings).complete(request)
+
+
+def test_the_prompts_carry_what_the_offline_personas_read() -> None:
+    plan = Plan(
+        title="Fix lint",
+        files_to_modify=["a.py", "pkg/b.py"],
+        rationale="Plan: not the title\nFiles to modify: not these",
+        target_benchmarks=["lint_score"],
+        steps=["Target benchmarks: not this"],
+    )
+    scores = _scores(lint_score=0.4, type_check=0.0, doc_coverage=1.0)
+    assert scores_of(architect_request("map", scores, [], []).prompt) == {
+        "type_check": 0.0,
+        "lint_score": 0.4,
+        "doc_coverage": 1.0,
+    }
+    files = {"a.py": "Plan: inside a file\n"}
+    for text in (builder_request(plan, files).context, reviewer_request(plan, "", []).context):
+        assert plan_of(text, "builder") == Plan(
+            title="Fix lint", files_to_modify=["a.py", "pkg/b.py"], target_benchmarks=["lint_score"]
+        )
+    with pytest.raises(ProviderError, match="no plan"):
+        plan_of("The planned files:\n", "reviewer")
+
+
+def test_reviewer_rejects_a_diff_too_long_to_show_whole(settings: Settings) -> None:
+    diff = _diff("pkg/m.py", "+x = '" + "y" * MAX_DIFF_CHARS + "'")
+    review = _review(settings, ["pkg/m.py"], diff)
+    assert not review.approved and "too large" in review.summary
 
 
 def _diff(path: str, *body: str) -> str:
@@ -164,7 +201,6 @@ def test_architect_skips_a_rejected_plan_and_moves_on_to_the_next_benchmark(
 ) -> None:
     (tree / "pkg/w.py").write_text('"""W."""\n\n\ndef work(n: int):\n    print(n)\n')
     request = architect_request("map", _scores(lint_score=0.4, type_check=0.9), [], [])
-    request.metadata["worktree"] = str(tree)
-    request.metadata["rejected_plans"] = [{"files": ["pkg/m.py"], "benchmark": "lint_score"}]
-    plan = ask(OfflineProvider(settings), request, Plan, lambda _: None)
+    rejected = RejectedPlan(files=["pkg/m.py"], benchmark="lint_score")
+    plan = ask(_bound(settings, tree, rejected), request, Plan, lambda _: None)
     assert (plan.target_benchmarks, plan.files_to_modify) == (["type_check"], ["pkg/w.py"])

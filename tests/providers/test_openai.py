@@ -167,7 +167,7 @@ def test_server_refusing_json_schema_moves_to_a_forced_function_once(
     bodies = [body for _, _, body in fake.requests]
     assert ["response_format" in body for body in bodies] == [True, False, False]
     assert bodies[2]["tool_choice"] == {"type": "function", "function": {"name": "Plan"}}
-    assert subject.mode == "tool"
+    assert subject.path.mode == "tool"
 
 
 def test_refused_key_is_an_auth_error_without_the_key(api: tuple[FakeApi, str]) -> None:

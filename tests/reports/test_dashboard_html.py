@@ -98,7 +98,7 @@ def test_headline_figures_and_tables() -> None:
         "+0.057",
         "0.600 → 0.720",
         "$0.0950",
-        "known costs only; some were unknown",
+        "priced calls only; some were unpriced",
         "2.2 min",
         "review score N below consensus N",
         "implement failed: anchor not found in src/a.py",

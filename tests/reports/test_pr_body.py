@@ -125,7 +125,7 @@ def test_a_bare_report_renders_every_absence() -> None:
         "The Reviewer did not run.",
         "No gate was evaluated.",
         "No merge decision was made.",
-        "0 LLM calls, 0 input and 0 output tokens, unknown (no price for the model).",
+        "0 LLM calls, 0 input and 0 output tokens, unpriced (no price for the model).",
     ):
         assert text in body
 

@@ -62,14 +62,14 @@ def test_better_benchmark_is_green() -> None:
     assert f"{GREEN_ON}+0.100\x1b[0m" in text
 
 
-def test_failed_report_shows_errors_and_unknown_cost() -> None:
-    """A failed generation names the failing phase; an unknown cost says so."""
+def test_failed_report_shows_errors_and_unpriced_cost() -> None:
+    """A failed generation names the failing phase; an unpriced cost says so."""
     text = render_report(sample_reports()[2], color=False)
     assert "Generation 3: failed" in text
     assert "  implement: anchor not found in src/a.py" in text
     assert "none (the generation ended before deciding)" in text
     assert "  not measured" in text
-    assert text.count("unknown") == 2
+    assert text.count("unpriced") == 2
 
 
 def test_dry_run_is_flagged() -> None:
