@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from src.base.limits import MAX_JSON_DEPTH, json_depth, json_depth_problem
 
 
@@ -23,8 +21,8 @@ def test_the_limit_is_inclusive_and_the_refusal_says_both_numbers() -> None:
     )
 
 
-def test_a_megabyte_of_brackets_or_one_unterminated_string_is_linear() -> None:
-    start = time.perf_counter()
+def test_a_megabyte_of_brackets_or_one_unterminated_string_is_scanned_whole() -> None:
+    # No wall-clock bound (it fails by chance on a loaded machine); a backtracking scan of the
+    # unterminated string would not return at all.
     assert json_depth("[" * 1_000_000) == 1_000_000
-    assert json_depth('"' + "\\x" * 500_000) == 0
-    assert time.perf_counter() - start < 5
+    assert json_depth('"' + "\\x" * 500_000 + "[") == 0
