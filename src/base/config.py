@@ -71,6 +71,12 @@ class AgentSection(_Section):
     max_idle_generations: int = Field(
         2, ge=1, le=1000, description="The loop stops after this many no_change runs in a row."
     )
+    repair_rounds: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Chances the Builder gets to fix a regression its change caused (0: none).",
+    )
     repo_map_tokens: int = Field(
         1200, ge=100, le=100_000, description="Token budget of the Architect's repository map."
     )

@@ -71,3 +71,17 @@ def complexity_findings(blocks: Iterable[tuple[str, int, str, int]]) -> list[dic
         finding(path, line, f"{name}: cyclomatic complexity {cc}")
         for path, line, name, cc in ranked[:MAX_FINDINGS]
     ]
+
+
+# A failing test's report: the failing source line (>), error lines (E) and file:line locations.
+_TRACE_LINE = re.compile(r"^(?:>|E\s|\S[^\s:]*\.py:\d+:)")
+MAX_FAILURES = 20
+MAX_FAILURE_CHARS = 1200
+
+
+def failure_excerpt(message: str, report: str) -> str:
+    """The assertion message and the traceback lines that say where and why, within a budget."""
+    lines = [line.rstrip() for line in report.splitlines() if _TRACE_LINE.match(line)]
+    head = " ".join(message.split())[:300]
+    text = "\n".join([head, *lines] if head else lines)
+    return text if len(text) <= MAX_FAILURE_CHARS else text[: MAX_FAILURE_CHARS - 3] + "..."

@@ -15,6 +15,7 @@ from src.benchmarks.context import (
     nothing_result,
     timeout_result,
 )
+from src.benchmarks.findings import MAX_FAILURES, failure_excerpt
 from src.benchmarks.pytest_run import NO_TESTS_EXIT_CODE, REPORTED_EXIT_CODES, PytestRun
 
 NAME = "test_pass_rate"
@@ -62,6 +63,17 @@ def parse_junit(xml_text: str) -> dict[str, Outcome]:
     """Node id -> outcome for every testcase in a junit report."""
     root = ET.fromstring(xml_text)
     return {node_id(case): case_outcome(case) for case in root.iter("testcase")}
+
+
+def failure_reports(xml_text: str) -> dict[str, str]:
+    """Node id -> assertion message and traceback excerpt of the first failing or erroring tests."""
+    found: dict[str, str] = {}
+    for case in ET.fromstring(xml_text).iter("testcase"):
+        problem = case.find("failure")
+        problem = case.find("error") if problem is None else problem
+        if problem is not None and len(found) < MAX_FAILURES:
+            found[node_id(case)] = failure_excerpt(problem.get("message", ""), problem.text or "")
+    return found
 
 
 def foreign_import_errors(xml_text: str, own: Collection[str]) -> dict[str, str]:
@@ -115,10 +127,11 @@ def measure(prun: PytestRun) -> BenchResult:
         text = Path(prun.junit).read_text(encoding="utf-8")
         outcomes = parse_junit(text)
         foreign = foreign_import_errors(text, prun.own)
+        failures = failure_reports(text)
     except (ET.ParseError, OSError) as exc:
         return error_result(NAME, f"unreadable junit report: {exc}", run.duration_s)
     counts = count_outcomes(outcomes)
-    raw = {**counts, "outcomes": outcomes}
+    raw = {**counts, "outcomes": outcomes, "failures": failures}
     if foreign:
         return environment_result(
             NAME, environment_error(foreign), {**raw, "missing_modules": foreign}

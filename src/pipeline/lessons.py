@@ -16,6 +16,7 @@ from src.benchmarks.base import BenchResult
 from src.memory.agentcore import AgentcoreLessons, make_client, session_for
 from src.pipeline.evidence import WEAKEST, findings_of
 from src.providers.base import CompletionRequest, RejectedPlan
+from src.reports.report_model import RepairRound
 
 log = structlog.get_logger(__name__)
 
@@ -99,11 +100,26 @@ def plan_once_more_if_repeated(
     return again
 
 
+def repair_evidence(rounds: Sequence[RepairRound]) -> list[str]:
+    """What each repair round was shown and how it ended, for the lesson."""
+    return [
+        f"repair round {r.round}: {' '.join(r.evidence)} -> {r.outcome or 'unfinished'}"
+        for r in rounds
+        if r.round > 0
+    ]
+
+
 def lesson_of(
-    generation: int, plan: Plan, outcome: str, reason: str, edits: Sequence[EditResult]
+    generation: int,
+    plan: Plan,
+    outcome: str,
+    reason: str,
+    edits: Sequence[EditResult],
+    repairs: Sequence[RepairRound] = (),
 ) -> Lesson:
-    """The lesson a finished generation leaves."""
+    """The lesson a finished generation leaves, with the repair evidence when there was some."""
     failed = [f"{e.op} {e.file}: {e.error}" for e in edits if not e.applied and e.error]
+    failed += repair_evidence(repairs)
     return Lesson(
         generation=generation,
         files=sorted(set(plan.files_to_modify)),

@@ -15,6 +15,7 @@ from src.base.secrets import redact, secret_values
 from src.base.tokens import estimate_tokens
 from src.benchmarks.base import BenchResult
 from src.providers.base import CompletionRequest, Persona
+from src.reports.report_model import RepairRound
 
 HISTORY_SHOWN = 5
 RAW_FIGURES_SHOWN = 4
@@ -220,6 +221,23 @@ def builder_request(
     return _request("builder", BUILDER_SYSTEM, context, prompt, Build)
 
 
+def repair_request(
+    plan: Plan, files: dict[str, str], evidence: Sequence[str], round_no: int, rounds: int
+) -> CompletionRequest:
+    """The Builder's repair request: the files as they are now and what the change broke."""
+    context = f"{plan_text(plan)}\n\nThe planned files as they are now:\n{files_text(plan, files)}"
+    prompt = "\n".join(
+        [
+            f"Your change broke what worked before (repair round {round_no} of {rounds}):",
+            *evidence,
+            "Fix the cause in the code; never delete, skip or weaken a test to make it pass.",
+            "Reply with a Build JSON holding only the new edits, with anchors copied exactly "
+            "from the files above as they are now.",
+        ]
+    )
+    return _request("builder", BUILDER_SYSTEM, context, prompt, Build)
+
+
 def edit_lines(edits: Sequence[EditResult]) -> list[str]:
     """One line per edit: what was applied, what failed and why."""
     return [
@@ -230,13 +248,31 @@ def edit_lines(edits: Sequence[EditResult]) -> list[str]:
     ]
 
 
-def reviewer_request(plan: Plan, diff: str, edits: Sequence[EditResult]) -> CompletionRequest:
-    """The Reviewer's request: plan as context; edit results and the (bounded) diff as prompt."""
+def round_lines(rounds: Sequence[RepairRound]) -> list[str]:
+    """One line per round of the change: what was broken after it and what it edited."""
+    lines = []
+    for entry in rounds:
+        applied = sum(1 for e in entry.edits if e.applied)
+        what = "first change" if entry.round == 0 else f"repair {entry.round}"
+        line = f"- round {entry.round} ({what}): {applied} edit(s) applied"
+        if entry.regressions:
+            line += f"; after it: {entry.regressions}"
+        lines.append(line + (f"; {_short(entry.outcome)}" if entry.outcome else ""))
+    return lines
+
+
+def reviewer_request(
+    plan: Plan, diff: str, edits: Sequence[EditResult], rounds: Sequence[str] = ()
+) -> CompletionRequest:
+    """The Reviewer's request: plan as context; edits, repair rounds and the diff as prompt."""
     shown = diff
     if len(diff) > MAX_DIFF_CHARS:
         omitted = len(diff) - MAX_DIFF_CHARS
         shown = diff[:MAX_DIFF_CHARS] + f"\n[diff truncated: {omitted} more characters omitted]"
     parts = ["Edit results:", *(edit_lines(edits) or ["- no edits"])]
+    if rounds:
+        parts += ["", "Repair rounds (the first change broke something; the diff is final):"]
+        parts += list(rounds)
     parts += ["", "Unified diff:", shown or "(empty diff)", ""]
     parts.append("Review the diff against the plan. Reply with the Review JSON only.")
     return _request("reviewer", REVIEWER_SYSTEM, plan_text(plan), "\n".join(parts), Review)

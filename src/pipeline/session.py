@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -62,11 +62,12 @@ def open_deps(
         flow = connect(repo, settings, store, git, auto=github == "auto")
         flow.check_ready()
 
-    def measure(path: Path) -> SuiteResult:
+    def measure(path: Path, only: Sequence[str] | None = None) -> SuiteResult:
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
         return run_benchmarks(
             path,
             settings,
+            only=only,
             store=store,
             use_cache=settings.benchmarks.cache,
             ref=git.main_branch,

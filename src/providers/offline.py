@@ -30,6 +30,7 @@ DIFF_MARKER = "Unified diff:\n"
 TRUNCATED_MARKER = "\n[diff truncated: "
 FILES_MARKER = "\n\nThe planned files:\n"
 SCORES_MARKER = "Benchmark scores (0..1, weakest first):\n"
+REPAIR_MARKER = "Your change broke what worked before"
 _SCORE_LINE = re.compile(r"^- (\S+): (-?\d+(?:\.\d+)?)")
 _PLAN_FIELDS = ("Plan", "Files to modify", "Target benchmarks")
 NOTHING = "nothing left to improve"
@@ -64,6 +65,9 @@ def plan_of(text: str, persona: str) -> Plan:
         files_to_modify=fields["Files to modify"].split(", "),
         target_benchmarks=targets.split(", ") if targets else [],
     )
+
+
+DECLINED_REPAIR = "the offline Builder does not repair: its fixers cannot act on test failures"
 
 
 class OfflineProvider:
@@ -141,6 +145,9 @@ class OfflineProvider:
 
     def _builder(self, request: CompletionRequest) -> Build:
         """Run the planned fixer on the planned files; an empty build when it changes nothing."""
+        if request.prompt.startswith(REPAIR_MARKER):
+            # Its fixers make one kind of change and cannot read a failing test's evidence.
+            return Build(changes=[], summary=DECLINED_REPAIR)
         root = self._worktree(request.persona)
         plan = plan_of(request.context, request.persona)
         target = plan.target_benchmarks[0] if plan.target_benchmarks else ""

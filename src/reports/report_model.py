@@ -17,6 +17,23 @@ class BenchDelta(BaseModel):
     delta: float | None
 
 
+class RepairRound(BaseModel):
+    """One round of a generation's change: round 0 is the first build, then each repair."""
+
+    round: int = Field(ge=0)
+    evidence: list[str] = Field(
+        default_factory=list, description="What the Builder was shown (empty for round 0)."
+    )
+    evidence_tokens: int = Field(0, description="Estimated tokens of the whole repair request.")
+    edits: list[EditResult] = Field(default_factory=list)
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="The benchmarks measured after the round."
+    )
+    regressions: str = Field("", description="What was still broken after the round.")
+    fixed: bool = False
+    outcome: str = ""
+
+
 class Reproducibility(BaseModel):
     """What it takes to tell whether a rerun of the generation saw the same inputs."""
 
@@ -52,6 +69,9 @@ class GenerationReport(BaseModel):
         default_factory=dict, description="total_edits, failed_edits, edit_success_rate."
     )
     files_changed: list[str] = Field(default_factory=list)
+    repairs: list[RepairRound] = Field(
+        default_factory=list, description="The change's rounds, when a regression was repaired."
+    )
     gates: list[GateVerdict] = Field(default_factory=list)
     decision: Decision | None = None
     errors: list[dict[str, str]] = Field(default_factory=list)

@@ -255,6 +255,22 @@ def _files(report: GenerationReport, color: bool) -> list[str]:
     return lines
 
 
+def _repairs(report: GenerationReport, color: bool) -> list[str]:
+    """The rounds of a change that broke something: what each was shown and how it ended."""
+    if not report.repairs:
+        return []
+    lines = _heading("Repair rounds", color)
+    for entry in report.repairs:
+        applied = sum(1 for e in entry.edits if e.applied)
+        shown = f", shown {len(entry.evidence)} item(s), request ~{entry.evidence_tokens} tokens"
+        line = f"  round {entry.round}: {applied} edit(s) applied" + (shown if entry.round else "")
+        if entry.regressions:
+            line += f"; after it: {clean(entry.regressions)}"
+        mark = paint("ok", GREEN, color) if entry.fixed else clean(entry.outcome)
+        lines.append(f"{line}; {mark}" if mark else line)
+    return lines
+
+
 def _errors(report: GenerationReport, color: bool) -> list[str]:
     """Errors by phase."""
     if not report.errors:
@@ -277,6 +293,7 @@ def render_report(report: GenerationReport, color: bool) -> str:
         _decision(report, color),
         _gates(report, color),
         _files(report, color),
+        _repairs(report, color),
         _errors(report, color),
     ]
     return "\n".join(line for section in sections for line in section)

@@ -94,3 +94,25 @@ def test_no_tests_collected_scores_zero_and_says_so(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"mod.py": "x = 1\n"})
     result = pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
     assert (result.score, result.status, result.detail) == (0.0, "failed", "no tests collected")
+
+
+def test_a_failing_test_keeps_its_assertion_message_and_traceback_lines(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/half.py": "def half(x):\n    y = x // 3\n    return y\n",
+        "tests/test_half.py": (
+            "from pkg.half import half\n\n\n"
+            "def test_half():\n    # a comment the excerpt leaves out\n"
+            "    assert half(8) == 4\n\n\n"
+            "def test_ok():\n    assert half(0) == 0\n"
+        ),
+    }
+    repo = make_repo(tmp_path / "r", files)
+    result = pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
+    failures = result.raw["failures"]
+    assert list(failures) == ["tests/test_half.py::test_half"]
+    excerpt = failures["tests/test_half.py::test_half"]
+    assert excerpt.splitlines()[0].startswith("assert 2 == 4")
+    assert ">       assert half(8) == 4" in excerpt
+    assert "tests/test_half.py:6: AssertionError" in excerpt
+    assert "a comment" not in excerpt

@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from main import app
-from src.base.models import LlmCall
+from src.base.models import EditResult, LlmCall
 from src.gates.verdict import GateVerdict
-from src.reports.report_view import phase_duration, render_report, table, use_color
 from src.reports.report_files import write_report
+from src.reports.report_model import RepairRound
+from src.reports.report_view import phase_duration, render_report, table, use_color
 from tests.reports.test_report_files import make_report, sample_reports
 
 GREEN_ON = "\x1b[32m"
@@ -220,3 +221,30 @@ def test_phases_and_gates_as_the_recorder_writes_them() -> None:
     assert f"4.0 s  {RED_ON}failed\x1b[0m" in text
     assert f"  cedar-merge: {RED_ON}deny\x1b[0m  protected file; too big" in text
     assert f"  tests: {GREEN_ON}allow\x1b[0m" in text
+
+
+def test_repair_rounds_show_what_each_was_shown_and_how_it_ended() -> None:
+    report = sample_reports()[0]
+    assert "Repair rounds" not in render_report(report, color=False)
+    edit = EditResult(file="pkg/a.py", op="replace", applied=True, lines_changed=1)
+    report.repairs = [
+        RepairRound(
+            round=0, edits=[edit], regressions="1 lost test(s)", outcome="the first change"
+        ),
+        RepairRound(
+            round=1,
+            evidence=["- test t passed before and fails now"],
+            evidence_tokens=512,
+            edits=[edit],
+            regressions="no regression",
+            fixed=True,
+            outcome="fixed",
+        ),
+    ]
+    lines = render_report(report, color=False).splitlines()
+    start = lines.index("Repair rounds")
+    assert lines[start + 1 : start + 3] == [
+        "  round 0: 1 edit(s) applied; after it: 1 lost test(s); the first change",
+        "  round 1: 1 edit(s) applied, shown 1 item(s), request ~512 tokens; after it: no regression;"
+        " ok",
+    ]
