@@ -29,7 +29,7 @@ typecheck: $(STAMP)  ## mypy --strict over the agent
 
 check: lint typecheck test  ## all of the above
 
-.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing
+.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -50,6 +50,9 @@ bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this
 
 scan-timing: $(STAMP)  ## the write gate's code scan: the agent's largest file, generated 3,000-line files (target 100 ms)
 	$(BIN)/python scripts/scan_timing.py
+
+bounded-work: $(STAMP)  ## seconds and peak agent RSS of a generation on a 50 MB + 45 MB .py repo and on a 1 MB reply
+	$(BIN)/python scripts/bounded_work.py
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"

@@ -11,13 +11,15 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from src.base.models import Change
 from tests.conftest import git
-from tests.loop_kit import write_script
+from tests.loop_kit import build, write_script
 from tests.pipeline.test_generation import assert_nothing_left, improving_script, main_sha, target
 from tests.test_main_loop import AGENT, _start_waiting_loop, invoke, report
 
@@ -244,3 +246,87 @@ def _alive(pid: int) -> bool:
 def test_a_huge_generation_number_is_one_sentence(tmp_path: Path) -> None:
     code, _, err = invoke(target(tmp_path), None, "merge", "99999999999999999999999")
     assert code == 2 and "Traceback" not in err
+
+
+BAD_REPLIES = {
+    "append-flood": (
+        [build(*[Change(file="pkg/mul.py", op="append", content="#\n")] * 10_000)],
+        "gen 1 rejected: implement failed: the build edits pkg/mul.py 10000 times; the limit is 50",
+    ),
+    "deep-reply": (
+        ['{"changes": ' + "[" * 100_000 + "]" * 100_000 + "}"] * 2,
+        "gen 1 rejected: implement failed: the builder reply was unusable twice: the reply holds "
+        "no valid JSON object: invalid JSON at line 1: it is nested 100001 levels deep",
+    ),
+    "surrogate-path": (
+        ['{"changes": [{"file": "pkg/\\udcff.py", "content": "X = 1\\n"}]}'] * 2,
+        "gen 1 rejected: implement failed: the builder reply was unusable twice: the reply is "
+        "refused: a string holds a lone surrogate",
+    ),
+    "nul-path": (
+        ['{"changes": [{"file": "pkg/a\\u0000.py", "content": "X = 1\\n"}]}'] * 2,
+        "gen 1 rejected: implement failed: the builder reply was unusable twice: the reply does "
+        "not match the Build schema: changes.0.file: Value error, a path must not contain",
+    ),
+    "ignored-path": (
+        [build(Change(file="build/gen.py", content="X = 1\n"))] * 2,
+        "gen 1 rejected: implement failed: no edit could be applied: refused by gate 'path': "
+        "build/gen.py: git ignores this path",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_REPLIES))
+def test_a_reply_the_agent_cannot_use_ends_its_generation_in_one_sentence(
+    tmp_path: Path, case: str
+) -> None:
+    replies, expected = BAD_REPLIES[case]
+    repo = target(tmp_path, {".gitignore": "build/\n"})
+    before = main_sha(repo)
+    script = write_script(tmp_path / "script.json", improving_script(builder=replies))
+    started = time.monotonic()
+    code, out, err = invoke(repo, script, "run", "--auto-merge")
+    assert time.monotonic() - started < 60
+    assert code == 0 and out.startswith(expected), out + err
+    assert "Traceback" not in out + err
+    assert report(repo, 1)["status"] == "rejected"
+    assert history(repo) == [(1, "rejected")]
+    assert main_sha(repo) == before
+    assert_nothing_left(repo)
+
+
+def test_a_deeply_nested_mock_script_is_one_sentence_at_start_up(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    script = tmp_path / "deep.json"
+    script.write_text('{"architect": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    code, out, err = invoke(repo, script, "run")
+    assert code == 1 and out == ""
+    assert err.strip().endswith("it is nested 100001 levels deep; the limit is 64; flatten it")
+    assert len(err.strip().splitlines()) == 1
+    assert not (repo / ".agent").exists() and not (repo / "reports").exists()
+
+
+def test_a_file_name_that_is_not_utf8_ends_the_generation_in_one_sentence(tmp_path: Path) -> None:
+    repo = target(tmp_path)
+    (repo / os.fsdecode(b"notes\xfe.txt")).write_text("n\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "odd name")
+    script = write_script(tmp_path / "script.json", improving_script())
+    code, out, err = invoke(repo, script, "run", "--auto-merge")
+    assert code == 0 and "Traceback" not in out + err
+    assert out.startswith("gen 1 rejected: plan failed: the file name b'notes\\xfe.txt' in"), err
+    assert report(repo, 1)["status"] in ("rejected", "failed")
+    assert_nothing_left(repo)
+
+
+@pytest.mark.slow
+def test_a_huge_file_and_a_1_mb_reply_end_within_time_and_memory() -> None:
+    # The script's own limits are 60 s and 1 GB; 180 s here keeps a loaded machine from failing it.
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bounded_work.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--max-seconds", "180"], capture_output=True, text=True
+    )
+    cases = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert [c["case"] for c in cases] == ["huge-file/offline", "huge-file/mock", "big-reply/mock"]
+    assert all(c["exit"] == 0 and c["agent_peak_rss_mb"] < 1024 for c in cases)

@@ -1,5 +1,38 @@
 """Size limits that keep every step's time and memory proportional to what it is given."""
 
+import re
+
 # Files above this size are left out of measuring and the repo map, and no edit may write one:
 # parsing a 50 MB module costs tens of GB of memory.
 MAX_FILE_BYTES = 2 * 1024 * 1024
+
+# A build may edit one file this many times; each edit re-reads and re-checks the whole file.
+MAX_EDITS_PER_FILE = 50
+
+# JSON deeper than this is refused before it is decoded: a reply needs three or four levels,
+# and decoding thousands ends in a RecursionError.
+MAX_JSON_DEPTH = 64
+
+# One JSON string (unterminated: to the end) or one bracket; possessive, so one linear pass.
+_JSON_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[\[\]{}]', re.DOTALL)
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of brackets in JSON text, strings skipped, in one linear pass."""
+    depth = deepest = 0
+    for match in _JSON_TOKEN.finditer(text):
+        char = match.group()[0]
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def json_depth_problem(text: str) -> str | None:
+    """Why JSON text is refused for its nesting, or None when it is within MAX_JSON_DEPTH."""
+    depth = json_depth(text)
+    if depth <= MAX_JSON_DEPTH:
+        return None
+    return f"it is nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 GenerationStatus = Literal[
     "running",
@@ -44,6 +45,19 @@ class EvolutionEntry(BaseModel):
         return self.score_after - self.score_before
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _plain_path(path: str) -> str:
+    """A path without control characters: a NUL or newline in a file name is never intended."""
+    if _CONTROL.search(path):
+        raise ValueError("a path must not contain control characters such as NUL or newline")
+    return path
+
+
+RepoPath = Annotated[str, AfterValidator(_plain_path)]
+
+
 class _Reply(BaseModel):
     """Base of persona replies: unknown keys are ignored so a chatty model still validates."""
 
@@ -54,7 +68,9 @@ class Plan(_Reply):
     """The Architect's reply: one small improvement and the files it touches."""
 
     title: str = Field(min_length=1, max_length=200, description="Short imperative title.")
-    files_to_modify: list[str] = Field(min_length=1, description="Repo-relative paths to change.")
+    files_to_modify: list[RepoPath] = Field(
+        min_length=1, description="Repo-relative paths to change."
+    )
     rationale: str = Field("", description="Why this change improves the repository.")
     target_benchmarks: list[str] = Field(default_factory=list, description="Benchmarks to raise.")
     steps: list[str] = Field(default_factory=list, description="Concrete steps for the Builder.")
@@ -66,7 +82,7 @@ EditOp = Literal["create", "replace", "insert_after", "insert_before", "append",
 class Change(_Reply):
     """One edit: op omitted writes the whole file; replace/insert_* need an anchor."""
 
-    file: str = Field(min_length=1, description="Repo-relative path.")
+    file: RepoPath = Field(min_length=1, description="Repo-relative path.")
     content: str = Field(description="New text (whole file, replacement or insertion).")
     op: EditOp | None = Field(None, description="Omit to write the whole file.")
     anchor: str | None = Field(None, description="Exact text that occurs once in the file.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,17 +25,32 @@ class PytestRun:
     own: frozenset[str] = frozenset()
 
 
-def coverage_rc(repo: Path, data_file: Path) -> str:
-    """A coverage config measuring line coverage of everything under repo, paths relative."""
-    return (
-        f"[run]\nsource = {repo}\ndata_file = {data_file}\nrelative_files = True\nbranch = False\n"
+def _literal(value: object) -> str:
+    """A config value coverage reads as written: it expands $NAME, and $$ is one dollar."""
+    return str(value).replace("$", "$$")
+
+
+def _omit_glob(rel: str) -> str:
+    """A coverage glob for one repo-relative file; it cannot escape wildcards, so each is a `?`."""
+    return "*/" + _literal(re.sub(r"[][*?]", "?", rel))
+
+
+def coverage_rc(repo: Path, data_file: Path, omit: Sequence[str] = ()) -> str:
+    """A coverage config: line coverage of everything under repo but omit, paths relative."""
+    rc = (
+        f"[run]\nsource = {_literal(repo)}\ndata_file = {_literal(data_file)}\n"
+        "relative_files = True\nbranch = False\n"
     )
+    # An unexecuted source file is parsed for the report: a huge one costs minutes and gigabytes.
+    if not omit:
+        return rc
+    return rc + "omit =\n" + "".join(f"    {_omit_glob(rel)}\n" for rel in omit)
 
 
-def pytest_args(repo: Path, scratch: Path, workers: int = 1) -> list[str]:
+def pytest_args(repo: Path, scratch: Path, workers: int = 1, omit: Sequence[str] = ()) -> list[str]:
     """`python -m pytest` arguments writing every report under scratch and nothing into repo."""
     rc = scratch / "coveragerc"
-    rc.write_text(coverage_rc(repo, scratch / ".coverage"), encoding="utf-8")
+    rc.write_text(coverage_rc(repo, scratch / ".coverage", omit), encoding="utf-8")
     # pytest-xdist spreads the tests over processes; pytest-cov combines their coverage.
     parallel = ["-n", str(workers)] if workers > 1 else []
     return [
@@ -54,7 +71,8 @@ def pytest_args(repo: Path, scratch: Path, workers: int = 1) -> list[str]:
 
 def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     """Run the target's test suite once with junit and coverage reports."""
-    args = pytest_args(ctx.repo, ctx.scratch, ctx.settings.benchmarks.pytest_workers)
+    workers = ctx.settings.benchmarks.pytest_workers
+    args = pytest_args(ctx.repo, ctx.scratch, workers, ctx.tree.oversized)
     env = {"COVERAGE_FILE": str(ctx.scratch / ".coverage")}
     run = ctx.run_python(args, timeout_s, env)
     return PytestRun(

@@ -25,14 +25,22 @@ PARSE_LOCK = threading.Lock()
 def _git(repo: Path, *args: str) -> str:
     """Run git in repo; a missing git or a non-repository becomes a BenchmarkError."""
     try:
-        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise BenchmarkError(f"{repo}: cannot run git ({exc})") from None
     if done.returncode != 0:
         raise BenchmarkError(
             f"{repo} is not a git repository; pass --repo with the top folder of one"
         )
-    return done.stdout
+    try:
+        return done.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = done.stdout.rfind(b"\0", 0, exc.start) + 1
+        name = done.stdout[start:].split(b"\0", 1)[0].split(b"\n", 1)[0]
+        raise BenchmarkError(
+            f"the file name {name!r} in the repository is not UTF-8; rename it with `git mv` "
+            "so the agent can read the repository"
+        ) from None
 
 
 def check_repo(repo: Path) -> None:
@@ -81,22 +89,26 @@ class SourceTree:
     root: Path
     files: list[str]
     texts: dict[str, str] = field(default_factory=dict)
+    # Python files above the size limit: left out here and excluded from the tools' runs.
+    oversized: list[str] = field(default_factory=list)
 
     @classmethod
     def scan(cls, repo: Path, files: list[str] | None = None) -> SourceTree:
         """Read every Python file of the repository that exists on disk and is not too big."""
         names = repo_files(repo) if files is None else files
         texts: dict[str, str] = {}
+        oversized: list[str] = []
         for rel in names:
             if not rel.endswith(".py"):
                 continue
             try:
                 if (repo / rel).stat().st_size > MAX_FILE_BYTES:
+                    oversized.append(rel)
                     continue
                 texts[rel] = (repo / rel).read_text(encoding="utf-8", errors="replace")
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 continue
-        return cls(repo, names, texts)
+        return cls(repo, names, texts, oversized)
 
     @property
     def python(self) -> list[str]:

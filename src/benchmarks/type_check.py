@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from src.base.proc import ToolRun
@@ -55,9 +56,12 @@ def count_errors(stdout: str) -> tuple[int, int]:
     return len(hits), len(set(hits))
 
 
-def mypy_args(files: list[str], cache_dir: str, python: str | None = None) -> list[str]:
-    """`python -m mypy` arguments: the repo's own config, a cache outside the repo."""
+def mypy_args(
+    files: list[str], cache_dir: str, python: str | None = None, skip: Sequence[str] = ()
+) -> list[str]:
+    """`python -m mypy` arguments: the repo's own config, a cache outside the repo, no skip file."""
     interpreter = ["--python-executable", python] if python else []
+    excluded = [arg for rel in skip for arg in ("--exclude", f"^{re.escape(rel)}$")]
     return [
         "-m",
         "mypy",
@@ -68,6 +72,7 @@ def mypy_args(files: list[str], cache_dir: str, python: str | None = None) -> li
         "--no-error-summary",
         "--hide-error-context",
         "--no-pretty",
+        *excluded,
         *files,
     ]
 
@@ -108,5 +113,6 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
         [] if config_names_targets(ctx.repo) else default_targets(ctx.tree.top_packages(), files)
     )
     cache = str(ctx.cache_dir / "mypy")
-    result = ctx.run_agent_tool(mypy_args(targets, cache, str(ctx.python)), timeout_s)
+    args = mypy_args(targets, cache, str(ctx.python), ctx.tree.oversized)
+    result = ctx.run_agent_tool(args, timeout_s)
     return judge(result, len(files), ctx.tree.lines(files))

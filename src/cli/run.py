@@ -92,7 +92,7 @@ def run_generations(
         # Each line goes out as its generation ends, so a stop later does not lose it.
         result = run_loop(deps, options, count, request.max_cost, lambda o: echo(outcome_line(o)))
         if request.wait and isinstance(deps.pr, GitHubFlow):
-            wait_for_reviews(deps.pr, progress)
+            wait_for_reviews(deps.pr, progress, echo)
     if result.message:
         progress(result.message)
     if result.handoff:
@@ -149,11 +149,23 @@ def discard_generation(repo: Path, settings: Settings, number: int) -> None:
         )
 
 
-def wait_for_reviews(flow: GitHubFlow, progress: Echo) -> None:
-    """Poll until no generation awaits review, or until the review timeout has passed."""
-    awaiting = len(flow.store.list_generations("awaiting_review"))
-    if not awaiting:
+def wait_for_reviews(flow: GitHubFlow, progress: Echo, settled: Echo | None = None) -> None:
+    """Poll until no generation awaits review or the timeout passed; settled gets final results."""
+    numbers = [e.generation for e in flow.store.list_generations("awaiting_review")]
+    if not numbers:
         return
+    _poll_until_settled(flow, progress, len(numbers))
+    if settled is None:
+        return
+    # The result lines printed as each generation ended said awaiting_review; these settle them.
+    for number in numbers:
+        entry = flow.store.get_generation(number)
+        if entry is not None and entry.status != "awaiting_review":
+            settled(f"gen {number} {entry.status}: {entry.reason or ''}")
+
+
+def _poll_until_settled(flow: GitHubFlow, progress: Echo, awaiting: int) -> None:
+    """Poll every interval until nothing awaits review or the review timeout has passed."""
     interval = flow.settings.github.poll_interval_s
     timeout = flow.settings.github.review_timeout_s
     progress(

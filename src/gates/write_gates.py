@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +32,19 @@ def path_problem(root: Path, path: str) -> str | None:
     return None
 
 
+def git_ignores(root: Path, path: str) -> bool:
+    """Whether git ignores path in root's work tree (tracked files never are); False outside git."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-q", "--", path],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
 class PathGate:
     """The built-in minimum gate: inside the worktree, not .git/, not a blocked file name."""
 
@@ -45,6 +59,9 @@ class PathGate:
         problem = path_problem(self._root, path)
         if problem is None and is_blocked(path, self._blocked):
             problem = "the file name matches a blocked pattern (secrets are never written)"
+        if problem is None and git_ignores(self._root, path):
+            # Written but never committed, the edit would be reported applied and then lost.
+            problem = "git ignores this path, so the change would never be committed"
         reasons = [] if problem is None else [f"{path}: {problem}"]
         return GateVerdict(allowed=problem is None, reasons=reasons, gate=self.name)
 

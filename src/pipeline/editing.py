@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from src.base.errors import EditFailure
-from src.base.limits import MAX_FILE_BYTES
+from src.base.limits import MAX_EDITS_PER_FILE, MAX_FILE_BYTES
 from src.base.models import Build, Change, EditResult
 from src.gates.verdict import WriteGate
 from src.gates.write_gates import PathGate, path_problem, refusals
@@ -242,6 +242,20 @@ def retry_messages(results: Sequence[EditResult]) -> list[str]:
 def files_in_build(build: Build) -> set[str]:
     """The normalised repo-relative paths a build touches."""
     return {posixpath.normpath(change.file.strip()) for change in build.changes}
+
+
+def too_many_edits(build: Build) -> str | None:
+    """Why the build is rejected for editing one file too often, or None."""
+    counts = Counter(posixpath.normpath(change.file.strip()) for change in build.changes)
+    if not counts:
+        return None
+    path, count = counts.most_common(1)[0]
+    if count <= MAX_EDITS_PER_FILE:
+        return None
+    return (
+        f"the build edits {path} {count} times; the limit is {MAX_EDITS_PER_FILE} edits per file, "
+        "so write the file whole in one change"
+    )
 
 
 def too_many_files(build: Build, max_files: int) -> str | None:

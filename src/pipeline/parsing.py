@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from src.base.errors import ReplyValidationError, ResponseParseError
+from src.base.limits import json_depth_problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -55,6 +56,9 @@ def _refuse_constant(name: str) -> NoReturn:
 
 def _decode(candidate: str) -> dict[str, Any]:
     """One balanced {...} span as a dict; raw control characters inside strings are accepted."""
+    too_deep = json_depth_problem(candidate)
+    if too_deep:
+        raise ValueError(too_deep)
     # strict=False is the repair models need: literal newlines and tabs inside strings.
     value: dict[str, Any] = json.loads(candidate, strict=False, parse_constant=_refuse_constant)
     return value
@@ -126,8 +130,32 @@ def _problem(error: ErrorDetails) -> str:
     return line
 
 
+def _not_text(data: object) -> str | None:
+    """The first string in data that is not valid Unicode (a lone surrogate), escaped; or None."""
+    todo = [data]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = ascii(item)
+                return shown if len(shown) <= _MAX_INPUT_CHARS else shown[:_MAX_INPUT_CHARS] + "..."
+        elif isinstance(item, dict):
+            todo.extend(item)
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return None
+
+
 def validate_reply(data: dict[str, Any], model: type[ModelT]) -> ModelT:
     """data as model; ReplyValidationError with a short summary of what does not match."""
+    # A lone surrogate (JSON "\ud800") can be neither written to a file nor to a report.
+    bad = _not_text(data)
+    if bad is not None:
+        problem = f"a string holds a lone surrogate, which is not text: {bad}; send valid Unicode"
+        raise ReplyValidationError(f"the reply is refused: {problem}", [problem])
     try:
         return model.model_validate(data)
     except ValidationError as exc:

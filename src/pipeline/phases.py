@@ -24,7 +24,13 @@ from src.git_ops.worktree import Workspace
 from src.pipeline.asking import ask
 from src.pipeline.candidate import Candidate, bench_deltas, cannot_compare, measure_candidate
 from src.pipeline.deps import Deps, RunOptions, next_number
-from src.pipeline.editing import apply_changes, edit_stats, retry_messages, too_many_files
+from src.pipeline.editing import (
+    apply_changes,
+    edit_stats,
+    retry_messages,
+    too_many_edits,
+    too_many_files,
+)
 from src.pipeline.evidence import architect_evidence, builder_evidence
 from src.pipeline.lessons import (
     lesson_lines,
@@ -150,7 +156,9 @@ class Generation:
 
     def _apply(self, build: Build) -> list[EditResult]:
         """Apply one build's changes through every write gate."""
-        reason = too_many_files(build, self.deps.settings.safety.max_files_per_generation)
+        reason = too_many_edits(build) or too_many_files(
+            build, self.deps.settings.safety.max_files_per_generation
+        )
         if reason:
             raise PhaseFailed("implement", reason)
         # apply_changes puts its own path gate first; blocked names are the validator's path rules.

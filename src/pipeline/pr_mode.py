@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel
 
@@ -15,28 +14,21 @@ from src.base.errors import AgentError, GitError, GitHubError
 from src.base.models import EvolutionEntry, GenerationStatus
 from src.base.store import Store
 from src.git_ops.github import GitHubIntegration
-from src.git_ops.github_model import ChecksState, PullInfo, ReviewInfo
+from src.git_ops.github_model import ChecksState, PullInfo
 from src.git_ops.mainline import advance_main
 from src.git_ops.runner import run
 from src.git_ops.worktree import GenerationGit, Workspace
+from src.pipeline.pr_settle import Settlement, deciding_reviews, settle
 from src.reports.pr_body import render_pr_body
 from src.reports.report_files import amend_report, report_path
 from src.reports.report_model import GenerationReport
 
 LABEL = "self-improving-agent"
-Action = Literal["wait", "merge", "accept", "reject"]
-Verdict = Literal["approved", "changes_requested", "closed", "merged", "timeout"]
-
-
-class Settlement(BaseModel):
-    """What to do with one awaiting pull request, and the human verdict behind it."""
-
-    action: Action
-    reason: str = ""
-    verdict: Verdict | None = None
-    reviewer: str | None = None
-    body: str = ""
-    close: bool = False
+NO_CHECKS = (
+    "[github] require_checks is on but the repository configures no checks (no workflow in "
+    ".github/workflows)"
+)
+NO_CHECKS_FIX = "add CI or set require_checks = false"
 
 
 class PrRow(BaseModel):
@@ -52,81 +44,10 @@ class PrRow(BaseModel):
     url: str
 
 
-def deciding_reviews(reviews: Sequence[ReviewInfo], head_sha: str) -> list[ReviewInfo]:
-    """Each reviewer's latest verdict; approvals of an older head no longer count."""
-    latest: dict[str, ReviewInfo] = {}
-    for item in reviews:
-        if item.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
-            latest[item.author or f"review {item.id}"] = item
-    return [
-        item
-        for item in latest.values()
-        if item.state == "CHANGES_REQUESTED"
-        or (item.state == "APPROVED" and item.commit_id in (None, head_sha))
-    ]
-
-
-def _words(item: ReviewInfo) -> str:
-    """Who said what, for a reason line."""
-    who = f"@{item.author}" if item.author else "a reviewer"
-    return f"{who}: {item.body.strip()}" if item.body.strip() else who
-
-
-def settle(
-    pull: PullInfo,
-    reviews: Sequence[ReviewInfo],
-    checks: ChecksState | None,
-    age_s: float,
-    timeout_s: float,
-    require_checks: bool,
-) -> Settlement:
-    """Decide an awaiting PR from its state, reviews, checks and age; pure."""
-    deciding = deciding_reviews(reviews, pull.head_sha)
-    said = "; ".join(_words(r) for r in deciding) or "no review"
-    if pull.merged:
-        return Settlement(
-            action="accept", verdict="merged", reason=f"PR #{pull.number} merged by a person"
-        )
-    if pull.state == "closed":
-        return Settlement(
-            action="reject",
-            verdict="closed",
-            reason=f"PR #{pull.number} closed by a person ({said})",
-            body=said,
-        )
-    blocking = [r for r in deciding if r.state == "CHANGES_REQUESTED"]
-    if blocking:
-        first = blocking[0]
-        return Settlement(
-            action="reject",
-            verdict="changes_requested",
-            reviewer=first.author,
-            body=first.body,
-            reason=f"changes requested on PR #{pull.number} by {_words(first)}",
-            close=True,
-        )
-    if deciding:
-        approver = deciding[0]
-        if require_checks and checks != "success":
-            return Settlement(
-                action="wait",
-                reason=f"PR #{pull.number} is approved but its checks are {checks or 'unknown'}",
-            )
-        return Settlement(
-            action="merge",
-            verdict="approved",
-            reviewer=approver.author,
-            body=approver.body,
-            reason=f"PR #{pull.number} approved by {_words(approver)}",
-        )
-    if age_s > timeout_s:
-        return Settlement(
-            action="reject",
-            verdict="timeout",
-            reason=f"no review of PR #{pull.number} within {timeout_s:g} s; closed",
-            close=True,
-        )
-    return Settlement(action="wait")
+def configures_checks(tree: Path) -> bool:
+    """Whether the tree has a GitHub Actions workflow, the checks a PR from it would get."""
+    folder = tree / ".github" / "workflows"
+    return folder.is_dir() and any(p.suffix in (".yml", ".yaml") for p in folder.iterdir())
 
 
 def _epoch(stamp: str) -> float:
@@ -172,6 +93,7 @@ class GitHubFlow:
         """Push the branch, open the PR with the review packet, label it; merge it in auto mode."""
         title = f"agent gen-{number}: {report.plan.title if report.plan else 'untitled change'}"
         relpath = f"{self.settings.agent.reports_dir.strip('/')}/gen-{number}.json"
+        no_checks = self.settings.github.require_checks and not configures_checks(ws.path)
         self.github.push_branch(ws.branch)
         try:
             pull = self.github.create_pr(
@@ -193,11 +115,19 @@ class GitHubFlow:
         except GitHubError as exc:
             note = f" (not labelled: {exc})"
         human = report.decision.needs_human if report.decision else []
+        if self.auto and no_checks:
+            reason = f"PR #{pull.number} not merged: {NO_CHECKS}; {NO_CHECKS_FIX}"
+            self.github.close_pr(pull.number, f"Closed by the agent: {reason}.")
+            return "rejected", reason
         if self.auto and not human:
             return self._auto_merge(pull)
         if human:
             note += f"; not merged automatically: {'; '.join(human)}"
-
+        if no_checks:
+            note += (
+                f"; warning: {NO_CHECKS}, so an approval would wait for checks that never come; "
+                f"{NO_CHECKS_FIX}"
+            )
         return "awaiting_review", f"PR #{pull.number} opened: {pull.html_url}{note}"
 
     def _auto_merge(self, pull: PullInfo) -> tuple[GenerationStatus, str]:

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel
 
 from src.base.errors import FixerError
+from src.base.limits import MAX_FILE_BYTES
 from src.benchmarks.sources import is_test_path
 
 RUFF_CODES = ("F401", "I001", "UP")
@@ -56,7 +57,12 @@ def _wanted(code: str | None) -> bool:
 
 def ruff_fixable(root: Path) -> dict[str, list[str]]:
     """Per repo-relative file, the rule codes the repo's own ruff config reports with a safe fix."""
-    proc = _ruff(["check", "--output-format", "json", "--no-cache", "."], root)
+    files = python_files(root)
+    if not files:
+        return {}
+    # The files are named (not ".") so none above the size limit is linted for nothing.
+    args = ["check", "--output-format", "json", "--no-cache", "--force-exclude", "--", *files]
+    proc = _ruff(args, root)
     found: dict[str, set[str]] = {}
     for item in json.loads(proc.stdout or "[]"):
         fix = item.get("fix") or {}
@@ -187,11 +193,14 @@ def annotatable(root: Path, files: list[str]) -> dict[str, int]:
 
 
 def python_files(root: Path) -> list[str]:
-    """Repo-relative Python files, outside tool and environment folders."""
+    """Repo-relative Python files outside tool and environment folders, none above the limit."""
     found = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
-        if not any(part in SKIPPED_DIRS or part.startswith(".") for part in rel.parts[:-1]):
+        if any(part in SKIPPED_DIRS or part.startswith(".") for part in rel.parts[:-1]):
+            continue
+        # No edit may write a file this big, so parsing one would cost memory for nothing.
+        if path.is_file() and path.stat().st_size <= MAX_FILE_BYTES:
             found.append(rel.as_posix())
     return found
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from src.base.config import Settings
 from src.base.errors import ConfigError, ProviderError
+from src.base.limits import json_depth_problem
 from src.base.models import Build, Change, Plan, Review
 from src.providers.base import Completion, CompletionRequest, Persona, estimated_usage
 from src.providers.pricing import cost_usd
@@ -61,13 +62,18 @@ def script_path(
 def load_script(path: Path) -> MockScript:
     """Read and validate a script file, turning every failure into one ConfigError sentence."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: mock script not found; fix {SCRIPT_ENV} or [providers.mock] script"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the mock script ({exc})") from None
+    too_deep = json_depth_problem(text)
+    if too_deep:
+        raise ConfigError(f"{path}: the mock script is refused: {too_deep}; flatten it")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: the mock script is not valid JSON ({exc})") from None
     try:

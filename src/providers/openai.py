@@ -19,6 +19,7 @@ import openai
 
 from src.base.config import Settings, StructuredOutput
 from src.base.errors import ConfigError, ProviderAuthError, ProviderError
+from src.base.limits import json_depth_problem
 from src.base.secrets import redact, secret_values
 from src.providers.base import Completion, CompletionRequest, Usage, estimated_usage
 from src.providers.catalogue import (
@@ -89,6 +90,8 @@ def reply_of(body: Mapping[str, Any], name: str) -> tuple[str, dict[str, Any] | 
         if function.get("name") != name:
             continue
         arguments = str(function.get("arguments") or "")
+        if json_depth_problem(arguments):
+            return text + arguments, None
         try:
             data = json.loads(arguments)
         except json.JSONDecodeError:

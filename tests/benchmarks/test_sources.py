@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,11 @@ def test_package_modules_with_flat_and_src_layouts(tmp_path: Path) -> None:
     }
     assert "tests/test_app.py" not in tree.source
     assert tree.lines(["main.py"]) == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_one_sentence_naming_it(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.py": ""})
+    (repo / os.fsdecode(b"z\xfe.txt")).write_bytes(b"")
+    expected = r"file name b'z\\xfe.txt' in the repository is not UTF-8; rename it"
+    with pytest.raises(BenchmarkError, match=expected):
+        repo_files(repo)

@@ -19,7 +19,7 @@ from src.pipeline.editing import (
     retry_messages,
     too_many_files,
 )
-from tests.conftest import make_repo
+from tests.conftest import git, make_repo
 
 MODULE = 'def greet(name):\n    return "hi " + name\n\n\ndef part():\n    return 1\n'
 
@@ -349,3 +349,25 @@ def test_build_file_limit() -> None:
     assert (
         reason is not None and "touches 2 files" in reason and "max_files_per_generation" in reason
     )
+
+
+def test_a_write_git_would_never_commit_is_refused_not_reported_applied(wt: Path) -> None:
+    (wt / ".gitignore").write_text("build/\n*.log\n", encoding="utf-8")
+    (wt / "kept.log").write_text("tracked before the rule\n", encoding="utf-8")
+    git(wt, "add", "-f", "kept.log")
+    ignored, tracked, plain = apply_changes(
+        wt,
+        [
+            Change(file="build/out.py", content="X = 1\n"),
+            Change(file="kept.log", op="append", content="more\n"),
+            Change(file="pkg/new.py", content="Y = 2\n"),
+        ],
+        [],
+    )
+    assert not ignored.applied
+    assert ignored.error == (
+        "refused by gate 'path': build/out.py: git ignores this path, "
+        "so the change would never be committed"
+    )
+    assert not (wt / "build").exists()
+    assert tracked.applied and plain.applied

@@ -91,6 +91,10 @@ def run_one(
 
 
 GARBAGE = "I would rather not answer in JSON today."
+# Replies written by hand: pydantic cannot serialise a lone surrogate, a model can send one.
+SURROGATE_PATH = '{"changes": [{"file": "pkg/\\ud800.py", "content": "x = 1\\n"}]}'
+SURROGATE_PLAN = '{"title": "t", "files_to_modify": ["pkg/\\udcff.py"]}'
+NUL_PATH = '{"changes": [{"file": "pkg/a\\u0000.py", "content": "x = 1\\n"}]}'
 
 
 @pytest.mark.parametrize(
@@ -110,6 +114,24 @@ GARBAGE = "I would rather not answer in JSON today."
             },
             "implement failed: no edit could be applied",
         ),
+        (
+            {"builder": [build(*[Change(file="pkg/mul.py", op="append", content="#\n")] * 10_000)]},
+            "implement failed: the build edits pkg/mul.py 10000 times; the limit is 50 edits",
+        ),
+        (
+            {"builder": [SURROGATE_PATH, SURROGATE_PATH]},
+            "implement failed: the builder reply was unusable twice: the reply is refused: a "
+            "string holds a lone surrogate, which is not text: 'pkg/\\ud800.py'",
+        ),
+        (
+            {"architect": [SURROGATE_PLAN, SURROGATE_PLAN]},
+            "plan failed: the architect reply was unusable twice: the reply is refused",
+        ),
+        (
+            {"builder": [NUL_PATH, NUL_PATH]},
+            "implement failed: the builder reply was unusable twice: the reply does not match "
+            "the Build schema: changes.0.file: Value error, a path must not contain control",
+        ),
     ],
     ids=[
         "architect-garbage",
@@ -118,6 +140,10 @@ GARBAGE = "I would rather not answer in JSON today."
         "schema",
         "provider",
         "anchor",
+        "append-flood",
+        "surrogate-path",
+        "surrogate-plan",
+        "nul-path",
     ],
 )
 def test_failure_is_a_rejection_naming_the_phase(

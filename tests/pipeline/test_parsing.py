@@ -117,7 +117,8 @@ def test_invalid_outer_object_does_not_yield_an_inner_one() -> None:
         ('{"score": -Infinity}', "-Infinity is not valid JSON"),
         ('ok\n{"changes": [{"file": "a.py", "content": "cut', "line 2 is never closed"),
         ('{"title": "x"', "line 1 is never closed"),
-        ('{"a": ' * 5000 + "1" + "}" * 5000, "nested too deeply"),
+        ('{"a": ' * 5000 + "1" + "}" * 5000, "nested 5000 levels deep; the limit is 64"),
+        ('{"a": ' + "[" * 65 + "]" * 65 + "}", "nested 66 levels deep; the limit is 64"),
         ('{"a": 1 "b": 2}\n{x}\n{"a":', "line 1: Expecting ','"),
     ],
     ids=[
@@ -132,6 +133,7 @@ def test_invalid_outer_object_does_not_yield_an_inner_one() -> None:
         "truncated",
         "unclosed",
         "deep",
+        "deep-arrays",
         "largest-failure-reported",
     ],
 )

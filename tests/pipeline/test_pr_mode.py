@@ -18,7 +18,8 @@ from src.gates.decision_model import Decision
 from src.git_ops.github import GitHubIntegration
 from src.git_ops.github_model import PullInfo, ReviewInfo
 from src.git_ops.worktree import GenerationGit
-from src.pipeline.pr_mode import LABEL, GitHubFlow, deciding_reviews, pr_rows, settle
+from src.pipeline.pr_mode import LABEL, GitHubFlow, pr_rows
+from src.pipeline.pr_settle import deciding_reviews, settle
 from src.reports.report_files import read_report, report_path, write_report
 from src.reports.report_model import GenerationReport
 from tests.conftest import git
@@ -117,6 +118,14 @@ def submit(
     write_report(report, flow.git.root / "reports")
     flow.store.update_generation(number, status=status, reason=reason, finished_at=iso(clock.now))
     return status, reason
+
+
+def with_ci(work: Path) -> None:
+    """Commit a GitHub Actions workflow on main, so PRs from it are expected to get checks."""
+    (work / ".github/workflows").mkdir(parents=True)
+    (work / ".github/workflows/ci.yml").write_text("on: pull_request\n", encoding="utf-8")
+    git(work, "add", ".github")
+    git(work, "commit", "-qm", "ci")
 
 
 def bare_main(fake: FakeGitHub) -> str:
@@ -236,6 +245,7 @@ def test_failing_checks_block_an_approved_merge_until_they_pass(
     work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
 ) -> None:
     flow = make_flow(work, store, fake_github, clock, require_checks=True)
+    with_ci(work)
     submit(flow, clock)
     head = fake_github.state.pulls[1]["head"]["sha"]
     fake_github.add_review(1, "APPROVED", author="alice")
@@ -245,6 +255,31 @@ def test_failing_checks_block_an_approved_merge_until_they_pass(
     assert stored(flow).status == "awaiting_review"
     fake_github.add_status(head, "ci", "success")
     assert flow.poll()[0].startswith("gen 1 accepted: PR #1 approved by @alice; merged as ")
+
+
+def test_require_checks_without_any_workflow_is_said_at_submission(
+    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    flow = make_flow(work, store, fake_github, clock, require_checks=True)
+    status, reason = submit(flow, clock)
+    assert status == "awaiting_review"
+    assert reason.endswith(
+        "; warning: [github] require_checks is on but the repository configures no checks (no "
+        "workflow in .github/workflows), so an approval would wait for checks that never come; "
+        "add CI or set require_checks = false"
+    )
+
+
+def test_auto_mode_with_require_checks_and_no_workflow_closes_at_once(
+    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
+) -> None:
+    flow = make_flow(work, store, fake_github, clock, auto=True, require_checks=True)
+    status, reason = submit(flow, clock)
+    assert status == "rejected"
+    assert reason.startswith("PR #1 not merged: [github] require_checks is on but the repository")
+    assert clock.sleeps == []
+    assert fake_github.state.pulls[1]["state"] == "closed"
+    assert fake_github.requests("PUT") == []
 
 
 def test_auto_mode_merges_at_once(
@@ -276,6 +311,7 @@ def test_auto_mode_waits_for_checks_and_closes_on_failure(
     work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
 ) -> None:
     flow = make_flow(work, store, fake_github, clock, auto=True, require_checks=True)
+    with_ci(work)
     # CI reports only after the agent has waited once.
     clock.on_sleep.append(
         lambda: fake_github.add_check_run(
@@ -376,10 +412,13 @@ def test_wait_for_reviews_polls_until_settled(
     submit(flow, clock)
     clock.on_sleep += [lambda: None, lambda: fake_github.add_review(1, "APPROVED")]
     lines: list[str] = []
-    wait_for_reviews(flow, lines.append)
+    results: list[str] = []
+    wait_for_reviews(flow, lines.append, results.append)
     assert clock.sleeps == [30, 30]
     assert lines[0].startswith("waiting for the review of 1 PR(s), polling every 30 s")
     assert lines[1].startswith("gen 1 accepted")
+    # The result line of gen 1 said awaiting_review when it ended; the settled one follows.
+    assert len(results) == 1 and results[0].startswith("gen 1 accepted: PR #1 approved")
 
 
 def test_wait_for_reviews_ends_at_the_timeout(
@@ -388,9 +427,11 @@ def test_wait_for_reviews_ends_at_the_timeout(
     flow = make_flow(work, store, fake_github, clock)
     submit(flow, clock)
     lines: list[str] = []
-    wait_for_reviews(flow, lines.append)
+    results: list[str] = []
+    wait_for_reviews(flow, lines.append, results.append)
     assert clock.sleeps == [30, 30, 30, 30]
     assert lines[-1] == "gen 1 rejected: no review of PR #1 within 100 s; closed"
+    assert results == ["gen 1 rejected: no review of PR #1 within 100 s; closed"]
 
 
 def test_pr_rows_join_github_and_the_store(

@@ -118,6 +118,7 @@ def test_unpriced_model_has_unknown_cost() -> None:
         ('{"architect": "one string"}', "architect"),
         ('{"planner": []}', "planner"),
         ('{"delay_s": -1}', "delay_s"),
+        ('{"architect": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested 100001 levels deep"),
     ],
 )
 def test_bad_script_is_one_clear_config_error(
