@@ -32,10 +32,10 @@ def test_chained_aliases_are_linear() -> None:
         ["import os", *(f"a{i} = a{i + 1}" for i in range(2999)), "a2999 = os", "a0.system('x')"]
     )
     for source in (forward, backward):
-        start = time.perf_counter()
+        # CPU time, so load cannot fail it; `make scan-timing` gives the figures.
+        start = time.process_time()
         assert {f.rule for f in scan_source(source, "a.py")} == {"code/os-shell"}
-        # Generous for a loaded CI machine; the note records the unloaded figure.
-        assert time.perf_counter() - start < 5
+        assert time.process_time() - start < 5
 
 
 def test_an_internal_error_is_a_refusal_naming_scanner_error(

@@ -153,11 +153,11 @@ def test_error_names_the_largest_failed_candidate() -> None:
 
 
 def _timed(text: str) -> float:
-    """Seconds one parse of text takes, whether it succeeds or not."""
-    started = time.perf_counter()
+    """CPU seconds one parse of text takes, whether it succeeds or not (load does not count)."""
+    started = time.process_time()
     with contextlib.suppress(ResponseParseError):
         parse_json_response(text)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def test_large_reply_is_fast() -> None:
@@ -165,9 +165,9 @@ def test_large_reply_is_fast() -> None:
     build = {"changes": [{"file": f"m{i}.py", "content": code} for i in range(1)], "summary": "s"}
     text = "Prose {with braces} first.\n```json\n" + json.dumps(build) + "\n```\nThanks!"
     assert len(text) > 200_000
-    started = time.perf_counter()
+    started = time.process_time()
     assert parse_json_response(text) == build
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 @pytest.mark.parametrize(
