@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from src.reports.noise_view import repeated_lines
 from src.reports.flaky import flaky_tests
+from src.reports.noise_view import repeated_lines
 from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
 from src.reports.report_view import clean

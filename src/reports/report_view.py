@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import IO
 
 from src.base.models import Finding
-from src.reports.report_files import llm_totals
 from src.reports.noise_view import note_lines
+from src.reports.report_files import llm_totals
 from src.reports.report_model import BenchDelta, GenerationReport
 
 GREEN = "32"

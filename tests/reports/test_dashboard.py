@@ -18,8 +18,8 @@ from src.reports.dashboard import (
 )
 from src.reports.dashboard_html import render_html
 from src.reports.dashboard_text import render_dashboard
-from src.reports.report_model import GenerationReport
 from src.reports.report_files import write_report
+from src.reports.report_model import GenerationReport
 from tests.reports.test_report_files import make_report, sample_reports
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from src.reports.dashboard import summarize
-from src.reports.dashboard_text import render_dashboard
 from src.reports.dashboard_html import render_html
+from src.reports.dashboard_text import render_dashboard
 from src.reports.noise_view import bench_note, spread
 from src.reports.pr_body import render_pr_body
 from src.reports.report_model import BenchDelta, GenerationReport
@@ -29,7 +29,9 @@ def report(number: int, **benchmarks: BenchDelta) -> GenerationReport:
         status="rejected",
         started_at="2026-12-01T10:00:00+00:00",
         benchmarks=benchmarks,
-        stage_rejection="stage 0: speed scored 0.100, below its threshold 0.300; stage(s) 1 not run",
+        stage_rejection=(
+            "stage 0: speed scored 0.100, below its threshold 0.300; stage(s) 1 not run"
+        ),
     )
 
 

@@ -8,11 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from src.base.models import EditResult, LlmCall, Plan
-from src.reports.report_model import BenchDelta, GenerationReport
-from src.gates.decision_model import Decision
-from src.reports.report_files import find_report, llm_totals, load_report, load_reports, parse_which, read_report, report_numbers, report_text, write_report
 from src.base.errors import ReportArgumentError, ReportError
+from src.base.models import EditResult, LlmCall, Plan
+from src.gates.decision_model import Decision
+from src.reports.report_files import (
+    find_report,
+    llm_totals,
+    load_report,
+    load_reports,
+    parse_which,
+    read_report,
+    report_numbers,
+    report_text,
+    write_report,
+)
+from src.reports.report_model import BenchDelta, GenerationReport
 
 PERSONAS = ("architect", "builder", "reviewer")
 

@@ -249,6 +249,6 @@ def test_repair_rounds_show_what_each_was_shown_and_how_it_ended() -> None:
     start = lines.index("Repair rounds")
     assert lines[start + 1 : start + 3] == [
         "  round 0: 1 edit(s) applied; after it: 1 lost test(s); the first change",
-        "  round 1: 1 edit(s) applied, shown 1 item(s), request ~512 tokens; after it: no regression;"
-        " ok",
+        "  round 1: 1 edit(s) applied, shown 1 item(s), request ~512 tokens;"
+        " after it: no regression; ok",
     ]
