@@ -15,6 +15,7 @@ from src.benchmarks.cache import tool_versions
 from src.benchmarks.config import BenchConfig, load_bench_config
 from src.benchmarks.context import environment_failure
 from src.benchmarks.lost_check import LostTestCheck, judge_lost_tests
+from src.benchmarks.pass_rate import NAME as TESTS
 from src.benchmarks.runner import SuiteResult
 from src.gates.decision import gather_facts, make_merge_decision
 from src.gates.decision_model import Decision
@@ -198,6 +199,9 @@ class Generation:
     def _judge_lost_tests(self) -> None:
         """Main's tests and reruns judge the lost tests; flaky ones count as before."""
         deps, ws, candidate = self.deps, self._ws(), self._candidate()
+        if TESTS in candidate.skipped:
+            # A stage stopped the candidate before its tests ran: no test was lost or rerun.
+            return
         self.test_check, after = judge_lost_tests(
             ws.path,
             ws.base_sha,

@@ -160,3 +160,5 @@ def test_a_candidate_below_the_first_stage_never_runs_the_tests(tmp_path: Path) 
     reasons = report["decision"]["reasons"]
     assert not any("not measured" in r or "test(s) that passed" in r for r in reasons)
     assert not any("no test ran" in r or "lost-test" in r for r in reasons)
+    # Neither main's tests nor any rerun ran for tests the stage kept from running.
+    assert report.get("tests_check") is None
