@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from src.base.config import Settings
 from src.base.errors import AgentError
-from src.benchmarks.config import load_bench_config
+from src.benchmarks.config import BenchConfig
 from src.benchmarks.pass_rate import NAME as TESTS
 from src.benchmarks.pass_rate import count_outcomes, recorded_outcomes, score_pass_rate
 from src.benchmarks.retest import RerunTree, Restore, base_versions, open_tree
@@ -96,6 +96,7 @@ def check_tests(
     files_changed: Sequence[str],
     before: Mapping[str, str],
     after: Mapping[str, str],
+    config: BenchConfig,
     *,
     ref: str = "HEAD",
     note: Callable[[str], None] | None = None,
@@ -105,7 +106,7 @@ def check_tests(
     check = LostTestCheck(reruns=settings.benchmarks.flaky_reruns)
     judged = dict(after)
     originals = base_versions(repo, base, files_changed)
-    timeout = load_bench_config(repo, settings).timeout(TESTS)
+    timeout = config.timeout(TESTS)
     env: list[Env | EnvError | None] = []
 
     def opened(restore: Restore) -> RerunTree:
@@ -182,20 +183,23 @@ def judge_lost_tests(
     files_changed: Sequence[str],
     before: SuiteResult,
     after: SuiteResult,
+    config: BenchConfig,
     *,
     ref: str = "HEAD",
     note: Callable[[str], None] | None = None,
 ) -> tuple[LostTestCheck, SuiteResult]:
-    """The candidate's test check (base: main's commit), and after with flaky tests as before."""
+    """The candidate's test check (base: main's commit), and after with flaky tests as before;
+    config is main's benchmark config, which judges the candidate."""
     old = recorded_outcomes(before.results)
     new = recorded_outcomes(after.results)
     if not old:
         # No test outcome before: the lost-test rule has nothing to protect.
         return LostTestCheck(reruns=settings.benchmarks.flaky_reruns), after
     try:
-        check = check_tests(repo, base, settings, files_changed, old, new, ref=ref, note=note)
+        check = check_tests(
+            repo, base, settings, files_changed, old, new, config, ref=ref, note=note
+        )
     except (OSError, subprocess.CalledProcessError, AgentError) as exc:
         # Fail closed: tests stay lost and changed tests unjudged, with the cause on record.
         return LostTestCheck(reruns=settings.benchmarks.flaky_reruns, error=str(exc)), after
-    weights = load_bench_config(repo, settings).weight_map()
-    return check, flaky_as_before(after, old, check, weights)
+    return check, flaky_as_before(after, old, check, config.weight_map())

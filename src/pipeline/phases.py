@@ -209,6 +209,7 @@ class Generation:
             self.rec.report.files_changed,
             self._before(),
             candidate.after,
+            self.bench_config,
             ref=deps.git.main_branch,
             note=deps.progress,
         )
