@@ -1,6 +1,8 @@
 # Every target bootstraps .venv on first use from nothing but python3 and git.
+# `make test PYTHON=/usr/bin/python3` builds and uses a venv of that interpreter's own
+# (.venv-usr-bin-python3), so the default .venv is never rebuilt for another Python.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(subst /,-,$(patsubst /%,%,$(PYTHON))))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 

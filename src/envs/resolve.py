@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from src.envs.archive import extract_data
 from src.envs.build import build, scm_version
 from src.envs.declarations import Declarations, read_declarations
 from src.envs.interp import describe, interpreter_of
@@ -65,7 +66,7 @@ def _locked(path: Path) -> Iterator[None]:
 def _extract(repo: Path, ref: str, into: Path) -> None:
     """The committed tree at ref, written out as plain files."""
     with tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", ref)), mode="r:") as tar:
-        tar.extractall(into, filter="data")
+        extract_data(tar, into)
 
 
 class Plan(NamedTuple):
