@@ -9,9 +9,8 @@ FROM python:3.12-slim AS build
 ARG EXTRAS=aws,github
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /checkout
-COPY pyproject.toml README.md main.py ./
+COPY pyproject.toml README.md ./
 COPY src ./src
-COPY policies ./policies
 # ${EXTRAS:+[...]}: an empty EXTRAS installs the bare agent (pip refuses "path[]").
 RUN python -m venv /opt/agent \
     && /opt/agent/bin/pip install "/checkout${EXTRAS:+[$EXTRAS]}"

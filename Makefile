@@ -26,8 +26,12 @@ lint: $(STAMP)  ## ruff check, ruff format --check and hadolint on the Dockerfil
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
-typecheck: $(STAMP)  ## mypy --strict over the agent
-	$(BIN)/mypy --strict src main.py
+# mypy cannot follow package-dir, so it reads src/ through a link named like the package.
+TYPECHECK := $(VENV)/typecheck
+typecheck: $(STAMP)  ## mypy --strict over the package self_improving_agent and main.py
+	mkdir -p $(TYPECHECK) && ln -sfn "$(CURDIR)/src" $(TYPECHECK)/self_improving_agent
+	MYPYPATH=$(TYPECHECK) $(BIN)/mypy --strict -p self_improving_agent
+	MYPYPATH=$(TYPECHECK) $(BIN)/mypy --strict main.py
 
 check: lint typecheck test  ## all of the above
 

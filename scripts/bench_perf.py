@@ -34,9 +34,9 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
 
 def sequential(repo: Path) -> dict[str, float]:
     """The benchmarks' tools by hand, one after another, with fresh caches in a temp dir."""
-    from src.base.secrets import scrub_env
-    from src.benchmarks.pytest_run import coverage_rc
-    from src.benchmarks.sources import SourceTree
+    from self_improving_agent.base.secrets import scrub_env
+    from self_improving_agent.benchmarks.pytest_run import coverage_rc
+    from self_improving_agent.benchmarks.sources import SourceTree
 
     py = sys.executable
     files = SourceTree.scan(repo).source

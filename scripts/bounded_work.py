@@ -72,7 +72,7 @@ def long_module(repo: Path) -> None:
 def mock_script(path: Path, rel: str, content: str) -> Path:
     """Mock replies whose Builder writes content to rel and whose Reviewer approves."""
     sys.path.insert(0, str(ROOT))
-    from src.base.models import Build, Change, Plan, Review
+    from self_improving_agent.base.models import Build, Change, Plan, Review
 
     plan = Plan(title=f"Write {rel}", files_to_modify=[rel], rationale="measure")
     build = Build(changes=[Change(file=rel, content=content)], summary="done")

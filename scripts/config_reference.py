@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from src.base.config import Settings
-from src.cli.config_template import env_name
+from self_improving_agent.base.config import Settings
+from self_improving_agent.cli.config_template import env_name
 
 
 def rows(section: BaseModel, dotted: str) -> list[str]:

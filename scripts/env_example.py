@@ -7,8 +7,8 @@ import json
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from src.base.config import Settings
-from src.cli.config_template import env_name
+from self_improving_agent.base.config import Settings
+from self_improving_agent.cli.config_template import env_name
 
 # Longer defaults (the price table, the protected paths) are left for config/agent.toml to show.
 MAX_SHOWN = 60

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a plain script, so the agent's package is found from the checkout it belongs to.
 sys.path.insert(0, str(ROOT))
 
-from src.base.config import Settings  # noqa: E402
-from src.base.store import Store  # noqa: E402
-from src.benchmarks.runner import run_benchmarks  # noqa: E402
-from src.envs.build import install_args, scm_version  # noqa: E402
-from src.envs.resolve import built_env, committed_declarations  # noqa: E402
+from self_improving_agent.base.config import Settings  # noqa: E402
+from self_improving_agent.base.store import Store  # noqa: E402
+from self_improving_agent.benchmarks.runner import run_benchmarks  # noqa: E402
+from self_improving_agent.envs.build import install_args, scm_version  # noqa: E402
+from self_improving_agent.envs.resolve import built_env, committed_declarations  # noqa: E402
 
 _PASSED = re.compile(r"(\d+) passed")
 ONLY = ["test_pass_rate", "import_check"]

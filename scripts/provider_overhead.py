@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
-from src.base.config import Settings  # noqa: E402
-from src.base.models import Build, Change, Plan  # noqa: E402
-from src.providers.base import CompletionRequest, Provider  # noqa: E402
+from self_improving_agent.base.config import Settings  # noqa: E402
+from self_improving_agent.base.models import Build, Change, Plan  # noqa: E402
+from self_improving_agent.providers.base import CompletionRequest, Provider  # noqa: E402
 
 BUDGET_MS = 5.0
 PLAN = Plan(title="Document pkg.util", files_to_modify=["pkg/util.py"], steps=["Add docstrings."])
@@ -62,7 +62,7 @@ class Timed:
 
 def anthropic() -> tuple[Provider, Timed]:
     """The Anthropic provider on the output_config path, answered in JSON text."""
-    from src.providers.anthropic import AnthropicProvider
+    from self_improving_agent.providers.anthropic import AnthropicProvider
 
     body = {
         "id": "m",
@@ -82,7 +82,7 @@ def anthropic() -> tuple[Provider, Timed]:
 
 def openai() -> tuple[Provider, Timed]:
     """The OpenAI-compatible provider on the response_format path."""
-    from src.providers.openai import OpenAIProvider
+    from self_improving_agent.providers.openai import OpenAIProvider
 
     body = {
         "id": "c",
@@ -114,7 +114,7 @@ def bedrock() -> tuple[Provider, Timed]:
     import boto3
     from botocore.stub import Stubber
 
-    from src.providers.bedrock import BedrockProvider
+    from self_improving_agent.providers.bedrock import BedrockProvider
 
     client = boto3.client(
         "bedrock-runtime",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from src.analysis.code_scan import scan_source
+from self_improving_agent.analysis.code_scan import scan_source
 
 DEFAULT = [
     "rich",

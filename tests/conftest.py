@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import BenchmarksSection, Settings
+from self_improving_agent.base.config import BenchmarksSection, Settings
 
 # Test commits need an identity; CI machines have no global git config.
 for _var, _value in {
@@ -64,3 +64,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def own_settings() -> Settings:
     """Default settings measuring with the agent's own interpreter (no environment build)."""
     return Settings(benchmarks=BenchmarksSection(python=sys.executable))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_module_named_src() -> Iterator[None]:
+    """The agent installs as self_improving_agent: no test may ever load a top-level `src`."""
+    yield
+    assert "src" not in sys.modules, f"a module named src was loaded: {sys.modules['src']!r}"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from src.base.models import Build, Change, Plan, Review
+from self_improving_agent.base.models import Build, Change, Plan, Review
 from tests.conftest import make_repo
 
 SAMPLE_FILES = {

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from src.base.models import Change
+from self_improving_agent.base.models import Change
 from tests.conftest import git
+from tests.core.test_generation import assert_nothing_left, improving_script, main_sha, target
 from tests.loop_kit import build, write_script
-from tests.pipeline.test_generation import assert_nothing_left, improving_script, main_sha, target
 from tests.test_main_loop import AGENT, _start_waiting_loop, invoke, report
 
 pytestmark = pytest.mark.usefixtures("clean_env")

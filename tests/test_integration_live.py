@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config_load import load_settings
-from src.base.store import Store
-from src.git_ops.worktree import REJECTED_PREFIX
-from src.pipeline.generation import RunOptions, run_generation
-from src.pipeline.session import open_deps
-from src.providers.factory import make_provider
-from src.reports.report_model import GenerationReport
+from self_improving_agent.base.config_load import load_settings
+from self_improving_agent.base.store import Store
+from self_improving_agent.core.generation import RunOptions, run_generation
+from self_improving_agent.core.session import open_deps
+from self_improving_agent.git_ops.worktree import REJECTED_PREFIX
+from self_improving_agent.providers.factory import make_provider
+from self_improving_agent.reports.report_model import GenerationReport
 from tests.conftest import git, make_repo
 
 # Each provider, the variables any one of which enables it, and the model variable.

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src import __version__
-from src.base.models import EvolutionEntry
-from src.base.store import Store, now_iso
+from self_improving_agent import __version__
+from self_improving_agent.base.models import EvolutionEntry
+from self_improving_agent.base.store import Store, now_iso
+from self_improving_agent.cli.app import app
 
 runner = CliRunner()
 

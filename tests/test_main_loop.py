@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.migrations import MIGRATIONS
+from self_improving_agent.base.migrations import MIGRATIONS
+from self_improving_agent.cli.app import app
 from tests.conftest import git
-from tests.loop_kit import write_script
-from tests.pipeline.test_generation import (
+from tests.core.test_generation import (
     assert_nothing_left,
     improving_script,
     main_sha,
     target,
 )
+from tests.loop_kit import write_script
 
 runner = CliRunner()
 AGENT = [sys.executable, str(Path(__file__).resolve().parents[1] / "main.py")]

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.store import Store
+from self_improving_agent.base.store import Store
+from self_improving_agent.cli.app import app
 from tests.conftest import git
 from tests.loop_kit import good_script, sample_repo, write_script
 

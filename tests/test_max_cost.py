@@ -6,9 +6,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from main import app
-from src.base.store import Store
-from src.providers.mock import SCRIPT_ENV
+from self_improving_agent.base.store import Store
+from self_improving_agent.cli.app import app
+from self_improving_agent.providers.mock import SCRIPT_ENV
 from tests.loop_kit import good_script, sample_repo, write_script
 
 runner = CliRunner()

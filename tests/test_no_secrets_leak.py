@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import src.cli.run as cli_run
-from main import app
-from src.base.config import Settings
-from src.providers.base import Completion, CompletionRequest, Provider
-from src.providers.factory import make_provider
+import self_improving_agent.cli.run as cli_run
+from self_improving_agent.base.config import Settings
+from self_improving_agent.cli.app import app
+from self_improving_agent.providers.base import Completion, CompletionRequest, Provider
+from self_improving_agent.providers.factory import make_provider
 from tests.conftest import git
 from tests.loop_kit import good_script, plan, sample_repo, write_script
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from src.base.config import Settings
-from src.benchmarks.registry import REGISTRY
-from src.cli.config_template import env_name
+from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.registry import REGISTRY
+from self_improving_agent.cli.config_template import env_name
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Literal
 
-from src.analysis.references import Module, rank_modules
+from self_improving_agent.analysis.references import Module, rank_modules
 
 Kind = Literal["code", "test", "other"]
 Level = Literal["bare", "names", "full"]

@@ -13,9 +13,9 @@ from pathlib import Path, PurePosixPath
 
 import structlog
 
-from src.analysis.mapview import kind, render
-from src.analysis.references import Module, parse_module
-from src.base.errors import RepoMapError
+from self_improving_agent.analysis.mapview import kind, render
+from self_improving_agent.analysis.references import Module, parse_module
+from self_improving_agent.base.errors import RepoMapError
 
 log = structlog.get_logger(__name__)
 

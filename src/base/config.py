@@ -14,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from src.base.model_catalogue import BEDROCK_DEFAULT_MODEL, SHIPPED_MODELS
-from src.base.safety_config import SafetySection
+from self_improving_agent.base.model_catalogue import BEDROCK_DEFAULT_MODEL, SHIPPED_MODELS
+from self_improving_agent.base.safety_config import SafetySection
 
 ENV_PREFIX = "AGENT_"
 DEFAULT_CONFIG_RELPATH = Path("config/agent.toml")

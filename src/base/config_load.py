@@ -11,8 +11,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from src.base.config import DEFAULT_CONFIG_RELPATH, ENV_PREFIX, AgentSection, Settings
-from src.base.errors import ConfigError
+from self_improving_agent.base.config import (
+    DEFAULT_CONFIG_RELPATH,
+    ENV_PREFIX,
+    AgentSection,
+    Settings,
+)
+from self_improving_agent.base.errors import ConfigError
 
 
 def default_config_path(repo: Path) -> Path:

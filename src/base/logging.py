@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from src.base.secrets import redact, secret_values
+from self_improving_agent.base.secrets import redact, secret_values
 
 LEVELS = {
     "DEBUG": logging.DEBUG,

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from src.base.errors import StoreError
-from src.base.exclude import ensure_excluded
-from src.base.migrations import MIGRATIONS
-from src.base.models import EvolutionEntry, GenerationStatus
+from self_improving_agent.base.errors import StoreError
+from self_improving_agent.base.exclude import ensure_excluded
+from self_improving_agent.base.migrations import MIGRATIONS
+from self_improving_agent.base.models import EvolutionEntry, GenerationStatus
 
 STATE_DIRNAME = ".agent"
 DB_FILENAME = "agent.db"

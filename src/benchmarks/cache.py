@@ -7,9 +7,9 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from src import __version__
-from src.base.config import Settings
-from src.benchmarks.config import BenchConfig
+from self_improving_agent import __version__
+from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.config import BenchConfig
 
 TOOLS = ("pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon")
 # The measuring code itself: an edited benchmark must not be answered from an old result.

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import BenchContext, nothing_result
-from src.benchmarks.findings import complexity_findings
-from src.benchmarks.sources import PARSE_LOCK
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import BenchContext, nothing_result
+from self_improving_agent.benchmarks.findings import complexity_findings
+from self_improving_agent.benchmarks.sources import PARSE_LOCK
 
 NAME = "code_complexity"
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import error_result, nothing_result, timeout_result
-from src.benchmarks.findings import coverage_findings
-from src.benchmarks.pytest_run import PytestRun
-from src.benchmarks.sources import SKIP_DIRS, is_test_path
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import error_result, nothing_result, timeout_result
+from self_improving_agent.benchmarks.findings import coverage_findings
+from self_improving_agent.benchmarks.pytest_run import PytestRun
+from self_improving_agent.benchmarks.sources import SKIP_DIRS, is_test_path
 
 NAME = "code_coverage"
 

@@ -8,15 +8,20 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-from src.base.config import Settings
-from src.base.sandbox import choose
-from src.base.store import Store
-from src.benchmarks.base import BenchResult
-from src.benchmarks.config import BenchConfig, load_bench_config
-from src.benchmarks.context import BenchContext, error_result
-from src.benchmarks.repeats import Comparison, compare, interleave
-from src.benchmarks.runner import SCRATCH_PREFIX, _context, _runner_for, environment
-from src.benchmarks.sources import repo_files
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.config import BenchConfig, load_bench_config
+from self_improving_agent.benchmarks.context import BenchContext, error_result
+from self_improving_agent.benchmarks.repeats import Comparison, compare, interleave
+from self_improving_agent.benchmarks.runner import (
+    SCRATCH_PREFIX,
+    _context,
+    _runner_for,
+    environment,
+)
+from self_improving_agent.benchmarks.sources import repo_files
+from self_improving_agent.sandbox.sandbox import choose
 
 
 def _one_run(name: str, ctx: BenchContext, config: BenchConfig) -> BenchResult:

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from src.base.config import Settings
-from src.base.errors import ConfigError
-from src.benchmarks.custom_spec import DEFAULT_STAGE, CustomSpec
-from src.benchmarks.registry import BENCHMARK_NAMES
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.benchmarks.custom_spec import DEFAULT_STAGE, CustomSpec
+from self_improving_agent.benchmarks.registry import BENCHMARK_NAMES
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUTS = {"default": DEFAULT_TIMEOUT_S, "test_pass_rate": 120.0, "code_coverage": 120.0}

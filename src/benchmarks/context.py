@@ -7,11 +7,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from src.base.config import Settings
-from src.base.proc import ToolRun, limiter, run_tool, tool_env
-from src.base.sandbox import sandbox_for
-from src.benchmarks.base import BenchResult
-from src.benchmarks.sources import SourceTree
+from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.sources import SourceTree
+from self_improving_agent.sandbox.proc import ToolRun, limiter, run_tool, tool_env
+from self_improving_agent.sandbox.sandbox import sandbox_for
 
 ENV_FLAG = "environment_error"
 

@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from src.base.proc import ToolRun
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import BenchContext, environment_result, error_result
-from src.benchmarks.custom_spec import CustomSpec
-from src.envs.overlay import import_roots
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import BenchContext, environment_result, error_result
+from self_improving_agent.benchmarks.custom_spec import CustomSpec
+from self_improving_agent.envs.overlay import import_roots
+from self_improving_agent.sandbox.proc import ToolRun
 
 # The end of the evaluator's output that the report keeps as the detail.
 DETAIL_CHARS = 600

@@ -6,9 +6,9 @@ import ast
 import time
 from pathlib import PurePosixPath
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import BenchContext, nothing_result
-from src.benchmarks.sources import PARSE_LOCK
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import BenchContext, nothing_result
+from self_improving_agent.benchmarks.sources import PARSE_LOCK
 
 NAME = "doc_coverage"
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

@@ -18,9 +18,9 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import BenchContext, nothing_result
-from src.benchmarks.sources import PARSE_LOCK, SourceTree, is_test_path
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import BenchContext, nothing_result
+from self_improving_agent.benchmarks.sources import PARSE_LOCK, SourceTree, is_test_path
 
 NAME = "file_organization"
 STRAY_PATTERNS = (

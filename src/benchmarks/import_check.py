@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import (
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import (
     BenchContext,
     environment_result,
     error_result,

@@ -10,16 +10,16 @@ from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from src.base.proc import ToolRun
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import (
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import (
     BenchContext,
     error_result,
     nothing_result,
     per_kloc_score,
     timeout_result,
 )
-from src.benchmarks.findings import lint_findings
+from self_improving_agent.benchmarks.findings import lint_findings
+from self_improving_agent.sandbox.proc import ToolRun
 
 NAME = "lint_score"
 SYNTAX_ERROR = "syntax-error"

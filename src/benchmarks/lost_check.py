@@ -10,15 +10,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from src.base.config import Settings
-from src.base.errors import AgentError
-from src.benchmarks.config import BenchConfig
-from src.benchmarks.pass_rate import NAME as TESTS
-from src.benchmarks.pass_rate import count_outcomes, recorded_outcomes, score_pass_rate
-from src.benchmarks.retest import RerunTree, Restore, base_versions, open_tree
-from src.benchmarks.runner import SuiteResult, environment, weighted_total
-from src.benchmarks.sources import is_test_path
-from src.envs.model import Env, EnvError
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import AgentError
+from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.pass_rate import NAME as TESTS
+from self_improving_agent.benchmarks.pass_rate import (
+    count_outcomes,
+    recorded_outcomes,
+    score_pass_rate,
+)
+from self_improving_agent.benchmarks.retest import RerunTree, Restore, base_versions, open_tree
+from self_improving_agent.benchmarks.runner import SuiteResult, environment, weighted_total
+from self_improving_agent.benchmarks.sources import is_test_path
+from self_improving_agent.envs.model import Env, EnvError
 
 # A test that ran and did not pass can be run again; a missing or skipped one cannot flip back.
 RERUN_OUTCOMES = ("failed", "error")

@@ -8,15 +8,19 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Literal
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import (
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import (
     environment_result,
     error_result,
     nothing_result,
     timeout_result,
 )
-from src.benchmarks.findings import MAX_FAILURES, failure_excerpt
-from src.benchmarks.pytest_run import NO_TESTS_EXIT_CODE, REPORTED_EXIT_CODES, PytestRun
+from self_improving_agent.benchmarks.findings import MAX_FAILURES, failure_excerpt
+from self_improving_agent.benchmarks.pytest_run import (
+    NO_TESTS_EXIT_CODE,
+    REPORTED_EXIT_CODES,
+    PytestRun,
+)
 
 NAME = "test_pass_rate"
 Outcome = Literal["passed", "failed", "error", "skipped"]

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from src.base.proc import ToolRun
-from src.benchmarks.context import BenchContext
+from self_improving_agent.benchmarks.context import BenchContext
+from self_improving_agent.sandbox.proc import ToolRun
 
 # pytest's exit codes that still leave a trustworthy junit report behind.
 REPORTED_EXIT_CODES = (0, 1, 2, 5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from src.benchmarks import (
+from self_improving_agent.benchmarks import (
     code_complexity,
     code_coverage,
     doc_coverage,
@@ -16,9 +16,9 @@ from src.benchmarks import (
     security_scan,
     type_check,
 )
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import BenchContext
-from src.benchmarks.pytest_run import PytestRun
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import BenchContext
+from self_improving_agent.benchmarks.pytest_run import PytestRun
 
 
 class Benchmark(NamedTuple):

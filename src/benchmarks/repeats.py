@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.significance import p_greater, p_less
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.significance import p_greater, p_less
 
 Run = Callable[[], BenchResult]
 

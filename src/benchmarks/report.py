@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.runner import SuiteResult
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.runner import SuiteResult
 
 # The one raw figure worth a column, per benchmark.
 _KEY_FIGURES = {

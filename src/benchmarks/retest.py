@@ -10,15 +10,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from src.base.config import Settings
-from src.base.sandbox import sandbox_for
-from src.benchmarks.context import BenchContext
-from src.benchmarks.pass_rate import Outcome, parse_junit
-from src.benchmarks.pytest_run import REPORTED_EXIT_CODES
-from src.benchmarks.runner import SCRATCH_PREFIX
-from src.benchmarks.sources import SourceTree, repo_files
-from src.envs.model import Env, EnvError
-from src.envs.overlay import copy_tree, make_overlay
+from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.context import BenchContext
+from self_improving_agent.benchmarks.pass_rate import Outcome, parse_junit
+from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES
+from self_improving_agent.benchmarks.runner import SCRATCH_PREFIX
+from self_improving_agent.benchmarks.sources import SourceTree, repo_files
+from self_improving_agent.envs.model import Env, EnvError
+from self_improving_agent.envs.overlay import copy_tree, make_overlay
+from self_improving_agent.sandbox.sandbox import sandbox_for
 
 # What a file is put back to: its bytes, or None when it must not exist.
 Restore = Mapping[str, bytes | None]

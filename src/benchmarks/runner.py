@@ -15,23 +15,29 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from src.base.config import Settings
-from src.base.errors import BenchmarkError
-from src.base.sandbox import Mechanism, SandboxRecord, choose, record, sandbox_for
-from src.base.store import Store
-from src.benchmarks.base import BenchResult
-from src.benchmarks.cache import content_key
-from src.benchmarks.config import BenchConfig, load_bench_config
-from src.benchmarks.context import BenchContext, environment_result, error_result
-from src.benchmarks.custom import CustomBenchmark
-from src.benchmarks.pytest_run import PytestRun, run_pytest
-from src.benchmarks.registry import PYTEST_GROUP, REGISTRY
-from src.benchmarks.repeats import repeat_alone
-from src.benchmarks.sources import SourceTree, is_committed, repo_files
-from src.envs.measured_tree import measured_copy
-from src.envs.model import Env, EnvError
-from src.envs.overlay import make_overlay
-from src.envs.resolve import resolve_env
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import BenchmarkError
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.cache import content_key
+from self_improving_agent.benchmarks.config import BenchConfig, load_bench_config
+from self_improving_agent.benchmarks.context import BenchContext, environment_result, error_result
+from self_improving_agent.benchmarks.custom import CustomBenchmark
+from self_improving_agent.benchmarks.pytest_run import PytestRun, run_pytest
+from self_improving_agent.benchmarks.registry import PYTEST_GROUP, REGISTRY
+from self_improving_agent.benchmarks.repeats import repeat_alone
+from self_improving_agent.benchmarks.sources import SourceTree, is_committed, repo_files
+from self_improving_agent.envs.measured_tree import measured_copy
+from self_improving_agent.envs.model import Env, EnvError
+from self_improving_agent.envs.overlay import make_overlay
+from self_improving_agent.envs.resolve import resolve_env
+from self_improving_agent.sandbox.sandbox import (
+    Mechanism,
+    SandboxRecord,
+    choose,
+    record,
+    sandbox_for,
+)
 
 Progress = Callable[[str, BenchResult | None], None]
 # Benchmarks that run the target's code or resolve its imports: they need its environment.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from src.analysis.code_scan import scan_source
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import BenchContext, nothing_result
-from src.benchmarks.sources import PARSE_LOCK
+from self_improving_agent.analysis.code_scan import scan_source
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import BenchContext, nothing_result
+from self_improving_agent.benchmarks.sources import PARSE_LOCK
 
 NAME = "security_scan"
 

@@ -7,8 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from src.base.errors import BenchmarkError
-from src.base.limits import MAX_FILE_BYTES
+from self_improving_agent.base.errors import BenchmarkError
+from self_improving_agent.base.limits import MAX_FILE_BYTES
 
 # Folders that are never the project's own code even when a repository forgets to ignore them.
 SKIP_DIRS = frozenset(

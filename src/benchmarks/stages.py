@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from src.benchmarks.base import BenchResult
-from src.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.config import BenchConfig
 
 
 def stage_plan(config: BenchConfig, names: Sequence[str]) -> list[tuple[int, list[str]]]:

@@ -8,9 +8,8 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from src.base.proc import ToolRun
-from src.benchmarks.base import BenchResult
-from src.benchmarks.context import (
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import (
     BenchContext,
     environment_result,
     error_result,
@@ -18,7 +17,8 @@ from src.benchmarks.context import (
     per_kloc_score,
     timeout_result,
 )
-from src.benchmarks.findings import mypy_findings
+from self_improving_agent.benchmarks.findings import mypy_findings
+from self_improving_agent.sandbox.proc import ToolRun
 
 NAME = "type_check"
 _ERROR_LINE = re.compile(r"^([^:\n]+):(?:\d+:){0,2} error:", re.MULTILINE)

@@ -7,7 +7,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel
 
-from src.base.config import AgentSection, Settings
+from self_improving_agent.base.config import AgentSection, Settings
 
 
 def render_toml(settings: Settings) -> str:

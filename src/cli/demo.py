@@ -9,15 +9,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from src.base.config import Settings
-from src.base.config_load import flag_overrides, load_settings
-from src.base.errors import AgentError
-from src.base.store import Store
-from src.benchmarks.runner import run_benchmarks
-from src.cli.run import RunRequest, run_generations
-from src.reports.dashboard import summarize
-from src.reports.dashboard_text import render_dashboard
-from src.reports.report_files import load_reports
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config_load import flag_overrides, load_settings
+from self_improving_agent.base.errors import AgentError
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.runner import run_benchmarks
+from self_improving_agent.cli.run import RunRequest, run_generations
+from self_improving_agent.reports.dashboard import summarize
+from self_improving_agent.reports.dashboard_text import render_dashboard
+from self_improving_agent.reports.report_files import load_reports
 
 Echo = Callable[[str], None]
 

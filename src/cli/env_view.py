@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from src.base.config import Settings
-from src.envs.model import Env
-from src.envs.resolve import cached_env, plan_env, resolve_env
-from src.git_ops.main_branch import resolve_main_branch
+from self_improving_agent.base.config import Settings
+from self_improving_agent.envs.model import Env
+from self_improving_agent.envs.resolve import cached_env, plan_env, resolve_env
+from self_improving_agent.git_ops.main_branch import resolve_main_branch
 
 
 def env_text(env: Env) -> str:

@@ -8,18 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from src.base.config import Settings
-from src.base.errors import ConfigError
-from src.base.sandbox import record
-from src.base.stops import stops_handled
-from src.base.store import Store
-from src.git_ops.github import GitHubIntegration
-from src.git_ops.lock import repo_lock
-from src.git_ops.main_branch import resolve_main_branch
-from src.git_ops.worktree import GenerationGit
-from src.pipeline.generation import GenerationOutcome, RunOptions
-from src.pipeline.pr_mode import GitHubFlow, PrRow, connect, pr_rows
-from src.pipeline.session import (
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.base.store import Store
+from self_improving_agent.core.generation import GenerationOutcome, RunOptions
+from self_improving_agent.core.pr_mode import GitHubFlow, PrRow, connect, pr_rows
+from self_improving_agent.core.session import (
     PrMode,
     discard_pending,
     merge_pending,
@@ -27,7 +21,13 @@ from src.pipeline.session import (
     recover,
     run_loop,
 )
-from src.providers.factory import make_provider
+from self_improving_agent.git_ops.github import GitHubIntegration
+from self_improving_agent.git_ops.lock import repo_lock
+from self_improving_agent.git_ops.main_branch import resolve_main_branch
+from self_improving_agent.git_ops.worktree import GenerationGit
+from self_improving_agent.providers.factory import make_provider
+from self_improving_agent.sandbox.sandbox import record
+from self_improving_agent.sandbox.stops import stops_handled
 
 Echo = Callable[[str], None]
 

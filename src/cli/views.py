@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from src.base.models import EvolutionEntry
-from src.pipeline.pr_mode import PrRow
+from self_improving_agent.base.models import EvolutionEntry
+from self_improving_agent.core.pr_mode import PrRow
 
 
 def _fmt_score(value: float | None, signed: bool = False) -> str:

@@ -6,7 +6,7 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from src.envs.model import EnvError
+from self_improving_agent.envs.model import EnvError
 
 # tarfile's extraction filters arrived in 3.11.4; 3.11.0-3.11.3 (Debian 12 ships 3.11.2) lack them.
 HAS_DATA_FILTER = hasattr(tarfile, "data_filter")

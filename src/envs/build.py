@@ -13,10 +13,10 @@ from urllib.parse import unquote, urlparse
 
 from uv import find_uv_bin
 
-from src.base.proc import ToolRun, run_tool, tool_env
-from src.base.sandbox import SandboxSpec
-from src.envs.declarations import Declarations
-from src.envs.model import MEASURING_TOOLS, EnvError
+from self_improving_agent.envs.declarations import Declarations
+from self_improving_agent.envs.model import MEASURING_TOOLS, EnvError
+from self_improving_agent.sandbox.proc import ToolRun, run_tool, tool_env
+from self_improving_agent.sandbox.sandbox import SandboxSpec
 
 BUILD_TIMEOUT_S = 1800.0
 REQUIREMENTS_NAME = ".agent-test-requirements.txt"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from src.base.proc import run_tool, tool_env
-from src.envs.model import Env, EnvError
+from self_improving_agent.envs.model import Env, EnvError
+from self_improving_agent.sandbox.proc import run_tool, tool_env
 
 INSPECT_TIMEOUT_S = 60.0
 # Runs inside the inspected interpreter; prints one JSON object.

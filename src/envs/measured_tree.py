@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from src.envs.overlay import copy_tree
+from self_improving_agent.envs.overlay import copy_tree
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from src.base.errors import AgentError
+from self_improving_agent.base.errors import AgentError
 
 # The tools a measurement runs inside the environment; mypy and ruff run from the agent.
 MEASURING_TOOLS = ("pytest", "pytest-cov", "pytest-xdist", "coverage")

@@ -6,10 +6,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from src.base.sandbox import SandboxSpec
-from src.envs.build import scm_version, uv
-from src.envs.declarations import PROJECT_FILES
-from src.envs.model import Env
+from self_improving_agent.envs.build import scm_version, uv
+from self_improving_agent.envs.declarations import PROJECT_FILES
+from self_improving_agent.envs.model import Env
+from self_improving_agent.sandbox.sandbox import SandboxSpec
 
 
 @dataclass(frozen=True)

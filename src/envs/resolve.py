@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from src.envs.archive import extract_data
-from src.envs.build import build, scm_version
-from src.envs.declarations import Declarations, read_declarations
-from src.envs.interp import describe, interpreter_of
-from src.envs.model import MEASURING_TOOLS, Env, EnvError, cache_root
+from self_improving_agent.envs.archive import extract_data
+from self_improving_agent.envs.build import build, scm_version
+from self_improving_agent.envs.declarations import Declarations, read_declarations
+from self_improving_agent.envs.interp import describe, interpreter_of
+from self_improving_agent.envs.model import MEASURING_TOOLS, Env, EnvError, cache_root
 
 Progress = Callable[[str], None]
 META = "env.json"

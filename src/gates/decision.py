@@ -6,15 +6,15 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from src.base.models import EditResult, Review
-from src.benchmarks.base import BenchResult
-from src.benchmarks.lost_check import LostTestCheck
-from src.benchmarks.pass_rate import NAME as TESTS
-from src.benchmarks.pass_rate import recorded_outcomes
-from src.gates.decision_model import Decision
-from src.gates.lost_rule import check_problem, judge_lost
-from src.gates.policy import MergeFacts
-from src.gates.verdict import GateVerdict
+from self_improving_agent.base.models import EditResult, Review
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.lost_check import LostTestCheck
+from self_improving_agent.benchmarks.pass_rate import NAME as TESTS
+from self_improving_agent.benchmarks.pass_rate import recorded_outcomes
+from self_improving_agent.gates.decision_model import Decision
+from self_improving_agent.gates.lost_rule import check_problem, judge_lost
+from self_improving_agent.gates.policy import MergeFacts
+from self_improving_agent.gates.verdict import GateVerdict
 
 # An outcome that means the test body did not run.
 NOT_RUN = "skipped"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from src.benchmarks.lost_check import LostTestCheck
-from src.benchmarks.sources import is_test_path
-from src.gates.anti_gaming import lost_test_ids, lost_tests
+from self_improving_agent.benchmarks.lost_check import LostTestCheck
+from self_improving_agent.benchmarks.sources import is_test_path
+from self_improving_agent.gates.anti_gaming import lost_test_ids, lost_tests
 
 
 class LostVerdict(NamedTuple):

@@ -8,15 +8,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from src.base.config import Settings
-from src.base.proc import limiter, run_tool, tool_env
-from src.base.sandbox import contained
-from src.gates.anti_gaming import new_suppressions
-from src.gates.decision import DecisionFacts, merge_facts
-from src.gates.policy import PolicyGate
-from src.gates.tool_config import loosened_tool_config
-from src.gates.verdict import GateVerdict
-from src.gates.write_gates import policy_verdict
+from self_improving_agent.base.config import Settings
+from self_improving_agent.gates.anti_gaming import new_suppressions
+from self_improving_agent.gates.decision import DecisionFacts, merge_facts
+from self_improving_agent.gates.policy import PolicyGate
+from self_improving_agent.gates.tool_config import loosened_tool_config
+from self_improving_agent.gates.verdict import GateVerdict
+from self_improving_agent.gates.write_gates import policy_verdict
+from self_improving_agent.sandbox.proc import limiter, run_tool, tool_env
+from self_improving_agent.sandbox.sandbox import contained
 
 SMOKE_TIMEOUT_S = 120.0
 

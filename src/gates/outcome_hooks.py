@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from src.analysis.code_scan.finding import CodeFinding
+from self_improving_agent.analysis.code_scan.finding import CodeFinding
 
 OUTCOME_HOOK = "anti-gaming/outcome-hook"
 

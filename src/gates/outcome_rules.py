@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-from src.analysis.code_scan.finding import CodeFinding
-from src.analysis.code_scan.flow import Flow
-from src.gates.trust import is_test_path
+from self_improving_agent.analysis.code_scan.finding import CodeFinding
+from self_improving_agent.analysis.code_scan.flow import Flow
+from self_improving_agent.gates.trust import is_test_path
 
 PYTEST_INTERNALS = "anti-gaming/pytest-internals"
 AT_EXIT = "anti-gaming/atexit"

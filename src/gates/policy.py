@@ -5,15 +5,15 @@ from __future__ import annotations
 import fnmatch
 import json
 import posixpath
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import cedarpy
 from pydantic import BaseModel, ConfigDict, Field
 
-import src
-from src.base.errors import ConfigError
-from src.base.safety_config import SafetySection
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.base.safety_config import SafetySection
 
 SCHEMA_FILE = "schema.cedarschema"
 REQUIRED_POLICY_IDS = (
@@ -52,8 +52,8 @@ class MergeFacts(BaseModel):
 
 
 def default_policies_dir() -> Path:
-    """The policies/ folder shipped next to the agent's own source."""
-    return Path(src.__file__).resolve().parent.parent / "policies"
+    """The policies/ folder shipped inside the package, as importlib.resources finds it."""
+    return Path(str(resources.files("self_improving_agent").joinpath("policies")))
 
 
 def _normalise(path: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from src.analysis.code_scan import (
+from self_improving_agent.analysis.code_scan import (
     ENCODING,
     SCANNER_ERROR,
     SYNTAX,
@@ -23,18 +23,18 @@ from src.analysis.code_scan import (
     scan_source,
     scan_tree,
 )
-from src.base.safety_config import SafetySection
-from src.gates.outcome_hooks import outcome_hooks
-from src.gates.outcome_rules import test_code_findings
-from src.gates.tool_config import loosened_tool_config
-from src.gates.trust import (
+from self_improving_agent.base.safety_config import SafetySection
+from self_improving_agent.gates.outcome_hooks import outcome_hooks
+from self_improving_agent.gates.outcome_rules import test_code_findings
+from self_improving_agent.gates.tool_config import loosened_tool_config
+from self_improving_agent.gates.trust import (
     FOR_PEOPLE,
     is_test_path,
     path_findings,
     protected_modules,
     with_evaluators,
 )
-from src.gates.trust_writes import trust_findings
+from self_improving_agent.gates.trust_writes import trust_findings
 
 PATH_INVALID = "path/invalid"
 PATH_ABSOLUTE = "path/absolute"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from src.base.safety_config import SafetySection
+from self_improving_agent.base.safety_config import SafetySection
 
 STARTUP_HOOK = "trust/startup-hook"
 COMPILED = "trust/compiled-code"

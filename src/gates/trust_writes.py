@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 
-from src.analysis.code_scan.finding import CodeFinding
-from src.analysis.code_scan.flow import Flow
-from src.gates.trust import ENV_OVERRIDE, FOR_PEOPLE, PROTECTED_WRITE
+from self_improving_agent.analysis.code_scan.finding import CodeFinding
+from self_improving_agent.analysis.code_scan.flow import Flow
+from self_improving_agent.gates.trust import ENV_OVERRIDE, FOR_PEOPLE, PROTECTED_WRITE
 
 # Methods of a namespace dict (vars(mod), mod.__dict__, globals()) that change it.
 NAMESPACE_WRITERS = frozenset({"update", "__setitem__", "setdefault", "pop", "__delitem__"})

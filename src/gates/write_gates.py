@@ -6,11 +6,11 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from src.analysis.repomap import is_blocked
-from src.base.config import Settings
-from src.gates.policy import PolicyDecision, PolicyGate
-from src.gates.safety import SafetyValidator
-from src.gates.verdict import GateVerdict, WriteGate
+from self_improving_agent.analysis.repomap import is_blocked
+from self_improving_agent.base.config import Settings
+from self_improving_agent.gates.policy import PolicyDecision, PolicyGate
+from self_improving_agent.gates.safety import SafetyValidator
+from self_improving_agent.gates.verdict import GateVerdict, WriteGate
 
 
 def path_problem(root: Path, path: str) -> str | None:

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 import git
 
-from src.base.config import GithubSection
-from src.base.errors import ConfigError, GitHubError
-from src.base.secrets import redact, secret_values
-from src.git_ops.github_model import (
+from self_improving_agent.base.config import GithubSection
+from self_improving_agent.base.errors import ConfigError, GitHubError
+from self_improving_agent.base.secrets import redact, secret_values
+from self_improving_agent.git_ops.github_model import (
     SCOPES,
     CheckItem,
     ChecksInfo,

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from src.base.errors import GitError, LockHeld
-from src.git_ops.runner import out, repo_root
+from self_improving_agent.base.errors import GitError, LockHeld
+from self_improving_agent.git_ops.runner import out, repo_root
 
 LOCK_NAME = "agent.lock"
 

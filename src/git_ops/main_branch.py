@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from src.base.errors import GitError
+from self_improving_agent.base.errors import GitError
 
 FALLBACKS = ("main", "master")
 

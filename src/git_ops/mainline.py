@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from src.base.errors import MergeRefused
-from src.git_ops.runner import out, paths, run
+from self_improving_agent.base.errors import MergeRefused
+from self_improving_agent.git_ops.runner import out, paths, run
 
 # Reflog messages of the agent's own moves of main start with this, so recovery can tell them.
 AGENT_REFLOG = "agent: "

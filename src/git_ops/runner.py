@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import git
 
-from src.base.errors import GitError
-from src.base.secrets import redact, secret_values
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.secrets import redact, secret_values
 
 AGENT_NAME = "self-improving-agent"
 AGENT_EMAIL = "agent@localhost"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from src.base.errors import GitError, MergeRefused
-from src.base.exclude import ensure_excluded
-from src.git_ops.mainline import advance_main, list_worktrees
-from src.git_ops.runner import failure, out, paths, repo_root, run
+from self_improving_agent.base.errors import GitError, MergeRefused
+from self_improving_agent.base.exclude import ensure_excluded
+from self_improving_agent.git_ops.mainline import advance_main, list_worktrees
+from self_improving_agent.git_ops.runner import failure, out, paths, repo_root, run
 
 WORKTREES = Path(".agent") / "worktrees"
 BRANCH_PREFIX = "agent/gen-"

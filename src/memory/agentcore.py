@@ -11,8 +11,8 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from src.base.config import AgentcoreSection
-from src.base.lessons import REJECTED, Lesson, LessonMemory, files_key
+from self_improving_agent.base.config import AgentcoreSection
+from self_improving_agent.memory.lessons import REJECTED, Lesson, LessonMemory, files_key
 
 log = structlog.get_logger(__name__)
 

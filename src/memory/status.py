@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from src.base.config import AgentcoreSection, Settings
-from src.memory.agentcore import make_client, session_for
+from self_improving_agent.base.config import AgentcoreSection, Settings
+from self_improving_agent.memory.agentcore import make_client, session_for
 
 
 class AgentcoreStatus(BaseModel):

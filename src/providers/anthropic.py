@@ -17,19 +17,19 @@ from anthropic.types import (
     ToolParam,
 )
 
-from src.base.config import Settings, StructuredOutput
-from src.base.errors import ConfigError, ProviderAuthError, ProviderError
-from src.base.secrets import redact, secret_values
-from src.providers.base import Completion, CompletionRequest, Usage
-from src.providers.catalogue import (
+from self_improving_agent.base.config import Settings, StructuredOutput
+from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
+from self_improving_agent.base.secrets import redact, secret_values
+from self_improving_agent.providers.base import Completion, CompletionRequest, Usage
+from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
     spec_for,
 )
-from src.providers.pricing import cost_usd
-from src.providers.schemas import strict_schema
-from src.providers.window import fit_to_window
+from self_improving_agent.providers.pricing import cost_usd
+from self_improving_agent.providers.schemas import strict_schema
+from self_improving_agent.providers.window import fit_to_window
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"

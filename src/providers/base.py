@@ -7,7 +7,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from src.base.tokens import estimate_tokens
+from self_improving_agent.base.tokens import estimate_tokens
 
 Persona = Literal["architect", "builder", "reviewer"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar, get_args
 
-from src.base.config import ModelSpec, Settings, StructuredOutput
-from src.base.errors import ProviderError
-from src.base.logging import get_logger
+from self_improving_agent.base.config import ModelSpec, Settings, StructuredOutput
+from self_improving_agent.base.errors import ProviderError
+from self_improving_agent.base.logging import get_logger
 
 T = TypeVar("T")
 MODES: tuple[StructuredOutput, ...] = get_args(StructuredOutput)

@@ -6,9 +6,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from src.base.config import Settings
-from src.base.errors import ConfigError
-from src.providers.base import Provider
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.providers.base import Provider
 
 
 def make_provider(
@@ -21,19 +21,19 @@ def make_provider(
     env = os.environ if environ is None else environ
     choice = settings.agent.provider
     if choice == "anthropic":
-        from src.providers.anthropic import AnthropicProvider
+        from self_improving_agent.providers.anthropic import AnthropicProvider
 
         return AnthropicProvider(settings, environ=env)
     if choice == "bedrock":
-        from src.providers.bedrock import BedrockProvider
+        from self_improving_agent.providers.bedrock import BedrockProvider
 
         return BedrockProvider(settings, environ=env)
     if choice == "openai":
-        from src.providers.openai import OpenAIProvider
+        from self_improving_agent.providers.openai import OpenAIProvider
 
         return OpenAIProvider(settings, environ=env)
     if choice == "mock":
-        from src.providers.mock import MockProvider
+        from self_improving_agent.providers.mock import MockProvider
 
         return MockProvider(settings, environ=env, base_dir=repo)
     return _offline(settings)
@@ -42,7 +42,7 @@ def make_provider(
 def _offline(settings: Settings) -> Provider:
     """The offline provider, imported only when chosen because it ships separately."""
     try:
-        from src.providers.offline import OfflineProvider
+        from self_improving_agent.providers.offline import OfflineProvider
     except ImportError:
         raise ConfigError(
             "the offline provider is not available in this installation; "

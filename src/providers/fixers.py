@@ -12,9 +12,9 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
-from src.base.errors import FixerError
-from src.base.limits import MAX_FILE_BYTES
-from src.benchmarks.sources import is_test_path
+from self_improving_agent.base.errors import FixerError
+from self_improving_agent.base.limits import MAX_FILE_BYTES
+from self_improving_agent.benchmarks.sources import is_test_path
 
 RUFF_CODES = ("F401", "I001", "UP")
 RUFF_TIMEOUT_S = 60

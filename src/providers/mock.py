@@ -10,12 +10,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderError
-from src.base.limits import json_depth_problem
-from src.base.models import Build, Change, Plan, Review
-from src.providers.base import Completion, CompletionRequest, Persona, estimated_usage
-from src.providers.pricing import cost_usd
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError, ProviderError
+from self_improving_agent.base.limits import json_depth_problem
+from self_improving_agent.base.models import Build, Change, Plan, Review
+from self_improving_agent.providers.base import (
+    Completion,
+    CompletionRequest,
+    Persona,
+    estimated_usage,
+)
+from self_improving_agent.providers.pricing import cost_usd
 
 SCRIPT_ENV = "AGENT_MOCK_SCRIPT"
 NOTE_FILE = "agent_mock_note.py"

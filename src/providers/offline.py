@@ -6,13 +6,18 @@ import re
 import time
 from pathlib import Path
 
-from src.analysis.repomap import file_refusal
-from src.base.config import Settings
-from src.base.errors import FixerError, ProviderError
-from src.base.models import Build, Change, Plan, Review
-from src.base.models import Finding as ReviewFinding
-from src.providers.base import Completion, CompletionRequest, GenerationScope, estimated_usage
-from src.providers.fixers import (
+from self_improving_agent.analysis.repomap import file_refusal
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import FixerError, ProviderError
+from self_improving_agent.base.models import Build, Change, Plan, Review
+from self_improving_agent.base.models import Finding as ReviewFinding
+from self_improving_agent.providers.base import (
+    Completion,
+    CompletionRequest,
+    GenerationScope,
+    estimated_usage,
+)
+from self_improving_agent.providers.fixers import (
     Finding,
     add_none_returns,
     python_files,

@@ -17,20 +17,25 @@ from urllib.parse import urlparse
 import httpx2
 import openai
 
-from src.base.config import Settings, StructuredOutput
-from src.base.errors import ConfigError, ProviderAuthError, ProviderError
-from src.base.limits import json_depth_problem
-from src.base.secrets import redact, secret_values
-from src.providers.base import Completion, CompletionRequest, Usage, estimated_usage
-from src.providers.catalogue import (
+from self_improving_agent.base.config import Settings, StructuredOutput
+from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
+from self_improving_agent.base.limits import json_depth_problem
+from self_improving_agent.base.secrets import redact, secret_values
+from self_improving_agent.providers.base import (
+    Completion,
+    CompletionRequest,
+    Usage,
+    estimated_usage,
+)
+from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
     spec_for,
 )
-from src.providers.pricing import cost_usd
-from src.providers.schemas import strict_schema
-from src.providers.window import fit_to_window
+from self_improving_agent.providers.pricing import cost_usd
+from self_improving_agent.providers.schemas import strict_schema
+from self_improving_agent.providers.window import fit_to_window
 
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
 OPENAI_URL_ENV = "OPENAI_BASE_URL"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from src.base.config import ModelSpec
-from src.providers.base import Usage
+from self_improving_agent.base.config import ModelSpec
+from self_improving_agent.providers.base import Usage
 
 PER_MILLION = 1_000_000
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from src.base.config import ModelSpec
-from src.base.errors import ProviderError
-from src.base.tokens import CHARS_PER_TOKEN, estimate_tokens
-from src.providers.base import CompletionRequest
+from self_improving_agent.base.config import ModelSpec
+from self_improving_agent.base.errors import ProviderError
+from self_improving_agent.base.tokens import CHARS_PER_TOKEN, estimate_tokens
+from self_improving_agent.providers.base import CompletionRequest
 
 CUT_NOTE = "\n[repository map cut to fit the model's context window]"
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from src.reports.flaky import flaky_tests
-from src.reports.noise_view import repeated_lines
-from src.reports.report_files import llm_totals
-from src.reports.report_model import BenchDelta, GenerationReport
-from src.reports.report_view import clean
+from self_improving_agent.reports.flaky import flaky_tests
+from self_improving_agent.reports.noise_view import repeated_lines
+from self_improving_agent.reports.report_files import llm_totals
+from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
+from self_improving_agent.reports.report_view import clean
 
 SPARKS = "▁▂▃▄▅▆▇█"
 TOP_REASONS = 5

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from src.base.errors import AgentError
-from src.reports.dashboard import (
+from self_improving_agent.base.errors import AgentError
+from self_improving_agent.reports.dashboard import (
     TOP_REASONS,
     DashboardData,
     change,
@@ -16,7 +16,7 @@ from src.reports.dashboard import (
     last_known,
     status_counts,
 )
-from src.reports.html_charts import (
+from self_improving_agent.reports.html_charts import (
     ACCEPTED,
     LINE,
     NEUTRAL,
@@ -28,7 +28,7 @@ from src.reports.html_charts import (
     outcome_color,
     score_chart,
 )
-from src.reports.report_view import fmt_cost, fmt_score, fmt_seconds
+from self_improving_agent.reports.report_view import fmt_cost, fmt_score, fmt_seconds
 
 CSS = """
 *{box-sizing:border-box}

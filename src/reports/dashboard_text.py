@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.reports.dashboard import (
+from self_improving_agent.reports.dashboard import (
     TOP_REASONS,
     DashboardData,
     auto_sparkline,
@@ -11,7 +11,7 @@ from src.reports.dashboard import (
     last_known,
     status_counts,
 )
-from src.reports.report_view import (
+from self_improving_agent.reports.report_view import (
     BOLD,
     GREEN,
     RED,
@@ -22,7 +22,7 @@ from src.reports.report_view import (
     paint,
     table,
 )
-from src.reports.report_view import fmt_seconds as fmt_time
+from self_improving_agent.reports.report_view import fmt_seconds as fmt_time
 
 
 def render_dashboard(data: DashboardData, color: bool) -> str:

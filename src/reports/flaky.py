@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from src.reports.report_model import GenerationReport
+from self_improving_agent.reports.report_model import GenerationReport
 
 
 def flaky_tests(reports: Sequence[GenerationReport]) -> list[tuple[str, list[int]]]:

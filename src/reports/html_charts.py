@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
-from src.reports.dashboard import DashboardData, GenerationPoint
-from src.reports.report_view import fmt_score
+from self_improving_agent.reports.dashboard import DashboardData, GenerationPoint
+from self_improving_agent.reports.report_view import fmt_score
 
 ACCEPTED = "#2e7d32"
 REJECTED = "#c62828"

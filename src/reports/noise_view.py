@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from src.reports.report_model import BenchDelta, GenerationReport
+from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
 
 DETAIL_SHOWN = 300
 

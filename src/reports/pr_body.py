@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from src.base.models import Finding, Review
-from src.gates.verdict import GateVerdict
-from src.reports.noise_view import note_lines
-from src.reports.report_model import BenchDelta, GenerationReport
+from self_improving_agent.base.models import Finding, Review
+from self_improving_agent.gates.verdict import GateVerdict
+from self_improving_agent.reports.noise_view import note_lines
+from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
 
 # GitHub rejects bodies over 65536 characters; keep room for the truncation note.
 MAX_BODY_CHARS = 60_000

@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from src.base.errors import ReportArgumentError, ReportError
-from src.base.models import GenerationStatus, LlmCall
-from src.reports.report_model import GenerationReport
+from self_improving_agent.base.errors import ReportArgumentError, ReportError
+from self_improving_agent.base.models import GenerationStatus, LlmCall
+from self_improving_agent.reports.report_model import GenerationReport
 
 REPORT_NAME = re.compile(r"gen-(\d+)\.json")
 

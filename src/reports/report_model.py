@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from src.base.models import EditResult, GenerationStatus, LlmCall, Plan, Review
-from src.benchmarks.lost_check import LostTestCheck
-from src.gates.decision_model import Decision
-from src.gates.verdict import GateVerdict
+from self_improving_agent.base.models import EditResult, GenerationStatus, LlmCall, Plan, Review
+from self_improving_agent.benchmarks.lost_check import LostTestCheck
+from self_improving_agent.gates.decision_model import Decision
+from self_improving_agent.gates.verdict import GateVerdict
 
 
 class BenchDelta(BaseModel):

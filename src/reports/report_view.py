@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import IO
 
-from src.base.models import Finding
-from src.reports.noise_view import note_lines
-from src.reports.report_files import llm_totals
-from src.reports.report_model import BenchDelta, GenerationReport
+from self_improving_agent.base.models import Finding
+from self_improving_agent.reports.noise_view import note_lines
+from self_improving_agent.reports.report_files import llm_totals
+from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
 
 GREEN = "32"
 RED = "31"

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from src.analysis import code_scan as cs
-from src.analysis.code_scan import scan_source
+from self_improving_agent.analysis import code_scan as cs
+from self_improving_agent.analysis.code_scan import scan_source
 
 
 def rules(source: str) -> set[str]:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from src.analysis.code_scan import scan_source
+from self_improving_agent.analysis.code_scan import scan_source
 from tests.analysis.adversarial_cases import ALLOWED, STOPPED
 
 
@@ -41,7 +41,7 @@ def test_chained_aliases_are_linear() -> None:
 def test_an_internal_error_is_a_refusal_naming_scanner_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from src.analysis.code_scan import checks
+    from self_improving_agent.analysis.code_scan import checks
 
     def boom(self: object, node: object) -> None:
         raise KeyError("broken rule")

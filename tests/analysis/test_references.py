@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from src.analysis.references import Module, dotted, parse_module, rank_modules
+from self_improving_agent.analysis.references import Module, dotted, parse_module, rank_modules
 
 
 def parsed(files: dict[str, str]) -> dict[str, Module]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from src.analysis.repomap import (
+from self_improving_agent.analysis.repomap import (
     build_repo_map,
     file_refusal,
     is_blocked,
@@ -14,8 +14,8 @@ from src.analysis.repomap import (
     read_planned_files,
     redact_secrets,
 )
-from src.base.errors import RepoMapError
-from src.base.tokens import estimate_tokens
+from self_improving_agent.base.errors import RepoMapError
+from self_improving_agent.base.tokens import estimate_tokens
 from tests.conftest import make_repo
 
 BLOCKED = [".env*", "*.pem", "*.key"]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.base.config_load import env_overrides, flag_overrides, load_settings
-from src.base.errors import ConfigError
-from src.cli.config_template import render_toml
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config_load import env_overrides, flag_overrides, load_settings
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.cli.config_template import render_toml
 
 
 def write(path: Path, text: str) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.base.exclude import ensure_excluded, exclude_file
+from self_improving_agent.base.exclude import ensure_excluded, exclude_file
 from tests.conftest import git
 
 

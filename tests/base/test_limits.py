@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.base.limits import MAX_JSON_DEPTH, json_depth, json_depth_problem
+from self_improving_agent.base.limits import MAX_JSON_DEPTH, json_depth, json_depth_problem
 
 
 def test_depth_counts_brackets_outside_strings_only() -> None:

@@ -8,7 +8,7 @@ import json
 import pytest
 import structlog
 
-from src.base.logging import configure_logging, get_logger
+from self_improving_agent.base.logging import configure_logging, get_logger
 
 # Built at run time so this file does not itself look like it holds credentials.
 SECRETS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from src.base.secrets import is_secret_name, redact, scrub_env, secret_values
+from self_improving_agent.base.secrets import is_secret_name, redact, scrub_env, secret_values
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from src.base.errors import StoreError
-from src.base.migrations import MIGRATIONS
-from src.base.models import EvolutionEntry
-from src.base.store import Store, db_path, now_iso
+from self_improving_agent.base.errors import StoreError
+from self_improving_agent.base.migrations import MIGRATIONS
+from self_improving_agent.base.models import EvolutionEntry
+from self_improving_agent.base.store import Store, db_path, now_iso
 from tests.conftest import git
 
 
@@ -137,8 +137,8 @@ WRITER = """
 import os
 import sys
 sys.path.insert(0, os.getcwd())
-from src.base.store import Store, now_iso
-from src.base.models import EvolutionEntry
+from self_improving_agent.base.store import Store, now_iso
+from self_improving_agent.base.models import EvolutionEntry
 store = Store(__import__("pathlib").Path(sys.argv[1]))
 n = store.next_generation_number()
 print("ready", flush=True)
@@ -179,9 +179,9 @@ def test_write_interrupted_by_a_killed_process_leaves_a_readable_database(tmp_pa
 FULL_DISK = """
 import resource, sys
 from pathlib import Path
-from src.base.errors import StoreError
-from src.base.models import EvolutionEntry
-from src.base.store import Store, now_iso
+from self_improving_agent.base.errors import StoreError
+from self_improving_agent.base.models import EvolutionEntry
+from self_improving_agent.base.store import Store, now_iso
 store = Store(Path(sys.argv[1]))
 size = sum(p.stat().st_size for p in Path(sys.argv[1]).parent.iterdir())
 resource.setrlimit(resource.RLIMIT_FSIZE, (size + 8192, size + 8192))

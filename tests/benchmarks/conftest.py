@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.benchmarks.context import BenchContext
-from src.benchmarks.sources import SourceTree
+from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.context import BenchContext
+from self_improving_agent.benchmarks.sources import SourceTree
 from tests.conftest import make_repo
 
 CALC = '''"""Arithmetic helpers."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.base.config import Settings
-from src.benchmarks.cache import content_key, tool_versions
-from src.benchmarks.config import BenchConfig
-from src.benchmarks.sources import repo_files
+from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.cache import content_key, tool_versions
+from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.sources import repo_files
 from tests.conftest import git
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from src.benchmarks import code_complexity
-from src.benchmarks.code_complexity import measure_sources, score_complexity
+from self_improving_agent.benchmarks import code_complexity
+from self_improving_agent.benchmarks.code_complexity import measure_sources, score_complexity
 from tests.benchmarks.conftest import context
 
 BRANCHY = (

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from src.benchmarks import code_coverage
-from src.benchmarks.code_coverage import score_coverage, summarize
-from src.benchmarks.pytest_run import run_pytest
+from self_improving_agent.benchmarks import code_coverage
+from self_improving_agent.benchmarks.code_coverage import score_coverage, summarize
+from self_improving_agent.benchmarks.pytest_run import run_pytest
 from tests.benchmarks.conftest import context
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.base.errors import ConfigError
-from src.benchmarks.config import BenchConfig, load_bench_config
-from src.benchmarks.registry import BENCHMARK_NAMES
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.benchmarks.config import BenchConfig, load_bench_config
+from self_improving_agent.benchmarks.registry import BENCHMARK_NAMES
 from tests.benchmarks.conftest import write_config
 
 REPO_CONFIG = Path(__file__).parents[2] / "config" / "benchmarks.json"

@@ -10,15 +10,21 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.errors import BenchmarkError, ConfigError
-from src.base.proc import ToolRun
-from src.benchmarks.base import BenchResult
-from src.benchmarks.config import parse_bench_config
-from src.benchmarks.custom import NoScore, last_json_object, read_json, read_regex, score_output
-from src.benchmarks.custom_spec import CustomSpec
-from src.benchmarks.report import key_figure, render_table
-from src.benchmarks.runner import SuiteResult, run_benchmarks
+from self_improving_agent.base.errors import BenchmarkError, ConfigError
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.config import parse_bench_config
+from self_improving_agent.benchmarks.custom import (
+    NoScore,
+    last_json_object,
+    read_json,
+    read_regex,
+    score_output,
+)
+from self_improving_agent.benchmarks.custom_spec import CustomSpec
+from self_improving_agent.benchmarks.report import key_figure, render_table
+from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
+from self_improving_agent.cli.app import app
+from self_improving_agent.sandbox.proc import ToolRun
 from tests.benchmarks.conftest import write_config
 from tests.conftest import make_repo, own_settings
 

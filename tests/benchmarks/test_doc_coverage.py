@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.benchmarks.doc_coverage import is_public_module, score_docs, undocumented
+from self_improving_agent.benchmarks.doc_coverage import is_public_module, score_docs, undocumented
 
 SOURCE = '''"""Module."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.benchmarks.file_organization import run_checks, score_checks
-from src.benchmarks.sources import SourceTree
+from self_improving_agent.benchmarks.file_organization import run_checks, score_checks
+from self_improving_agent.benchmarks.sources import SourceTree
 
 
 def tree(files: dict[str, str]) -> SourceTree:

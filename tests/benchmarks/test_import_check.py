@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.benchmarks import import_check
-from src.benchmarks.import_check import score_imports
+from self_improving_agent.benchmarks import import_check
+from self_improving_agent.benchmarks.import_check import score_imports
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 

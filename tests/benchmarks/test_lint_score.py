@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from src.base.proc import ToolRun
-from src.benchmarks import lint_score
-from src.benchmarks.lint_score import by_rule, parse_violations
+from self_improving_agent.benchmarks import lint_score
+from self_improving_agent.benchmarks.lint_score import by_rule, parse_violations
+from self_improving_agent.sandbox.proc import ToolRun
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.base.limits import MAX_FILE_BYTES
-from src.benchmarks import code_coverage, lint_score, type_check
-from src.benchmarks.pytest_run import run_pytest
-from src.providers.fixers import python_files, ruff_fixable
+from self_improving_agent.base.limits import MAX_FILE_BYTES
+from self_improving_agent.benchmarks import code_coverage, lint_score, type_check
+from self_improving_agent.benchmarks.pytest_run import run_pytest
+from self_improving_agent.providers.fixers import python_files, ruff_fixable
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from src.benchmarks.code_complexity import measure_sources
-from src.benchmarks.doc_coverage import undocumented
-from src.benchmarks.file_organization import python_parses
-from src.benchmarks.sources import SourceTree
+from self_improving_agent.benchmarks.code_complexity import measure_sources
+from self_improving_agent.benchmarks.doc_coverage import undocumented
+from self_improving_agent.benchmarks.file_organization import python_parses
+from self_improving_agent.benchmarks.sources import SourceTree
 
 TEXTS = {f"m{i}.py": f'"""Doc."""\n\n\ndef f{i}(a):\n    return a\n' for i in range(20)}
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from src.benchmarks import code_coverage, pass_rate
-from src.benchmarks.pass_rate import count_outcomes, parse_junit, score_pass_rate
-from src.benchmarks.pytest_run import run_pytest
+from self_improving_agent.benchmarks import code_coverage, pass_rate
+from self_improving_agent.benchmarks.pass_rate import count_outcomes, parse_junit, score_pass_rate
+from self_improving_agent.benchmarks.pytest_run import run_pytest
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 

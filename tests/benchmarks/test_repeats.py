@@ -6,11 +6,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from src.base.errors import ConfigError
-from src.benchmarks.base import BenchResult
-from src.benchmarks.config import parse_bench_config
-from src.benchmarks.repeats import compare, counted_after, interleave, repeat_alone, summarize
-from src.benchmarks.stages import below_threshold, stage_plan, stage_rejection
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.config import parse_bench_config
+from self_improving_agent.benchmarks.repeats import (
+    compare,
+    counted_after,
+    interleave,
+    repeat_alone,
+    summarize,
+)
+from self_improving_agent.benchmarks.stages import below_threshold, stage_plan, stage_rejection
 
 
 def ok(score: float, name: str = "speed") -> BenchResult:

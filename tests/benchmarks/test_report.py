@@ -7,10 +7,15 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from main import app
-from src.benchmarks.base import BenchResult
-from src.benchmarks.report import key_figure, progress_line, render_table, suite_json
-from src.benchmarks.runner import SuiteResult
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.report import (
+    key_figure,
+    progress_line,
+    render_table,
+    suite_json,
+)
+from self_improving_agent.benchmarks.runner import SuiteResult
+from self_improving_agent.cli.app import app
 from tests.conftest import git, make_repo
 
 SUITE = SuiteResult(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import BenchmarksSection, Settings
-from src.base.sandbox import choose
-from src.benchmarks.retest import base_versions, open_tree
-from src.envs.resolve import resolve_env
+from self_improving_agent.base.config import BenchmarksSection, Settings
+from self_improving_agent.benchmarks.retest import base_versions, open_tree
+from self_improving_agent.envs.resolve import resolve_env
+from self_improving_agent.sandbox.sandbox import choose
 from tests.conftest import git, make_repo
 
 TEST_A = "def test_a() -> None:\n    assert True\n"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.base.errors import BenchmarkError, ConfigError
-from src.base.store import Store
-from src.benchmarks import runner
-from src.benchmarks.base import BenchResult
-from src.benchmarks.runner import (
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import BenchmarkError, ConfigError
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks import runner
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.runner import (
     KEPT_TOOL_CACHES,
     SCRATCH_PREFIX,
     SuiteResult,
@@ -251,7 +251,7 @@ def test_a_worktree_under_dot_agent_is_measured_alone(tmp_path: Path) -> None:
 
 
 def test_pytest_runs_in_parallel_only_when_configured(tmp_path: Path) -> None:
-    from src.benchmarks.pytest_run import pytest_args
+    from self_improving_agent.benchmarks.pytest_run import pytest_args
 
     assert "-n" not in pytest_args(tmp_path, tmp_path)
     args = pytest_args(tmp_path, tmp_path, workers=3)

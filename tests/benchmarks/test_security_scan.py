@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.benchmarks.security_scan import scan_files, score_security
+from self_improving_agent.benchmarks.security_scan import scan_files, score_security
 
 DANGER = "import os\nimport pickle\npickle.loads(b)\nos.system('ls')\neval(s)\n"
 

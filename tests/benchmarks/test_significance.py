@@ -7,7 +7,12 @@ import random
 
 import pytest
 
-from src.benchmarks.significance import _normal_upper, p_greater, p_less, u_statistic
+from self_improving_agent.benchmarks.significance import (
+    _normal_upper,
+    p_greater,
+    p_less,
+    u_statistic,
+)
 
 # SciPy's documented example (mannwhitneyu docs): U = 17, two-sided p = 0.1111 exact and
 # 0.11134688653314041 asymptotic; the one-sided p-values are half of those.

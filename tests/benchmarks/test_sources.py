@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.errors import BenchmarkError
-from src.benchmarks.sources import SourceTree, is_test_path, repo_files
+from self_improving_agent.base.errors import BenchmarkError
+from self_improving_agent.benchmarks.sources import SourceTree, is_test_path, repo_files
 from tests.conftest import make_repo
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from src.base.store import Store
-from src.benchmarks.runner import run_benchmarks
-from src.benchmarks.sources import is_committed
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.runner import run_benchmarks
+from self_improving_agent.benchmarks.sources import is_committed
 from tests.conftest import git, make_repo, own_settings
 
 ONLY = ["lint_score", "type_check"]

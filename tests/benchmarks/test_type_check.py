@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from src.benchmarks import type_check
-from src.benchmarks.context import per_kloc_score
-from src.benchmarks.type_check import count_errors
+from self_improving_agent.benchmarks import type_check
+from self_improving_agent.benchmarks.context import per_kloc_score
+from self_improving_agent.benchmarks.type_check import count_errors
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.errors import AgentError
-from src.cli.demo import create_sample
+from self_improving_agent.base.errors import AgentError
+from self_improving_agent.cli.app import app
+from self_improving_agent.cli.demo import create_sample
 
 runner = CliRunner()
 TOTALS = re.compile(r"total score: (\d\.\d+) before -> (\d\.\d+) after")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from main import app
+from self_improving_agent.cli.app import app
 from tests.conftest import make_repo
 
 runner = CliRunner()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from src.envs.archive import HAS_DATA_FILTER, extract_data
-from src.envs.model import EnvError
+from self_improving_agent.envs.archive import HAS_DATA_FILTER, extract_data
+from self_improving_agent.envs.model import EnvError
 
 PATHS = [pytest.param(False, id="fallback")]
 if HAS_DATA_FILTER:

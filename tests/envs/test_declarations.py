@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.envs.declarations import Declarations, read_declarations
+from self_improving_agent.envs.declarations import Declarations, read_declarations
 
 
 def declared(files: dict[str, str]) -> Declarations:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from src.base.proc import run_tool
-from src.base.sandbox import sandbox_for
-from src.benchmarks.sources import repo_files
-from src.envs.measured_tree import measured_copy
-from tests.base.sandbox_kit import mechanism_params
+from self_improving_agent.benchmarks.sources import repo_files
+from self_improving_agent.envs.measured_tree import measured_copy
+from self_improving_agent.sandbox.proc import run_tool
+from self_improving_agent.sandbox.sandbox import sandbox_for
 from tests.conftest import git, make_repo
+from tests.sandbox.sandbox_kit import mechanism_params
 
 
 def checkout(tmp_path: Path) -> Path:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.base.sandbox import _hidden
-from src.base.store import Store
-from src.benchmarks.runner import SuiteResult, run_benchmarks
-from src.envs.resolve import built_env, plan_env
-from tests.base.sandbox_kit import mechanism_params
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
+from self_improving_agent.envs.resolve import built_env, plan_env
+from self_improving_agent.sandbox.sandbox import _hidden
 from tests.conftest import git, make_repo
 from tests.envs.wheels import make_wheel, repack_closure
+from tests.sandbox.sandbox_kit import mechanism_params
 
 ONLY = ["test_pass_rate", "code_coverage", "import_check", "type_check"]
 PYPROJECT = """[build-system]

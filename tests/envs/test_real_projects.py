@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.benchmarks.runner import run_benchmarks
+from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.runner import run_benchmarks
 from tests.conftest import git
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]

@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from src.gates.anti_gaming import count_suppressions, lost_tests, new_suppressions
-from src.gates.outcome_hooks import OUTCOME_HOOK, outcome_hooks
-from src.gates.tool_config import loosened_tool_config
+from self_improving_agent.gates.anti_gaming import count_suppressions, lost_tests, new_suppressions
+from self_improving_agent.gates.outcome_hooks import OUTCOME_HOOK, outcome_hooks
+from self_improving_agent.gates.tool_config import loosened_tool_config
 
 
 def test_lost_tests_names_each_lost_state() -> None:

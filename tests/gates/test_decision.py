@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from src.base.models import EditResult, Review
-from src.benchmarks.base import BenchResult
-from src.benchmarks.runner import weighted_total
-from src.gates.decision import gather_facts, make_merge_decision, merge_facts
-from src.gates.decision_model import Decision
-from src.gates.verdict import GateVerdict
+from self_improving_agent.base.models import EditResult, Review
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.runner import weighted_total
+from self_improving_agent.gates.decision import gather_facts, make_merge_decision, merge_facts
+from self_improving_agent.gates.decision_model import Decision
+from self_improving_agent.gates.verdict import GateVerdict
 
 OUTCOMES = {"tests/test_a.py::test_one": "passed", "tests/test_a.py::test_two": "passed"}
 

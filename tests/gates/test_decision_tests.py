@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from src.base.models import EditResult, Review
-from src.benchmarks.base import BenchResult
-from src.benchmarks.lost_check import FlakyTest, LostTestCheck
-from src.gates.decision import gather_facts, make_merge_decision
-from src.gates.decision_model import Decision
-from src.gates.verdict import GateVerdict
+from self_improving_agent.base.models import EditResult, Review
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.lost_check import FlakyTest, LostTestCheck
+from self_improving_agent.gates.decision import gather_facts, make_merge_decision
+from self_improving_agent.gates.decision_model import Decision
+from self_improving_agent.gates.verdict import GateVerdict
 
 ONE, TWO = "tests/test_a.py::test_one", "tests/test_b.py::test_two"
 PASSED = {ONE: "passed", TWO: "passed"}

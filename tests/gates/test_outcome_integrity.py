@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from src.gates.safety import SafetyValidator
+from self_improving_agent.gates.safety import SafetyValidator
 
 OLD_TEST = "def test_old():\n    assert True\n"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import cedarpy
 import pytest
 
-from src.base.errors import ConfigError
-from src.base.safety_config import SafetySection
-from src.gates.policy import (
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.base.safety_config import SafetySection
+from self_improving_agent.gates.policy import (
     REQUIRED_POLICY_IDS,
     SCHEMA_FILE,
     MergeFacts,
@@ -46,8 +46,8 @@ def green(**changes: object) -> MergeFacts:
     return MergeFacts.model_validate({**facts, **changes})
 
 
-def test_default_dir_is_the_repository_policies_folder() -> None:
-    assert default_policies_dir() == Path(__file__).resolve().parents[2] / "policies"
+def test_default_dir_is_the_package_policies_folder() -> None:
+    assert default_policies_dir() == Path(__file__).resolve().parents[2] / "src" / "policies"
 
 
 def test_shipped_policies_validate_against_the_schema() -> None:
@@ -64,7 +64,7 @@ def test_shipped_policies_validate_against_the_schema() -> None:
 @pytest.mark.parametrize(
     ("path", "lines", "allowed", "policy_ids"),
     [
-        ("src/pipeline/session.py", 10, True, ["permit-write"]),
+        ("src/core/session.py", 10, True, ["permit-write"]),
         ("src/new_module.py", 100, True, ["permit-write"]),
         ("src/gates/safety.py", 1, False, ["forbid-write-protected"]),
         ("policies/write.cedar", 1, False, ["forbid-write-protected"]),
@@ -115,7 +115,7 @@ def test_protected_paths(path: str) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "src/pipeline/session.py",
+        "src/core/session.py",
         "policies_notes.md",
         "config/agent.toml",
         "docs/policies/x.md",

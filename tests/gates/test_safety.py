@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config_load import load_settings
-from src.base.safety_config import SafetySection
-from src.gates.safety import SafetyValidator, SafetyVerdict
+from self_improving_agent.base.config_load import load_settings
+from self_improving_agent.base.safety_config import SafetySection
+from self_improving_agent.gates.safety import SafetyValidator, SafetyVerdict
 from tests.conftest import make_repo
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -171,8 +171,10 @@ def test_protected_function_may_not_change(root: Path, content: str) -> None:
 @pytest.mark.parametrize(
     "content",
     [
-        "from src.gates import decision as loop\nloop.make_merge_decision = lambda s: True\n",
-        "import src.gates.decision as l\nsetattr(l, 'make_merge_decision', print)\n",
+        "from self_improving_agent.gates import decision as loop\n"
+        "loop.make_merge_decision = lambda s: True\n",
+        "import self_improving_agent.gates.decision as l\n"
+        "setattr(l, 'make_merge_decision', print)\n",
     ],
 )
 def test_protected_function_may_not_be_rebound_from_another_file(root: Path, content: str) -> None:
@@ -246,7 +248,7 @@ def test_configured_lists_are_used(root: Path) -> None:
 
 # The sandbox must call libc itself (prctl, the Landlock syscalls). Both files are protected, so
 # no generation may write them; they are the only places native calls are allowed.
-NATIVE_BY_DESIGN = {"src/base/landlock.py", "src/base/sandbox.py"}
+NATIVE_BY_DESIGN = {"src/sandbox/landlock.py", "src/sandbox/sandbox.py"}
 
 
 def own_files() -> list[Path]:

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.config_load import load_settings
-from src.base.models import Change, Review
-from src.base.store import Store
-from src.benchmarks.base import BenchResult
-from src.gates.decision import gather_facts
-from src.gates.merge_gates import merge_gates
-from src.gates.verdict import GateVerdict
-from src.git_ops.worktree import Workspace
-from src.pipeline.session import open_deps
-from src.providers.factory import make_provider
+from self_improving_agent.base.config_load import load_settings
+from self_improving_agent.base.models import Change, Review
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.cli.app import app
+from self_improving_agent.core.session import open_deps
+from self_improving_agent.gates.decision import gather_facts
+from self_improving_agent.gates.merge_gates import merge_gates
+from self_improving_agent.gates.verdict import GateVerdict
+from self_improving_agent.git_ops.worktree import Workspace
+from self_improving_agent.providers.factory import make_provider
 from tests.conftest import git
 from tests.loop_kit import SAMPLE_FILES, build, plan, review, sample_repo, write_script
 

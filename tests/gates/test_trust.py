@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from src.gates.safety import SafetyValidator
+from self_improving_agent.gates.safety import SafetyValidator
 
 PEOPLE = "edit it by hand, or in PR mode ask a reviewer"
 
@@ -17,8 +17,8 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("weighted-total", "src/benchmarks/runner.py", "x = 1\n", "path/protected"),
     ("outcome-reader", "src/benchmarks/pass_rate.py", "x = 1\n", "path/protected"),
     ("code-scan", "src/analysis/code_scan/rules.py", "x = 1\n", "path/protected"),
-    ("proc", "src/base/proc.py", "x = 1\n", "path/protected"),
-    ("sandbox", "src/base/sandbox.py", "x = 1\n", "path/protected"),
+    ("proc", "src/sandbox/proc.py", "x = 1\n", "path/protected"),
+    ("sandbox", "src/sandbox/sandbox.py", "x = 1\n", "path/protected"),
     ("envs", "src/envs/build.py", "x = 1\n", "path/protected"),
     ("safety-loading", "src/base/safety_config.py", "x = 1\n", "path/protected"),
     ("makefile", "Makefile", "all:\n\ttrue\n", "path/protected"),
@@ -33,64 +33,68 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("compiled", "tools/fast.so", "x", "trust/compiled-code"),
     (
         "code-swap",
-        "src/pipeline/hack.py",
-        "from src.gates import decision\n"
+        "src/core/hack.py",
+        "from self_improving_agent.gates import decision\n"
         "decision.make_merge_decision.__code__ = (lambda *a: None).__code__\n",
         "code/code-swap",
     ),
     (
         "setattr-folded",
-        "src/pipeline/hack.py",
-        "import src.gates.decision as d\nsetattr(d, 'make_' + 'merge_decision', print)\n",
+        "src/core/hack.py",
+        "import self_improving_agent.gates.decision as d\n"
+        "setattr(d, 'make_' + 'merge_decision', print)\n",
         "trust/protected-write",
     ),
     (
         "vars-update",
-        "src/pipeline/__init__.py",
-        "import src.gates.decision as d\nvars(d).update(make_merge_decision=print)\n",
+        "src/core/__init__.py",
+        "import self_improving_agent.gates.decision as d\n"
+        "vars(d).update(make_merge_decision=print)\n",
         "trust/protected-write",
     ),
     (
         "dict-store",
         "src/__init__.py",
-        "from src.gates import safety\nsafety.__dict__['SafetyValidator'] = object\n",
+        "from self_improving_agent.gates import safety\n"
+        "safety.__dict__['SafetyValidator'] = object\n",
         "trust/protected-write",
     ),
     (
         "validator-monkeypatch",
-        "src/pipeline/__init__.py",
-        "from src.gates.safety import SafetyValidator\n"
+        "src/core/__init__.py",
+        "from self_improving_agent.gates.safety import SafetyValidator\n"
         "SafetyValidator.validate_before_write = lambda *a: None\n",
         "trust/protected-write",
     ),
     (
         "decision-model-forced",
         "src/reports/x.py",
-        "from src.gates.decision_model import Decision\nDecision.model_post_init = print\n",
+        "from self_improving_agent.gates.decision_model import Decision\n"
+        "Decision.model_post_init = print\n",
         "trust/protected-write",
     ),
     (
         "redefinition-in-importer",
-        "src/pipeline/generation.py",
-        "from src.gates.decision import make_merge_decision\n\n"
+        "src/core/generation.py",
+        "from self_improving_agent.gates.decision import make_merge_decision\n\n"
         "def make_merge_decision(*args):\n    return None\n",
         "trust/protected-write",
     ),
     (
         "reassign-in-importer",
-        "src/pipeline/generation.py",
-        "from src.gates.decision import gather_facts\ngather_facts = print\n",
+        "src/core/generation.py",
+        "from self_improving_agent.gates.decision import gather_facts\ngather_facts = print\n",
         "trust/protected-write",
     ),
     (
         "sys-modules-replace",
         "src/cli/x.py",
-        "import sys\nsys.modules['src.gates.decision'] = object()\n",
+        "import sys\nsys.modules['self_improving_agent.gates.decision'] = object()\n",
         "trust/protected-write",
     ),
     (
         "env-override",
-        "src/pipeline/__init__.py",
+        "src/core/__init__.py",
         "import os\nos.environ.setdefault('AGENT_SAFETY__PROTECTED_PATHS', '[]')\n",
         "trust/env-override",
     ),
@@ -109,7 +113,7 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("consensus", "config/agent.toml", "[agent]\nreview_consensus = 0\n", "path/protected-table"),
     ("auto-merge", "config/agent.toml", "[agent]\nauto_merge = true\n", "path/protected-table"),
     ("significance", "config/agent.toml", "[agent]\nsignificance = 0.9\n", "path/protected-table"),
-    ("candidate-measuring", "src/pipeline/candidate.py", "x = 1\n", "path/protected"),
+    ("candidate-measuring", "src/core/candidate.py", "x = 1\n", "path/protected"),
     (
         "bench-config-moved",
         "config/agent.toml",
@@ -119,17 +123,19 @@ REFUSED: list[tuple[str, str, str, str]] = [
 ]
 
 ALLOWED: list[tuple[str, str, str]] = [
-    ("pipeline-module", "src/pipeline/session.py", "x = 1\n"),
+    ("pipeline-module", "src/core/session.py", "x = 1\n"),
     ("reports", "src/reports/text.py", "def show() -> str:\n    return 'x'\n"),
     (
         "use-protected",
-        "src/pipeline/x.py",
-        "from src.gates.decision import make_merge_decision\nresult = make_merge_decision\n",
+        "src/core/x.py",
+        "from self_improving_agent.gates.decision import make_merge_decision\n"
+        "result = make_merge_decision\n",
     ),
     (
         "instance-attribute",
-        "src/pipeline/x.py",
-        "from src.gates.safety import SafetyValidator\nv = SafetyValidator(root)\nv.extra = 1\n",
+        "src/core/x.py",
+        "from self_improving_agent.gates.safety import SafetyValidator\n"
+        "v = SafetyValidator(root)\nv.extra = 1\n",
     ),
     ("env-other", "src/cli/x.py", "import os\nos.environ['PAGER'] = 'cat'\n"),
     ("agent-model", "config/agent.toml", '[agent]\nmodel = "claude-sonnet-4-6"\n'),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from src.gates.safety import SafetyValidator
-from src.gates.trust import evaluator_paths
+from self_improving_agent.gates.safety import SafetyValidator
+from self_improving_agent.gates.trust import evaluator_paths
 
 PEOPLE = "edit it by hand, or in PR mode ask a reviewer"
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "agent.toml"
@@ -96,12 +96,12 @@ def test_a_package_shadowing_an_evaluator_script_is_refused(repo: Path) -> None:
 
 def test_patching_an_evaluator_module_from_elsewhere_is_refused(repo: Path) -> None:
     content = "from eval import score\nscore.x = 0\n"
-    verdict = SafetyValidator(repo).validate_before_write("src/pipeline/hack.py", content)
+    verdict = SafetyValidator(repo).validate_before_write("src/core/hack.py", content)
     assert "trust/protected-write" in {v.rule for v in verdict.violations}
 
 
 def test_other_files_stay_writable(repo: Path) -> None:
-    for path in ("eval/other.py", "src/pipeline/x.py", "outside.py", "missing.py"):
+    for path in ("eval/other.py", "src/core/x.py", "outside.py", "missing.py"):
         assert SafetyValidator(repo).validate_before_write(path, "x = 1\n").violations == []
 
 

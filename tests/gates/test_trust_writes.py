@@ -6,29 +6,36 @@ from pathlib import Path
 
 import pytest
 
-from src.gates.safety import SafetyValidator
+from self_improving_agent.gates.safety import SafetyValidator
 
 PEOPLE = "edit it by hand, or in PR mode ask a reviewer"
 RULE = "trust/protected-write"
-RULES_MOD = "from src.analysis.code_scan import rules\n"
-DANGEROUS = "from src.analysis.code_scan.rules import DANGEROUS\n"
-DECISION = "from src.gates import decision\n"
-MMD = "from src.gates.decision import make_merge_decision\n"
+RULES_MOD = "from self_improving_agent.analysis.code_scan import rules\n"
+DANGEROUS = "from self_improving_agent.analysis.code_scan.rules import DANGEROUS\n"
+DECISION = "from self_improving_agent.gates import decision\n"
+MMD = "from self_improving_agent.gates.decision import make_merge_decision\n"
 
-# (id, content) written to src/pipeline/hack.py; each must be refused as a protected write.
+# (id, content) written to src/core/hack.py; each must be refused as a protected write.
 REFUSED: list[tuple[str, str]] = [
     # A protected module's own names, through the imported module.
     ("module-constant", DECISION + "decision.THRESHOLD = 0\n"),
-    ("import-as", "import src.gates.policy as p\np.ALLOW = True\n"),
-    ("full-dotted", "import src.gates.policy\nsrc.gates.policy.ALLOW = True\n"),
+    ("import-as", "import self_improving_agent.gates.policy as p\np.ALLOW = True\n"),
+    ("full-dotted", "import self_improving_agent.gates.policy\nsrc.gates.policy.ALLOW = True\n"),
     ("augmented", DECISION + "decision.THRESHOLD -= 1000\n"),
     ("delete-name", DECISION + "del decision.make_merge_decision\n"),
-    ("evasion-alias-chain", "from src.gates import policy\na = policy\nb = a\nb.ALLOW = True\n"),
+    (
+        "evasion-alias-chain",
+        "from self_improving_agent.gates import policy\na = policy\nb = a\nb.ALLOW = True\n",
+    ),
     (
         "evasion-import-module",
-        "import importlib\nimportlib.import_module('src.gates.' + 'decision').X = 0\n",
+        "import importlib\n"
+        "importlib.import_module('self_improving_agent.gates.' + 'decision').X = 0\n",
     ),
-    ("evasion-sys-modules", "import sys\nsys.modules['src.gates.decision'].X = 0\n"),
+    (
+        "evasion-sys-modules",
+        "import sys\nsys.modules['self_improving_agent.gates.decision'].X = 0\n",
+    ),
     # A protected constant changed in place through an imported name.
     ("constant-clear", DANGEROUS + "DANGEROUS.clear()\n"),
     ("constant-item", DANGEROUS + "DANGEROUS['os.system'] = None\n"),
@@ -50,20 +57,22 @@ REFUSED: list[tuple[str, str]] = [
     ("dunder-setattr", DECISION + "decision.__setattr__('THRESHOLD', 0)\n"),
     (
         "evasion-setattr-folded",
-        "import src.gates.decision as d\nsetattr(d, 'make_' + 'merge_decision', print)\n",
+        "import self_improving_agent.gates.decision as d\n"
+        "setattr(d, 'make_' + 'merge_decision', print)\n",
     ),
     # The module's namespace.
     ("vars-item", DECISION + "vars(decision)['THRESHOLD'] = 0\n"),
-    ("dict-item", "import src.gates.decision as d\nd.__dict__['THRESHOLD'] = 0\n"),
+    ("dict-item", "import self_improving_agent.gates.decision as d\nd.__dict__['THRESHOLD'] = 0\n"),
     ("vars-update", DECISION + "vars(decision).update(THRESHOLD=0)\n"),
     (
         "evasion-sys-modules-dict",
-        "import sys\nsys.modules['src.gates.decision'].__dict__.setdefault('X', 0)\n",
+        "import sys\n"
+        "sys.modules['self_improving_agent.gates.decision'].__dict__.setdefault('X', 0)\n",
     ),
     # A protected function's code, defaults or wrapper.
     (
         "code-swap-imported",
-        "from src.gates.decision import make_merge_decision as m\n"
+        "from self_improving_agent.gates.decision import make_merge_decision as m\n"
         "m.__code__ = (lambda: 0).__code__\n",
     ),
     ("defaults-deep", DECISION + "decision.make_merge_decision.__defaults__ = ()\n"),
@@ -76,11 +85,13 @@ REFUSED: list[tuple[str, str]] = [
     # A protected class's fields.
     (
         "model-fields",
-        "from src.gates.decision_model import Decision\nDecision.model_fields['x'] = None\n",
+        "from self_improving_agent.gates.decision_model import Decision\n"
+        "Decision.model_fields['x'] = None\n",
     ),
     (
         "class-dict",
-        "from src.gates.safety import SafetyValidator\nvars(SafetyValidator).update(x=1)\n",
+        "from self_improving_agent.gates.safety import SafetyValidator\n"
+        "vars(SafetyValidator).update(x=1)\n",
     ),
     # A second definition, in the importer, of a name imported from a protected module.
     ("redefine-def", MMD + "def make_merge_decision(*args):\n    return None\n"),
@@ -91,8 +102,8 @@ REFUSED: list[tuple[str, str]] = [
     ),
     ("redefine-globals-item", MMD + "globals()['make_merge_decision'] = print\n"),
     ("redefine-globals-update", MMD + "globals().update(make_merge_decision=print)\n"),
-    ("redefine-module-alias", "import src.gates.decision as d\nd = object()\n"),
-    ("redefine-reimport", MMD + "from src.pipeline.fake import make_merge_decision\n"),
+    ("redefine-module-alias", "import self_improving_agent.gates.decision as d\nd = object()\n"),
+    ("redefine-reimport", MMD + "from self_improving_agent.core.fake import make_merge_decision\n"),
     ("evasion-walrus", MMD + "(make_merge_decision := print)\n"),
     ("evasion-globals-folded", MMD + "globals()['make_merge' + '_decision'] = print\n"),
 ]
@@ -107,7 +118,8 @@ ALLOWED: list[tuple[str, str]] = [
     ("own-constant", "LIMITS = {'a': 1}\nLIMITS['b'] = 2\nLIMITS.update(c=3)\n"),
     (
         "other-module-constant",
-        "from src.pipeline import personas\npersonas.DEFAULT = 'x'\npersonas.NAMES.append('y')\n",
+        "from self_improving_agent.core import personas\n"
+        "personas.DEFAULT = 'x'\npersonas.NAMES.append('y')\n",
     ),
     ("copy-of-constant", DANGEROUS + "mine = dict(DANGEROUS)\nmine['x'] = 1\nmine.update(y=2)\n"),
     (
@@ -118,11 +130,11 @@ ALLOWED: list[tuple[str, str]] = [
     ("method-result", DECISION + "d = decision.FACTS.copy()\nd['x'] = 1\n"),
     (
         "module-functions-named-like-mutators",
-        "from src.benchmarks import cache\ncache.clear()\ncache.update(1)\n",
+        "from self_improving_agent.benchmarks import cache\ncache.clear()\ncache.update(1)\n",
     ),
     (
         "instance-of-protected-class",
-        "from src.gates.safety import SafetyValidator\nv = SafetyValidator('.')\n"
+        "from self_improving_agent.gates.safety import SafetyValidator\nv = SafetyValidator('.')\n"
         "v.extra = 1\nsetattr(v, 'y', 2)\nv.items = []\nv.items.append(1)\n",
     ),
     ("globals-own-name", MMD + "globals()['mine'] = 1\n"),
@@ -130,7 +142,10 @@ ALLOWED: list[tuple[str, str]] = [
         "local-same-name",
         MMD + "def f():\n    make_merge_decision = 1\n    return make_merge_decision\n",
     ),
-    ("two-imports-share-root", "import src.gates.decision\nimport src.pipeline.session\n"),
+    (
+        "two-imports-share-root",
+        "import self_improving_agent.gates.decision\nimport self_improving_agent.core.session\n",
+    ),
     ("call-protected", MMD + "result = make_merge_decision\n"),
 ]
 
@@ -146,7 +161,7 @@ def validator(tmp_path: Path) -> SafetyValidator:
 
 @pytest.mark.parametrize("content", [c[1] for c in REFUSED], ids=[c[0] for c in REFUSED])
 def test_refused(validator: SafetyValidator, content: str) -> None:
-    verdict = validator.validate_before_write("src/pipeline/hack.py", content)
+    verdict = validator.validate_before_write("src/core/hack.py", content)
     messages = [v.message for v in verdict.violations if v.rule == RULE]
     assert messages, verdict.violations
     assert all(PEOPLE in message for message in messages)
@@ -154,7 +169,7 @@ def test_refused(validator: SafetyValidator, content: str) -> None:
 
 @pytest.mark.parametrize("content", [c[1] for c in ALLOWED], ids=[c[0] for c in ALLOWED])
 def test_allowed(validator: SafetyValidator, content: str) -> None:
-    verdict = validator.validate_before_write("src/pipeline/hack.py", content)
+    verdict = validator.validate_before_write("src/core/hack.py", content)
     assert verdict.violations == []
 
 

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from src.base.config import GithubSection
-from src.base.errors import ConfigError, GitHubError
-from src.git_ops.github import GitHubIntegration
+from self_improving_agent.base.config import GithubSection
+from self_improving_agent.base.errors import ConfigError, GitHubError
+from self_improving_agent.git_ops.github import GitHubIntegration
 from tests.conftest import git, make_repo
 
 if TYPE_CHECKING:

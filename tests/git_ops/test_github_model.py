@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.git_ops.github_model import (
+from self_improving_agent.git_ops.github_model import (
     CheckItem,
     api_error_sentence,
     check_run_state,

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.errors import LockHeld
-from src.git_ops.lock import common_dir, repo_lock
+from self_improving_agent.base.errors import LockHeld
+from self_improving_agent.cli.app import app
+from self_improving_agent.git_ops.lock import common_dir, repo_lock
 from tests.conftest import git
 
 HOLDER = (
     "import sys, time\n"
     "from pathlib import Path\n"
-    "from src.git_ops.lock import repo_lock\n"
+    "from self_improving_agent.git_ops.lock import repo_lock\n"
     "with repo_lock(Path(sys.argv[1])):\n"
     "    print('held', flush=True)\n"
     "    time.sleep(600)\n"
@@ -86,7 +86,7 @@ def test_writing_commands_refuse_while_another_run_works(
 
 
 def test_reset_refuses_while_another_run_works(repo: Path, clean_env: None) -> None:
-    from src.base.store import Store
+    from self_improving_agent.base.store import Store
 
     Store.for_repo(repo).close()
     with repo_lock(repo):

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from src.base.errors import GitError
-from src.git_ops.main_branch import detect_main_branch, measuring_ref, resolve_main_branch
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.git_ops.main_branch import (
+    detect_main_branch,
+    measuring_ref,
+    resolve_main_branch,
+)
 from tests.conftest import git, make_repo
 
 

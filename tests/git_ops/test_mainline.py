@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.errors import MergeRefused
-from src.git_ops.mainline import (
+from self_improving_agent.base.errors import MergeRefused
+from self_improving_agent.git_ops.mainline import (
     AGENT_REFLOG,
     advance_main,
     checkout_lag,

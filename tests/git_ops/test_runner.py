@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.errors import AgentError, GitError, MergeRefused
-from src.git_ops.runner import out, paths, repo_root, run
+from self_improving_agent.base.errors import AgentError, GitError, MergeRefused
+from self_improving_agent.git_ops.runner import out, paths, repo_root, run
 from tests.conftest import git, make_repo
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from src.base.errors import GitError, MergeRefused
-from src.git_ops.worktree import GenerationGit, Workspace
+from self_improving_agent.base.errors import GitError, MergeRefused
+from self_improving_agent.git_ops.worktree import GenerationGit, Workspace
 from tests.conftest import git, make_repo
 
 AGENT = "self-improving-agent <agent@localhost>"

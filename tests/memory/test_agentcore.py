@@ -10,18 +10,18 @@ import pytest
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
-from main import app
-from src.base.config import AgentcoreSection, Settings
-from src.base.lessons import Lesson, SqliteLessons
-from src.base.store import Store
-from src.memory.agentcore import AgentcoreLessons, make_client, session_for
-from src.memory.status import agentcore_status
-from src.pipeline.generation import RunOptions, run_generation
-from src.pipeline.lessons import lesson_memory
+from self_improving_agent.base.config import AgentcoreSection, Settings
+from self_improving_agent.base.store import Store
+from self_improving_agent.cli.app import app
+from self_improving_agent.core.generation import RunOptions, run_generation
+from self_improving_agent.core.lessons import lesson_memory
+from self_improving_agent.memory.agentcore import AgentcoreLessons, make_client, session_for
+from self_improving_agent.memory.lessons import Lesson, SqliteLessons
+from self_improving_agent.memory.status import agentcore_status
 from tests.conftest import git, make_repo
+from tests.core.test_generation import improving_script, session, target
 from tests.loop_kit import review
 from tests.memory.fake_agentcore import FakeAgentcore, serve
-from tests.pipeline.test_generation import improving_script, session, target
 
 MEMORY = "mem-lessons-1"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from src.base.config import Settings
-from src.cli.config_template import env_name
+from self_improving_agent.base.config import Settings
+from self_improving_agent.cli.config_template import env_name
 from tests.packaging.env_reads import agent_variables, variables_read
 
 ROOT = Path(__file__).resolve().parents[2]

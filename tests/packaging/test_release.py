@@ -56,9 +56,10 @@ def test_a_wheel_built_from_the_docker_context_runs_from_its_install(tmp_path: P
     (wheel,) = dist.glob("*.whl")
     assert wheel.name == f"self_improving_agent-{PROJECT['version']}-py3-none-any.whl"
     names = zipfile.ZipFile(wheel).namelist()
-    policies = sorted(p.name for p in (ROOT / "policies").iterdir())
-    assert sorted(n.split("/")[1] for n in names if n.startswith("policies/")) == policies
-    assert not [n for n in names if n.startswith(("tests/", "scripts/", "config/"))]
+    policies = sorted(p.name for p in (ROOT / "src" / "policies").iterdir())
+    shipped = "self_improving_agent/policies/"
+    assert sorted(n.removeprefix(shipped) for n in names if n.startswith(shipped)) == policies
+    assert not [n for n in names if n.startswith(("tests/", "scripts/", "config/", "src/"))]
 
     target = tmp_path / "site"
     # uv, a dependency of the agent: a measuring environment built by uv holds no pip.
@@ -77,12 +78,13 @@ def test_a_wheel_built_from_the_docker_context_runs_from_its_install(tmp_path: P
         capture_output=True,
     )
     probe = (
-        "import sys, src, main\n"
-        "from src.gates.policy import default_policies_dir\n"
-        "print(src.__file__)\n"
+        "import sys, self_improving_agent\n"
+        "from self_improving_agent.cli.app import app\n"
+        "from self_improving_agent.gates.policy import default_policies_dir\n"
+        "print(self_improving_agent.__file__)\n"
         "print(sorted(p.name for p in default_policies_dir().iterdir()))\n"
         "sys.argv = ['agent', '--version']\n"
-        "main.app()\n"
+        "app()\n"
     )
     # Run outside the checkout, so the installed copy is imported, not the source tree.
     env = {**os.environ, "PYTHONPATH": str(target)}

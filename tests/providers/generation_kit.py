@@ -10,10 +10,10 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from main import app
-from src.base.models import Change
-from src.providers.anthropic import API_KEY_ENV, BASE_URL_ENV
-from src.reports.report_model import GenerationReport
+from self_improving_agent.base.models import Change
+from self_improving_agent.cli.app import app
+from self_improving_agent.providers.anthropic import API_KEY_ENV, BASE_URL_ENV
+from self_improving_agent.reports.report_model import GenerationReport
 from tests.conftest import git
 from tests.loop_kit import build, plan, review
 from tests.providers.fake_http import Answer, Reply

@@ -10,10 +10,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderAuthError, ProviderError
-from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
-from src.providers.base import CompletionRequest
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
+from self_improving_agent.providers.anthropic import API_KEY_ENV, AnthropicProvider
+from self_improving_agent.providers.base import CompletionRequest
 
 # Built at run time so this file does not itself look like it holds a key.
 KEY = "sk-" + "ant-test-0123456789abcdef"

@@ -14,10 +14,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderAuthError, ProviderError
-from src.providers.base import CompletionRequest
-from src.providers.bedrock import BedrockProvider, converse_params
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
+from self_improving_agent.providers.base import CompletionRequest
+from self_improving_agent.providers.bedrock import BedrockProvider, converse_params
 
 # A profile of a model the catalogue marks as answering through a forced tool.
 MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"

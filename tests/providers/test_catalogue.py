@@ -7,19 +7,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.config import Settings, StructuredOutput
-from src.base.config_load import load_settings
-from src.base.errors import ConfigError, ProviderError
-from src.base.model_catalogue import BEDROCK_DEFAULT_MODEL
-from src.providers.catalogue import (
+from self_improving_agent.base.config import Settings, StructuredOutput
+from self_improving_agent.base.config_load import load_settings
+from self_improving_agent.base.errors import ConfigError, ProviderError
+from self_improving_agent.base.model_catalogue import BEDROCK_DEFAULT_MODEL
+from self_improving_agent.cli.app import app
+from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
     next_mode,
     render_models,
 )
-from src.providers.schemas import strict_schema
+from self_improving_agent.providers.schemas import strict_schema
 
 runner = CliRunner()
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.base.errors import ConfigError
-from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
-from src.providers.base import CompletionRequest
-from src.providers.bedrock import BedrockProvider
-from src.providers.factory import make_provider
-from src.providers.mock import MockProvider
-from src.providers.offline import OfflineProvider
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError
+from self_improving_agent.providers.anthropic import API_KEY_ENV, AnthropicProvider
+from self_improving_agent.providers.base import CompletionRequest
+from self_improving_agent.providers.bedrock import BedrockProvider
+from self_improving_agent.providers.factory import make_provider
+from self_improving_agent.providers.mock import MockProvider
+from self_improving_agent.providers.offline import OfflineProvider
 
-OFFLINE_MODULE = "src.providers.offline"
+OFFLINE_MODULE = "self_improving_agent.providers.offline"
 
 
 def settings_for(provider: str, **agent: str) -> Settings:
@@ -68,7 +68,7 @@ def test_offline_is_built_when_present() -> None:
 
 
 def test_openai_for_a_local_server_needs_no_key() -> None:
-    from src.providers.openai import OPENAI_URL_ENV, OpenAIProvider
+    from self_improving_agent.providers.openai import OPENAI_URL_ENV, OpenAIProvider
 
     settings = settings_for("openai", model="qwen3-coder")
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):

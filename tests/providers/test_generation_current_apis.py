@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from src.providers.openai import OPENAI_URL_ENV
+from self_improving_agent.providers.openai import OPENAI_URL_ENV
 from tests.providers.fake_http import FakeApi, Reply, serve
 from tests.providers.generation_kit import (
     REPLIES,

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from src.base.models import Change
-from src.providers.offline import DECLINED_REPAIR
-from src.reports.report_model import GenerationReport
+from self_improving_agent.base.models import Change
+from self_improving_agent.providers.offline import DECLINED_REPAIR
+from self_improving_agent.reports.report_model import GenerationReport
 from tests.conftest import git
 from tests.loop_kit import build, plan, review, sample_repo
 from tests.providers.fake_http import FakeApi, Reply

@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from src.base.models import Plan
-from src.base.store import Store
-from src.pipeline.generation import GenerationOutcome, RunOptions, run_generation
-from src.pipeline.session import open_deps
-from src.providers.anthropic import API_KEY_ENV, AnthropicProvider
-from src.providers.bedrock import BedrockProvider
+from self_improving_agent.base.models import Plan
+from self_improving_agent.base.store import Store
+from self_improving_agent.core.generation import GenerationOutcome, RunOptions, run_generation
+from self_improving_agent.core.session import open_deps
+from self_improving_agent.providers.anthropic import API_KEY_ENV, AnthropicProvider
+from self_improving_agent.providers.bedrock import BedrockProvider
 from tests.conftest import git, own_settings
 from tests.providers.fake_http import FakeApi
 from tests.providers.generation_kit import (

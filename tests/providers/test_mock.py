@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderError
-from src.base.models import Build, Plan, Review
-from src.base.tokens import estimate_tokens
-from src.providers.base import CompletionRequest, Persona
-from src.providers.mock import SCRIPT_ENV, MockProvider
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError, ProviderError
+from self_improving_agent.base.models import Build, Plan, Review
+from self_improving_agent.base.tokens import estimate_tokens
+from self_improving_agent.providers.base import CompletionRequest, Persona
+from self_improving_agent.providers.mock import SCRIPT_ENV, MockProvider
 
 
 def request(persona: Persona, prompt: str = "do it") -> CompletionRequest:

@@ -6,20 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import Settings
-from src.base.config_load import load_settings
-from src.base.errors import ProviderError
-from src.base.models import Build, EditResult, LlmCall, Plan, Review
-from src.benchmarks.base import BenchResult
-from src.pipeline.asking import ask
-from src.pipeline.personas import (
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config_load import load_settings
+from self_improving_agent.base.errors import ProviderError
+from self_improving_agent.base.models import Build, EditResult, LlmCall, Plan, Review
+from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.core.asking import ask
+from self_improving_agent.core.personas import (
     MAX_DIFF_CHARS,
     architect_request,
     builder_request,
     reviewer_request,
 )
-from src.providers.base import GenerationScope, Provider, RejectedPlan, for_generation
-from src.providers.offline import OfflineProvider, plan_of, scores_of
+from self_improving_agent.providers.base import (
+    GenerationScope,
+    Provider,
+    RejectedPlan,
+    for_generation,
+)
+from self_improving_agent.providers.offline import OfflineProvider, plan_of, scores_of
 
 FILES = {
     "pyproject.toml": '[tool.ruff.lint]\nselect = ["F", "I"]\n',

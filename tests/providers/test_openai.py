@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 
-from src.base.config import Settings
-from src.base.errors import ConfigError, ProviderAuthError, ProviderError
-from src.providers.base import CompletionRequest
-from src.providers.openai import LOCAL_KEY, OPENAI_KEY_ENV, OPENAI_URL_ENV, OpenAIProvider, is_local
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
+from self_improving_agent.providers.base import CompletionRequest
+from self_improving_agent.providers.openai import (
+    LOCAL_KEY,
+    OPENAI_KEY_ENV,
+    OPENAI_URL_ENV,
+    OpenAIProvider,
+    is_local,
+)
 from tests.providers.fake_http import FakeApi, Reply, serve
 
 KEY = "sk-" + "proj-test-0123456789abcdef"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from src.base.config import ModelSpec, Settings
-from src.base.model_catalogue import SHIPPED_MODELS
-from src.providers.base import Usage
-from src.providers.pricing import cost_usd
+from self_improving_agent.base.config import ModelSpec, Settings
+from self_improving_agent.base.model_catalogue import SHIPPED_MODELS
+from self_improving_agent.providers.base import Usage
+from self_improving_agent.providers.pricing import cost_usd
 
 OPUS_5_5 = ModelSpec(provider="anthropic", input=4.0, output=20.0, cache_write=5.0, cache_read=0.2)
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from src.base.config import ModelSpec
-from src.base.errors import ProviderError
-from src.base.tokens import estimate_tokens
-from src.providers.base import CompletionRequest, Persona
-from src.providers.window import CUT_NOTE, fit_to_window
+from self_improving_agent.base.config import ModelSpec
+from self_improving_agent.base.errors import ProviderError
+from self_improving_agent.base.tokens import estimate_tokens
+from self_improving_agent.providers.base import CompletionRequest, Persona
+from self_improving_agent.providers.window import CUT_NOTE, fit_to_window
 
 SPEC = ModelSpec(provider="anthropic", context_window=1000, max_output=200)
 

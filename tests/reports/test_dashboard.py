@@ -7,19 +7,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.models import Review
-from src.reports.dashboard import (
+from self_improving_agent.base.models import Review
+from self_improving_agent.cli.app import app
+from self_improving_agent.reports.dashboard import (
     auto_sparkline,
     normalize_reason,
     reviewer_agreement,
     sparkline,
     summarize,
 )
-from src.reports.dashboard_html import render_html
-from src.reports.dashboard_text import render_dashboard
-from src.reports.report_files import write_report
-from src.reports.report_model import GenerationReport
+from self_improving_agent.reports.dashboard_html import render_html
+from self_improving_agent.reports.dashboard_text import render_dashboard
+from self_improving_agent.reports.report_files import write_report
+from self_improving_agent.reports.report_model import GenerationReport
 from tests.reports.test_report_files import make_report, sample_reports
 
 

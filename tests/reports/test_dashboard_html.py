@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from src.reports.dashboard import summarize
-from src.reports.dashboard_html import render_html
+from self_improving_agent.reports.dashboard import summarize
+from self_improving_agent.reports.dashboard_html import render_html
 from tests.reports.test_report_files import make_report, sample_reports
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from src.reports.dashboard import summarize
-from src.reports.dashboard_text import render_dashboard
+from self_improving_agent.reports.dashboard import summarize
+from self_improving_agent.reports.dashboard_text import render_dashboard
 from tests.reports.test_report_files import sample_reports
 
 

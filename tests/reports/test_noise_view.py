@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from src.reports.dashboard import summarize
-from src.reports.dashboard_html import render_html
-from src.reports.dashboard_text import render_dashboard
-from src.reports.noise_view import bench_note, spread
-from src.reports.pr_body import render_pr_body
-from src.reports.report_model import BenchDelta, GenerationReport
-from src.reports.report_view import render_report
+from self_improving_agent.reports.dashboard import summarize
+from self_improving_agent.reports.dashboard_html import render_html
+from self_improving_agent.reports.dashboard_text import render_dashboard
+from self_improving_agent.reports.noise_view import bench_note, spread
+from self_improving_agent.reports.pr_body import render_pr_body
+from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
+from self_improving_agent.reports.report_view import render_report
 
 NOISY = BenchDelta(
     before=0.5,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from src.base.models import LlmCall, Plan, Review
-from src.gates.decision_model import Decision
-from src.gates.verdict import GateVerdict
-from src.reports.pr_body import MAX_BODY_CHARS, render_pr_body
-from src.reports.report_model import BenchDelta, GenerationReport
+from self_improving_agent.base.models import LlmCall, Plan, Review
+from self_improving_agent.gates.decision_model import Decision
+from self_improving_agent.gates.verdict import GateVerdict
+from self_improving_agent.reports.pr_body import MAX_BODY_CHARS, render_pr_body
+from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
 
 PATH = "reports/gen-4.json"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from src.base.errors import ReportArgumentError, ReportError
-from src.base.models import EditResult, LlmCall, Plan
-from src.gates.decision_model import Decision
-from src.reports.report_files import (
+from self_improving_agent.base.errors import ReportArgumentError, ReportError
+from self_improving_agent.base.models import EditResult, LlmCall, Plan
+from self_improving_agent.gates.decision_model import Decision
+from self_improving_agent.reports.report_files import (
     find_report,
     llm_totals,
     load_report,
@@ -22,7 +22,7 @@ from src.reports.report_files import (
     report_text,
     write_report,
 )
-from src.reports.report_model import BenchDelta, GenerationReport
+from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
 
 PERSONAS = ("architect", "builder", "reviewer")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from main import app
-from src.base.models import EditResult, LlmCall
-from src.gates.verdict import GateVerdict
-from src.reports.report_files import write_report
-from src.reports.report_model import RepairRound
-from src.reports.report_view import phase_duration, render_report, table, use_color
+from self_improving_agent.base.models import EditResult, LlmCall
+from self_improving_agent.cli.app import app
+from self_improving_agent.gates.verdict import GateVerdict
+from self_improving_agent.reports.report_files import write_report
+from self_improving_agent.reports.report_model import RepairRound
+from self_improving_agent.reports.report_view import phase_duration, render_report, table, use_color
 from tests.reports.test_report_files import make_report, sample_reports
 
 GREEN_ON = "\x1b[32m"

@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from src.analysis.code_scan.checks import Checker
-from src.analysis.code_scan.finding import CodeFinding
-from src.analysis.code_scan.rules import (
+from self_improving_agent.analysis.code_scan.checks import Checker
+from self_improving_agent.analysis.code_scan.finding import CodeFinding
+from self_improving_agent.analysis.code_scan.rules import (
     BUILTINS_BY_STRING,
     CODE_SWAP,
     DUNDER_IMPORT,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from src.analysis.code_scan.rules import (
+from self_improving_agent.analysis.code_scan.rules import (
     CODE_FLAGS,
     INTERPRETER_VALUES,
     INTERPRETERS,
     SHELLS,
     WRAPPERS,
 )
-from src.analysis.code_scan.values import UNKNOWN_STR, Values
+from self_improving_agent.analysis.code_scan.values import UNKNOWN_STR, Values
 
 # One argv element: its possible values, or None when it may be any number of unknown words.
 Element = Values | None

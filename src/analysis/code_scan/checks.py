@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 
-from src.analysis.code_scan.expressions import constant_expression, plain_type
-from src.analysis.code_scan.finding import CodeFinding
-from src.analysis.code_scan.flow import Flow
-from src.analysis.code_scan.rules import (
+from self_improving_agent.analysis.code_scan.expressions import constant_expression, plain_type
+from self_improving_agent.analysis.code_scan.finding import CodeFinding
+from self_improving_agent.analysis.code_scan.flow import Flow
+from self_improving_agent.analysis.code_scan.rules import (
     BUILTINS_BY_STRING,
     CALL_ONLY,
     CHECKED_IMPORTERS,
@@ -29,8 +29,8 @@ from src.analysis.code_scan.rules import (
     dangerous_rule,
     sensitive,
 )
-from src.analysis.code_scan.spawns import SpawnChecks, falsy_literal, keyword_value
-from src.analysis.code_scan.values import Values, is_dotted
+from self_improving_agent.analysis.code_scan.spawns import SpawnChecks, falsy_literal, keyword_value
+from self_improving_agent.analysis.code_scan.values import Values, is_dotted
 
 FACTORY_KEYS = frozenset({"()", "class", "."})
 CHECKED_TYPES = frozenset({ast.ImportFrom, ast.Call, ast.Dict, ast.Attribute, ast.Subscript})

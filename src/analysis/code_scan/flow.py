@@ -6,10 +6,10 @@ import ast
 from collections import deque
 from collections.abc import Iterator
 
-from src.analysis.code_scan.resolve import Resolver
-from src.analysis.code_scan.rules import star_names
-from src.analysis.code_scan.store import AnyKey
-from src.analysis.code_scan.values import EMPTY, Values, canonical, cap
+from self_improving_agent.analysis.code_scan.resolve import Resolver
+from self_improving_agent.analysis.code_scan.rules import star_names
+from self_improving_agent.analysis.code_scan.store import AnyKey
+from self_improving_agent.analysis.code_scan.values import EMPTY, Values, canonical, cap
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 CONTAINER_ADDERS = frozenset({"append", "insert", "add", "setdefault", "__setitem__"})

@@ -7,7 +7,7 @@ import base64
 import binascii
 import codecs
 
-from src.analysis.code_scan.values import UNKNOWN_STR, Values, strings
+from self_improving_agent.analysis.code_scan.values import UNKNOWN_STR, Values, strings
 
 
 def pairs(left: list[str], right: list[str]) -> Values:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from src.analysis.code_scan.folding import decode, slice_text
-from src.analysis.code_scan.store import Store
-from src.analysis.code_scan.values import (
+from self_improving_agent.analysis.code_scan.folding import decode, slice_text
+from self_improving_agent.analysis.code_scan.store import Store
+from self_improving_agent.analysis.code_scan.values import (
     EMPTY,
     FRAME_ATTRS,
     FRAME_SOURCES,

@@ -5,10 +5,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from src.analysis.code_scan.argv import Element, argv_problem
-from src.analysis.code_scan.flow import Flow
-from src.analysis.code_scan.rules import EXEC_SPAWNS, RAW_SPAWNS, SPAWN_ARGV, SUBPROCESS_SHELL
-from src.analysis.code_scan.values import strings
+from self_improving_agent.analysis.code_scan.argv import Element, argv_problem
+from self_improving_agent.analysis.code_scan.flow import Flow
+from self_improving_agent.analysis.code_scan.rules import (
+    EXEC_SPAWNS,
+    RAW_SPAWNS,
+    SPAWN_ARGV,
+    SUBPROCESS_SHELL,
+)
+from self_improving_agent.analysis.code_scan.values import strings
 
 # Popen's ninth positional parameter is `shell`.
 SHELL_POSITION = 8

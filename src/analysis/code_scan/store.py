@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import shlex
 
-from src.analysis.code_scan.folding import pairs
-from src.analysis.code_scan.values import (
+from self_improving_agent.analysis.code_scan.folding import pairs
+from self_improving_agent.analysis.code_scan.values import (
     BUILTIN_NAMES,
     EMPTY,
     UNKNOWN_STR,

@@ -6,7 +6,7 @@ import ast
 import builtins
 from collections.abc import Iterable
 
-from src.analysis.code_scan.rules import RELEVANT_ROOTS, star_names
+from self_improving_agent.analysis.code_scan.rules import RELEVANT_ROOTS, star_names
 
 # A value is a string: a dotted name ("os.system"), a string constant ("'text"), a container
 # ("<seq>N"), a namespace ("<ns>os", "<ns>." for this module, "<ns>?" for some module), a frame

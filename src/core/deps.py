@@ -1,0 +1,96 @@
+"""The parts a generation works with and what it hands back: Deps, RunOptions, outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from self_improving_agent.base.config import Settings
+from self_improving_agent.base.models import GenerationStatus
+from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.repeats import Comparison
+from self_improving_agent.benchmarks.runner import SuiteResult
+from self_improving_agent.gates.policy import PolicyGate
+from self_improving_agent.git_ops.worktree import GenerationGit, Workspace
+from self_improving_agent.providers.base import Provider
+from self_improving_agent.reports.report_model import GenerationReport
+
+
+class Measure(Protocol):
+    """Benchmarks of a tree: all enabled ones, or only the named ones (a repair round's)."""
+
+    def __call__(self, path: Path, only: Sequence[str] | None = None) -> SuiteResult:
+        """The suite result of the tree at path."""
+        ...
+
+
+# Repeated benchmarks of main's tree (first) and the candidate's, run interleaved.
+Compare = Callable[[Path, Path, Sequence[str]], dict[str, Comparison]]
+
+
+@dataclass
+class RunOptions:
+    """What the user asked of this run."""
+
+    auto_merge: bool = False
+    dry_run: bool = False
+    goals: list[str] = field(default_factory=list)
+    code_rules: bool = True
+
+
+class PullRequestFlow(Protocol):
+    """Where accepted generations go in GitHub mode, instead of a local merge."""
+
+    def submit(
+        self, number: int, ws: Workspace, report: GenerationReport
+    ) -> tuple[GenerationStatus, str]:
+        """Push the branch and open a PR (merging it in auto mode); the status and reason."""
+        ...
+
+    def poll(self) -> list[str]:
+        """Settle the PRs that got a verdict or timed out; one line per change for the user."""
+        ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The parts a generation works with; tests swap in fakes only at the network edge."""
+
+    repo: Path
+    settings: Settings
+    store: Store
+    provider: Provider
+    git: GenerationGit
+    measure: Measure
+    policy: PolicyGate
+    progress: Callable[[str], None]
+    pr: PullRequestFlow | None = None
+    after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
+    compare: Compare | None = None
+
+
+class GenerationOutcome(BaseModel):
+    """How one generation ended, for the CLI's one-line result and the circuit breaker."""
+
+    generation: int
+    status: GenerationStatus
+    reason: str
+    report_path: str
+    delta: float | None = None
+    errored: bool = False
+
+
+def reports_dir(deps: Deps) -> Path:
+    """Where this repository's generation reports go."""
+    return deps.repo / deps.settings.agent.reports_dir
+
+
+def next_number(deps: Deps) -> int:
+    """A number no generation had: above the store's, the reports' and the agent's git refs'."""
+    reports = reports_dir(deps).glob("gen-*.json")
+    seen = [int(p.stem[4:]) for p in reports if p.stem[4:].isdigit()]
+    return deps.git.next_free_number([deps.store.next_generation_number() - 1, *seen])

@@ -1,0 +1,153 @@
+"""Self-hosting: after a merge into the agent's own repo, a fresh process must still start."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import self_improving_agent
+from self_improving_agent.base.config_load import load_settings
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.core.generation import Deps, GenerationOutcome
+from self_improving_agent.git_ops.runner import run as git_run
+from self_improving_agent.reports.report_files import amend_report
+from self_improving_agent.sandbox.proc import run_tool, tool_env
+from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec, contained
+
+PROJECT_NAME = "self-improving-agent"
+# A dry run measures the whole repository twice (before and after), so it needs minutes.
+START_TIMEOUT_S = 900.0
+CHILD_ERROR_CHARS = 300
+
+
+def project_name(repo: Path) -> str | None:
+    """The `[project] name` of repo's pyproject.toml, or None when there is none."""
+    try:
+        data = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def running_root() -> Path:
+    """The checkout whose src/ this process runs as self_improving_agent."""
+    return Path(self_improving_agent.__file__).resolve().parent.parent
+
+
+def is_self_hosted(repo: Path, package_root: Path | None = None) -> bool:
+    """Whether repo is the agent's own: its running package lives there, or the name matches."""
+    root = (package_root or running_root()).resolve()
+    target = repo.resolve()
+    return root == target or target in root.parents or project_name(repo) == PROJECT_NAME
+
+
+def start_commands(worktree: Path) -> list[list[str]]:
+    """What a fresh process of the new main must survive: import, CLI parse, a dry run."""
+    python = sys.executable
+    return [
+        [python, "main.py", "--version"],
+        [python, "main.py", "--help"],
+        [python, "main.py", "run", "--dry-run", "--provider", "mock", "--repo", str(worktree)],
+    ]
+
+
+def child_env(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
+    """No secrets and no AGENT_* settings of this run: the child reads the new main's config."""
+    env = {k: v for k, v in tool_env(environ, {}).items() if not k.startswith("AGENT_")}
+    env["PYTHONPATH"] = str(worktree)
+    return env
+
+
+def _dry_run_errors(worktree: Path) -> list[str]:
+    """Phase errors the child's dry run recorded in its report (a rejection is not an error)."""
+    reports = worktree / load_settings(worktree, environ={}).agent.reports_dir
+    found = []
+    for path in sorted(reports.glob("gen-*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return [f"{path.name} is not a readable report"]
+        errors = data.get("errors") if isinstance(data, dict) else None
+        for error in errors if isinstance(errors, list) else []:
+            found.append(f"{error.get('phase')}: {error.get('message')}")
+    if not found and not any(reports.glob("gen-*.json")):
+        return ["the dry run wrote no report"]
+    return found
+
+
+def verify_start(
+    worktree: Path,
+    environ: Mapping[str, str],
+    timeout_s: float = START_TIMEOUT_S,
+    mode: SandboxMode = "auto",
+) -> str | None:
+    """Why a fresh process of the code in worktree cannot start and run, or None when it can."""
+    env = child_env(environ, worktree)
+    with contained(mode, [worktree]) as box:
+        if box.mechanism in ("bwrap", "landlock"):
+            # The child and all it starts already run inside this one; a nested bwrap is refused.
+            env["AGENT_SANDBOX__MODE"] = "off"
+        problem = _first_failure(worktree, env, timeout_s, box)
+    return problem or _dry_run_errors_text(worktree)
+
+
+def _first_failure(
+    worktree: Path, env: Mapping[str, str], timeout_s: float, box: SandboxSpec
+) -> str | None:
+    """The first start command that fails or times out, said in one line."""
+    for argv in start_commands(worktree):
+        shown = " ".join(["python", *argv[1:]])
+        run = run_tool(argv, worktree, env, timeout_s, sandbox=box)
+        if run.timed_out:
+            return f"`{shown}` timed out after {timeout_s:.0f}s"
+        if run.returncode != 0:
+            return f"`{shown}` exited {run.returncode}: {run.tail()[-CHILD_ERROR_CHARS:]}"
+    return None
+
+
+def _dry_run_errors_text(worktree: Path) -> str | None:
+    """The dry run's recorded phase errors as one line, or None when it had none."""
+    errors = _dry_run_errors(worktree)
+    if errors:
+        return f"the dry-run generation failed: {'; '.join(errors)[:CHILD_ERROR_CHARS]}"
+    return None
+
+
+Verifier = Callable[[Path, Mapping[str, str]], str | None]
+
+
+def check_after_merge(
+    deps: Deps, outcome: GenerationOutcome, verify: Verifier | None = None
+) -> GenerationOutcome:
+    """Start the new main in a fresh process; revert the merge and fail the generation if not."""
+    verify = verify or functools.partial(verify_start, mode=deps.settings.sandbox.mode)
+    sha = deps.git.main_sha()
+    deps.progress(f"gen {outcome.generation}: checking that the new main starts")
+    # A shared clone in scratch: the check needs no write access to the real .git or .agent.
+    with tempfile.TemporaryDirectory(prefix=f"agent-selfhost-{outcome.generation}-") as scratch:
+        tree = Path(scratch) / "clone"
+        git_run(deps.repo, "clone", "--quiet", "--shared", "--no-checkout", ".", str(tree))
+        git_run(tree, "checkout", "--quiet", "--detach", sha)
+        problem = verify(tree, os.environ)
+    if problem is None:
+        return outcome
+    try:
+        reverted = deps.git.revert(sha)
+        undo = f"merge {sha[:10]} reverted as {reverted[:10]}"
+    except GitError as exc:
+        undo = f"merge {sha[:10]} could NOT be reverted ({exc})"
+    reason = f"self-hosting check failed, {undo}: {problem}"
+    deps.store.update_generation(outcome.generation, status="failed", reason=reason)
+    amend_report(
+        Path(outcome.report_path), "failed", error={"phase": "self-hosting", "message": reason}
+    )
+    deps.progress(f"gen {outcome.generation}: {reason}")
+    return outcome.model_copy(update={"status": "failed", "reason": reason, "errored": True})

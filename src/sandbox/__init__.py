@@ -1,0 +1,1 @@
+"""Running tools contained: processes, bubblewrap, Landlock and stopping them."""

@@ -1,0 +1,232 @@
+"""Which sandbox contains the target's code here, what it restricts, and how a command enters it."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from self_improving_agent.base.errors import AgentError
+from self_improving_agent.sandbox import bwrap, landlock
+
+SandboxMode = Literal["auto", "bwrap", "landlock", "off"]
+# "none" is auto finding nothing; "off" was asked for.
+Mechanism = Literal["bwrap", "landlock", "off", "none"]
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP = 1, 4, 24
+_LAST_CAP = 63
+_libc = ctypes.CDLL(None, use_errno=True)
+_UNCONTAINED = "nothing: the target's code runs with the user's full rights and network"
+
+
+class SandboxError(AgentError):
+    """The sandbox mode asked for cannot run on this machine."""
+
+
+class SandboxRecord(BaseModel):
+    """The sandbox a run used and what it did and did not restrict, for reports."""
+
+    mode: SandboxMode
+    mechanism: Mechanism
+    restricts: list[str]
+    not_covered: list[str]
+
+
+def unavailable(mechanism: Literal["bwrap", "landlock"]) -> str | None:
+    """Why mechanism cannot run here, or None when it can."""
+    if mechanism == "bwrap":
+        return bwrap.probe()
+    abi = landlock.abi_version()
+    return None if abi > 0 else "Landlock is not enabled in this kernel (needs Linux 5.13+)"
+
+
+def choose(mode: SandboxMode) -> Mechanism:
+    """The mechanism for mode: auto takes the strongest available; an explicit one must exist."""
+    if mode == "off":
+        return "off"
+    if mode != "auto":
+        reason = unavailable(mode)
+        if reason is not None:
+            raise SandboxError(
+                f'[sandbox] mode = "{mode}" is not available here: {reason}; '
+                'install it or use mode "auto"'
+            )
+        return mode
+    for candidate in ("bwrap", "landlock"):
+        if unavailable(candidate) is None:
+            return candidate
+    _warn_uncontained()
+    return "none"
+
+
+@functools.cache
+def _warn_uncontained() -> None:
+    """One loud line per process: auto found no sandbox at all."""
+    sys.stderr.write(
+        "WARNING: no sandbox available (bwrap missing or refused, no Landlock): the target's "
+        "code runs UNCONTAINED with your rights and network; install bubblewrap, "
+        'or set [sandbox] mode = "off" to accept this\n'
+    )
+
+
+def record(mode: SandboxMode) -> SandboxRecord:
+    """What running under mode here restricts and leaves open."""
+    mechanism = choose(mode)
+    if mechanism == "bwrap":
+        return SandboxRecord(
+            mode=mode, mechanism=mechanism, restricts=list(bwrap.RESTRICTS), not_covered=[]
+        )
+    if mechanism == "landlock":
+        covered = landlock.coverage(landlock.abi_version())
+        return SandboxRecord(
+            mode=mode,
+            mechanism=mechanism,
+            restricts=[f"Landlock ABI {covered.abi}", *covered.restricts],
+            not_covered=list(covered.not_covered),
+        )
+    return SandboxRecord(mode=mode, mechanism=mechanism, restricts=[], not_covered=[_UNCONTAINED])
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """How one run is contained: the mechanism, its private scratch and what it may write."""
+
+    mechanism: Mechanism
+    scratch: Path
+    writable: tuple[Path, ...] = ()
+    readable: tuple[Path, ...] = ()
+
+
+def sandbox_for(
+    mode: SandboxMode, scratch: Path, writable: Iterable[Path] = (), readable: Iterable[Path] = ()
+) -> SandboxSpec:
+    """A spec writing only to writable and scratch, reading back readable where hidden."""
+    return SandboxSpec(
+        choose(mode),
+        scratch.resolve(),
+        tuple(p.resolve() for p in writable),
+        tuple(p.resolve() for p in readable),
+    )
+
+
+@contextlib.contextmanager
+def contained(mode: SandboxMode, writable: Iterable[Path] = ()) -> Iterator[SandboxSpec]:
+    """A spec with its own private scratch, deleted when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="agent-sandbox-") as scratch:
+        yield sandbox_for(mode, Path(scratch), writable)
+
+
+@dataclass
+class Launch:
+    """A command ready for Popen: its argv, env and what the child does before exec."""
+
+    argv: list[str]
+    env: dict[str, str]
+    child_setup: list[Callable[[], None]] = field(default_factory=list)
+    fds: list[int] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Release what the parent held only for the child (Landlock's ruleset)."""
+        for fd in self.fds:
+            os.close(fd)
+        self.fds.clear()
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """Child setup: SIGKILL when the agent dies, also if it died before the call."""
+
+    def apply() -> None:
+        """Runs between fork and exec."""
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return apply
+
+
+def _drop_capabilities() -> None:
+    """Child setup for root: empty the bounding set, so the exec'd tool holds no capability."""
+    for cap in range(_LAST_CAP + 1):
+        # Numbers past the kernel's last capability fail with EINVAL, which is fine.
+        _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+
+
+def harden_agent() -> None:
+    """Mark the agent non-dumpable so no same-user process can read its /proc environ or memory."""
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _hidden() -> list[Path]:
+    """Existing directories a sandbox empties: home directories, the host's tmp and /run."""
+    candidates = [Path("/home"), Path("/root"), Path.home(), Path("/tmp"), Path("/run")]
+    candidates.append(Path(tempfile.gettempdir()))
+    return sorted({p.resolve() for p in candidates if p.is_dir() and p.resolve() != Path("/")})
+
+
+def _runtime(cmd: Sequence[str], cwd: Path) -> list[Path]:
+    """What the run reads wherever it lives: interpreters, their prefixes, sys.path, cwd."""
+    found = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), cwd]
+    found += [Path(sys.executable).resolve().parent.parent]
+    if cmd and os.path.isabs(cmd[0]):
+        tool = Path(cmd[0])
+        found += [tool.parent.parent, tool.resolve().parent.parent]
+    entries = [Path(p) for p in sys.path if p and os.path.isabs(p)]
+    found += entries
+    # A site-packages reached through a .pth (an overlay over an environment) brings the rest
+    # of its environment: the tools in its bin/ (ruff, uv) are found from there.
+    found += [p.parents[2] for p in entries if p.name == "site-packages" and len(p.parts) > 3]
+    return sorted({p.resolve() for p in found if p.exists()})
+
+
+def _repositories(trees: Iterable[Path]) -> list[Path]:
+    """The checkouts whose .git a worktree among trees points into, so git works inside."""
+    found = []
+    for tree in trees:
+        try:
+            line = (tree / ".git").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        gitdir = Path(line.removeprefix("gitdir:").strip())
+        if gitdir.is_absolute() and gitdir.parent.name == "worktrees":
+            found.append(gitdir.parent.parent.parent)
+    return found
+
+
+def launch(
+    spec: SandboxSpec | None, cmd: Sequence[str], cwd: Path, env: Mapping[str, str]
+) -> Launch:
+    """How to start cmd contained by spec; None (the agent's own tools) only ties it to us."""
+    # bwrap gets it too: its own --die-with-parent only ties the sandbox to bwrap.
+    run = Launch(list(cmd), dict(env), [_die_with_parent(os.getpid())])
+    if spec is None or spec.mechanism in ("off", "none"):
+        return run
+    home, tmp = spec.scratch / "home", spec.scratch / "tmp"
+    for path in (home, tmp, *spec.writable):
+        path.mkdir(parents=True, exist_ok=True)
+    run.env.update(HOME=str(home), TMPDIR=str(tmp))
+    writable = [spec.scratch, *spec.writable]
+    readable = [*_runtime(cmd, cwd), *_repositories(spec.writable), *spec.readable]
+    hidden = _hidden()
+    if spec.mechanism == "bwrap":
+        binary = bwrap.bwrap_path() or "bwrap"
+        run.argv = bwrap.wrap(binary, cmd, cwd, writable=writable, readable=readable, hidden=hidden)
+        return run
+    shm = [Path("/dev/shm")] if Path("/dev/shm").is_dir() else []
+    ruleset = landlock.build_ruleset(
+        [*landlock.visible_roots(hidden), *readable], [*writable, *shm], [Path("/dev")]
+    )
+    run.fds.append(ruleset)
+    if os.geteuid() == 0:
+        # Without CAP_SYS_PTRACE, root's children cannot read the non-dumpable agent's /proc.
+        run.child_setup.append(_drop_capabilities)
+    run.child_setup.append(lambda: landlock.enforce(ruleset))
+    return run
