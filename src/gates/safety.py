@@ -154,6 +154,18 @@ def _table(data: dict[str, Any] | None, dotted: str) -> Any:
     return node
 
 
+def package_dirs(root: Path) -> dict[str, str]:
+    """setuptools' package-dir of the repository's pyproject.toml: import names by folder."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    mapping = data.get("tool", {}).get("setuptools", {}).get("package-dir", {})
+    if not isinstance(mapping, dict):
+        return {}
+    return {str(k): v for k, v in mapping.items() if isinstance(v, str)}
+
+
 class SafetyValidator:
     """Checks one proposed write statically; it never imports or runs the content."""
 
@@ -170,6 +182,7 @@ class SafetyValidator:
         base = safety if safety is not None else SafetySection()
         self.safety = with_evaluators(base, self.root, bench_config)
         self.code_rules = code_rules
+        self.package_dirs = package_dirs(self.root)
 
     def validate_before_write(self, filepath: str, content: str) -> SafetyVerdict:
         """Every rule the write breaks; allowed only when there are none."""
@@ -297,8 +310,8 @@ class SafetyValidator:
             findings += scan_tree(tree, rel)
         if not is_test_path(rel):
             paths, functions = self.safety.protected_paths, self.safety.protected_functions
-            modules = protected_modules(paths, functions)
-            findings += trust_findings(tree, package_of(rel), modules)
+            modules = protected_modules(paths, functions, self.package_dirs)
+            findings += trust_findings(tree, package_of(rel, self.package_dirs), modules)
         return findings
 
     def _check_functions(self, rel: str, before: str | None, tree: ast.Module) -> list[Violation]:

@@ -6,10 +6,11 @@ import json
 import posixpath
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from self_improving_agent.analysis.code_scan import import_path
 from self_improving_agent.base.safety_config import SafetySection
 
 STARTUP_HOOK = "trust/startup-hook"
@@ -38,13 +39,15 @@ def is_test_path(path: str) -> bool:
     return bool(TEST_NAME.search(path.casefold()))
 
 
-def protected_modules(paths: Sequence[str], functions: Sequence[str]) -> list[str]:
+def protected_modules(
+    paths: Sequence[str], functions: Sequence[str], package_dirs: Mapping[str, str] | None = None
+) -> list[str]:
     """Dotted names of the protected modules; a package (a protected folder) ends with '.*'."""
     modules = []
     for entry in [*paths, *(f.partition(":")[0] for f in functions)]:
         if ":[" in entry:
             continue
-        clean = entry.strip("/")
+        clean = import_path(entry, package_dirs)
         if clean.endswith(".py"):
             clean = clean.removesuffix(".py").removesuffix("/__init__")
         elif not entry.endswith("/"):

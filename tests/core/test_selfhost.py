@@ -150,7 +150,7 @@ def test_a_merge_that_breaks_the_cli_is_reverted(
     with Store.for_repo(clone) as store:
         entry = store.get_generation(1)
     assert entry is not None and entry.status == "failed"
-    assert "reverted" in entry.reason and "python -c import src, main" in entry.reason
+    assert "reverted" in entry.reason and "python main.py --version" in entry.reason
     assert any("gen 1 failed" in line for line in lines)
     assert not list((clone / ".agent" / "worktrees").iterdir())
 

@@ -46,6 +46,8 @@ def root(tmp_path: Path) -> Path:
             "config/agent.toml": AGENT_TOML,
             "src/gates/safety.py": '"""Gate."""\n',
             "README.md": "# r\n",
+            "pyproject.toml": "[tool.setuptools]\n"
+            'package-dir = { "self_improving_agent" = "src" }\n',
         },
     )
 
@@ -249,6 +251,8 @@ def test_configured_lists_are_used(root: Path) -> None:
 # The sandbox must call libc itself (prctl, the Landlock syscalls). Both files are protected, so
 # no generation may write them; they are the only places native calls are allowed.
 NATIVE_BY_DESIGN = {"src/sandbox/landlock.py", "src/sandbox/sandbox.py"}
+# The checkout shim loads this tree's src/ under the package name, by design.
+SHIM_RULES = {"code/loader", "trust/protected-write"}
 
 
 def own_files() -> list[Path]:
@@ -266,7 +270,10 @@ def test_own_source_passes_its_own_validator() -> None:
         rel = path.relative_to(PROJECT).as_posix()
         verdict = validator.validate_before_write(rel, path.read_text(encoding="utf-8"))
         rules = {v.rule for v in verdict.violations}
-        if not verdict.allowed and not (rel in NATIVE_BY_DESIGN and rules == {"code/native"}):
+        by_design = (rel in NATIVE_BY_DESIGN and rules == {"code/native"}) or (
+            rel == "main.py" and rules == SHIM_RULES
+        )
+        if not verdict.allowed and not by_design:
             refused[rel] = [v.message for v in verdict.violations]
     assert len(own_files()) > 20
     assert refused == {}

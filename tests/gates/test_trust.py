@@ -23,9 +23,9 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("safety-loading", "src/base/safety_config.py", "x = 1\n", "path/protected"),
     ("makefile", "Makefile", "all:\n\ttrue\n", "path/protected"),
     ("new-bench-config", "config/benchmarks.json", "{}\n", "path/protected"),
-    ("shadow-package", "src/base/proc/__init__.py", "x = 1\n", "trust/shadow"),
-    ("shadow-so", "src/base/proc.cpython-311-x86_64-linux-gnu.so", "x", "trust/shadow"),
-    ("shadow-pyc", "src/base/__pycache__/proc.cpython-311.pyc", "x", "trust/shadow"),
+    ("shadow-package", "src/sandbox/proc/__init__.py", "x = 1\n", "trust/shadow"),
+    ("shadow-so", "src/sandbox/proc.cpython-311-x86_64-linux-gnu.so", "x", "trust/shadow"),
+    ("shadow-pyc", "src/sandbox/__pycache__/proc.cpython-311.pyc", "x", "trust/shadow"),
     ("shadow-gates-module", "src/gates.py", "x = 1\n", "trust/shadow"),
     ("sitecustomize", "sitecustomize.py", "x = 1\n", "trust/startup-hook"),
     ("usercustomize-deep", "lib/usercustomize.py", "x = 1\n", "trust/startup-hook"),
@@ -142,6 +142,9 @@ ALLOWED: list[tuple[str, str, str]] = [
 ]
 
 
+PACKAGE_DIR = '[tool.setuptools]\npackage-dir = { "self_improving_agent" = "src" }\n'
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A repository whose config/agent.toml has the shipped protected tables."""
@@ -150,6 +153,7 @@ def root(tmp_path: Path) -> Path:
     (tmp_path / "config" / "agent.toml").write_text(
         shipped.read_text(encoding="utf-8"), encoding="utf-8"
     )
+    (tmp_path / "pyproject.toml").write_text(PACKAGE_DIR, encoding="utf-8")
     return tmp_path
 
 

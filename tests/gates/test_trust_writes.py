@@ -20,7 +20,11 @@ REFUSED: list[tuple[str, str]] = [
     # A protected module's own names, through the imported module.
     ("module-constant", DECISION + "decision.THRESHOLD = 0\n"),
     ("import-as", "import self_improving_agent.gates.policy as p\np.ALLOW = True\n"),
-    ("full-dotted", "import self_improving_agent.gates.policy\nsrc.gates.policy.ALLOW = True\n"),
+    (
+        "full-dotted",
+        "import self_improving_agent.gates.policy\n"
+        "self_improving_agent.gates.policy.ALLOW = True\n",
+    ),
     ("augmented", DECISION + "decision.THRESHOLD -= 1000\n"),
     ("delete-name", DECISION + "del decision.make_merge_decision\n"),
     (
@@ -150,12 +154,17 @@ ALLOWED: list[tuple[str, str]] = [
 ]
 
 
+PACKAGE_DIR = '[tool.setuptools]\npackage-dir = { "self_improving_agent" = "src" }\n'
+
+
 @pytest.fixture
 def validator(tmp_path: Path) -> SafetyValidator:
     """A validator over a repository with the shipped config."""
     (tmp_path / "config").mkdir()
     shipped = Path(__file__).resolve().parents[2] / "config" / "agent.toml"
     (tmp_path / "config" / "agent.toml").write_text(shipped.read_text(encoding="utf-8"))
+    # The agent's own layout: src/ imports as self_improving_agent.
+    (tmp_path / "pyproject.toml").write_text(PACKAGE_DIR, encoding="utf-8")
     return SafetyValidator(tmp_path)
 
 

@@ -39,15 +39,17 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
     assert set(PYPROJECT["tool"]["setuptools"]["packages"]) == folders
 
 
-def test_importing_every_module_never_loads_src_or_main() -> None:
+def test_importing_every_module_never_loads_src_or_main(tmp_path: Path) -> None:
     probe = (
         "import importlib, pkgutil, sys, self_improving_agent as pkg\n"
         "for info in pkgutil.walk_packages(pkg.__path__, 'self_improving_agent.'):\n"
         "    importlib.import_module(info.name)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('src', 'main', 'policies')))\n"
     )
+    script = tmp_path / "probe.py"
+    script.write_text(probe, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT.parent, capture_output=True, text=True, check=True
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
 
@@ -154,7 +156,10 @@ def test_the_wheel_installs_beside_a_distribution_that_owns_src_and_main(tmp_pat
     def run(*argv: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
 
-    other_probe = "import main, src, policies; print(main.WHO, src.WHO, policies.WHO)"
+    other_probe = str(tmp_path / "other_probe.py")
+    Path(other_probe).write_text(
+        "import main, src, policies\nprint(main.WHO, src.WHO, policies.WHO)\n"
+    )
     pip("install", "--offline", "--no-deps", str(other_wheel))
     pip("install", "--offline", "--no-deps", str(agent_wheel))
     version = run(str(bindir / "agent"), "--version")
@@ -162,10 +167,10 @@ def test_the_wheel_installs_beside_a_distribution_that_owns_src_and_main(tmp_pat
     repo = make_repo(tmp_path / "repo", {"calc.py": "def add(a, b):\n    return a + b\n"})
     bench = run(str(bindir / "agent"), "bench", "--repo", str(repo), "--only", "lint_score")
     assert bench.returncode == 0, bench.stdout + bench.stderr
-    assert run(str(python), "-c", other_probe).stdout.split() == OTHER_WHO
+    assert run(str(python), other_probe).stdout.split() == OTHER_WHO
 
     pip("uninstall", "other-dist")
     assert run(str(bindir / "agent"), "--version").returncode == 0
     pip("install", "--offline", "--no-deps", str(other_wheel))
     pip("uninstall", "self-improving-agent")
-    assert run(str(python), "-c", other_probe).stdout.split() == OTHER_WHO
+    assert run(str(python), other_probe).stdout.split() == OTHER_WHO

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from self_improving_agent.analysis.code_scan.checks import Checker
@@ -75,9 +75,21 @@ def coding_problem(source: str) -> str | None:
     return None
 
 
-def package_of(path: str) -> str:
+def import_path(path: str, package_dirs: Mapping[str, str] | None = None) -> str:
+    """A repository-relative path as imported: setuptools' package-dir maps folders to names
+    ({"pkg": "src"}: 'src/a.py' -> 'pkg/a.py'; {"": "src"}: 'src/pkg/a.py' -> 'pkg/a.py')."""
+    clean = path.replace("\\", "/").strip("/")
+    for name, folder in sorted((package_dirs or {}).items(), key=lambda kv: -len(kv[1])):
+        folder = folder.replace("\\", "/").strip("/")
+        if folder and (clean == folder or clean.startswith(folder + "/")):
+            rest = clean[len(folder) :].strip("/")
+            return "/".join(p for p in (name.replace(".", "/"), rest) if p)
+    return clean
+
+
+def package_of(path: str, package_dirs: Mapping[str, str] | None = None) -> str:
     """The dotted package a repository-relative .py path sits in ('src/a/b.py' -> 'src.a')."""
-    parts = path.replace("\\", "/").strip("/").split("/")[:-1]
+    parts = import_path(path, package_dirs).split("/")[:-1]
     return ".".join(p for p in parts if p.isidentifier())
 
 
