@@ -14,6 +14,7 @@ from self_improving_agent.base.errors import StoreError
 from self_improving_agent.base.exclude import ensure_excluded
 from self_improving_agent.base.migrations import MIGRATIONS
 from self_improving_agent.base.models import EvolutionEntry, GenerationStatus
+from self_improving_agent.base.secrets import redactor
 
 STATE_DIRNAME = ".agent"
 DB_FILENAME = "agent.db"
@@ -35,6 +36,20 @@ def state_dir(repo: Path) -> Path:
 def db_path(repo: Path) -> Path:
     """The state database of a repository."""
     return state_dir(repo) / DB_FILENAME
+
+
+class Writer:
+    """The connection inside a write transaction: every text it stores is redacted first."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        # Once per transaction: the environment's secret values, whatever their names.
+        self._redact = redactor()
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run one statement with secret values replaced in its text arguments."""
+        clean = [self._redact(a) if isinstance(a, str) else a for a in args]
+        return self._db.execute(sql, clean)
 
 
 class Store:
@@ -82,11 +97,11 @@ class Store:
     def _migrate(self) -> None:
         """Apply the migrations this database has not seen, each in its own transaction."""
         for index in range(self.schema_version, len(MIGRATIONS)):
-            with self._transaction() as db:
-                MIGRATIONS[index](db)
-                db.execute(f"PRAGMA user_version = {index + 1}")
+            with self._transaction():
+                MIGRATIONS[index](self._db)
+                self._db.execute(f"PRAGMA user_version = {index + 1}")
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[Writer]:
         """One write transaction for the tables that other modules own (lessons)."""
         return self._transaction()
 
@@ -95,12 +110,12 @@ class Store:
         return list(self._db.execute(sql, args).fetchall())
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[Writer]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield Writer(self._db)
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")

@@ -7,8 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from self_improving_agent.base.safe_files import UnsafeResult, read_result
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.benchmarks.context import error_result, nothing_result, timeout_result
+from self_improving_agent.benchmarks.context import (
+    containment_result,
+    error_result,
+    nothing_result,
+    timeout_result,
+)
 from self_improving_agent.benchmarks.findings import coverage_findings
 from self_improving_agent.benchmarks.pytest_run import PytestRun
 from self_improving_agent.benchmarks.sources import SKIP_DIRS, is_test_path
@@ -66,11 +72,15 @@ def measure(prun: PytestRun) -> BenchResult:
     run = prun.run
     if run.timed_out:
         return timeout_result(NAME, run)
-    if not prun.coverage.is_file():
-        return error_result(NAME, f"no coverage report; pytest said: {run.tail()}", run.duration_s)
     try:
-        raw = summarize(json.loads(prun.coverage.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as exc:
+        data = read_result(prun.scratch, prun.coverage, "coverage")
+        if data is None:
+            detail = f"no coverage report; pytest said: {run.tail()}"
+            return error_result(NAME, detail, run.duration_s)
+        raw = summarize(json.loads(data))
+    except UnsafeResult as exc:
+        return containment_result(NAME, str(exc), run.duration_s)
+    except (OSError, ValueError, ValidationError, KeyError, TypeError) as exc:
         return error_result(NAME, f"unreadable coverage report: {exc}", run.duration_s)
     if raw["statements"] == 0:
         return nothing_result(NAME, "no non-test statements measured", run.duration_s)

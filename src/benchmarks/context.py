@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from self_improving_agent.base.config import Settings
+from self_improving_agent.base.safe_files import CONTAINMENT_FLAG
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.sources import SourceTree
-from self_improving_agent.sandbox.proc import ToolRun, limiter, run_tool, tool_env
+from self_improving_agent.sandbox.proc import ToolRun, limiter, run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import sandbox_for
 
 ENV_FLAG = "environment_error"
@@ -25,12 +25,17 @@ class BenchContext:
     tree: SourceTree
     scratch: Path
     cache_dir: Path
+    # Files the host writes for a run (coverage config, the overlay's .pth files): outside
+    # scratch, read-only inside the sandbox, so sandboxed code can never swap them for links.
+    host_dir: Path
     python: Path = Path(sys.executable)
     env_error: str = ""
     env_note: str = ""
     # What the sandbox binds back read-only where it hides it (under a home directory or /tmp):
     # the measuring environment and the object store the tree's shared clone reads.
     env_dirs: tuple[Path, ...] = ()
+    # Literal `setenv` values of main's tox config: the only variables the project sets itself.
+    setenv: tuple[tuple[str, str], ...] = ()
 
     def run_python(
         self, args: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
@@ -56,14 +61,14 @@ class BenchContext:
         return run_tool(
             [program, *args],
             self.repo,
-            tool_env(os.environ, extra_env or {}),
+            sandbox_env({**dict(self.setenv), **(extra_env or {})}),
             timeout_s,
             limiter(limits.cpu_time_limit_s, limits.memory_limit_mb),
             sandbox_for(
                 self.settings.sandbox.mode,
                 self.scratch,
                 [self.repo, self.cache_dir],
-                self.env_dirs,
+                (*self.env_dirs, self.host_dir),
             ),
         )
 
@@ -92,6 +97,19 @@ def environment_result(name: str, detail: str, raw: dict[str, object] | None = N
 def environment_failure(results: list[BenchResult]) -> str | None:
     """The first environment error among results, or None."""
     return next((f"{r.name}: {r.detail}" for r in results if r.raw.get(ENV_FLAG)), None)
+
+
+def containment_result(name: str, finding: str, duration_s: float = 0.0) -> BenchResult:
+    """The measured run left something odd where a result belongs: an error that rejects."""
+    detail = f"containment finding: {finding}; the measurement fails closed"
+    return error_result(name, detail, duration_s).model_copy(
+        update={"raw": {CONTAINMENT_FLAG: finding}}
+    )
+
+
+def containment_findings(results: list[BenchResult]) -> list[str]:
+    """Each containment finding among results, named by its benchmark."""
+    return [f"{r.name}: {r.raw[CONTAINMENT_FLAG]}" for r in results if r.raw.get(CONTAINMENT_FLAG)]
 
 
 def nothing_result(name: str, detail: str, duration_s: float = 0.0) -> BenchResult:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from self_improving_agent.base.text import printable
+
 # Enough for the Architect's weakest benchmarks and the Builder's files, small in the cache.
 MAX_FINDINGS = 30
 _MYPY_LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?:\d+:)? error: (?P<message>.*)$")
@@ -61,7 +63,9 @@ def coverage_findings(
                 message = f"{name}: {missing} of {statements} lines not covered"
                 rows.append((missing, path, int(function.get("start_line", 1)), message))
     rows.sort(key=lambda r: (-r[0], r[1], r[2]))
-    return [finding(path, line, message) for _, path, line, message in rows[:MAX_FINDINGS]]
+    # Paths and names come from a report the sandboxed run wrote.
+    top = rows[:MAX_FINDINGS]
+    return [finding(printable(path), line, printable(message)) for _, path, line, message in top]
 
 
 def complexity_findings(blocks: Iterable[tuple[str, int, str, int]]) -> list[dict[str, Any]]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+from self_improving_agent.base.safe_files import UnsafeResult, read_result_text
+from self_improving_agent.base.text import printable
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.context import (
     BenchContext,
+    containment_result,
     environment_result,
     error_result,
     nothing_result,
@@ -14,6 +17,7 @@ from self_improving_agent.benchmarks.context import (
 )
 
 NAME = "import_check"
+OUT_NAME = "imports.json"
 
 # Runs inside the confined subprocess: argv[1] is the output file, argv[2] a JSON list of
 # [module, import root]; one failing module must not stop the others.
@@ -47,14 +51,17 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
         )
     if ctx.env_error:
         return environment_result(NAME, ctx.env_error)
-    out = ctx.scratch / "imports.json"
+    out = ctx.scratch / OUT_NAME
     pairs = [[name, str(ctx.repo / root)] for name, root in modules.items()]
     result = ctx.run_python(["-c", IMPORTER, str(out), json.dumps(pairs)], timeout_s)
     if result.timed_out:
         return timeout_result(NAME, result)
     try:
-        errors = dict(json.loads(out.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+        text = read_result_text(ctx.scratch, OUT_NAME, "imports")
+        errors = {str(k): printable(str(v)) for k, v in dict(json.loads(text or "")).items()}
+    except UnsafeResult as exc:
+        return containment_result(NAME, str(exc), result.duration_s)
+    except (OSError, ValueError, TypeError):
         return error_result(NAME, f"the importer crashed: {result.tail()}", result.duration_s)
     importable = len(modules) - len(errors)
     return BenchResult(

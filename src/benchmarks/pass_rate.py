@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
+from self_improving_agent.base.safe_files import UnsafeResult, open_result
+from self_improving_agent.base.text import printable
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.context import (
+    containment_result,
     environment_result,
     error_result,
     nothing_result,
@@ -63,34 +68,48 @@ def case_outcome(case: ET.Element) -> Outcome:
     return "passed"
 
 
-def parse_junit(xml_text: str) -> dict[str, Outcome]:
-    """Node id -> outcome for every testcase in a junit report."""
-    root = ET.fromstring(xml_text)
-    return {node_id(case): case_outcome(case) for case in root.iter("testcase")}
+@dataclass(frozen=True)
+class JunitFacts:
+    """What one junit report says: outcomes, failure excerpts, foreign import errors."""
+
+    outcomes: dict[str, Outcome]
+    failures: dict[str, str]
+    foreign: dict[str, str]
 
 
-def failure_reports(xml_text: str) -> dict[str, str]:
-    """Node id -> assertion message and traceback excerpt of the first failing or erroring tests."""
-    found: dict[str, str] = {}
-    for case in ET.fromstring(xml_text).iter("testcase"):
+def scan_junit(stream: BinaryIO, own: Collection[str] = ()) -> JunitFacts:
+    """One streaming pass over a junit report; each testcase is dropped once read."""
+    outcomes: dict[str, Outcome] = {}
+    failures: dict[str, str] = {}
+    foreign: dict[str, str] = {}
+    for _, case in ET.iterparse(stream, events=("end",)):
+        if case.tag != "testcase":
+            continue
+        node = printable(node_id(case))
+        outcomes[node] = case_outcome(case)
         problem = case.find("failure")
         problem = case.find("error") if problem is None else problem
-        if problem is not None and len(found) < MAX_FAILURES:
-            found[node_id(case)] = failure_excerpt(problem.get("message", ""), problem.text or "")
-    return found
-
-
-def foreign_import_errors(xml_text: str, own: Collection[str]) -> dict[str, str]:
-    """Test modules that failed to collect because a module outside the tree is missing."""
-    found: dict[str, str] = {}
-    for case in ET.fromstring(xml_text).iter("testcase"):
+        if problem is not None and len(failures) < MAX_FAILURES:
+            text = failure_excerpt(problem.get("message", ""), problem.text or "")
+            failures[node] = printable(text)
         error = case.find("error")
-        if case.get("classname") or error is None:
-            continue
-        missing = _MISSING.search(f"{error.get('message', '')}\n{error.text or ''}")
-        if missing and missing.group(1).split(".")[0] not in own:
-            found[node_id(case)] = missing.group(1)
-    return found
+        if not case.get("classname") and error is not None:
+            missing = _MISSING.search(f"{error.get('message', '')}\n{error.text or ''}")
+            if missing and missing.group(1).split(".")[0] not in own:
+                foreign[node] = printable(missing.group(1))
+        case.clear()
+    return JunitFacts(outcomes, failures, foreign)
+
+
+def parse_junit(xml_text: str) -> dict[str, Outcome]:
+    """Node id -> outcome for every testcase in a junit report."""
+    return scan_junit(io.BytesIO(xml_text.encode("utf-8"))).outcomes
+
+
+def read_junit(root: Path, rel: str, own: Collection[str] = ()) -> JunitFacts | None:
+    """The facts of the junit report at root/rel, read safely; None when it is absent."""
+    with open_result(root, rel, "junit") as stream:
+        return None if stream is None else scan_junit(stream, own)
 
 
 def environment_error(foreign: dict[str, str]) -> str:
@@ -125,15 +144,18 @@ def measure(prun: PytestRun) -> BenchResult:
     run = prun.run
     if run.timed_out:
         return timeout_result(NAME, run)
-    if run.returncode not in REPORTED_EXIT_CODES or not prun.junit.is_file():
-        return error_result(NAME, f"pytest exited {run.returncode}: {run.tail()}", run.duration_s)
+    exited = f"pytest exited {run.returncode}: {run.tail()}"
+    if run.returncode not in REPORTED_EXIT_CODES:
+        return error_result(NAME, exited, run.duration_s)
     try:
-        text = Path(prun.junit).read_text(encoding="utf-8")
-        outcomes = parse_junit(text)
-        foreign = foreign_import_errors(text, prun.own)
-        failures = failure_reports(text)
+        facts = read_junit(prun.scratch, prun.junit, prun.own)
+    except UnsafeResult as exc:
+        return containment_result(NAME, str(exc), run.duration_s)
     except (ET.ParseError, OSError) as exc:
         return error_result(NAME, f"unreadable junit report: {exc}", run.duration_s)
+    if facts is None:
+        return error_result(NAME, exited, run.duration_s)
+    outcomes, failures, foreign = facts.outcomes, facts.failures, facts.foreign
     counts = count_outcomes(outcomes)
     raw = {**counts, "outcomes": outcomes, "failures": failures}
     if foreign:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +17,18 @@ REPORTED_EXIT_CODES = (0, 1, 2, 5)
 NO_TESTS_EXIT_CODE = 5
 
 
+JUNIT_NAME, COVERAGE_NAME = "junit.xml", "coverage.json"
+
+
 @dataclass(frozen=True)
 class PytestRun:
-    """The process and the report files it wrote."""
+    """The process and where it wrote its reports: names below scratch, read with safe_files."""
 
     run: ToolRun
-    junit: Path
-    coverage: Path
+    scratch: Path
     own: frozenset[str] = frozenset()
+    junit: str = JUNIT_NAME
+    coverage: str = COVERAGE_NAME
 
 
 def _literal(value: object) -> str:
@@ -47,10 +53,16 @@ def coverage_rc(repo: Path, data_file: Path, omit: Sequence[str] = ()) -> str:
     return rc + "omit =\n" + "".join(f"    {_omit_glob(rel)}\n" for rel in omit)
 
 
-def pytest_args(repo: Path, scratch: Path, workers: int = 1, omit: Sequence[str] = ()) -> list[str]:
+def write_coverage_rc(host_dir: Path, repo: Path, scratch: Path, omit: Sequence[str] = ()) -> Path:
+    """The coverage config, written where sandboxed code cannot reach (host_dir), never over."""
+    fd, name = tempfile.mkstemp(prefix="coveragerc-", dir=host_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(coverage_rc(repo, scratch / ".coverage", omit))
+    return Path(name)
+
+
+def pytest_args(repo: Path, scratch: Path, rc: Path, workers: int = 1) -> list[str]:
     """`python -m pytest` arguments writing every report under scratch and nothing into repo."""
-    rc = scratch / "coveragerc"
-    rc.write_text(coverage_rc(repo, scratch / ".coverage", omit), encoding="utf-8")
     # pytest-xdist spreads the tests over processes; pytest-cov combines their coverage.
     parallel = ["-n", str(workers)] if workers > 1 else []
     return [
@@ -60,21 +72,20 @@ def pytest_args(repo: Path, scratch: Path, workers: int = 1, omit: Sequence[str]
         "-p",
         "no:cacheprovider",
         "--continue-on-collection-errors",
-        f"--junitxml={scratch / 'junit.xml'}",
+        f"--junitxml={scratch / JUNIT_NAME}",
         "-o",
         "junit_family=xunit1",
         f"--cov={repo}",
         f"--cov-config={rc}",
-        f"--cov-report=json:{scratch / 'coverage.json'}",
+        f"--cov-report=json:{scratch / COVERAGE_NAME}",
     ]
 
 
 def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     """Run the target's test suite once with junit and coverage reports."""
     workers = ctx.settings.benchmarks.pytest_workers
-    args = pytest_args(ctx.repo, ctx.scratch, workers, ctx.tree.oversized)
+    rc = write_coverage_rc(ctx.host_dir, ctx.repo, ctx.scratch, ctx.tree.oversized)
+    args = pytest_args(ctx.repo, ctx.scratch, rc, workers)
     env = {"COVERAGE_FILE": str(ctx.scratch / ".coverage")}
     run = ctx.run_python(args, timeout_s, env)
-    return PytestRun(
-        run, ctx.scratch / "junit.xml", ctx.scratch / "coverage.json", ctx.tree.own_names()
-    )
+    return PytestRun(run, ctx.scratch, ctx.tree.own_names())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from self_improving_agent.base.config import Settings
 from self_improving_agent.benchmarks.context import BenchContext
-from self_improving_agent.benchmarks.pass_rate import Outcome, parse_junit
+from self_improving_agent.benchmarks.pass_rate import Outcome, read_junit
 from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES
 from self_improving_agent.benchmarks.runner import SCRATCH_PREFIX
 from self_improving_agent.benchmarks.sources import SourceTree, repo_files
@@ -77,9 +77,8 @@ class RerunTree:
         """Node id -> outcome of one pytest run of ids (all tests when empty), or why none."""
         if self.env_error:
             return self.env_error
-        out = self.ctx.scratch / label
-        out.mkdir(parents=True, exist_ok=True)
-        junit = out / "junit.xml"
+        # pytest makes the folder itself: the host writes nothing into scratch after a run.
+        junit = f"{label}/junit.xml"
         workers = self.ctx.settings.benchmarks.pytest_workers if not ids else 1
         args = [
             "-m",
@@ -88,7 +87,7 @@ class RerunTree:
             "-p",
             "no:cacheprovider",
             "--continue-on-collection-errors",
-            f"--junitxml={junit}",
+            f"--junitxml={self.ctx.scratch / junit}",
             "-o",
             "junit_family=xunit1",
             *ids,
@@ -96,12 +95,14 @@ class RerunTree:
         run = self.ctx.run_python(args, self.timeout_s)
         if run.timed_out:
             return f"pytest was killed after {run.duration_s:.1f}s"
-        if run.returncode not in REPORTED_EXIT_CODES or not junit.is_file():
-            return f"pytest exited {run.returncode}: {run.tail()}"
+        exited = f"pytest exited {run.returncode}: {run.tail()}"
+        if run.returncode not in REPORTED_EXIT_CODES:
+            return exited
         try:
-            return parse_junit(junit.read_text(encoding="utf-8"))
-        except Exception as exc:  # any unreadable report is a run that told nothing
+            facts = read_junit(self.ctx.scratch, junit)
+        except Exception as exc:  # any unreadable or odd report is a run that told nothing
             return f"unreadable junit report: {exc}"
+        return exited if facts is None else facts.outcomes
 
     def outcome(self, test_id: str, label: str) -> str:
         """One test's outcome when run alone; 'missing' when the run did not report it."""
@@ -121,9 +122,10 @@ def open_tree(
 ) -> Iterator[RerunTree]:
     """repo's files with restore applied, in a private scratch, over env, in the sandbox."""
     with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
-        scratch = Path(tmp)
-        tree, cache = scratch / "tree", scratch / "cache"
-        cache.mkdir()
+        tree, cache = Path(tmp) / "tree", Path(tmp) / "cache"
+        scratch, host = Path(tmp) / "box", Path(tmp) / "host"
+        for folder in (cache, scratch, host):
+            folder.mkdir()
         files = compose(repo, restore, tree)
         ctx = BenchContext(
             repo=tree,
@@ -131,14 +133,16 @@ def open_tree(
             tree=SourceTree.scan(tree, files),
             scratch=scratch,
             cache_dir=cache,
+            host_dir=host,
         )
         if isinstance(env, EnvError):
             yield RerunTree(ctx, timeout_s, env_error=str(env))
             return
         if env is not None:
             env_dirs = (env.python.parent.parent, *(Path(d) for d in env.site_dirs))
-            box = sandbox_for(settings.sandbox.mode, scratch, [tree], env_dirs)
+            box = sandbox_for(settings.sandbox.mode, scratch, [tree], (*env_dirs, host))
             # The version comes from repo's git; the copy has none.
-            overlay = make_overlay(env, repo, tree, scratch, box)
-            ctx = replace(ctx, python=overlay.python, env_dirs=env_dirs)
+            overlay = make_overlay(env, repo, tree, scratch, host, box)
+            setenv = tuple(sorted(env.setenv.items()))
+            ctx = replace(ctx, python=overlay.python, env_dirs=env_dirs, setenv=setenv)
         yield RerunTree(ctx, timeout_s)

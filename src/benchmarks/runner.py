@@ -200,20 +200,27 @@ def _context(
     repo: Path,
     settings: Settings,
     files: list[str],
-    scratch: Path,
+    tmp: Path,
     env: Env | EnvError | None,
     store: Store | None,
     shared_cache: bool = False,
 ) -> BenchContext:
-    """A private copy of the tree and, when the env is needed, an overlay that imports it."""
-    copy = measured_copy(repo, files, scratch / "tree")
-    tree = copy.path
+    """A private copy of the tree and, when the env is needed, an overlay that imports it.
+
+    tmp holds the tree, the sandbox's scratch (box) and the host's own files (host), which
+    sandboxed code can read but never replace.
+    """
+    copy = measured_copy(repo, files, tmp / "tree")
+    tree, scratch, host = copy.path, tmp / "box", tmp / "host"
+    scratch.mkdir()
+    host.mkdir()
     base = BenchContext(
         repo=tree,
         settings=settings,
         tree=SourceTree.scan(tree, files),
         scratch=scratch,
-        cache_dir=tool_cache_dir(repo, store, scratch, shared_cache),
+        cache_dir=tool_cache_dir(repo, store, tmp, shared_cache),
+        host_dir=host,
         env_dirs=copy.objects,
     )
     if isinstance(env, EnvError):
@@ -221,9 +228,15 @@ def _context(
     if env is None:
         return base
     env_dirs = (*copy.objects, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
-    box = sandbox_for(settings.sandbox.mode, scratch, [tree], env_dirs)
-    overlay = make_overlay(env, repo, tree, scratch, box)
-    return replace(base, python=overlay.python, env_note=overlay.note, env_dirs=env_dirs)
+    box = sandbox_for(settings.sandbox.mode, scratch, [tree], (*env_dirs, host))
+    overlay = make_overlay(env, repo, tree, scratch, host, box)
+    return replace(
+        base,
+        python=overlay.python,
+        env_note=overlay.note,
+        env_dirs=env_dirs,
+        setenv=tuple(sorted(env.setenv.items())),
+    )
 
 
 def measure(
@@ -299,7 +312,7 @@ def environment(
         # A named interpreter that cannot measure is bad input: one sentence, nothing measured.
         return resolve_env(repo, ref, settings.benchmarks.python, note)
     try:
-        return resolve_env(repo, ref, None, note)
+        return resolve_env(repo, ref, None, note, mode=settings.sandbox.mode)
     except EnvError as exc:
         return exc
 

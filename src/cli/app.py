@@ -16,7 +16,9 @@ from self_improving_agent.base.config import Settings
 from self_improving_agent.base.config_load import default_config_path, flag_overrides, load_settings
 from self_improving_agent.base.errors import AgentError, Stopped
 from self_improving_agent.base.logging import configure_logging
+from self_improving_agent.base.secrets import redact_environment
 from self_improving_agent.base.store import Store, db_path
+from self_improving_agent.base.text import shown
 from self_improving_agent.cli.config_template import render_toml
 from self_improving_agent.cli.views import history_rows, render_history, render_status
 from self_improving_agent.memory.lessons import SqliteLessons
@@ -35,6 +37,13 @@ from self_improving_agent.sandbox.sandbox import harden_agent, record
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """typer.echo of text that may hold what sandboxed runs printed: no terminal controls, and
+    no secret value, even in records written before redaction by value."""
+    typer.echo(shown(redact_environment(message)), err=err, nl=nl)
+
 
 app = typer.Typer(
     name="agent",
@@ -122,10 +131,10 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except AgentError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            _echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except Stopped as exc:
-            typer.echo(f"stopped by {exc.signal_name}; run it again to finish", err=True)
+            _echo(f"stopped by {exc.signal_name}; run it again to finish", err=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -158,7 +167,7 @@ def config_source(repo: Path, config: Path | None) -> str:
 def _version(value: bool) -> None:
     """Print the version and stop."""
     if value:
-        typer.echo(f"agent {__version__}")
+        _echo(f"agent {__version__}")
         raise typer.Exit()
 
 
@@ -188,9 +197,9 @@ def config_show(
     settings = settings_for(
         repo, config, provider=provider, model=model, log_format=log_format, log_level=log_level
     )
-    typer.echo(settings.model_dump_json(indent=2) if as_json else render_toml(settings), nl=False)
+    _echo(settings.model_dump_json(indent=2) if as_json else render_toml(settings), nl=False)
     if as_json:
-        typer.echo()
+        _echo()
 
 
 @config_app.command("validate")
@@ -204,17 +213,17 @@ def config_validate(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None
     PolicyGate.load(default_policies_dir(), settings.safety)
     bench_config = load_bench_config(repo, settings)
     sandbox = record(settings.sandbox.mode)
-    typer.echo(f"ok: {config_source(repo, config)} is valid")
+    _echo(f"ok: {config_source(repo, config)} is valid")
     if config_path(repo, settings).is_file():
         custom = (
             f" with {len(bench_config.custom)} custom benchmark(s)" if bench_config.custom else ""
         )
-        typer.echo(f"ok: {config_path(repo, settings)} is valid{custom}")
-    typer.echo(f"sandbox: mode {sandbox.mode} runs {sandbox.mechanism} here")
+        _echo(f"ok: {config_path(repo, settings)} is valid{custom}")
+    _echo(f"sandbox: mode {sandbox.mode} runs {sandbox.mechanism} here")
     for line in sandbox.restricts:
-        typer.echo(f"  restricts: {line}")
+        _echo(f"  restricts: {line}")
     for line in sandbox.not_covered:
-        typer.echo(f"  not covered: {line}")
+        _echo(f"  not covered: {line}")
 
 
 @config_app.command("init")
@@ -230,7 +239,7 @@ def config_init(
         raise AgentError(f"{path} already exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_toml(Settings()), encoding="utf-8")
-    typer.echo(f"wrote {path}")
+    _echo(f"wrote {path}")
 
 
 @app.command("models")
@@ -239,7 +248,7 @@ def models(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """The model catalogue: provider, structured-output path, limits and prices per million."""
     from self_improving_agent.providers.catalogue import render_models
 
-    typer.echo(render_models(settings_for(repo, config)))
+    _echo(render_models(settings_for(repo, config)))
 
 
 @app.command("status")
@@ -250,10 +259,10 @@ def status(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
 
     settings = settings_for(repo, config)
     for line in poll_for_status(repo, settings):
-        typer.echo(line, err=True)
+        _echo(line, err=True)
     store = Store.existing(repo)
     if store is None:
-        typer.echo(render_status(str(repo), config_source(repo, config), None, {}, [], None))
+        _echo(render_status(str(repo), config_source(repo, config), None, {}, [], None))
         return
     with store:
         entries = store.list_generations()
@@ -266,7 +275,7 @@ def status(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
             open_entries,
             entries[-1] if entries else None,
         )
-    typer.echo(text)
+    _echo(text)
 
 
 @app.command("history")
@@ -280,9 +289,9 @@ def history(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
         with store:
             entries = store.list_generations()
     if as_json:
-        typer.echo(json.dumps(history_rows(entries), indent=2))
+        _echo(json.dumps(history_rows(entries), indent=2))
     else:
-        typer.echo(render_history(entries))
+        _echo(render_history(entries))
 
 
 @app.command("lessons")
@@ -296,9 +305,9 @@ def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
         with store:
             found = SqliteLessons(store).all()
     if as_json:
-        typer.echo(json.dumps([lesson.model_dump() for lesson in found], indent=2))
+        _echo(json.dumps([lesson.model_dump() for lesson in found], indent=2))
     else:
-        typer.echo("\n".join(lesson.line() for lesson in found) or "No lessons yet.")
+        _echo("\n".join(lesson.line() for lesson in found) or "No lessons yet.")
 
 
 @app.command("agentcore-status")
@@ -306,9 +315,9 @@ def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
 def agentcore_status_command(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """The [agentcore] settings, where AWS credentials come from, and whether the memory answers."""
     status = agentcore_status(settings_for(repo, config), repo)
-    typer.echo("\n".join(status.lines))
+    _echo("\n".join(status.lines))
     for problem in status.problems:
-        typer.echo(f"problem: {problem}", err=True)
+        _echo(f"problem: {problem}", err=True)
     if status.problems:
         raise typer.Exit(1)
 
@@ -324,7 +333,7 @@ def reset(
     settings_for(repo, config)
     store = Store.existing(repo)
     if store is None:
-        typer.echo("Nothing to reset: this repository has no agent state.")
+        _echo("Nothing to reset: this repository has no agent state.")
         return
     from self_improving_agent.git_ops.lock import repo_lock
 
@@ -335,7 +344,7 @@ def reset(
                 f"Delete the record of {count} generation(s) in {store.path}?", abort=True
             )
         store.clear()
-    typer.echo(f"Cleared {count} generation(s); git history and reports are untouched.")
+    _echo(f"Cleared {count} generation(s); git history and reports are untouched.")
 
 
 @app.command("report")
@@ -350,9 +359,9 @@ def report(
     settings = settings_for(repo, config)
     reports_dir = repo / settings.agent.reports_dir
     if as_json:
-        typer.echo(report_text(reports_dir, parse_which(which)), nl=False)
+        _echo(report_text(reports_dir, parse_which(which)), nl=False)
         return
-    typer.echo(render_report(load_report(reports_dir, parse_which(which)), use_color(sys.stdout)))
+    _echo(render_report(load_report(reports_dir, parse_which(which)), use_color(sys.stdout)))
 
 
 @app.command("dashboard")
@@ -368,10 +377,10 @@ def dashboard(
     """Across all generations: acceptance, improvement, benchmark trends, reasons, cost, time."""
     settings = settings_for(repo, config)
     data = summarize(load_reports(repo / settings.agent.reports_dir))
-    typer.echo(render_dashboard(data, use_color(sys.stdout)))
+    _echo(render_dashboard(data, use_color(sys.stdout)))
     if html is not None:
         write_html(data, html)
-        typer.echo(f"wrote {html}")
+        _echo(f"wrote {html}")
 
 
 @app.command("bench")
@@ -409,11 +418,11 @@ def bench(
             only=only,
             use_cache=settings.benchmarks.cache and not no_cache,
             store=store,
-            progress=lambda name, result: typer.echo(progress_line(name, result), err=True),
+            progress=lambda name, result: _echo(progress_line(name, result), err=True),
             ref=measuring_ref(repo, settings.agent.main_branch),
-            note=lambda line: typer.echo(line, err=True),
+            note=lambda line: _echo(line, err=True),
         )
-    typer.echo(json.dumps(suite_json(suite)) if as_json else render_table(suite))
+    _echo(json.dumps(suite_json(suite)) if as_json else render_table(suite))
 
 
 @env_app.command("show")
@@ -427,7 +436,7 @@ def env_show(
     """Print the environment the repository is measured in (built or not)."""
     from self_improving_agent.cli.env_view import show_env
 
-    typer.echo(show_env(repo, settings_for(repo, config, python=python, main_branch=main_branch)))
+    _echo(show_env(repo, settings_for(repo, config, python=python, main_branch=main_branch)))
 
 
 @env_app.command("rebuild")
@@ -444,7 +453,7 @@ def env_rebuild(
 
     settings = settings_for(repo, config, python=python, main_branch=main_branch)
     with repo_lock(repo):
-        typer.echo(rebuild_env(repo, settings, lambda line: typer.echo(line, err=True)))
+        _echo(rebuild_env(repo, settings, lambda line: _echo(line, err=True)))
 
 
 @app.command("demo")
@@ -466,8 +475,8 @@ def demo(
     from self_improving_agent.cli.demo import demo_text, run_demo
 
     target = path if path is not None else Path(tempfile.mkdtemp(prefix="agent-demo-")) / "shop"
-    result = run_demo(target, max_gen, typer.echo, lambda line: typer.echo(line, err=True))
-    typer.echo(demo_text(result, use_color(sys.stdout)))
+    result = run_demo(target, max_gen, typer.echo, lambda line: _echo(line, err=True))
+    _echo(demo_text(result, use_color(sys.stdout)))
     raise typer.Exit(result.exit_code)
 
 
@@ -507,7 +516,7 @@ def records_interrupts(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except KeyboardInterrupt as exc:
-            typer.echo("interrupted: the generation was cleaned up and recorded", err=True)
+            _echo("interrupted: the generation was cleaned up and recorded", err=True)
             raise typer.Exit(exc.exit_code if isinstance(exc, Stopped) else 130) from None
 
     return wrapper
@@ -520,7 +529,7 @@ def _pr_mode(github: bool, github_auto: bool) -> Literal["off", "review", "auto"
 
 def _err(line: str) -> None:
     """Progress goes to stderr, results to stdout."""
-    typer.echo(line, err=True)
+    _echo(line, err=True)
 
 
 @app.command("run")
@@ -619,7 +628,7 @@ def prs(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     from self_improving_agent.cli.run import list_prs
     from self_improving_agent.cli.views import render_prs
 
-    typer.echo(render_prs(list_prs(repo, settings_for(repo, config))))
+    _echo(render_prs(list_prs(repo, settings_for(repo, config))))
 
 
 NumberArg = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The generation number.")]
@@ -635,7 +644,7 @@ def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None
     settings = settings_for(repo, config)
     sha = merge_generation(repo, settings, number)
     branch = resolve_main_branch(repo, settings.agent.main_branch)
-    typer.echo(f"gen {number} merged into {branch} as {sha[:10]}")
+    _echo(f"gen {number} merged into {branch} as {sha[:10]}")
 
 
 @app.command("discard")
@@ -646,7 +655,7 @@ def discard(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = No
 
     settings = settings_for(repo, config)
     discard_generation(repo, settings, number)
-    typer.echo(f"gen {number} discarded")
+    _echo(f"gen {number} discarded")
 
 
 if __name__ == "__main__":

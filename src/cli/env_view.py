@@ -48,4 +48,5 @@ def rebuild_env(repo: Path, settings: Settings, note: Callable[[str], None]) -> 
             "\n(nothing to rebuild: [benchmarks] python is used as is)"
         )
     branch = resolve_main_branch(repo, settings.agent.main_branch)
-    return env_text(resolve_env(repo, branch, None, note, rebuild=True))
+    mode = settings.sandbox.mode
+    return env_text(resolve_env(repo, branch, None, note, rebuild=True, mode=mode))

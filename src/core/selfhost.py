@@ -14,10 +14,12 @@ from pathlib import Path
 import self_improving_agent
 from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.safe_files import UnsafeResult, read_result
+from self_improving_agent.base.text import printable
 from self_improving_agent.core.generation import Deps, GenerationOutcome
 from self_improving_agent.git_ops.runner import run as git_run
 from self_improving_agent.reports.report_files import amend_report
-from self_improving_agent.sandbox.proc import run_tool, tool_env
+from self_improving_agent.sandbox.proc import run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec, contained
 
 PROJECT_NAME = "self-improving-agent"
@@ -60,27 +62,39 @@ def start_commands(worktree: Path) -> list[list[str]]:
 
 
 def child_env(environ: Mapping[str, str], worktree: Path) -> dict[str, str]:
-    """No secrets and no AGENT_* settings of this run: the child reads the new main's config."""
-    env = {k: v for k, v in tool_env(environ, {}).items() if not k.startswith("AGENT_")}
-    env["PYTHONPATH"] = str(worktree)
-    return env
+    """The sandbox's allowlisted environment: no secrets, no AGENT_* settings, a fake HOME later."""
+    return sandbox_env({"PYTHONPATH": str(worktree)}, environ)
 
 
-def _dry_run_errors(worktree: Path) -> list[str]:
-    """Phase errors the child's dry run recorded in its report (a rejection is not an error)."""
+def _reports_folder(worktree: Path) -> str:
+    """The new main's reports folder relative to worktree, read before the child runs."""
     reports = worktree / load_settings(worktree, environ={}).agent.reports_dir
+    try:
+        return reports.resolve().relative_to(worktree.resolve()).as_posix()
+    except ValueError:
+        return ""
+
+
+def _dry_run_errors(worktree: Path, reports: str) -> list[str]:
+    """Phase errors the child's dry run recorded in its report (a rejection is not an error).
+
+    The child wrote these files: they are read without following links, within a size cap.
+    """
+    if not reports:
+        return ["the reports folder of the new main lies outside its tree"]
     found = []
-    for path in sorted(reports.glob("gen-*.json")):
+    names = sorted(p.name for p in (worktree / reports).glob("gen-*.json"))
+    for name in names:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return [f"{path.name} is not a readable report"]
+            data = json.loads(read_result(worktree, f"{reports}/{name}", "report") or b"")
+        except (UnsafeResult, OSError, ValueError):
+            return [f"{printable(name)} is not a readable report"]
         errors = data.get("errors") if isinstance(data, dict) else None
         for error in errors if isinstance(errors, list) else []:
             found.append(f"{error.get('phase')}: {error.get('message')}")
-    if not found and not any(reports.glob("gen-*.json")):
+    if not found and not names:
         return ["the dry run wrote no report"]
-    return found
+    return [printable(line) for line in found]
 
 
 def verify_start(
@@ -91,12 +105,13 @@ def verify_start(
 ) -> str | None:
     """Why a fresh process of the code in worktree cannot start and run, or None when it can."""
     env = child_env(environ, worktree)
+    reports = _reports_folder(worktree)
     with contained(mode, [worktree]) as box:
         if box.mechanism in ("bwrap", "landlock"):
             # The child and all it starts already run inside this one; a nested bwrap is refused.
             env["AGENT_SANDBOX__MODE"] = "off"
         problem = _first_failure(worktree, env, timeout_s, box)
-    return problem or _dry_run_errors_text(worktree)
+    return problem or _dry_run_errors_text(worktree, reports)
 
 
 def _first_failure(
@@ -113,9 +128,9 @@ def _first_failure(
     return None
 
 
-def _dry_run_errors_text(worktree: Path) -> str | None:
+def _dry_run_errors_text(worktree: Path, reports: str) -> str | None:
     """The dry run's recorded phase errors as one line, or None when it had none."""
-    errors = _dry_run_errors(worktree)
+    errors = _dry_run_errors(worktree, reports)
     if errors:
         return f"the dry-run generation failed: {'; '.join(errors)[:CHILD_ERROR_CHARS]}"
     return None

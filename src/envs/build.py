@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from uv import find_uv_bin
 
 from self_improving_agent.envs.declarations import Declarations
+from self_improving_agent.envs.metadata import project_requires
 from self_improving_agent.envs.model import MEASURING_TOOLS, EnvError
-from self_improving_agent.sandbox.proc import ToolRun, run_tool, tool_env
-from self_improving_agent.sandbox.sandbox import SandboxSpec
+from self_improving_agent.sandbox.proc import ToolRun, run_tool, sandbox_env, tool_env
+from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec
 
 BUILD_TIMEOUT_S = 1800.0
 REQUIREMENTS_NAME = ".agent-test-requirements.txt"
@@ -46,8 +45,10 @@ def uv(
     extra: dict[str, str] | None = None,
     sandbox: SandboxSpec | None = None,
 ) -> ToolRun:
-    """Run uv with the user's index settings (UV_* variables pass through) and secrets removed."""
-    env = tool_env(os.environ, {"UV_NO_PROGRESS": "1", **(extra or {})})
+    """Run uv: on the host with the user's index settings (UV_* pass, secrets removed); in a
+    sandbox with the allowlisted environment only, so no index credential goes in."""
+    fixed = {"UV_NO_PROGRESS": "1", **(extra or {})}
+    env = tool_env(os.environ, fixed) if sandbox is None else sandbox_env(fixed)
     return run_tool([find_uv_bin(), *args], cwd, env, BUILD_TIMEOUT_S, sandbox=sandbox)
 
 
@@ -59,10 +60,8 @@ def _check(run: ToolRun, what: str, fix: str) -> None:
 
 
 def install_args(decl: Declarations, tree: Path) -> list[str]:
-    """Arguments of the one `uv pip install` that fills the environment."""
+    """Arguments of the host's `uv pip install`: third-party declarations only, never the tree."""
     args: list[str] = []
-    if decl.installable:
-        args.append(f".[{','.join(decl.extras)}]" if decl.extras else ".")
     if decl.requirements:
         (tree / REQUIREMENTS_NAME).write_text("\n".join(decl.requirements) + "\n", encoding="utf-8")
         args += ["-r", REQUIREMENTS_NAME]
@@ -71,37 +70,34 @@ def install_args(decl: Declarations, tree: Path) -> list[str]:
     return [*args, *MEASURING_TOOLS, *decl.build_requires]
 
 
-def installed_from(site_dirs: list[str], tree: Path) -> list[str]:
-    """Names of distributions installed from the tree itself (they must not stay)."""
-    names = []
-    for site in site_dirs:
-        for direct in Path(site).glob("*.dist-info/direct_url.json"):
-            try:
-                url = json.loads(direct.read_text(encoding="utf-8")).get("url", "")
-            except (OSError, ValueError):
-                continue
-            if Path(unquote(urlparse(url).path)).resolve() == tree.resolve():
-                names.append(direct.parent.name.split("-")[0])
-    return names
-
-
 def build(
-    decl: Declarations, tree: Path, target: Path, base_python: str, version: dict[str, str]
+    decl: Declarations,
+    tree: Path,
+    target: Path,
+    base_python: str,
+    version: dict[str, str],
+    mode: SandboxMode = "auto",
 ) -> float:
-    """Create target as a venv holding the tree's dependencies; seconds taken."""
+    """Create target as a venv holding the tree's dependencies; seconds taken.
+
+    Only third-party packages are installed here, on the host with network. The tree's own
+    build backend (setup.py, say) runs only in the sandbox, to say what the project requires.
+    """
     start = time.perf_counter()
     shutil.rmtree(target, ignore_errors=True)
     fix = "fix the declarations on the main branch, or set [benchmarks] python"
     made = uv(["venv", "-q", "--python", base_python, str(target)], tree)
     _check(made, "creating the environment", fix)
-    python = str(target / "bin" / "python")
-    args = ["pip", "install", "-q", "--python", python, *install_args(decl, tree)]
-    filled = uv(args, tree, version)
+    python = target / "bin" / "python"
+    filled = uv(["pip", "install", "-q", "--python", str(python), *install_args(decl, tree)], tree)
     _check(filled, f"installing the test dependencies ({decl.source})", fix)
-    sites = [str(p) for p in (target / "lib").glob("python*/site-packages")]
-    own = installed_from(sites, tree)
-    if own:
-        # The project itself is what each measurement installs from the tree it measures.
-        removed = uv(["pip", "uninstall", "-q", "--python", python, *own], tree)
-        _check(removed, "removing the project's own copy", fix)
+    if decl.installable:
+        needs = project_requires(tree, python, decl.extras, version, mode)
+        if isinstance(needs, str):
+            raise EnvError(
+                f"reading the project's dependencies in the sandbox failed: {needs}; {fix}"
+            )
+        if needs:
+            added = uv(["pip", "install", "-q", "--python", str(python), *needs], tree)
+            _check(added, "installing the project's own dependencies", fix)
     return time.perf_counter() - start

@@ -30,6 +30,7 @@ REQUIREMENT_GLOBS = (
 )
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 _NAME = re.compile(r"[-_.]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # `py38: mock` applies to some tox environments only; the default one has no factors.
 _FACTOR = re.compile(r"^[\w.,!-]+:\s")
 
@@ -110,6 +111,24 @@ def _tox_deps(text: str) -> list[str]:
         for line in lines
         if line and "{" not in line and not line.startswith("#") and not _FACTOR.match(line)
     ]
+
+
+def tox_setenv(text: str) -> dict[str, str]:
+    """The literal `[testenv] setenv` values of a tox.ini; substitutions ({...}) are left out."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    if not parser.has_option("testenv", "setenv"):
+        return {}
+    found: dict[str, str] = {}
+    for line in parser.get("testenv", "setenv").splitlines():
+        name, sep, value = line.strip().partition("=")
+        name, value = name.strip(), value.strip()
+        if sep and _ENV_NAME.fullmatch(name) and "{" not in value and not _FACTOR.match(line):
+            found[name] = value
+    return found
 
 
 def read_declarations(files: list[str], read: Reader) -> Declarations:

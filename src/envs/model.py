@@ -29,6 +29,9 @@ class Env(BaseModel):
     site_dirs: list[str] = Field(default_factory=list, description="Its site-packages folders.")
     packages: dict[str, str] = Field(default_factory=dict, description="name -> version.")
     build_s: float = Field(0.0, description="Seconds the build took (0 when given).")
+    setenv: dict[str, str] = Field(
+        default_factory=dict, description="Literal `[testenv] setenv` of main's tox.ini."
+    )
 
     def notable(self) -> dict[str, str]:
         """Versions of the measuring tools and build backends, for people."""
@@ -36,7 +39,7 @@ class Env(BaseModel):
 
     def key(self) -> str:
         """What the benchmark cache key needs: fingerprint and every package version inside."""
-        return f"{self.fingerprint}:{sorted(self.packages.items())}"
+        return f"{self.fingerprint}:{sorted(self.packages.items())}:{sorted(self.setenv.items())}"
 
 
 def cache_root(environ: dict[str, str] | None = None) -> Path:

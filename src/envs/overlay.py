@@ -6,6 +6,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from self_improving_agent.base.safe_files import write_private
+from self_improving_agent.base.text import printable
 from self_improving_agent.envs.build import scm_version, uv
 from self_improving_agent.envs.declarations import PROJECT_FILES
 from self_improving_agent.envs.model import Env
@@ -37,34 +39,65 @@ def import_roots(tree: Path) -> list[Path]:
     return [p for p in (tree / "src", tree) if p.is_dir()]
 
 
+def _venv(env: Env, folder: Path, cache: Path) -> tuple[Path, Path] | str:
+    """A fresh venv over env's interpreter and its site-packages folder, or uv's complaint."""
+    made = uv(
+        ["venv", "-q", "--no-config", "--python", str(env.python), str(folder)],
+        cache.parent,
+        {"UV_CACHE_DIR": str(cache)},
+    )
+    if made.returncode != 0:
+        return made.tail()
+    return folder / "bin" / "python", next((folder / "lib").glob("python*/site-packages"))
+
+
 def make_overlay(
-    env: Env, repo: Path, tree: Path, scratch: Path, sandbox: SandboxSpec | None = None
+    env: Env,
+    repo: Path,
+    tree: Path,
+    scratch: Path,
+    host_dir: Path,
+    sandbox: SandboxSpec | None = None,
 ) -> Overlay:
     """A throwaway venv that sees env's packages and has the tree installed, no deps, no network.
 
-    The tree's build backend is the candidate's code, so the install runs inside sandbox.
+    The tree's build backend is the candidate's code, so it installs the tree into a venv in
+    scratch, inside sandbox. The interpreter that measures is another venv, in host_dir, whose
+    .pth files the host writes: nothing the build left in scratch can redirect a host write.
     """
-    venv = scratch / "overlay"
     # uv's cache stays in scratch: nothing of a measurement is left in the user's home.
-    private = {"UV_CACHE_DIR": str(scratch / "uv-cache")}
-    made = uv(["venv", "-q", "--python", str(env.python), str(venv)], scratch, private)
-    if made.returncode != 0:
-        return Overlay(
-            env.python, f"no overlay ({made.tail()}); the tree is imported from its folder"
-        )
-    python = venv / "bin" / "python"
-    site = next((venv / "lib").glob("python*/site-packages"))
-    lines = [f"import site; site.addsitedir({d!r})" for d in env.site_dirs]
-    (site / "zzz_agent_env.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    host_cache = host_dir / "uv-cache"
+    made = _venv(env, host_dir / "overlay", host_cache)
+    if isinstance(made, str):
+        return Overlay(env.python, f"no overlay ({made}); the tree is imported from its folder")
+    python, site = made
+    lines = "".join(f"import site; site.addsitedir({d!r})\n" for d in env.site_dirs)
+    write_private(site / "zzz_agent_env.pth", lines)
     if not any((tree / name).is_file() for name in PROJECT_FILES):
         return Overlay(python, "the tree is not a package; its tests import it from its folder")
-    args = ["pip", "install", "-q", "--python", str(python), "--no-deps", "--no-index"]
+    built = _venv(env, scratch / "build", host_cache)
+    if isinstance(built, str):
+        return Overlay(python, f"the tree did not install ({built}); imported from its folders")
+    build_python, build_site = built
+    write_private(build_site / "zzz_agent_env.pth", lines)
+    args = ["pip", "install", "-q", "--python", str(build_python), "--no-deps", "--no-index"]
     # The tree's own build never reaches a package index.
-    offline = {**scm_version(repo, "HEAD"), **private, "UV_OFFLINE": "1"}
-    run = uv([*args, "--no-build-isolation", "-e", str(tree)], scratch, offline, sandbox)
+    offline = {**scm_version(repo, "HEAD"), "UV_CACHE_DIR": str(scratch / "uv-cache")}
+    run = uv(
+        [*args, "--no-build-isolation", "-e", str(tree)],
+        scratch,
+        {**offline, "UV_OFFLINE": "1"},
+        sandbox,
+    )
     if run.returncode == 0:
+        # The measuring interpreter reads what the build installed, inside the sandbox only.
+        write_private(
+            site / "_agent_tree.pth", f"import site; site.addsitedir({str(build_site)!r})\n"
+        )
         return Overlay(python, "the tree is installed (editable) over the environment")
-    roots = "\n".join(str(p) for p in import_roots(tree))
-    (site / "_agent_tree.pth").write_text(roots + "\n", encoding="utf-8")
+    roots = "".join(f"{p}\n" for p in import_roots(tree))
+    write_private(site / "_agent_tree.pth", roots)
     tail = run.tail().strip().splitlines()[-1:] or [""]
-    return Overlay(python, f"the tree did not install ({tail[0]}); imported from its folders")
+    return Overlay(
+        python, f"the tree did not install ({printable(tail[0])}); imported from its folders"
+    )

@@ -15,9 +15,10 @@ from typing import NamedTuple
 
 from self_improving_agent.envs.archive import extract_data
 from self_improving_agent.envs.build import build, scm_version
-from self_improving_agent.envs.declarations import Declarations, read_declarations
+from self_improving_agent.envs.declarations import Declarations, read_declarations, tox_setenv
 from self_improving_agent.envs.interp import describe, interpreter_of
 from self_improving_agent.envs.model import MEASURING_TOOLS, Env, EnvError, cache_root
+from self_improving_agent.sandbox.sandbox import SandboxMode
 
 Progress = Callable[[str], None]
 META = "env.json"
@@ -92,7 +93,13 @@ def cached_env(plan: Plan) -> Env | None:
     return Env.model_validate_json(meta.read_text(encoding="utf-8"))
 
 
-def built_env(repo: Path, ref: str, progress: Progress | None, rebuild: bool = False) -> Env:
+def built_env(
+    repo: Path,
+    ref: str,
+    progress: Progress | None,
+    rebuild: bool = False,
+    mode: SandboxMode = "auto",
+) -> Env:
     """The cached environment of ref's declarations, built first when missing or asked to."""
     decl, fingerprint, target = plan_env(repo, ref)
     meta = target / META
@@ -104,7 +111,8 @@ def built_env(repo: Path, ref: str, progress: Progress | None, rebuild: bool = F
         meta.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix="agent-env-src-") as tmp:
             _extract(repo, ref, Path(tmp))
-            seconds = build(decl, Path(tmp), target, sys.executable, scm_version(repo, ref))
+            version = scm_version(repo, ref)
+            seconds = build(decl, Path(tmp), target, sys.executable, version, mode)
         env = describe(target / "bin" / "python", "built", decl.source, fingerprint)
         env = env.model_copy(update={"build_s": round(seconds, 2)})
         meta.write_text(env.model_dump_json(indent=2), encoding="utf-8")
@@ -119,8 +127,19 @@ def resolve_env(
     python: str | None,
     progress: Progress | None = None,
     rebuild: bool = False,
+    mode: SandboxMode = "auto",
 ) -> Env:
     """The named interpreter as is, or the environment built from ref's declarations."""
     if python:
-        return describe(interpreter_of(python), "given", "[benchmarks] python / --python")
-    return built_env(repo, ref, progress, rebuild)
+        env = describe(interpreter_of(python), "given", "[benchmarks] python / --python")
+    else:
+        env = built_env(repo, ref, progress, rebuild, mode)
+    return env.model_copy(update={"setenv": committed_setenv(repo, ref)})
+
+
+def committed_setenv(repo: Path, ref: str) -> dict[str, str]:
+    """The literal setenv values of ref's committed tox.ini (none when it has none)."""
+    names = _git(repo, "ls-tree", "--name-only", ref, "--", "tox.ini").decode().split()
+    if "tox.ini" not in names:
+        return {}
+    return tox_setenv(_git(repo, "show", f"{ref}:tox.ini").decode("utf-8", errors="replace"))

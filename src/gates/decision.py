@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from self_improving_agent.base.models import EditResult, Review
 from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import containment_findings
 from self_improving_agent.benchmarks.lost_check import LostTestCheck
 from self_improving_agent.benchmarks.pass_rate import NAME as TESTS
 from self_improving_agent.benchmarks.pass_rate import recorded_outcomes
@@ -107,7 +108,11 @@ def gather_facts(
         tests_run=sum(1 for outcome in new_outcomes.values() if outcome != NOT_RUN),
         review_approved=review is not None and review.approved and review.score >= review_consensus,
         tests_passed=tests_ok and dropped is None and not lost_ids and problem is None,
-        evaluator_errors=evaluator_errors(before, "main's tree") + evaluator_errors(after),
+        evaluator_errors=[
+            *evaluator_errors(before, "main's tree"),
+            *evaluator_errors(after),
+            *(f"containment finding in {f}" for f in containment_findings([*before, *after])),
+        ],
         stage_rejection=stage_rejection,
         noise=list(noise),
         flaky_test_ids=verdict.flaky,

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from self_improving_agent.base.config import Settings
+from self_improving_agent.base.text import printable
+from self_improving_agent.benchmarks.sources import repo_files
+from self_improving_agent.envs.measured_tree import measured_copy
 from self_improving_agent.gates.anti_gaming import new_suppressions
 from self_improving_agent.gates.decision import DecisionFacts, merge_facts
 from self_improving_agent.gates.policy import PolicyGate
 from self_improving_agent.gates.tool_config import loosened_tool_config
 from self_improving_agent.gates.verdict import GateVerdict
 from self_improving_agent.gates.write_gates import policy_verdict
-from self_improving_agent.sandbox.proc import limiter, run_tool, tool_env
-from self_improving_agent.sandbox.sandbox import contained
+from self_improving_agent.sandbox.proc import limiter, run_tool, sandbox_env
+from self_improving_agent.sandbox.sandbox import sandbox_for
 
 SMOKE_TIMEOUT_S = 120.0
 
@@ -49,17 +52,28 @@ def _argv(command: str) -> list[str]:
 
 
 def smoke_gate(worktree: Path, settings: Settings) -> GateVerdict:
-    """Every `[safety] smoke_commands` entry must still succeed in the changed worktree."""
+    """Every `[safety] smoke_commands` entry must still succeed on a copy of the changed worktree.
+
+    The commands run the candidate's code, so they run in the sandbox on a private copy (a shared
+    clone): the real worktree, its .git and main's checkout are never writable or bound.
+    """
+    commands = settings.safety.smoke_commands
+    if not commands:
+        return GateVerdict(allowed=True, reasons=[], gate="smoke")
     reasons = []
-    env = tool_env(os.environ, {"PYTHONPATH": str(worktree)})
     limits = limiter(settings.benchmarks.cpu_time_limit_s, settings.benchmarks.memory_limit_mb)
-    for command in settings.safety.smoke_commands:
-        with contained(settings.sandbox.mode, [worktree]) as box:
-            run = run_tool(_argv(command), worktree, env, SMOKE_TIMEOUT_S, limits, box)
-        if run.timed_out:
-            reasons.append(f"`{command}` timed out after {SMOKE_TIMEOUT_S:.0f}s")
-        elif run.returncode != 0:
-            reasons.append(f"`{command}` exited {run.returncode}: {run.tail()[-300:]}")
+    with tempfile.TemporaryDirectory(prefix="agent-smoke-") as tmp:
+        copy = measured_copy(worktree, repo_files(worktree), Path(tmp) / "tree")
+        env = sandbox_env({"PYTHONPATH": str(copy.path)})
+        for index, command in enumerate(commands):
+            box = Path(tmp) / f"box-{index}"
+            spec = sandbox_for(settings.sandbox.mode, box, [copy.path], copy.objects)
+            run = run_tool(_argv(command), copy.path, env, SMOKE_TIMEOUT_S, limits, spec)
+            if run.timed_out:
+                reasons.append(f"`{command}` timed out after {SMOKE_TIMEOUT_S:.0f}s")
+            elif run.returncode != 0:
+                tail = printable(run.tail()[-300:])
+                reasons.append(f"`{command}` exited {run.returncode}: {tail}")
     return GateVerdict(allowed=not reasons, reasons=reasons, gate="smoke")
 
 

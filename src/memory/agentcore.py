@@ -12,6 +12,7 @@ import structlog
 from pydantic import ValidationError
 
 from self_improving_agent.base.config import AgentcoreSection
+from self_improving_agent.base.secrets import redact_environment
 from self_improving_agent.memory.lessons import REJECTED, Lesson, LessonMemory, files_key
 
 log = structlog.get_logger(__name__)
@@ -154,7 +155,8 @@ class AgentcoreLessons:
 
 def _payload(lesson: Lesson) -> dict[str, Any]:
     """A lesson as one event payload item: its JSON as text, readable by people and extraction."""
-    return {"conversational": {"content": {"text": lesson.model_dump_json()}, "role": ROLE}}
+    text = redact_environment(lesson.model_dump_json())
+    return {"conversational": {"content": {"text": text}, "role": ROLE}}
 
 
 def _lessons_in(event: dict[str, Any]) -> list[Lesson]:

@@ -8,6 +8,8 @@ from html import escape
 from pathlib import Path
 
 from self_improving_agent.base.errors import AgentError
+from self_improving_agent.base.secrets import redact_environment
+from self_improving_agent.base.text import printable
 from self_improving_agent.reports.dashboard import (
     TOP_REASONS,
     DashboardData,
@@ -272,7 +274,7 @@ def write_html(data: DashboardData, path: Path) -> None:
     """Write the page through a temp file, so an open browser never sees half of it."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(render_html(data), encoding="utf-8")
+        tmp.write_text(printable(redact_environment(render_html(data))), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from self_improving_agent.base.models import Finding, Review
+from self_improving_agent.base.secrets import redact_environment
+from self_improving_agent.base.text import printable
 from self_improving_agent.gates.verdict import GateVerdict
 from self_improving_agent.reports.noise_view import note_lines
 from self_improving_agent.reports.report_model import BenchDelta, GenerationReport
@@ -25,7 +27,7 @@ def render_pr_body(report: GenerationReport, report_path: str) -> str:
         _cost(report),
         f"---\nFull report: `{_text(report_path)}` (repository-relative, in the agent's checkout)",
     ]
-    body = "\n\n".join(section for section in sections if section)
+    body = printable(redact_environment("\n\n".join(section for section in sections if section)))
     if len(body) <= MAX_BODY_CHARS:
         return body + "\n"
     note = f"\n\n(truncated; the full packet is in `{_text(report_path)}`)\n"

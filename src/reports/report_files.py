@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from self_improving_agent.base.errors import ReportArgumentError, ReportError
 from self_improving_agent.base.models import GenerationStatus, LlmCall
+from self_improving_agent.base.secrets import redact_environment
 from self_improving_agent.reports.report_model import GenerationReport
 
 REPORT_NAME = re.compile(r"gen-(\d+)\.json")
@@ -48,7 +49,7 @@ def write_report(report: GenerationReport, reports_dir: Path) -> Path:
             delete=False,
         ) as handle:
             tmp_name = handle.name
-            handle.write(report.model_dump_json(indent=2) + "\n")
+            handle.write(redact_environment(report.model_dump_json(indent=2)) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)

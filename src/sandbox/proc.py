@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from self_improving_agent.base.secrets import scrub_env
+from self_improving_agent.base.text import printable
 from self_improving_agent.sandbox.sandbox import SandboxSpec, launch
 
 TAIL_CHARS = 2000
@@ -44,6 +45,32 @@ def tool_env(environ: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, 
     env = {k: v for k, v in scrub_env(environ).items() if not k.startswith(_DROPPED_PREFIXES)}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUTF8"] = "1"
+    env.update(extra)
+    return env
+
+
+# What a sandboxed run gets from the host's environment: nothing that could hold a credential.
+# HOME and TMPDIR are the sandbox's own (fake) folders, set where the sandbox is set up.
+SANDBOX_PASSED = ("PATH", "LANG", "LANGUAGE", "TERM", "TZ")
+SANDBOX_PASSED_PREFIXES = ("LC_",)
+_SANDBOX_FIXED = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUTF8": "1", "PYTHONNOUSERSITE": "1"}
+
+
+def sandbox_env(
+    extra: Mapping[str, str], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a sandboxed run: an allowlist of the host's, fixed values, then extra.
+
+    extra holds only values the agent chose (paths in scratch, main's literal tox setenv), never
+    a host variable passed through.
+    """
+    host = os.environ if environ is None else environ
+    env = {
+        k: v
+        for k, v in host.items()
+        if k in SANDBOX_PASSED or k.startswith(SANDBOX_PASSED_PREFIXES)
+    }
+    env.update(_SANDBOX_FIXED)
     env.update(extra)
     return env
 
@@ -141,4 +168,6 @@ def run_tool(
         _kill_group(proc)
         with _LIVE_LOCK:
             _LIVE_GROUPS.discard(proc.pid)
-    return ToolRun(proc.returncode, out, err, time.perf_counter() - start, timed_out, proc.pid)
+    # What a tool printed is shown to people and models: no terminal controls survive it.
+    elapsed = time.perf_counter() - start
+    return ToolRun(proc.returncode, printable(out), printable(err), elapsed, timed_out, proc.pid)

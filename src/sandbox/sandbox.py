@@ -187,34 +187,24 @@ def _runtime(cmd: Sequence[str], cwd: Path) -> list[Path]:
     return sorted({p.resolve() for p in found if p.exists()})
 
 
-def _repositories(trees: Iterable[Path]) -> list[Path]:
-    """The checkouts whose .git a worktree among trees points into, so git works inside."""
-    found = []
-    for tree in trees:
-        try:
-            line = (tree / ".git").read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            continue
-        gitdir = Path(line.removeprefix("gitdir:").strip())
-        if gitdir.is_absolute() and gitdir.parent.name == "worktrees":
-            found.append(gitdir.parent.parent.parent)
-    return found
-
-
 def launch(
     spec: SandboxSpec | None, cmd: Sequence[str], cwd: Path, env: Mapping[str, str]
 ) -> Launch:
     """How to start cmd contained by spec; None (the agent's own tools) only ties it to us."""
     # bwrap gets it too: its own --die-with-parent only ties the sandbox to bwrap.
     run = Launch(list(cmd), dict(env), [_die_with_parent(os.getpid())])
-    if spec is None or spec.mechanism in ("off", "none"):
+    if spec is None:
         return run
+    # A fake HOME and TMPDIR under every mode, "off" included: no run sees the user's own.
     home, tmp = spec.scratch / "home", spec.scratch / "tmp"
     for path in (home, tmp, *spec.writable):
         path.mkdir(parents=True, exist_ok=True)
     run.env.update(HOME=str(home), TMPDIR=str(tmp))
+    if spec.mechanism in ("off", "none"):
+        return run
     writable = [spec.scratch, *spec.writable]
-    readable = [*_runtime(cmd, cwd), *_repositories(spec.writable), *spec.readable]
+    # Nothing read from the writable trees decides what is bound: their .git is the run's own.
+    readable = [*_runtime(cmd, cwd), *spec.readable]
     hidden = _hidden()
     if spec.mechanism == "bwrap":
         binary = bwrap.bwrap_path() or "bwrap"

@@ -88,12 +88,15 @@ def sample_files() -> dict[str, str]:
 def context(repo: Path, scratch: Path, settings: Settings | None = None) -> BenchContext:
     """A context over repo with scratch and tool caches under a temp dir."""
     scratch.mkdir(parents=True, exist_ok=True)
+    host = scratch.parent / f"{scratch.name}-host"
+    host.mkdir(exist_ok=True)
     return BenchContext(
         repo=repo,
         settings=settings or Settings(),
         tree=SourceTree.scan(repo),
         scratch=scratch,
         cache_dir=scratch / "cache",
+        host_dir=host,
     )
 
 

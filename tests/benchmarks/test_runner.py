@@ -253,8 +253,9 @@ def test_a_worktree_under_dot_agent_is_measured_alone(tmp_path: Path) -> None:
 def test_pytest_runs_in_parallel_only_when_configured(tmp_path: Path) -> None:
     from self_improving_agent.benchmarks.pytest_run import pytest_args
 
-    assert "-n" not in pytest_args(tmp_path, tmp_path)
-    args = pytest_args(tmp_path, tmp_path, workers=3)
+    rc = tmp_path / "coveragerc"
+    assert "-n" not in pytest_args(tmp_path, tmp_path, rc)
+    args = pytest_args(tmp_path, tmp_path, rc, workers=3)
     assert args[:4] == ["-m", "pytest", "-n", "3"]
     assert "--junitxml=" + str(tmp_path / "junit.xml") in args
 

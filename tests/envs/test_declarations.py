@@ -61,3 +61,14 @@ def test_the_fingerprint_follows_declarations_and_python() -> None:
     assert one.fingerprint("3.11", ("pytest",)) != declared({"setup.py": "b"}).fingerprint(
         "3.11", ("pytest",)
     )
+
+
+def test_tox_setenv_keeps_literal_values_only() -> None:
+    from self_improving_agent.envs.declarations import tox_setenv
+
+    text = (
+        "[testenv]\nsetenv =\n    MODE = test\n    PYTHONPATH = {toxinidir}/src\n"
+        "    py38: OLD = 1\n    BAD NAME = x\n    EMPTY =\n"
+    )
+    assert tox_setenv(text) == {"MODE": "test", "EMPTY": ""}
+    assert tox_setenv("[tox]\n") == {} and tox_setenv("not ini [") == {}

@@ -161,3 +161,37 @@ def test_a_built_environment_under_a_hidden_folder_measures_inside_the_sandbox(
     assert (results["test_pass_rate"].status, results["test_pass_rate"].raw["passed"]) == ("ok", 3)
     assert results["import_check"].score == 1.0
     assert results["type_check"].status == "ok"
+
+
+SETUP_PROBE = """from setuptools import setup
+
+try:
+    with open({mark!r}, "w") as handle:
+        handle.write(open({cred!r}).read())
+except OSError:
+    pass
+setup(name="tinycalc", version="1.0", package_dir={{"": "src"}}, packages=["tinycalc"],
+      install_requires=["tinyhelper"])
+"""
+
+
+@pytest.mark.parametrize("mode", [*mechanism_params(), pytest.param("off", id="off")])
+def test_building_the_environment_runs_the_projects_setup_py_only_in_the_sandbox(
+    offline: Path, tmp_path: Path, mode: str
+) -> None:
+    """setup.py says what the project needs, from inside the sandbox; off is the control."""
+    cred = tmp_path / "home" / ".aws" / "credentials"
+    cred.parent.mkdir(parents=True)
+    cred.write_text("aws_secret_access_key = FAKE-ENV-BUILD\n", encoding="utf-8")
+    mark = tmp_path / "home" / "SETUP_RAN_HERE"
+    files = {
+        "setup.py": SETUP_PROBE.format(mark=str(mark), cred=str(cred)),
+        "pyproject.toml": PYPROJECT.split("[project]")[0],
+        "src/tinycalc/__init__.py": FILES["src/tinycalc/__init__.py"],
+        "tests/test_calc.py": TESTS,
+    }
+    repo = make_repo(tmp_path / "tinycalc", files)
+    env = built_env(repo, "main", None, rebuild=True, mode=mode)  # type: ignore[arg-type]
+    # Its install_requires came from the metadata the sandboxed build wrote.
+    assert "tinyhelper" in env.packages and "tinycalc" not in env.packages
+    assert mark.exists() is (mode == "off")

@@ -80,3 +80,18 @@ def test_a_missing_program_is_a_result_not_an_exception(tmp_path: Path) -> None:
     run = run_tool(["/no/such/tool"], tmp_path, ENV, 5)
     assert run.returncode == 127
     assert "cannot start /no/such/tool" in run.tail()
+
+
+def test_a_sandboxed_run_gets_an_allowlist_never_host_values() -> None:
+    from self_improving_agent.sandbox.proc import sandbox_env
+
+    host = {"PATH": "/bin", "LC_ALL": "C", "DATABASE_URL": "postgres://u:p@h/db", "HOME": "/root"}
+    env = sandbox_env({"MODE": "test"}, host)
+    assert env == {
+        "PATH": "/bin",
+        "LC_ALL": "C",
+        "MODE": "test",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUTF8": "1",
+        "PYTHONNOUSERSITE": "1",
+    }

@@ -223,14 +223,12 @@ def test_config_validate_says_which_sandbox_runs_here(
 
 
 @pytest.mark.parametrize("mode", mechanism_params())
-def test_git_works_in_a_worktree_whose_checkout_is_hidden(tmp_path: Path, mode: str) -> None:
-    """The checkout a worktree points into is bound back read-only: git reads it, cannot write."""
+def test_a_gitdir_link_in_a_writable_tree_binds_nothing(tmp_path: Path, mode: str) -> None:
+    """A `.git` file pointing at a hidden checkout does not make the sandbox show that checkout."""
     repo = make_repo(tmp_path / "repo")
     git(repo, "worktree", "add", "-q", "--detach", str(tmp_path / "wt"))
     spec = sandbox_for(mode, tmp_path / "scratch", [tmp_path / "wt"])  # type: ignore[arg-type]
     env = tool_env(os.environ, {})
     run = run_tool(["git", "log", "--format=%s"], tmp_path / "wt", env, 30, sandbox=spec)
-    assert (run.returncode, run.stdout.strip()) == (0, "initial")
-    run = run_tool(["git", "branch", "escaped"], tmp_path / "wt", env, 30, sandbox=spec)
     assert run.returncode != 0
-    assert "escaped" not in git(repo, "branch")
+    assert "initial" not in run.stdout
