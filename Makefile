@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[all,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[all,dev,docs]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the agent with every extra
+install: $(STAMP)  ## create .venv and install the agent with every extra, dev and docs included
 
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/pytest
@@ -34,6 +34,23 @@ typecheck: $(STAMP)  ## mypy --strict over the package self_improving_agent and 
 	MYPYPATH=$(TYPECHECK) $(BIN)/mypy --strict main.py
 
 check: lint typecheck test  ## all of the above
+
+.PHONY: docs docs-serve docs-ref screenshots readme-map
+
+docs: $(STAMP)  ## build the manual (docs/) into site/ with mkdocs --strict: a warning fails it
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-serve: $(STAMP)  ## serve the manual on http://127.0.0.1:8000, rebuilt on every change
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-ref: $(STAMP)  ## regenerate the manual's reference pages, troubleshooting and floor picture from the code
+	$(BIN)/python scripts/docs_ref.py
+
+screenshots: $(STAMP)  ## PNG pictures for the docs: the demo's terminal output and dashboard (needs chromium)
+	$(BIN)/python scripts/screenshots.py
+
+readme-map: $(STAMP)  ## where each heading of the old README went in the manual
+	$(BIN)/python scripts/readme_map.py
 
 .PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work
 

@@ -33,7 +33,7 @@ class SafetySection(BaseModel):
             "src/sandbox/bwrap.py",
             "src/sandbox/landlock.py",
             "src/envs/",
-            "policies/",
+            "src/policies/",
             "config/benchmarks.json",
             "config/agent.toml:[safety]",
             "config/agent.toml:[benchmarks]",

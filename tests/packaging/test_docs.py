@@ -1,4 +1,4 @@
-"""The README's install section and CONTRIBUTING.md say what the packaging does."""
+"""The manual's install pages and CONTRIBUTING.md say what the packaging does."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-INSTALL = README.split("\n## Install\n", 1)[1].split("\n## ", 1)[0]
+GETTING_STARTED = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+INSTALL = GETTING_STARTED.split("\n## Install\n", 1)[1].split("\n## ", 1)[0] + (
+    ROOT / "docs" / "guides" / "docker.md"
+).read_text(encoding="utf-8")
+MAKEFILE_DOCS = (ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
 
 
@@ -29,7 +32,9 @@ def test_install_names_the_options_that_let_bubblewrap_work_in_a_container() -> 
 
 
 def test_every_make_command_the_docs_name_exists() -> None:
-    named = set(re.findall(r"`make ([a-z][a-z-]*)", INSTALL + CONTRIBUTING))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`make ([a-z][a-z-]*)", INSTALL + CONTRIBUTING + readme))
+    named |= set(re.findall(r"^make ([a-z][a-z-]*)", MAKEFILE_DOCS, flags=re.MULTILINE))
     assert named
     assert sorted(named - make_targets()) == []
 

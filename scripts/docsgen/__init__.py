@@ -1,0 +1,1 @@
+"""Generators of the manual's reference pages; `make docs-ref` runs them all."""
