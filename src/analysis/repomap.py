@@ -6,7 +6,6 @@ import ast
 import fnmatch
 import math
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -15,7 +14,8 @@ import structlog
 
 from self_improving_agent.analysis.mapview import kind, render
 from self_improving_agent.analysis.references import Module, parse_module
-from self_improving_agent.base.errors import RepoMapError
+from self_improving_agent.base.errors import GitError, RepoMapError
+from self_improving_agent.base.gitcmd import git
 
 log = structlog.get_logger(__name__)
 
@@ -90,13 +90,13 @@ def redact_secrets(text: str) -> str:
 def tracked_files(repo: Path) -> list[str]:
     """The repository's tracked files that exist on disk, sorted."""
     try:
-        proc = subprocess.run(
-            ["git", "-C", str(repo), "ls-files", "-z"], capture_output=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
+        proc = git(repo, "ls-files", "-z")
+    except GitError as exc:
+        raise RepoMapError(f"{repo}: cannot list tracked files ({exc})") from None
+    if proc.returncode != 0:
         raise RepoMapError(
-            f"{repo}: cannot list tracked files ({exc}); is it a git repository?"
-        ) from None
+            f"{repo}: cannot list tracked files ({proc.stderr.strip()}); is it a git repository?"
+        )
     names = proc.stdout.decode("utf-8", errors="replace").split("\0")
     return sorted(n for n in names if n and (repo / n).is_file())
 
@@ -163,5 +163,5 @@ def read_planned_files(
             log.warning("planned file withheld from the model", path=path, reason=reason)
             continue
         target = worktree / path
-        files[path] = target.read_text(encoding="utf-8") if target.exists() else ""
+        files[path] = target.read_text(encoding="utf-8-sig") if target.exists() else ""
     return files

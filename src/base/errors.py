@@ -33,6 +33,10 @@ class MergeRefused(GitError):
     """A merge or revert was refused to protect main or the user's uncommitted work."""
 
 
+class MergeConflict(MergeRefused):
+    """The main line moved in a way that conflicts with the generation: it cannot go in as is."""
+
+
 class GitHubError(AgentError):
     """A GitHub API call or a push failed; the message says why and what to do."""
 

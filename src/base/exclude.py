@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
+
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 
 
 def exclude_file(repo: Path) -> Path | None:
     """The info/exclude file git reads for repo, or None when repo is not a git work tree."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--git-path", "info/exclude"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (subprocess.CalledProcessError, FileNotFoundError, NotADirectoryError):
+        done = git(repo, "rev-parse", "--git-path", "info/exclude")
+    except GitError:
         return None
-    path = Path(out)
+    if done.returncode != 0:
+        return None
+    path = Path(done.stdout.decode("utf-8", errors="replace").strip())
     return path if path.is_absolute() else repo / path
 
 

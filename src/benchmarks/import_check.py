@@ -19,11 +19,14 @@ from self_improving_agent.benchmarks.context import (
 NAME = "import_check"
 OUT_NAME = "imports.json"
 
-# Runs inside the confined subprocess: argv[1] is the output file, argv[2] a JSON list of
-# [module, import root]; one failing module must not stop the others.
+# Runs inside the confined subprocess: argv[1] is the output file, argv[2] a file holding a JSON
+# list of [module, import root] (a file, so no argv grows with the repository); one failing
+# module must not stop the others.
 IMPORTER = """
 import importlib, json, sys, traceback
-out, modules = sys.argv[1], json.loads(sys.argv[2])
+out = sys.argv[1]
+with open(sys.argv[2], encoding="utf-8") as listed:
+    modules = json.load(listed)
 for root in sorted({r for _, r in modules}, reverse=True):
     sys.path.insert(0, root)
 errors = {}
@@ -51,9 +54,11 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
         )
     if ctx.env_error:
         return environment_result(NAME, ctx.env_error)
-    out = ctx.scratch / OUT_NAME
+    out, listed = ctx.scratch / OUT_NAME, ctx.host_dir / "modules.json"
     pairs = [[name, str(ctx.repo / root)] for name, root in modules.items()]
-    result = ctx.run_python(["-c", IMPORTER, str(out), json.dumps(pairs)], timeout_s)
+    # Written before the run starts, where the code under measurement cannot replace it.
+    listed.write_text(json.dumps(pairs), encoding="utf-8")
+    result = ctx.run_python(["-c", IMPORTER, str(out), str(listed)], timeout_s)
     if result.timed_out:
         return timeout_result(NAME, result)
     try:

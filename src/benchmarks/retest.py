@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -11,6 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.benchmarks.context import BenchContext
 from self_improving_agent.benchmarks.pass_rate import Outcome, read_junit
 from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES
@@ -29,24 +30,28 @@ def base_versions(repo: Path, base: str, paths: Iterable[str]) -> dict[str, byte
     wanted = sorted(set(paths))
     if not wanted:
         return {}
-    listed = subprocess.run(
-        ["git", "--literal-pathspecs", "ls-tree", "-r", "-z", "--name-only", base, "--", *wanted],
-        cwd=repo,
-        capture_output=True,
-        check=True,
-    ).stdout.decode("utf-8", "surrogateescape")
-    present = set(listed.split("\0"))
-    found: dict[str, bytes | None] = {}
-    for rel in wanted:
-        if rel in present:
-            found[rel] = subprocess.run(
-                ["git", "cat-file", "blob", f"{base}:{rel}"],
-                cwd=repo,
-                capture_output=True,
-                check=True,
-            ).stdout
-        else:
-            found[rel] = None
+    # The names go through stdin, one request per line, so no argv grows with the change.
+    requests = "".join(f"{base}:{rel}\n" for rel in wanted).encode("utf-8", "surrogateescape")
+    done = git(repo, "cat-file", "--batch", stdin=requests)
+    if done.returncode != 0:
+        raise GitError(f"git cat-file failed in {repo}: {done.stderr.strip()}")
+    return dict(zip(wanted, _batch_contents(done.stdout, len(wanted)), strict=True))
+
+
+def _batch_contents(output: bytes, count: int) -> list[bytes | None]:
+    """The blobs of `git cat-file --batch` output, None for a missing or non-blob object."""
+    found: list[bytes | None] = []
+    at = 0
+    for _ in range(count):
+        end = output.index(b"\n", at)
+        header = output[at:end]
+        at = end + 1
+        if header.endswith((b" missing", b" ambiguous")):
+            found.append(None)
+            continue
+        _, kind, size = header.split(b" ")
+        found.append(output[at : at + int(size)] if kind == b"blob" else None)
+        at += int(size) + 1
     return found
 
 

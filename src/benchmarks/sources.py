@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from self_improving_agent.base.errors import BenchmarkError
+from self_improving_agent.base.errors import BenchmarkError, GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.limits import MAX_FILE_BYTES
 
 # Folders that are never the project's own code even when a repository forgets to ignore them.
@@ -25,8 +25,8 @@ PARSE_LOCK = threading.Lock()
 def _git(repo: Path, *args: str) -> str:
     """Run git in repo; a missing git or a non-repository becomes a BenchmarkError."""
     try:
-        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
-    except (FileNotFoundError, NotADirectoryError) as exc:
+        done = git(repo, *args)
+    except GitError as exc:
         raise BenchmarkError(f"{repo}: cannot run git ({exc})") from None
     if done.returncode != 0:
         raise BenchmarkError(

@@ -102,6 +102,15 @@ def judge(run: ToolRun, files: int, lines: int) -> BenchResult:
     )
 
 
+def _argument_file(ctx: BenchContext, targets: list[str]) -> list[str]:
+    """The targets as one `@file` argument mypy expands, so no argv grows with the tree."""
+    if not targets:
+        return []
+    listed = ctx.scratch / "mypy-targets.txt"
+    listed.write_text("".join(f"{target}\n" for target in targets), encoding="utf-8")
+    return [f"@{listed}"]
+
+
 def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     """Type-check the project as configured, resolving imports in the measuring environment."""
     files = ctx.tree.source
@@ -113,6 +122,6 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
         [] if config_names_targets(ctx.repo) else default_targets(ctx.tree.top_packages(), files)
     )
     cache = str(ctx.cache_dir / "mypy")
-    args = mypy_args(targets, cache, str(ctx.python), ctx.tree.oversized)
+    args = mypy_args(_argument_file(ctx, targets), cache, str(ctx.python), ctx.tree.oversized)
     result = ctx.run_agent_tool(args, timeout_s)
     return judge(result, len(files), ctx.tree.lines(files))

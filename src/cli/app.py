@@ -637,14 +637,13 @@ NumberArg = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The genera
 @app.command("merge")
 @reports_errors
 def merge(number: NumberArg, repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
-    """Merge a pending generation into main (re-checked against main's current state)."""
+    """Merge a pending generation into the branch it was built from, re-checked against it."""
     from self_improving_agent.cli.run import merge_generation
-    from self_improving_agent.git_ops.main_branch import resolve_main_branch
 
     settings = settings_for(repo, config)
-    sha = merge_generation(repo, settings, number)
-    branch = resolve_main_branch(repo, settings.agent.main_branch)
-    _echo(f"gen {number} merged into {branch} as {sha[:10]}")
+    merged = merge_generation(repo, settings, number)
+    note = f" ({merged.note})" if merged.note else ""
+    _echo(f"gen {number} merged into {merged.branch} as {merged.sha[:10]}{note}")
 
 
 @app.command("discard")

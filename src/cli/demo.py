@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from pydantic import BaseModel
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.config_load import flag_overrides, load_settings
 from self_improving_agent.base.errors import AgentError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.cli.run import RunRequest, run_generations
@@ -98,7 +98,7 @@ class DemoResult(BaseModel):
 
 def _git(repo: Path, *args: str) -> None:
     """Run git in repo; a failure becomes one AgentError sentence."""
-    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    proc = git(repo, *args)
     if proc.returncode != 0:
         raise AgentError(f"git {args[0]} failed in {repo}: {proc.stderr.strip()}")
 

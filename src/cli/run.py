@@ -14,6 +14,7 @@ from self_improving_agent.base.store import Store
 from self_improving_agent.core.generation import GenerationOutcome, RunOptions
 from self_improving_agent.core.pr_mode import GitHubFlow, PrRow, connect, pr_rows
 from self_improving_agent.core.session import (
+    Merged,
     PrMode,
     discard_pending,
     merge_pending,
@@ -129,13 +130,14 @@ def handoff_argv(repo: Path, settings: Settings, request: RunRequest, remaining:
     return argv
 
 
-def merge_generation(repo: Path, settings: Settings, number: int) -> str:
-    """Merge a pending generation into main; no model is needed for that."""
+def merge_generation(repo: Path, settings: Settings, number: int) -> Merged:
+    """Merge a pending generation into the branch it was built from; no model is needed."""
     with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
         return merge_pending(
             store,
             GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch)),
             number,
+            repo / settings.agent.reports_dir,
         )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from self_improving_agent.base.errors import EditFailure
 from self_improving_agent.base.limits import MAX_EDITS_PER_FILE, MAX_FILE_BYTES
 from self_improving_agent.base.models import Build, Change, EditResult
+from self_improving_agent.core.file_bytes import Spelled, read_spelled, spelled_bytes
 from self_improving_agent.gates.verdict import WriteGate
 from self_improving_agent.gates.write_gates import PathGate, path_problem, refusals
 
@@ -152,28 +153,18 @@ def syntax_problem(path: str, text: str) -> str | None:
     return None
 
 
-def _read(target: Path, path: str) -> str | None:
-    """The current text of the file, or None when it does not exist."""
-    if not target.exists():
-        return None
-    try:
-        return target.read_text(encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:
-        raise EditFailure(f"{path}: the file is not UTF-8 text and cannot be edited") from None
-
-
-def _write(target: Path, text: str) -> list[Path]:
-    """Write text, returning the directories created on the way (deepest last)."""
+def _write(target: Path, data: bytes) -> list[Path]:
+    """Write the bytes, returning the directories created on the way (deepest last)."""
     created = [p for p in reversed(target.parents) if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8", newline="")
+    target.write_bytes(data)
     return created
 
 
-def _roll_back(target: Path, old: str | None, created: list[Path]) -> None:
-    """Restore the old text, or delete a new file and the folders made for it."""
-    if old is not None:
-        target.write_text(old, encoding="utf-8", newline="")
+def _roll_back(target: Path, before: Spelled | None, created: list[Path]) -> None:
+    """Restore the old bytes, or delete a new file and the folders made for it."""
+    if before is not None:
+        target.write_bytes(before.data)
         return
     target.unlink(missing_ok=True)
     for folder in reversed(created):
@@ -190,8 +181,13 @@ def apply_change(worktree: Path, change: Change, gates: Sequence[WriteGate]) -> 
         return EditResult(file=path, op=op, applied=False, error=f"{path}: {problem}")
     target = worktree.resolve() / path
     try:
-        old = _read(target, path)
+        before = read_spelled(target, path)
+        # The edit works on LF text; the file's own endings, BOM and final newline come back
+        # wherever the edit does not reach.
+        old = None if before is None else before.text
         text = new_content(change, old)
+        if old is not None:
+            text = text.replace("\r\n", "\n")
     except EditFailure as exc:
         return EditResult(file=path, op=op, applied=False, error=str(exc))
     if text == old:
@@ -210,10 +206,10 @@ def apply_change(worktree: Path, change: Change, gates: Sequence[WriteGate]) -> 
     refused = refusals(gates, path, text, old is None, lines)
     if refused:
         return EditResult(file=path, op=op, applied=False, error="; ".join(refused))
-    created = _write(target, text)
-    invalid = syntax_problem(path, target.read_text(encoding="utf-8"))
+    created = _write(target, spelled_bytes(before, text))
+    invalid = syntax_problem(path, text)
     if invalid is not None:
-        _roll_back(target, old, created)
+        _roll_back(target, before, created)
         return EditResult(file=path, op=op, applied=False, error=f"{invalid}; rolled back")
     return EditResult(file=path, op=op, applied=True, lines_changed=lines)
 

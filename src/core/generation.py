@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from self_improving_agent.base.errors import PhaseFailed, ProviderAuthError, Stopped, StoreError
+from self_improving_agent.base.errors import (
+    MergeConflict,
+    PhaseFailed,
+    ProviderAuthError,
+    Stopped,
+    StoreError,
+)
 from self_improving_agent.base.models import GenerationStatus
 from self_improving_agent.core.deps import (
     Deps,
@@ -134,11 +140,15 @@ def _merge_or_reject(gen: Generation, decision: Decision) -> tuple[GenerationSta
         return "pending", f"accepted, waiting for `agent merge {gen.number}`: {summary}"
     try:
         sha = deps.git.merge(ws)
-    except MergeRefused as exc:
+    except MergeConflict as exc:
         deps.git.reject(ws)
         return "rejected", f"merge refused: {exc}"
+    except MergeRefused as exc:
+        # Refused is not rejected: the change was accepted and waits, whole, for the way to clear.
+        return "pending", f"accepted, waiting for `agent merge {gen.number}`: {exc}"
     deps.git.remove(ws)
-    return "accepted", f"merged as {sha[:10]}: {summary}"
+    note = deps.git.checkout_note(ws.target or deps.git.main_branch)
+    return "accepted", f"merged as {sha[:10]}{f' ({note})' if note else ''}: {summary}"
 
 
 def _discard(gen: Generation) -> None:

@@ -94,11 +94,11 @@ class GitHubFlow:
         title = f"agent gen-{number}: {report.plan.title if report.plan else 'untitled change'}"
         relpath = f"{self.settings.agent.reports_dir.strip('/')}/gen-{number}.json"
         no_checks = self.settings.github.require_checks and not configures_checks(ws.path)
+        # The PR goes into the main line the generation was built from.
+        base = ws.target or self.git.main_branch
         self.github.push_branch(ws.branch)
         try:
-            pull = self.github.create_pr(
-                title, render_pr_body(report, relpath), ws.branch, self.git.main_branch
-            )
+            pull = self.github.create_pr(title, render_pr_body(report, relpath), ws.branch, base)
         except GitHubError as exc:
             # A pushed branch with no PR would sit on the remote for nobody; take it back.
             try:
@@ -120,7 +120,7 @@ class GitHubFlow:
             self.github.close_pr(pull.number, f"Closed by the agent: {reason}.")
             return "rejected", reason
         if self.auto and not human:
-            return self._auto_merge(pull)
+            return self._auto_merge(pull, base)
         if human:
             note += f"; not merged automatically: {'; '.join(human)}"
         if no_checks:
@@ -130,7 +130,7 @@ class GitHubFlow:
             )
         return "awaiting_review", f"PR #{pull.number} opened: {pull.html_url}{note}"
 
-    def _auto_merge(self, pull: PullInfo) -> tuple[GenerationStatus, str]:
+    def _auto_merge(self, pull: PullInfo, base: str) -> tuple[GenerationStatus, str]:
         """Merge at once through the API, after green checks when they are required."""
         try:
             if self.settings.github.require_checks:
@@ -142,7 +142,7 @@ class GitHubFlow:
             sha = self.github.merge_pr(pull.number, expected_head_sha=pull.head_sha)
         except GitHubError as exc:
             return "rejected", f"PR #{pull.number} not merged: {exc}"
-        return "accepted", f"PR #{pull.number} merged as {sha[:10]}{self._sync_main(sha)}"
+        return "accepted", f"PR #{pull.number} merged as {sha[:10]}{self._sync_main(sha, base)}"
 
     def _await_checks(self, number: int) -> ChecksState:
         """Poll the PR's checks until they finish or the review timeout passes."""
@@ -153,13 +153,12 @@ class GitHubFlow:
                 return state
             self.sleep(self.settings.github.poll_interval_s)
 
-    def _sync_main(self, merge_sha: str) -> str:
-        """Fast-forward the local main to the merged PR; a note when it cannot be moved safely."""
-        branch, remote = self.git.main_branch, self.settings.github.remote
-        root = self.git.root
+    def _sync_main(self, merge_sha: str, branch: str) -> str:
+        """Fast-forward the local main line to the merged PR; a note when it cannot move safely."""
+        remote, root = self.settings.github.remote, self.git.root
         try:
             run(root, "fetch", "--quiet", remote, f"refs/heads/{branch}")
-            old = self.git.main_sha()
+            old = self.git.main_sha(branch)
             ancestor = run(root, "merge-base", "--is-ancestor", old, merge_sha, check=False)
             if ancestor.status != 0:
                 return (
@@ -199,13 +198,17 @@ class GitHubFlow:
             return f"gen {entry.generation}: {result.reason}" if result.reason else None
         status: GenerationStatus = "rejected"
         reason = result.reason
+        base = self.git.built_from(entry.generation)
         if result.action == "merge":
             sha = self.github.merge_pr(number, expected_head_sha=pull.head_sha)
-            status, reason = "accepted", f"{reason}; merged as {sha[:10]}{self._sync_main(sha)}"
+            status, reason = (
+                "accepted",
+                f"{reason}; merged as {sha[:10]}{self._sync_main(sha, base)}",
+            )
         elif result.action == "accept":
             status = "accepted"
             if pull.merge_commit_sha:
-                reason += self._sync_main(pull.merge_commit_sha)
+                reason += self._sync_main(pull.merge_commit_sha, base)
         elif result.close:
             self.github.close_pr(number, f"Closed by the agent: {result.reason}.")
         self._record(entry.generation, number, status, reason, result)

@@ -98,6 +98,7 @@ class Recorder:
         """Close the generation: final store row and reports/gen-N.json."""
         report = self.report
         report.status = status
+        report.reason = reason
         report.finished_at = now_iso()
         report.duration_s = round(time.monotonic() - self._t0, 3)
         report.llm_totals = llm_totals(report.llm_calls)

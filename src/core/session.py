@@ -32,7 +32,7 @@ from self_improving_agent.git_ops.main_branch import resolve_main_branch
 from self_improving_agent.git_ops.mainline import checkout_lag
 from self_improving_agent.git_ops.worktree import GenerationGit
 from self_improving_agent.providers.base import Provider
-from self_improving_agent.reports.report_files import report_path, write_report
+from self_improving_agent.reports.report_files import amend_report, report_path, write_report
 from self_improving_agent.reports.report_model import GenerationReport
 
 PrMode = Literal["off", "review", "auto"]
@@ -61,6 +61,10 @@ def open_deps(
     safety = with_evaluators(settings.safety, repo, settings.benchmarks.config)
     policy = PolicyGate.load(default_policies_dir(), safety)
     git = GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch))
+    # A stale git lock would stop the merge at the end: say so before any work is done.
+    locked = git.lock_problem()
+    if locked:
+        raise AgentError(f"{locked}.")
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
     flow = None
     if github != "off":
@@ -227,12 +231,23 @@ def _already_merged(store: Store, git: GenerationGit, number: int) -> str | None
     return sha
 
 
-def merge_pending(store: Store, git: GenerationGit, number: int) -> str:
-    """Merge a pending generation, re-checking that main has not moved in a conflicting way."""
+class Merged(BaseModel):
+    """Where `agent merge N` put a generation: the commit, the branch, what checkouts did."""
+
+    sha: str
+    branch: str
+    note: str = ""
+
+
+def merge_pending(
+    store: Store, git: GenerationGit, number: int, reports: Path | None = None
+) -> Merged:
+    """Merge a pending generation into the branch it was built from, re-checked against it."""
     _require_pending(store, number)
+    branch = git.built_from(number)
     sha = _already_merged(store, git, number)
     if sha is not None:
-        return sha
+        return Merged(sha=sha, branch=branch)
     if not git.has_branch(number):
         raise AgentError(
             f"generation {number} has no branch left to merge; record it with "
@@ -240,9 +255,12 @@ def merge_pending(store: Store, git: GenerationGit, number: int) -> str:
         )
     ws = git.workspace(number)
     sha = git.merge(ws)
-    store.update_generation(number, status="accepted", reason=f"merged as {sha[:10]} by hand")
+    reason = f"merged as {sha[:10]} by hand"
+    store.update_generation(number, status="accepted", reason=reason, finished_at=now_iso())
     git.remove(ws)
-    return sha
+    if reports is not None and report_path(reports, number).is_file():
+        amend_report(report_path(reports, number), "accepted", reason=reason)
+    return Merged(sha=sha, branch=branch, note=git.checkout_note(branch))
 
 
 def discard_pending(store: Store, git: GenerationGit, number: int) -> None:

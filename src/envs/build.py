@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 from uv import find_uv_bin
 
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import GitRun, git
 from self_improving_agent.envs.declarations import Declarations
 from self_improving_agent.envs.metadata import project_requires
 from self_improving_agent.envs.model import MEASURING_TOOLS, EnvError
@@ -28,14 +29,12 @@ def scm_version(repo: Path, ref: str) -> dict[str, str]:
     It matters: a project that pytest itself depends on (pluggy, iniconfig, packaging) must
     keep a version that satisfies pytest's requirement, or no environment can hold both.
     """
-    done = subprocess.run(
-        ["git", "describe", "--tags", "--abbrev=0", ref],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    found = _VERSION.search(done.stdout) if done.returncode == 0 else None
+    try:
+        done = git(repo, "describe", "--tags", "--abbrev=0", ref)
+    except GitError:
+        done = GitRun(1, b"", "")
+    text = done.stdout.decode("utf-8", errors="replace")
+    found = _VERSION.search(text) if done.returncode == 0 else None
     return {"SETUPTOOLS_SCM_PRETEND_VERSION": found.group(0) if found else "0.0.0"}
 
 

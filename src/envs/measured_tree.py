@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import GitRun, git
 from self_improving_agent.envs.overlay import copy_tree
 
 
@@ -18,11 +19,12 @@ class MeasuredTree:
     objects: tuple[Path, ...] = ()
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """git in cwd, never prompting, output captured."""
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
-    )
+def _git(cwd: Path, *args: str) -> GitRun:
+    """git in cwd, never prompting, output captured; a git that cannot start or hangs fails."""
+    try:
+        return git(cwd, *args, timeout=120)
+    except GitError as exc:
+        return GitRun(1, b"", str(exc))
 
 
 def borrowed_objects(clone: Path) -> tuple[Path, ...]:

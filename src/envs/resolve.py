@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -13,6 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.envs.archive import extract_data
 from self_improving_agent.envs.build import build, scm_version
 from self_improving_agent.envs.declarations import Declarations, read_declarations, tox_setenv
@@ -26,9 +27,12 @@ META = "env.json"
 
 def _git(repo: Path, *args: str) -> bytes:
     """git's stdout as bytes; EnvError when git fails (no such ref, not a repository)."""
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
+    try:
+        done = git(repo, *args)
+    except GitError as exc:
+        raise EnvError(str(exc)) from None
     if done.returncode != 0:
-        err = done.stderr.decode(errors="replace").strip().splitlines()
+        err = done.stderr.strip().splitlines()
         raise EnvError(f"git {' '.join(args[:2])} failed in {repo}: {err[-1] if err else ''}")
     return done.stdout
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from self_improving_agent.analysis.repomap import is_blocked
 from self_improving_agent.base.config import Settings
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.gates.policy import PolicyDecision, PolicyGate
 from self_improving_agent.gates.safety import SafetyValidator
 from self_improving_agent.gates.verdict import GateVerdict, WriteGate
@@ -35,12 +36,8 @@ def path_problem(root: Path, path: str) -> str | None:
 def git_ignores(root: Path, path: str) -> bool:
     """Whether git ignores path in root's work tree (tracked files never are); False outside git."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "check-ignore", "-q", "--", path],
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
+        done = git(root, "check-ignore", "-q", "--", path)
+    except GitError:
         return False
     return done.returncode == 0
 

@@ -1,1 +1,1 @@
-"""Git (GitPython) and GitHub (PyGithub) operations."""
+"""Git (through the one runner, src/base/gitcmd.py) and GitHub (PyGithub) operations."""

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import urlsplit
 
-import git
-
 from self_improving_agent.base.config import GithubSection
-from self_improving_agent.base.errors import ConfigError, GitHubError
+from self_improving_agent.base.errors import ConfigError, GitError, GitHubError
+from self_improving_agent.base.gitcmd import GitRun, git
 from self_improving_agent.base.secrets import redact, secret_values
 from self_improving_agent.git_ops.github_model import (
     SCOPES,
@@ -91,38 +90,38 @@ class GitHubIntegration:
     def push_branch(self, name: str) -> None:
         """Push a local branch to the configured remote under the same name."""
         remote = self._settings.remote
+        where = self._repo_path
         try:
-            repo = git.Repo(self._repo_path, expand_vars=False)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitHubError(f"{self._repo_path} is not a git repository") from None
-        if name not in [head.name for head in repo.heads]:
-            raise GitHubError(f"cannot push branch '{name}': no such branch in {self._repo_path}")
-        if remote not in [r.name for r in repo.remotes]:
+            if git(where, "rev-parse", "--is-inside-work-tree").returncode != 0:
+                raise GitHubError(f"{where} is not a git repository")
+            if git(where, "rev-parse", "--verify", "-q", f"refs/heads/{name}").returncode != 0:
+                raise GitHubError(f"cannot push branch '{name}': no such branch in {where}")
+            if git(where, "remote", "get-url", remote).returncode != 0:
+                raise GitHubError(
+                    f"git remote '{remote}' is not configured in {where}; add it with "
+                    f"`git remote add {remote} URL` or set [github] remote"
+                )
+            pushed = git(where, "push", remote, f"refs/heads/{name}:refs/heads/{name}")
+        except GitError as exc:
+            raise GitHubError(str(exc)) from None
+        if pushed.returncode != 0:
             raise GitHubError(
-                f"git remote '{remote}' is not configured in {self._repo_path}; add it with "
-                f"`git remote add {remote} URL` or set [github] remote"
-            )
-        try:
-            # A credential prompt would hang an unattended loop; fail instead.
-            with repo.git.custom_environment(GIT_TERMINAL_PROMPT="0"):
-                repo.git.push(remote, f"refs/heads/{name}:refs/heads/{name}")
-        except git.GitCommandError as exc:
-            raise GitHubError(
-                f"pushing branch '{name}' to remote '{remote}' failed: {self._git_detail(exc)}; "
+                f"pushing branch '{name}' to remote '{remote}' failed: {self._git_detail(pushed)}; "
                 "check the remote URL and your git credentials"
-            ) from None
+            )
 
     def delete_remote_branch(self, name: str) -> None:
         """Delete a branch from the configured remote (a push whose PR could not be opened)."""
+        remote = self._settings.remote
         try:
-            repo = git.Repo(self._repo_path, expand_vars=False)
-            with repo.git.custom_environment(GIT_TERMINAL_PROMPT="0"):
-                repo.git.push(self._settings.remote, "--delete", f"refs/heads/{name}")
-        except git.GitCommandError as exc:
+            done = git(self._repo_path, "push", remote, "--delete", f"refs/heads/{name}")
+        except GitError as exc:
+            raise GitHubError(str(exc)) from None
+        if done.returncode != 0:
             raise GitHubError(
-                f"deleting branch '{name}' from remote '{self._settings.remote}' failed: "
-                f"{self._git_detail(exc)}; delete it by hand"
-            ) from None
+                f"deleting branch '{name}' from remote '{remote}' failed: "
+                f"{self._git_detail(done)}; delete it by hand"
+            )
 
     def check_access(self) -> None:
         """Fail early unless the repository exists and the token may push to it."""
@@ -293,17 +292,16 @@ class GitHubIntegration:
             "check [github] api_url and the network"
         )
 
-    def _git_detail(self, exc: git.GitCommandError) -> str:
+    def _git_detail(self, done: GitRun) -> str:
         """The line of git's output that says what went wrong, with any credential removed."""
-        stderr = str(exc.stderr or exc).strip().removeprefix("stderr:").strip().strip("'").strip()
-        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
         # Git explains a refused ref on a "!" line and other failures on the first fatal/error.
         ranked = (
             [line for line in lines if line.startswith("!")]
             + [line for line in lines if line.startswith(("fatal:", "error:"))]
             + lines[-1:]
         )
-        text = ranked[0] if ranked else f"git exited with status {exc.status}"
+        text = ranked[0] if ranked else f"git exited with status {done.returncode}"
         return redact(text, [self._token, *secret_values(os.environ)])
 
 

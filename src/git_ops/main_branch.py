@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 
 FALLBACKS = ("main", "master")
 
 
 def _git(repo: Path, *args: str) -> str | None:
     """git's trimmed stdout, or None when it fails."""
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
-    return done.stdout.strip() if done.returncode == 0 else None
+    try:
+        done = git(repo, *args)
+    except GitError:
+        return None
+    return done.stdout.decode("utf-8", errors="replace").strip() if done.returncode == 0 else None
 
 
 def branch_exists(repo: Path, name: str) -> bool:

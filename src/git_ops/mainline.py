@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def dirty_among(tree: Path, candidates: list[str]) -> list[str]:
 
 
 def advance_main(repo: Path, branch: str, old: str, new: str, action: str) -> str:
-    """Move branch from old to new (a descendant) in one atomic ref update, then its checkout."""
+    """Move branch from old to new (a descendant) with its checkout, together or not at all."""
     holder = holder_of(repo, branch)
     if holder is not None:
         current = out(holder, "rev-parse", "HEAD")
@@ -86,18 +87,53 @@ def advance_main(repo: Path, branch: str, old: str, new: str, action: str) -> st
                 f"{', '.join(overlap)} in {holder} that it would overwrite; commit or stash them "
                 "and try again."
             )
-    # The ref moves first and in one step (refused if someone moved it meanwhile): a stop at any
-    # later point leaves main either old or new, never the index or files half-way.
-    run(repo, "update-ref", "-m", f"{AGENT_REFLOG}{action}", f"refs/heads/{branch}", new, old)
+    # The ref moves in one step (refused if someone moved it meanwhile), then the checkout
+    # follows; when it cannot, the ref goes back, so the ref, index and files move together.
+    moved = run(
+        repo,
+        "update-ref",
+        "-m",
+        f"{AGENT_REFLOG}{action}",
+        f"refs/heads/{branch}",
+        new,
+        old,
+        check=False,
+    )
+    if moved.status != 0:
+        raise MergeRefused(f"{action.capitalize()} refused: {_last_line(moved.stderr)}.")
     if holder is not None:
-        bring_along(holder, old, new)
+        followed = run(holder, "read-tree", "-m", "-u", old, new, check=False)
+        if followed.status != 0:
+            back = f"{AGENT_REFLOG}undo {action}: the checkout could not follow"
+            run(repo, "update-ref", "-m", back, f"refs/heads/{branch}", old, new)
+            put_back(holder, changed_between(repo, old, new))
+            raise MergeRefused(
+                f"{action.capitalize()} refused: the checkout of {branch} in {holder} could not "
+                f"follow ({_last_line(followed.stderr)}), so {branch} stays at {old[:12]}."
+            )
     return new
 
 
-def bring_along(holder: Path, old: str, new: str) -> bool:
-    """Carry a checkout's index and files from old's tree to new's, as a fast-forward does."""
-    # A two-tree read-tree keeps every local change and refuses where one would be overwritten.
-    return run(holder, "read-tree", "-m", "-u", old, new, check=False).status == 0
+def put_back(checkout: Path, changed: list[str]) -> None:
+    """Undo a checkout's half-written files: the changed paths as its index has them again."""
+    # They were clean before the move (dirty_among said so), so the index holds their content
+    # and a path the index lacks did not exist.
+    tracked = set(paths(checkout, "ls-files", "-z"))
+    touched = set(paths(checkout, "diff", "--name-only", "-z", "--no-renames")) & set(changed)
+    if touched:
+        listed = "\0".join(sorted(touched)).encode("utf-8", "surrogateescape")
+        run(checkout, "checkout-index", "-f", "-z", "--stdin", stdin=listed)
+    for rel in set(changed) - tracked:
+        target = checkout / rel
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+
+
+def _last_line(stderr: str) -> str:
+    """git's first fatal or error line, else its last line, without the final full stop."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    ranked = [line for line in lines if line.startswith(("fatal:", "error:"))] + lines[-1:]
+    return ranked[0].rstrip(".") if ranked else "no message from git"
 
 
 def checkout_lag(repo: Path, branch: str) -> str | None:
@@ -121,3 +157,13 @@ def checkout_lag(repo: Path, branch: str) -> str | None:
         f"your checkout {holder} still shows {branch} before the agent moved it; bring it along "
         f"with `git -C {shlex.quote(str(holder))} read-tree -m -u {before[:12]} {branch}`"
     )
+
+
+def checkout_note(root: Path, branch: str) -> str:
+    """What moving branch did to checkouts, when that was not simply the user's own."""
+    holder = holder_of(root, branch)
+    if holder is None:
+        return f"{branch} is not checked out, so only its ref moved; your checkout is as it was"
+    if os.path.realpath(holder) != os.path.realpath(root):
+        return f"the checkout of {branch} in {holder} was brought along"
+    return ""

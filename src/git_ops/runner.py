@@ -1,4 +1,4 @@
-"""Run git through GitPython and turn every failure into one sentence (GitError)."""
+"""Run git for the agent's own work and turn every failure into one sentence (GitError)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-import git
-
 from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.secrets import redact, secret_values
 
 AGENT_NAME = "self-improving-agent"
@@ -20,11 +19,9 @@ IDENTITY_ENV = {
     "GIT_COMMITTER_NAME": AGENT_NAME,
     "GIT_COMMITTER_EMAIL": AGENT_EMAIL,
 }
-# A push or fetch must fail rather than wait for a password nobody will type.
-BASE_ENV = {"GIT_TERMINAL_PROMPT": "0"}
-# The agent's own commits skip the target's hooks and signing: its gates judge the change, and
-# a missing signing key or an interactive hook must not turn into a stuck or failed generation.
-COMMIT_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false")
+# The agent's own commits skip signing: its gates judge the change, and a missing signing key
+# must not turn into a stuck or failed generation (hooks are off for every command already).
+COMMIT_CONFIG = ("-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false")
 
 
 class Result(NamedTuple):
@@ -37,16 +34,18 @@ class Result(NamedTuple):
 
 def repo_root(path: Path) -> Path:
     """The work tree of the git repository at path, or GitError when path is not its top."""
-    try:
-        repo = git.Repo(path, expand_vars=False)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise GitError(
-            f"{path} is not the top folder of a git repository; pass --repo pointing at one."
-        ) from None
-    with repo:
-        if repo.working_tree_dir is None:
-            raise GitError(f"{path} is a bare repository; point --repo at a checkout with files.")
-        return Path(repo.working_tree_dir)
+    not_top = f"{path} is not the top folder of a git repository; pass --repo pointing at one."
+    if not path.is_dir():
+        raise GitError(not_top)
+    bare = git(path, "rev-parse", "--is-bare-repository")
+    if bare.returncode != 0:
+        raise GitError(not_top)
+    if bare.stdout.strip() == b"true":
+        raise GitError(f"{path} is a bare repository; point --repo at a checkout with files.")
+    top = git(path, "rev-parse", "--show-toplevel").stdout.decode("utf-8", "replace").strip()
+    if not top or os.path.realpath(top) != os.path.realpath(path):
+        raise GitError(not_top)
+    return path.absolute()
 
 
 def failure(args: tuple[str, ...], cwd: Path, stderr: str) -> str:
@@ -57,27 +56,15 @@ def failure(args: tuple[str, ...], cwd: Path, stderr: str) -> str:
     return redact(f"git {sub} failed in {cwd}: {detail}.", secret_values(os.environ))
 
 
-def run(cwd: Path, *args: str, commits: bool = False, check: bool = True) -> Result:
+def run(
+    cwd: Path, *args: str, commits: bool = False, check: bool = True, stdin: bytes | None = None
+) -> Result:
     """Run `git args` in cwd (as the agent when it commits); GitError on failure if check."""
-    env = {**BASE_ENV, **(IDENTITY_ENV if commits else {})}
     prefix = COMMIT_CONFIG if commits else ()
-    try:
-        # A Path, not a str: GitPython expands $VARS and ~ in a str working dir, never in a Path.
-        status, stdout, stderr = git.Git(Path(cwd)).execute(
-            ["git", *prefix, *args],
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-            env=env,
-        )
-    except (git.GitCommandNotFound, OSError) as exc:
-        raise GitError(
-            f"git could not be started in {cwd} ({exc}); install git or fix PATH."
-        ) from None
-    if check and status != 0:
-        raise GitError(failure(args, cwd, stderr))
-    return Result(status, stdout.decode("utf-8", errors="replace"), stderr)
+    done = git(cwd, *prefix, *args, env=IDENTITY_ENV if commits else None, stdin=stdin)
+    if check and done.returncode != 0:
+        raise GitError(failure(args, cwd, done.stderr))
+    return Result(done.returncode, done.stdout.decode("utf-8", errors="replace"), done.stderr)
 
 
 def out(cwd: Path, *args: str, commits: bool = False) -> str:

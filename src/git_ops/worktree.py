@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from self_improving_agent.base.errors import GitError, MergeRefused
+from self_improving_agent.base.errors import GitError, MergeConflict, MergeRefused
 from self_improving_agent.base.exclude import ensure_excluded
-from self_improving_agent.git_ops.mainline import advance_main, list_worktrees
+from self_improving_agent.base.gitcmd import SHOWN_DIFF
+from self_improving_agent.git_ops.gitlocks import lock_problem
+from self_improving_agent.git_ops.mainline import advance_main, checkout_note, list_worktrees
 from self_improving_agent.git_ops.runner import failure, out, paths, repo_root, run
+from self_improving_agent.git_ops.trees import (
+    add_worktree,
+    common_dir,
+    drop_worktree,
+    namespace,
+    pin_worktree,
+    registered,
+)
 
 WORKTREES = Path(".agent") / "worktrees"
 BRANCH_PREFIX = "agent/gen-"
@@ -34,6 +43,7 @@ class Workspace(BaseModel):
     path: Path
     branch: str = Field(description="agent/gen-N; empty for a dry run's scratch worktree.")
     base_sha: str
+    target: str = Field("", description="The branch it was built from and merges into.")
 
 
 def _real(path: Path) -> Path:
@@ -49,6 +59,7 @@ class GenerationGit:
         self.root = repo_root(repo)
         self.main_branch = main_branch
         self.worktrees = self.root / WORKTREES
+        self.common = common_dir(self.root)
         self.space = namespace(self.root)
         # The agent's own record in git, which outlives the store: which agent/gen-N it made,
         # and which commit each generation put on main (so a stop before the store learnt of
@@ -57,16 +68,33 @@ class GenerationGit:
         self.merged_prefix = f"refs/agent/{self.space}merged/gen-"
         self.branch_prefix = f"agent/{self.space}gen-"
         self.rejected_prefix = f"refs/agent/{self.space}rejected/gen-"
+        # A blob naming the branch generation N was built from, the one it merges into.
+        self.from_prefix = f"refs/agent/{self.space}from/gen-"
 
-    def main_sha(self) -> str:
-        """The commit main points at, or GitError when the branch does not exist."""
-        sha = self._resolve(f"refs/heads/{self.main_branch}")
+    def main_sha(self, branch: str = "") -> str:
+        """The commit the main line (or branch) points at; GitError when it does not exist."""
+        name = branch or self.main_branch
+        sha = self._resolve(f"refs/heads/{name}")
         if sha is None:
             raise GitError(
-                f"Branch '{self.main_branch}' does not exist in {self.root}; create it or set "
+                f"Branch '{name}' does not exist in {self.root}; create it or set "
                 "[agent] main_branch to your main line."
             )
         return sha
+
+    def lock_problem(self, branch: str = "") -> str | None:
+        """One sentence on a git lock file that would stop the main line's move, or None."""
+        return lock_problem(self.root, self.common, branch or self.main_branch)
+
+    def checkout_note(self, branch: str) -> str:
+        """What moving branch did to checkouts, when that was not simply the user's own."""
+        return checkout_note(self.root, branch)
+
+    def built_from(self, n: int) -> str:
+        """The branch generation N was built from (the main line for generations before that)."""
+        done = run(self.root, "cat-file", "blob", f"{self.from_prefix}{n}", check=False)
+        name = done.stdout.strip()
+        return name if done.status == 0 and name else self.main_branch
 
     def create(self, n: int) -> Workspace:
         """A new worktree at .agent/worktrees/gen-N on branch agent/gen-N from main's HEAD."""
@@ -80,20 +108,33 @@ class GenerationGit:
                 "start-up cleanup remove it."
             )
         ensure_excluded(self.root, ["/.agent/"])
-        run(self.root, "update-ref", f"{self.owned_prefix}{n}", base, "")
-        run(self.root, "worktree", "add", "--quiet", "-b", branch, str(path), base)
-        return Workspace(number=n, path=path, branch=branch, base_sha=base)
+        name = self.main_branch.encode("utf-8")
+        blob = run(self.root, "hash-object", "-w", "--stdin", stdin=name).stdout.strip()
+        try:
+            run(self.root, "update-ref", f"{self.from_prefix}{n}", blob, "")
+            run(self.root, "update-ref", f"{self.owned_prefix}{n}", base, "")
+            add_worktree(self.root, self.common, path, "-b", branch, str(path), base)
+        except BaseException:
+            # A generation that could not start leaves no branch or record behind.
+            run(self.root, "branch", "--quiet", "-D", branch, check=False)
+            run(self.root, "update-ref", "-d", f"{self.owned_prefix}{n}", check=False)
+            run(self.root, "update-ref", "-d", f"{self.from_prefix}{n}", check=False)
+            raise
+        return Workspace(number=n, path=path, branch=branch, base_sha=base, target=self.main_branch)
 
     def workspace(self, n: int) -> Workspace:
         """The workspace of an existing generation N (e.g. a pending one), re-adding its folder."""
         path, branch = self.worktrees / f"gen-{n}", f"{self.branch_prefix}{n}"
         if self._resolve(f"refs/heads/{branch}") is None:
             raise GitError(f"Generation {n} has no branch {branch}; it was merged or discarded.")
-        if not self._registered(path):
+        if registered(self.root, path):
+            pin_worktree(self.common, path)
+        else:
             self.remove_worktree(path)
-            run(self.root, "worktree", "add", "--quiet", str(path), branch)
-        base = out(self.root, "merge-base", self.main_sha(), f"refs/heads/{branch}")
-        return Workspace(number=n, path=path, branch=branch, base_sha=base)
+            add_worktree(self.root, self.common, path, str(path), branch)
+        target = self.built_from(n)
+        base = out(self.root, "merge-base", self.main_sha(target), f"refs/heads/{branch}")
+        return Workspace(number=n, path=path, branch=branch, base_sha=base, target=target)
 
     def create_scratch(self, n: int) -> Workspace:
         """A dry-run workspace for generation N: a detached worktree of main, no branch."""
@@ -115,18 +156,14 @@ class GenerationGit:
         path = self.worktrees / name
         self.remove_worktree(path)
         ensure_excluded(self.root, ["/.agent/"])
-        run(self.root, "worktree", "add", "--quiet", "--detach", str(path), sha)
+        add_worktree(self.root, self.common, path, "--detach", str(path), sha)
         return path
 
     def remove_worktree(self, path: Path) -> None:
         """Delete an agent worktree folder and git's record of it; a missing one is fine."""
         if _real(path).parent != _real(self.worktrees):
             raise GitError(f"{path} is not an agent worktree under {self.worktrees}; left alone.")
-        if path.exists() and self._registered(path):
-            run(self.root, "worktree", "remove", "--force", "--force", str(path))
-        elif path.exists():
-            shutil.rmtree(path)
-        run(self.root, "worktree", "prune")
+        drop_worktree(self.root, path)
 
     def commit(self, ws: Workspace, message: str) -> str | None:
         """Stage everything in the worktree and commit it as the agent; None if nothing changed."""
@@ -138,7 +175,7 @@ class GenerationGit:
     def diff(self, ws: Workspace) -> str:
         """Unified diff of the worktree (committed or not, new files included) against base."""
         self._stage(ws)
-        args = ("--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
+        args = ("--no-color", *SHOWN_DIFF, "--src-prefix=a/", "--dst-prefix=b/")
         return run(ws.path, "diff", "--cached", *args, ws.base_sha).stdout
 
     def changed_files(self, ws: Workspace) -> list[str]:
@@ -147,21 +184,23 @@ class GenerationGit:
         return sorted(paths(ws.path, "diff", "--cached", "--name-only", "-z", ws.base_sha))
 
     def merge(self, ws: Workspace) -> str:
-        """Bring the generation into main, update the user's checkout, drop the worktree."""
-        main = self.main_sha()
+        """Bring the generation into the branch it was built from, checkouts too, or not at all."""
+        target = ws.target or self.built_from(ws.number)
+        main = self.main_sha(target)
         head = out(ws.path, "rev-parse", "HEAD")
         if out(ws.path, "status", "--porcelain"):
             raise GitError(f"Generation {ws.number} has uncommitted changes; commit them first.")
         if self._ahead(main, head) == 0:
-            raise GitError(f"Generation {ws.number} has no commit that {self.main_branch} lacks.")
+            raise GitError(f"Generation {ws.number} has no commit that {target} lacks.")
+        locked = self.lock_problem(target)
+        if locked:
+            raise MergeRefused(locked)
         if not self._is_ancestor(main, head):
-            head = self._merge_onto_main(ws, main, head)
+            head = self._merge_onto_main(ws, main, head, target)
         evidence = f"{self.merged_prefix}{ws.number}"
         run(self.root, "update-ref", evidence, head)
         try:
-            new = advance_main(
-                self.root, self.main_branch, main, head, f"merge of generation {ws.number}"
-            )
+            new = advance_main(self.root, target, main, head, f"merge of generation {ws.number}")
         except GitError:
             run(self.root, "update-ref", "-d", evidence, head)
             raise
@@ -175,7 +214,7 @@ class GenerationGit:
     def merged_commit(self, n: int) -> str | None:
         """The commit generation N put on main, or None when main does not hold one of it."""
         sha = self._resolve(f"{self.merged_prefix}{n}")
-        if sha is None or not self._is_ancestor(sha, self.main_sha()):
+        if sha is None or not self._is_ancestor(sha, self.main_sha(self.built_from(n))):
             return None
         return sha
 
@@ -259,17 +298,9 @@ class GenerationGit:
         finally:
             self.remove_worktree(tree)
 
-    def push(self, branch: str, remote: str = "origin") -> str:
-        """Push a local branch to remote under the same name; returns the pushed sha."""
-        sha = self._resolve(f"refs/heads/{branch}")
-        if sha is None:
-            raise GitError(f"Branch '{branch}' does not exist in {self.root}; nothing to push.")
-        run(self.root, "push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}")
-        return sha
-
-    def _merge_onto_main(self, ws: Workspace, main: str, head: str) -> str:
+    def _merge_onto_main(self, ws: Workspace, main: str, head: str, target: str) -> str:
         """Merge the generation onto main's tip inside its worktree; main stays first parent."""
-        message = f"Merge generation {ws.number} ({ws.branch}) into {self.main_branch}"
+        message = f"Merge generation {ws.number} ({ws.branch}) into {target}"
         run(ws.path, "checkout", "--quiet", "--detach", main)
         args = ("merge", "--no-ff", "--no-edit", "-m", message, head)
         result = run(ws.path, *args, commits=True, check=False)
@@ -278,8 +309,8 @@ class GenerationGit:
             run(ws.path, "merge", "--abort", check=False)
             run(ws.path, "checkout", "--quiet", "--force", ws.branch)
             if conflicts:
-                raise MergeRefused(
-                    f"{self.main_branch} moved and conflicts with generation {ws.number} in "
+                raise MergeConflict(
+                    f"{target} moved and conflicts with generation {ws.number} in "
                     f"{', '.join(conflicts)}; discard the generation or resolve it on its branch."
                 )
             raise GitError(failure(args, ws.path, result.stderr))
@@ -297,7 +328,7 @@ class GenerationGit:
     def _park(self, number: int, branch: str) -> None:
         """Keep a branch's commits that main lacks reachable at refs/agent/rejected/gen-N."""
         tip = self._resolve(f"refs/heads/{branch}")
-        if tip is not None and self._ahead(self.main_sha(), tip) > 0:
+        if tip is not None and self._ahead(self.main_sha(self.built_from(number)), tip) > 0:
             run(self.root, "update-ref", f"{self.rejected_prefix}{number}", tip)
 
     def _generation_branches(self) -> list[str]:
@@ -309,10 +340,6 @@ class GenerationGit:
             for n in names.splitlines()
             if n.startswith(prefix) and n.removeprefix(prefix).isdigit()
         ]
-
-    def _registered(self, path: Path) -> bool:
-        """Whether git lists path as one of the repository's worktrees."""
-        return any(_real(w.path) == _real(path) for w in list_worktrees(self.root))
 
     def _resolve(self, ref: str) -> str | None:
         """The commit sha ref names, or None when it names none."""
@@ -337,12 +364,3 @@ class GenerationGit:
         """Whether a worktree folder belongs to a generation that must be kept."""
         match = _GEN_NAME.fullmatch(name)
         return match is not None and int(match[1]) in kept
-
-
-def namespace(root: Path) -> str:
-    """'' for a repository's main work tree, 'wt-<name>/' for a linked one, so names never clash."""
-    git_dir = Path(out(root, "rev-parse", "--absolute-git-dir"))
-    common = Path(out(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
-    if _real(git_dir) == _real(common):
-        return ""
-    return f"wt-{git_dir.name}/"

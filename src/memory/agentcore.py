@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +11,8 @@ import structlog
 from pydantic import ValidationError
 
 from self_improving_agent.base.config import AgentcoreSection
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.secrets import redact_environment
 from self_improving_agent.memory.lessons import REJECTED, Lesson, LessonMemory, files_key
 
@@ -27,13 +28,11 @@ def session_for(repo: Path, section: AgentcoreSection) -> str:
     """The configured session id, else one per repository: its first commit, same on every clone."""
     if section.session_id:
         return section.session_id
-    proc = subprocess.run(
-        ["git", "-C", str(repo), "rev-list", "--max-parents=0", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    roots = sorted(proc.stdout.split())
+    try:
+        stdout = git(repo, "rev-list", "--max-parents=0", "HEAD").stdout
+    except GitError:
+        stdout = b""
+    roots = sorted(stdout.decode("ascii", errors="replace").split())
     return f"repo-{roots[0][:20]}" if roots else "repo-unknown"
 
 

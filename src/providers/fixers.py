@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tokenize
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -18,6 +19,8 @@ from self_improving_agent.benchmarks.sources import is_test_path
 
 RUFF_CODES = ("F401", "I001", "UP")
 RUFF_TIMEOUT_S = 60
+# Files named in one ruff run: enough to be quick, few enough that argv stays small.
+RUFF_BATCH = 200
 SKIPPED_DIRS = frozenset({".git", ".agent", ".venv", "venv", "node_modules", "__pycache__"})
 STUB_CALLS = frozenset({"NotImplementedError"})
 
@@ -60,11 +63,15 @@ def ruff_fixable(root: Path) -> dict[str, list[str]]:
     files = python_files(root)
     if not files:
         return {}
-    # The files are named (not ".") so none above the size limit is linted for nothing.
-    args = ["check", "--output-format", "json", "--no-cache", "--force-exclude", "--", *files]
-    proc = _ruff(args, root)
+    # The files are named (not ".") so none above the size limit is linted for nothing, in
+    # batches, so that no argv grows with the repository (ruff reads no argument file).
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(files), RUFF_BATCH):
+        batch = files[start : start + RUFF_BATCH]
+        args = ["check", "--output-format", "json", "--no-cache", "--force-exclude", "--", *batch]
+        items += json.loads(_ruff(args, root).stdout or "[]")
     found: dict[str, set[str]] = {}
-    for item in json.loads(proc.stdout or "[]"):
+    for item in items:
         fix = item.get("fix") or {}
         if not _wanted(item.get("code")) or fix.get("applicability") != "safe":
             continue

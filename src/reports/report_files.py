@@ -66,10 +66,13 @@ def amend_report(
     *,
     human_verdict: dict[str, object] | None = None,
     error: dict[str, str] | None = None,
+    reason: str | None = None,
 ) -> Path:
     """Re-write a finished generation's report with its settled status, through write_report."""
     report = read_report(path)
     report.status = status
+    if reason is not None:
+        report.reason = reason
     if human_verdict is not None:
         report.human_verdict = human_verdict
     if error is not None:

@@ -61,6 +61,7 @@ class GenerationReport(BaseModel):
 
     generation: int
     status: GenerationStatus
+    reason: str = Field("", description="Why the generation ended with its status.")
     dry_run: bool = False
     started_at: str
     finished_at: str | None = None

@@ -121,6 +121,8 @@ def _header(report: GenerationReport, color: bool) -> list[str]:
     if report.dry_run:
         title += "  (dry run: nothing was committed or merged)"
     lines = [paint(title, BOLD, color)]
+    if report.reason:
+        lines.append(f"  outcome:  {clean(report.reason)}")
     if report.plan is not None:
         lines.append(f"  plan:     {clean(report.plan.title)}")
         if report.plan.rationale:

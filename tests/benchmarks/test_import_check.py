@@ -51,3 +51,14 @@ def test_no_modules_is_nothing_to_measure(tmp_path: Path) -> None:
     result = import_check.run(context(repo, tmp_path / "s"), 60)
     assert (result.status, result.score) == ("failed", 0.0)
     assert score_imports(0, 0) == 0.0
+
+
+def test_thousands_of_modules_pass_through_a_file_not_argv(tmp_path: Path) -> None:
+    # 3,000 modules under a deep folder make a JSON list of about 500 KiB: as one argv string
+    # it is refused by the kernel (MAX_ARG_STRLEN is 128 KiB) with "Argument list too long".
+    folders = ["src/" + "/".join(["nested_folder_name"] * depth) for depth in range(1, 7)]
+    files = {f"{folder}/__init__.py": "" for folder in folders}
+    files.update({f"{folders[-1]}/module_number_{n:05d}.py": "" for n in range(3000)})
+    repo = make_repo(tmp_path / "r", files)
+    result = import_check.run(context(repo, tmp_path / "s"), 300)
+    assert (result.status, result.raw["total"], result.raw["importable"]) == ("ok", 3006, 3006)

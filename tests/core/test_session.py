@@ -90,7 +90,7 @@ def test_a_stopped_hand_merge_is_recorded_accepted_on_retry(
         add(deps.store, 1, "pending")
         sha = _merge_without_recording(deps, 1)
         if act is merge_pending:
-            assert act(deps.store, deps.git, 1) == sha
+            assert act(deps.store, deps.git, 1).sha == sha
         else:
             with pytest.raises(AgentError, match="already on main"):
                 act(deps.store, deps.git, 1)

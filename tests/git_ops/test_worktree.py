@@ -377,22 +377,6 @@ def test_revert_refuses_a_commit_not_on_main(gg: GenerationGit) -> None:
         gg.revert("0" * 40)
 
 
-def test_push_sends_the_branch_to_the_remote(
-    gg: GenerationGit, project: Path, tmp_path: Path
-) -> None:
-    remote = tmp_path / "origin.git"
-    remote.mkdir()
-    git(remote, "init", "-q", "--bare")
-    git(project, "remote", "add", "origin", str(remote))
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    assert gg.push(ws.branch) == _sha(ws.path, "HEAD")
-    assert _sha(remote, "refs/heads/agent/gen-1") == _sha(ws.path, "HEAD")
-    with pytest.raises(GitError, match="'agent/gen-9' does not exist"):
-        gg.push("agent/gen-9")
-    with pytest.raises(GitError, match=r"^git push failed in .*\.$"):
-        gg.push(ws.branch, remote="nowhere")
-
-
 def test_scratch_workspace_for_a_dry_run_leaves_no_trace(gg: GenerationGit, project: Path) -> None:
     ws = gg.create_scratch(5)
     assert ws.branch == ""

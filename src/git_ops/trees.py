@@ -1,0 +1,66 @@
+"""The agent's worktree folders: added with their gitdir pinned, removed without reading them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import pin, recorded_gitdir, unpin
+from self_improving_agent.git_ops.mainline import list_worktrees
+from self_improving_agent.git_ops.runner import out, run
+
+
+def common_dir(root: Path) -> Path:
+    """The git dir every worktree of root's repository shares, as an absolute path."""
+    return Path(out(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+
+
+def _real(path: Path) -> Path:
+    """Path with symlinks resolved, so /tmp and /private/tmp compare equal."""
+    return Path(os.path.realpath(path))
+
+
+def registered(root: Path, path: Path) -> bool:
+    """Whether git lists path as one of the repository's worktrees."""
+    return any(_real(w.path) == _real(path) for w in list_worktrees(root))
+
+
+def pin_worktree(common: Path, path: Path) -> None:
+    """Run git in path with the gitdir git recorded for it, never with what its `.git` says."""
+    git_dir = recorded_gitdir(common, path)
+    if git_dir is None:
+        raise GitError(f"git has no record of the worktree {path}; remove it and try again.")
+    pin(path, git_dir)
+
+
+def add_worktree(root: Path, common: Path, path: Path, *args: str) -> None:
+    """`git worktree add args` at path, pinned; on any failure nothing of it is left."""
+    try:
+        run(root, "worktree", "add", "--quiet", *args)
+        pin_worktree(common, path)
+    except BaseException:
+        drop_worktree(root, path)
+        raise
+
+
+def drop_worktree(root: Path, path: Path) -> None:
+    """Delete a worktree folder and git's record of it; a missing one is fine."""
+    unpin(path)
+    # The folder is deleted by hand, never by `git worktree remove`, which would read (and
+    # trust) the `.git` file that code run in the worktree may have replaced.
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+    run(root, "worktree", "prune")
+
+
+def namespace(root: Path) -> str:
+    """'' for a repository's main work tree, 'wt-<name>/' for a linked one, so names never clash."""
+    git_dir = Path(out(root, "rev-parse", "--absolute-git-dir"))
+    common = Path(out(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+    if _real(git_dir) == _real(common):
+        return ""
+    return f"wt-{git_dir.name}/"
