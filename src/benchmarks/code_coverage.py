@@ -1,4 +1,4 @@
-"""code_coverage: line coverage of non-test code from the shared pytest run; score = percent/100."""
+"""code_coverage: coverage as the project's own settings measure it, from the shared pytest run."""
 
 from __future__ import annotations
 
@@ -22,42 +22,40 @@ from self_improving_agent.benchmarks.sources import SKIP_DIRS, is_test_path
 NAME = "code_coverage"
 
 
-class _FileSummary(BaseModel):
-    """The part of coverage.py's per-file JSON summary that is used."""
+class _Totals(BaseModel):
+    """The totals of coverage.py's JSON report; branches only where the project measures them."""
 
     covered_lines: int
     num_statements: int
-
-
-class _FileEntry(BaseModel):
-    """One file of coverage.py's JSON report."""
-
-    summary: _FileSummary
+    covered_branches: int = 0
+    num_branches: int = 0
 
 
 class _Report(BaseModel):
     """coverage.py's JSON report, as far as it is used."""
 
-    files: dict[str, _FileEntry]
+    totals: _Totals
+    files: dict[str, Any]
 
 
 def counted(path: str) -> bool:
-    """Whether a measured file is the project's own non-test code."""
+    """Whether a measured file is the project's own non-test code (where findings are shown)."""
     return not is_test_path(path) and not SKIP_DIRS.intersection(path.split("/")[:-1])
 
 
 def summarize(report: dict[str, Any]) -> dict[str, Any]:
-    """covered, statements, files and percent over the counted files of a JSON report."""
-    files = _Report.model_validate(report).files
-    kept = {path: entry.summary for path, entry in files.items() if counted(path)}
-    covered = sum(s.covered_lines for s in kept.values())
-    statements = sum(s.num_statements for s in kept.values())
-    percent = 100.0 * covered / statements if statements else 0.0
+    """covered, statements, files and percent: the figures `coverage report` totals."""
+    parsed = _Report.model_validate(report)
+    totals = parsed.totals
+    hits = totals.covered_lines + totals.covered_branches
+    possible = totals.num_statements + totals.num_branches
+    percent = 100.0 * hits / possible if possible else 0.0
     return {
         "percent": round(percent, 2),
-        "covered": covered,
-        "statements": statements,
-        "files": len(kept),
+        "covered": totals.covered_lines,
+        "statements": totals.num_statements,
+        "branches": totals.num_branches,
+        "files": len(parsed.files),
         "evidence": coverage_findings(report["files"], counted),
     }
 
@@ -83,8 +81,9 @@ def measure(prun: PytestRun) -> BenchResult:
     except (OSError, ValueError, ValidationError, KeyError, TypeError) as exc:
         return error_result(NAME, f"unreadable coverage report: {exc}", run.duration_s)
     if raw["statements"] == 0:
-        return nothing_result(NAME, "no non-test statements measured", run.duration_s)
-    detail = f"{raw['covered']} of {raw['statements']} lines covered"
+        return nothing_result(NAME, "no statements measured", run.duration_s)
+    raw["config"] = prun.coverage_config
+    detail = f"{raw['covered']} of {raw['statements']} lines covered ({prun.coverage_config})"
     return BenchResult(
         name=NAME,
         score=score_coverage(raw["percent"]),

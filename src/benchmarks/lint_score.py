@@ -19,6 +19,7 @@ from self_improving_agent.benchmarks.context import (
     timeout_result,
 )
 from self_improving_agent.benchmarks.findings import lint_findings
+from self_improving_agent.benchmarks.python_versions import ruff_version_args
 from self_improving_agent.sandbox.proc import ToolRun
 
 NAME = "lint_score"
@@ -62,7 +63,7 @@ def ruff_exclude(rel: str) -> str:
     return re.sub(r"[][*?{},]", "?", rel)
 
 
-def ruff_args(cache_dir: str, skip: Sequence[str] = ()) -> list[str]:
+def ruff_args(cache_dir: str, skip: Sequence[str] = (), version: Sequence[str] = ()) -> list[str]:
     """`python -m ruff` arguments: the repo's own config, never fixing, cache outside the repo."""
     # Linting a 45 MB module takes ruff most of a minute and a gigabyte for nothing.
     excluded = [arg for rel in skip for arg in ("--extend-exclude", ruff_exclude(rel))]
@@ -76,6 +77,7 @@ def ruff_args(cache_dir: str, skip: Sequence[str] = ()) -> list[str]:
         "--cache-dir",
         cache_dir,
         *excluded,
+        *version,
         ".",
     ]
 
@@ -106,6 +108,7 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     """Lint the repository with its own ruff configuration."""
     if not ctx.tree.python:
         return nothing_result(NAME, "no Python files to lint")
-    args = ruff_args(str(ctx.cache_dir / "ruff"), ctx.tree.oversized)
+    version = ruff_version_args(ctx.repo)
+    args = ruff_args(str(ctx.cache_dir / "ruff"), ctx.tree.oversized, version)
     result = ctx.run_agent_tool(args, timeout_s)
     return judge(result, ctx.tree.lines(ctx.tree.python), ctx.repo)

@@ -70,11 +70,13 @@ def case_outcome(case: ET.Element) -> Outcome:
 
 @dataclass(frozen=True)
 class JunitFacts:
-    """What one junit report says: outcomes, failure excerpts, foreign import errors."""
+    """What one junit report says: outcomes, failure excerpts, modules tests could not import
+    (foreign: outside the tree; unimportable: the tree's own top-level packages)."""
 
     outcomes: dict[str, Outcome]
     failures: dict[str, str]
     foreign: dict[str, str]
+    unimportable: dict[str, str]
 
 
 def scan_junit(stream: BinaryIO, own: Collection[str] = ()) -> JunitFacts:
@@ -82,6 +84,7 @@ def scan_junit(stream: BinaryIO, own: Collection[str] = ()) -> JunitFacts:
     outcomes: dict[str, Outcome] = {}
     failures: dict[str, str] = {}
     foreign: dict[str, str] = {}
+    unimportable: dict[str, str] = {}
     for _, case in ET.iterparse(stream, events=("end",)):
         if case.tag != "testcase":
             continue
@@ -95,10 +98,15 @@ def scan_junit(stream: BinaryIO, own: Collection[str] = ()) -> JunitFacts:
         error = case.find("error")
         if not case.get("classname") and error is not None:
             missing = _MISSING.search(f"{error.get('message', '')}\n{error.text or ''}")
-            if missing and missing.group(1).split(".")[0] not in own:
-                foreign[node] = printable(missing.group(1))
+            name = printable(missing.group(1)) if missing else ""
+            if name and name.split(".")[0] not in own:
+                foreign[node] = name
+            elif name and "." not in name:
+                # The package is in the tree but not importable: the tests never reached it.
+                # A missing submodule is the code's own fault and stays a failure.
+                unimportable[node] = name
         case.clear()
-    return JunitFacts(outcomes, failures, foreign)
+    return JunitFacts(outcomes, failures, foreign, unimportable)
 
 
 def parse_junit(xml_text: str) -> dict[str, Outcome]:
@@ -118,6 +126,16 @@ def environment_error(foreign: dict[str, str]) -> str:
     return (
         f"{len(foreign)} test modules failed to import: No module named {names}; add it to "
         "your test dependencies or set [benchmarks] python"
+    )
+
+
+def project_error(unimportable: dict[str, str]) -> str:
+    """The sentence saying the tests cannot import the project, and how to fix it."""
+    names = ", ".join(sorted(set(unimportable.values())))
+    return (
+        f"{len(unimportable)} test modules cannot import the project's own {names}, which is in "
+        "the tree but not importable; give it a pyproject.toml (or setup.py) the tests can be "
+        "installed with, or set [benchmarks] python to an interpreter where it imports"
     )
 
 
@@ -162,6 +180,9 @@ def measure(prun: PytestRun) -> BenchResult:
         return environment_result(
             NAME, environment_error(foreign), {**raw, "missing_modules": foreign}
         )
+    if facts.unimportable:
+        missing = facts.unimportable
+        return environment_result(NAME, project_error(missing), {**raw, "missing_modules": missing})
     if run.returncode == NO_TESTS_EXIT_CODE or counts["total"] == 0:
         return nothing_result(NAME, "no tests collected", run.duration_s).model_copy(
             update={"raw": raw}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from self_improving_agent.benchmarks.context import BenchContext
+from self_improving_agent.benchmarks.coverage_config import (
+    effective,
+    read_coverage_config,
+    write_rc,
+)
 from self_improving_agent.sandbox.proc import ToolRun
 
 # pytest's exit codes that still leave a trustworthy junit report behind.
@@ -29,63 +30,46 @@ class PytestRun:
     own: frozenset[str] = frozenset()
     junit: str = JUNIT_NAME
     coverage: str = COVERAGE_NAME
+    coverage_config: str = ""
 
 
-def _literal(value: object) -> str:
-    """A config value coverage reads as written: it expands $NAME, and $$ is one dollar."""
-    return str(value).replace("$", "$$")
+def pytest_args(rc: Path, scratch: Path, workers: int = 1) -> list[str]:
+    """Arguments after `python -m`: pytest under coverage, every report under scratch.
 
-
-def _omit_glob(rel: str) -> str:
-    """A coverage glob for one repo-relative file; it cannot escape wildcards, so each is a `?`."""
-    return "*/" + _literal(re.sub(r"[][*?]", "?", rel))
-
-
-def coverage_rc(repo: Path, data_file: Path, omit: Sequence[str] = ()) -> str:
-    """A coverage config: line coverage of everything under repo but omit, paths relative."""
-    rc = (
-        f"[run]\nsource = {_literal(repo)}\ndata_file = {_literal(data_file)}\n"
-        "relative_files = True\nbranch = False\n"
-    )
-    # An unexecuted source file is parsed for the report: a huge one costs minutes and gigabytes.
-    if not omit:
-        return rc
-    return rc + "omit =\n" + "".join(f"    {_omit_glob(rel)}\n" for rel in omit)
-
-
-def write_coverage_rc(host_dir: Path, repo: Path, scratch: Path, omit: Sequence[str] = ()) -> Path:
-    """The coverage config, written where sandboxed code cannot reach (host_dir), never over."""
-    fd, name = tempfile.mkstemp(prefix="coveragerc-", dir=host_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(coverage_rc(repo, scratch / ".coverage", omit))
-    return Path(name)
-
-
-def pytest_args(repo: Path, scratch: Path, rc: Path, workers: int = 1) -> list[str]:
-    """`python -m pytest` arguments writing every report under scratch and nothing into repo."""
-    # pytest-xdist spreads the tests over processes; pytest-cov combines their coverage.
-    parallel = ["-n", str(workers)] if workers > 1 else []
-    return [
-        "-m",
-        "pytest",
-        *parallel,
+    Coverage starts before pytest loads any plugin, as with `coverage run -m pytest`; with
+    several test processes pytest-cov starts it in each, as pytest-xdist needs.
+    """
+    reports = [
         "-p",
         "no:cacheprovider",
         "--continue-on-collection-errors",
         f"--junitxml={scratch / JUNIT_NAME}",
         "-o",
         "junit_family=xunit1",
-        f"--cov={repo}",
-        f"--cov-config={rc}",
-        f"--cov-report=json:{scratch / COVERAGE_NAME}",
     ]
+    if workers > 1:
+        cov = ["--cov", f"--cov-config={rc}", f"--cov-report=json:{scratch / COVERAGE_NAME}"]
+        return ["pytest", "-n", str(workers), *reports, *cov]
+    # --no-cov keeps a project's own `--cov` options in addopts from starting a second tracer.
+    return ["coverage", "run", f"--rcfile={rc}", "-m", "pytest", *reports, "--no-cov"]
 
 
 def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     """Run the target's test suite once with junit and coverage reports."""
     workers = ctx.settings.benchmarks.pytest_workers
-    rc = write_coverage_rc(ctx.host_dir, ctx.repo, ctx.scratch, ctx.tree.oversized)
-    args = pytest_args(ctx.repo, ctx.scratch, rc, workers)
-    env = {"COVERAGE_FILE": str(ctx.scratch / ".coverage")}
-    run = ctx.run_python(args, timeout_s, env)
-    return PytestRun(run, ctx.scratch, ctx.tree.own_names())
+    config = read_coverage_config(ctx.repo)
+    data = ctx.scratch / ".coverage"
+    # The rc lives in host_dir, where sandboxed code can read it but never replace it.
+    rc = write_rc(effective(config, data, ctx.tree, ctx.tree.oversized), ctx.host_dir)
+    env = {"COVERAGE_FILE": str(data)}
+    run = ctx.run_python(["-m", *pytest_args(rc, ctx.scratch, workers)], timeout_s, env)
+    if workers == 1 and not run.timed_out:
+        _coverage_json(ctx, rc, ctx.scratch / COVERAGE_NAME, timeout_s)
+    return PytestRun(run, ctx.scratch, ctx.tree.own_names(), coverage_config=config.described())
+
+
+def _coverage_json(ctx: BenchContext, rc: Path, report: Path, timeout_s: float) -> None:
+    """Combine the data files a `parallel = true` project leaves, then write the JSON report."""
+    if any(ctx.scratch.glob(".coverage.*")):
+        ctx.run_python(["-m", "coverage", "combine", f"--rcfile={rc}"], timeout_s)
+    ctx.run_python(["-m", "coverage", "json", f"--rcfile={rc}", "-o", str(report)], timeout_s)

@@ -49,18 +49,23 @@ def render_table(suite: SuiteResult) -> str:
     header = f"{'benchmark':<18} {'score':>6}  {'key figure':<34} {'time':>7}  status"
     lines = [header, "-" * len(header)]
     for r in suite.results:
-        figure = key_figure(r)[:34]
+        # A reason is a whole sentence: it goes below the table, never cut to fit a column.
+        figure = key_figure(r)[:34] if r.status == "ok" else "(see below)"
         lines.append(
             f"{r.name:<18} {r.score:>6.3f}  {figure:<34} {r.duration_s:>6.1f}s  {r.status}"
         )
     lines.append("-" * len(header))
     source = " (cached)" if suite.cached else ""
     lines.append(f"{'total':<18} {suite.total:>6.3f}{source}")
-    # An evaluator's own words are the only way to see why it could not score the tree.
     for r in suite.results:
-        if r.custom and r.status != "ok":
+        if r.status != "ok":
             lines.append(f"{r.name} {r.status}: {r.detail}")
     return "\n".join(lines)
+
+
+def has_errors(suite: SuiteResult) -> bool:
+    """Whether any benchmark could not measure the tree: `agent bench` then exits non-zero."""
+    return any(r.status in ("error", "timeout") for r in suite.results)
 
 
 def suite_json(suite: SuiteResult) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from self_improving_agent.benchmarks.pass_rate import Outcome, read_junit
 from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES
 from self_improving_agent.benchmarks.runner import SCRATCH_PREFIX
 from self_improving_agent.benchmarks.sources import SourceTree, repo_files
+from self_improving_agent.benchmarks.submodules import submodule_files
 from self_improving_agent.envs.model import Env, EnvError
 from self_improving_agent.envs.overlay import copy_tree, make_overlay
 from self_improving_agent.sandbox.sandbox import sandbox_for
@@ -58,7 +59,7 @@ def _batch_contents(output: bytes, count: int) -> list[bytes | None]:
 def compose(repo: Path, restore: Restore, into: Path) -> list[str]:
     """Copy repo's files into into with restore applied; the files of the result."""
     files = set(repo_files(repo))
-    copy_tree(repo, sorted(files - set(restore)), into)
+    copy_tree(repo, sorted(files - set(restore)) + submodule_files(repo), into)
     for rel, content in restore.items():
         files.discard(rel)
         if content is None:
@@ -150,4 +151,6 @@ def open_tree(
             overlay = make_overlay(env, repo, tree, scratch, host, box)
             setenv = tuple(sorted(env.setenv.items()))
             ctx = replace(ctx, python=overlay.python, env_dirs=env_dirs, setenv=setenv)
+            yield RerunTree(ctx, timeout_s, env_error=overlay.error)
+            return
         yield RerunTree(ctx, timeout_s)

@@ -27,6 +27,7 @@ from self_improving_agent.benchmarks.pytest_run import PytestRun, run_pytest
 from self_improving_agent.benchmarks.registry import PYTEST_GROUP, REGISTRY
 from self_improving_agent.benchmarks.repeats import repeat_alone
 from self_improving_agent.benchmarks.sources import SourceTree, is_committed, repo_files
+from self_improving_agent.benchmarks.submodules import missing_submodule, submodule_files
 from self_improving_agent.envs.measured_tree import measured_copy
 from self_improving_agent.envs.model import Env, EnvError
 from self_improving_agent.envs.overlay import make_overlay
@@ -84,8 +85,9 @@ def needs_env(config: BenchConfig, names: Sequence[str]) -> bool:
 
 def _run_pytest_group(ctx: BenchContext, names: list[str], timeout_s: float) -> list[BenchResult]:
     """One pytest run measured by both of its benchmarks."""
-    if ctx.env_error:
-        return [environment_result(name, ctx.env_error) for name in names]
+    blocked = ctx.env_error or missing_submodule(ctx.tree)
+    if blocked:
+        return [environment_result(name, blocked) for name in names]
     prun = run_pytest(ctx, timeout_s)
     results = [_measure_of(name)(prun) for name in names]
     # How the tree was installed over the environment, for whoever reads a surprising count.
@@ -210,7 +212,8 @@ def _context(
     tmp holds the tree, the sandbox's scratch (box) and the host's own files (host), which
     sandboxed code can read but never replace.
     """
-    copy = measured_copy(repo, files, tmp / "tree")
+    # Checked-out submodules are part of the tree the tests see, not of the code measured.
+    copy = measured_copy(repo, [*files, *submodule_files(repo)], tmp / "tree")
     tree, scratch, host = copy.path, tmp / "box", tmp / "host"
     scratch.mkdir()
     host.mkdir()
@@ -236,6 +239,7 @@ def _context(
         env_note=overlay.note,
         env_dirs=env_dirs,
         setenv=tuple(sorted(env.setenv.items())),
+        env_error=overlay.error,
     )
 
 

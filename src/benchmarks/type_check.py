@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
 import re
 import tomllib
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from self_improving_agent.benchmarks.context import (
     timeout_result,
 )
 from self_improving_agent.benchmarks.findings import mypy_findings
+from self_improving_agent.benchmarks.python_versions import mypy_version_args
 from self_improving_agent.sandbox.proc import ToolRun
 
 NAME = "type_check"
@@ -44,6 +46,36 @@ def config_names_targets(tree: Path) -> bool:
     return isinstance(mypy, dict) and any(key in mypy for key in _TARGET_KEYS)
 
 
+def _listed(value: object) -> list[str]:
+    """A mypy option's paths: a TOML list, or an ini string split on commas."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def configured_targets(tree: Path) -> list[str] | None:
+    """The paths the project's mypy config names (files; packages as folders), or None."""
+    options: dict[str, object] = {}
+    for name, section in _INI_FILES:
+        parser = configparser.ConfigParser(interpolation=None)
+        with contextlib.suppress(configparser.Error, UnicodeDecodeError):
+            parser.read(tree / name, encoding="utf-8")
+        if parser.has_section(section):
+            options = dict(parser.items(section))
+            break
+    else:
+        with contextlib.suppress(OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+            options = data.get("tool", {}).get("mypy", {}) or {}
+    if not any(key in options for key in _TARGET_KEYS):
+        return None
+    paths = _listed(options.get("files", []))
+    for key in ("packages", "modules"):
+        for dotted in _listed(options.get(key, [])):
+            rel = dotted.replace(".", "/")
+            paths += [rel, f"src/{rel}", f"{rel}.py", f"src/{rel}.py"]
+    return paths
+
+
 def default_targets(top_packages: list[str], source: list[str]) -> list[str]:
     """The project's packages at the top or under src/; loose non-test files when it has none."""
     packages = [p for p in top_packages if str(PurePosixPath(p).parent) in (".", "src")]
@@ -57,7 +89,11 @@ def count_errors(stdout: str) -> tuple[int, int]:
 
 
 def mypy_args(
-    files: list[str], cache_dir: str, python: str | None = None, skip: Sequence[str] = ()
+    files: list[str],
+    cache_dir: str,
+    python: str | None = None,
+    skip: Sequence[str] = (),
+    version: Sequence[str] = (),
 ) -> list[str]:
     """`python -m mypy` arguments: the repo's own config, a cache outside the repo, no skip file."""
     interpreter = ["--python-executable", python] if python else []
@@ -73,6 +109,7 @@ def mypy_args(
         "--hide-error-context",
         "--no-pretty",
         *excluded,
+        *version,
         *files,
     ]
 
@@ -122,6 +159,9 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
         [] if config_names_targets(ctx.repo) else default_targets(ctx.tree.top_packages(), files)
     )
     cache = str(ctx.cache_dir / "mypy")
-    args = mypy_args(_argument_file(ctx, targets), cache, str(ctx.python), ctx.tree.oversized)
+    version = mypy_version_args(ctx.repo)
+    args = mypy_args(
+        _argument_file(ctx, targets), cache, str(ctx.python), ctx.tree.oversized, version
+    )
     result = ctx.run_agent_tool(args, timeout_s)
     return judge(result, len(files), ctx.tree.lines(files))

@@ -402,7 +402,12 @@ def bench(
     sandbox: SandboxOpt = None,
 ) -> None:
     """Measure the repository: each enabled benchmark's score and the weighted total."""
-    from self_improving_agent.benchmarks.report import progress_line, render_table, suite_json
+    from self_improving_agent.benchmarks.report import (
+        has_errors,
+        progress_line,
+        render_table,
+        suite_json,
+    )
     from self_improving_agent.benchmarks.runner import run_benchmarks
     from self_improving_agent.benchmarks.sources import check_repo
     from self_improving_agent.git_ops.main_branch import measuring_ref
@@ -423,6 +428,9 @@ def bench(
             note=lambda line: _echo(line, err=True),
         )
     _echo(json.dumps(suite_json(suite)) if as_json else render_table(suite))
+    if has_errors(suite):
+        # A suite that could not measure is not a result: scripts and CI must see it fail.
+        raise typer.Exit(code=1)
 
 
 @env_app.command("show")

@@ -33,11 +33,12 @@ def show_env(repo: Path, settings: Settings) -> str:
     branch = resolve_main_branch(repo, settings.agent.main_branch)
     plan = plan_env(repo, branch)
     env = cached_env(plan)
+    why = f"why:          {plan.declarations.reason}: the first place in the documented order"
     if env is not None:
-        return env_text(env)
+        return f"{env_text(env)}\n{why}"
     return (
         f"not built yet: {plan.folder}\nfrom:         {plan.declarations.source} on {branch}\n"
-        f"fingerprint:  {plan.fingerprint}\n`agent env rebuild` or `agent bench` builds it"
+        f"{why}\nfingerprint:  {plan.fingerprint}\n`agent env rebuild` or `agent bench` builds it"
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from self_improving_agent.base.errors import EditFailure
 from self_improving_agent.base.limits import MAX_EDITS_PER_FILE, MAX_FILE_BYTES
 from self_improving_agent.base.models import Build, Change, EditResult
+from self_improving_agent.benchmarks.python_versions import declared_lowest, version_problem
 from self_improving_agent.core.file_bytes import Spelled, read_spelled, spelled_bytes
 from self_improving_agent.gates.verdict import WriteGate
 from self_improving_agent.gates.write_gates import PathGate, path_problem, refusals
@@ -208,6 +209,9 @@ def apply_change(worktree: Path, change: Change, gates: Sequence[WriteGate]) -> 
         return EditResult(file=path, op=op, applied=False, error="; ".join(refused))
     created = _write(target, spelled_bytes(before, text))
     invalid = syntax_problem(path, text)
+    if invalid is None and path.endswith(".py"):
+        # What is written must run on the lowest Python the project supports.
+        invalid = version_problem(path, text, declared_lowest(worktree))
     if invalid is not None:
         _roll_back(target, before, created)
         return EditResult(file=path, op=op, applied=False, error=f"{invalid}; rolled back")

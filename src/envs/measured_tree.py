@@ -62,9 +62,39 @@ def shared_clone(repo: Path, into: Path) -> bool:
     return True
 
 
+def sparse_paths(repo: Path) -> list[str]:
+    """Files a sparse checkout leaves out of the work tree (git's skip-worktree entries)."""
+    listed = _git(repo, "ls-files", "-t", "-z")
+    entries = listed.stdout.decode("utf-8", "replace").split("\0") if listed.returncode == 0 else []
+    return [entry[2:] for entry in entries if entry.startswith("S ")]
+
+
+def restore_sparse(repo: Path, into: Path) -> None:
+    """Write HEAD's version of the files a sparse checkout of repo leaves out into the clone.
+
+    The tests HEAD holds are measured although the checkout does not show them.
+    """
+    paths = sparse_paths(repo)
+    if paths:
+        try:
+            git(
+                into,
+                "checkout-index",
+                "-f",
+                "-z",
+                "--stdin",
+                stdin="\0".join(paths).encode(),
+                timeout=120,
+            )
+        except GitError:
+            return
+
+
 def measured_copy(repo: Path, files: list[str], into: Path) -> MeasuredTree:
     """The listed files of repo in into, over a shared clone when repo has a commit to clone."""
     into.parent.mkdir(parents=True, exist_ok=True)
     cloned = shared_clone(repo, into)
+    if cloned:
+        restore_sparse(repo, into)
     copy_tree(repo, files, into)
     return MeasuredTree(into, borrowed_objects(into) if cloned else ())

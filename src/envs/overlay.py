@@ -10,7 +10,9 @@ from self_improving_agent.base.safe_files import write_private
 from self_improving_agent.base.text import printable
 from self_improving_agent.envs.build import scm_version, uv
 from self_improving_agent.envs.declarations import PROJECT_FILES
+from self_improving_agent.envs.members import install_members
 from self_improving_agent.envs.model import Env
+from self_improving_agent.envs.workspace import members_of
 from self_improving_agent.sandbox.sandbox import SandboxSpec
 
 
@@ -20,6 +22,8 @@ class Overlay:
 
     python: Path
     note: str
+    # Why the tree cannot be measured at all (a workspace member that does not build), or "".
+    error: str = ""
 
 
 def copy_tree(repo: Path, files: list[str], into: Path) -> Path:
@@ -73,31 +77,28 @@ def make_overlay(
     python, site = made
     lines = "".join(f"import site; site.addsitedir({d!r})\n" for d in env.site_dirs)
     write_private(site / "zzz_agent_env.pth", lines)
-    if not any((tree / name).is_file() for name in PROJECT_FILES):
+    package = any((tree / name).is_file() for name in PROJECT_FILES)
+    if not package and not members_of(tree):
         return Overlay(python, "the tree is not a package; its tests import it from its folder")
     built = _venv(env, scratch / "build", host_cache)
     if isinstance(built, str):
         return Overlay(python, f"the tree did not install ({built}); imported from its folders")
     build_python, build_site = built
     write_private(build_site / "zzz_agent_env.pth", lines)
-    args = ["pip", "install", "-q", "--python", str(build_python), "--no-deps", "--no-index"]
     # The tree's own build never reaches a package index.
     offline = {**scm_version(repo, "HEAD"), "UV_CACHE_DIR": str(scratch / "uv-cache")}
-    run = uv(
-        [*args, "--no-build-isolation", "-e", str(tree)],
-        scratch,
-        {**offline, "UV_OFFLINE": "1"},
-        sandbox,
-    )
+    offline["UV_OFFLINE"] = "1"
+    broken = install_members(build_python, tree, scratch, offline, sandbox)
+    # The measuring interpreter reads what the build installed, inside the sandbox only.
+    write_private(site / "_agent_tree.pth", f"import site; site.addsitedir({str(build_site)!r})\n")
+    if not package:
+        note = "the tree is not a package; its tests import it from its folder"
+        return Overlay(python, note, broken)
+    args = ["pip", "install", "-q", "--python", str(build_python), "--no-deps", "--no-index"]
+    run = uv([*args, "--no-build-isolation", "-e", str(tree)], scratch, offline, sandbox)
     if run.returncode == 0:
-        # The measuring interpreter reads what the build installed, inside the sandbox only.
-        write_private(
-            site / "_agent_tree.pth", f"import site; site.addsitedir({str(build_site)!r})\n"
-        )
-        return Overlay(python, "the tree is installed (editable) over the environment")
-    roots = "".join(f"{p}\n" for p in import_roots(tree))
-    write_private(site / "_agent_tree.pth", roots)
+        return Overlay(python, "the tree is installed (editable) over the environment", broken)
+    write_private(site / "_agent_roots.pth", "".join(f"{p}\n" for p in import_roots(tree)))
     tail = run.tail().strip().splitlines()[-1:] or [""]
-    return Overlay(
-        python, f"the tree did not install ({printable(tail[0])}); imported from its folders"
-    )
+    note = f"the tree did not install ({printable(tail[0])}); imported from its folders"
+    return Overlay(python, note, broken)

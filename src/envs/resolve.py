@@ -37,8 +37,21 @@ def _git(repo: Path, *args: str) -> bytes:
     return done.stdout
 
 
+def check_commit(repo: Path, ref: str) -> None:
+    """EnvError in one sentence when ref names no commit (a repository with no commits yet)."""
+    if git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode == 0:
+        return
+    if git(repo, "rev-parse", "--verify", "--quiet", "HEAD").returncode:
+        raise EnvError(
+            f"{repo} has no commits yet, and the environment is built from the committed tree; "
+            "commit the project (git add -A && git commit -m 'first commit') and run again"
+        )
+    raise EnvError(f"{ref} names no commit in {repo}; set [agent] main_branch to a branch")
+
+
 def committed_declarations(repo: Path, ref: str) -> Declarations:
     """The declarations of the tree committed at ref (never the working tree)."""
+    check_commit(repo, ref)
     files = [f for f in _git(repo, "ls-tree", "-r", "-z", "--name-only", ref).decode().split("\0")]
     known = set(files)
 

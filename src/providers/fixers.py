@@ -15,7 +15,9 @@ from pydantic import BaseModel
 
 from self_improving_agent.base.errors import FixerError
 from self_improving_agent.base.limits import MAX_FILE_BYTES
-from self_improving_agent.benchmarks.sources import is_test_path
+from self_improving_agent.benchmarks.python_versions import ruff_version_args
+from self_improving_agent.benchmarks.sources import TOOL_SCRIPTS, SourceTree
+from self_improving_agent.benchmarks.type_check import configured_targets, default_targets
 
 RUFF_CODES = ("F401", "I001", "UP")
 RUFF_TIMEOUT_S = 60
@@ -65,11 +67,12 @@ def ruff_fixable(root: Path) -> dict[str, list[str]]:
         return {}
     # The files are named (not ".") so none above the size limit is linted for nothing, in
     # batches, so that no argv grows with the repository (ruff reads no argument file).
+    version = ruff_version_args(root)
     items: list[dict[str, Any]] = []
     for start in range(0, len(files), RUFF_BATCH):
         batch = files[start : start + RUFF_BATCH]
-        args = ["check", "--output-format", "json", "--no-cache", "--force-exclude", "--", *batch]
-        items += json.loads(_ruff(args, root).stdout or "[]")
+        args = ["check", "--output-format", "json", "--no-cache", "--force-exclude", *version]
+        items += json.loads(_ruff([*args, "--", *batch], root).stdout or "[]")
     found: dict[str, set[str]] = {}
     for item in items:
         fix = item.get("fix") or {}
@@ -84,7 +87,7 @@ def ruff_fix(root: Path, rel: str, source: str, codes: list[str]) -> str:
     """The source after ruff's safe fixes for codes, run on a copy fed through stdin."""
     if not codes:
         return source
-    args = ["check", "--fix", "--no-cache", "--select", ",".join(codes)]
+    args = ["check", "--fix", "--no-cache", *ruff_version_args(root), "--select", ",".join(codes)]
     proc = _ruff([*args, "--stdin-filename", rel, "-"], root, stdin=source)
     return proc.stdout if proc.stdout else source
 
@@ -212,6 +215,21 @@ def python_files(root: Path) -> list[str]:
     return found
 
 
+def type_checked(root: Path, files: list[str]) -> list[str]:
+    """The files type_check's mypy run reads: its targets, minus tests and files behind a stub."""
+    tree = SourceTree.scan(root, files)
+    targets = configured_targets(root)
+    if targets is None:
+        targets = default_targets(tree.top_packages(), tree.source)
+    return [
+        rel
+        for rel in tree.source
+        if any(rel == t or rel.startswith(f"{t.rstrip('/')}/") for t in targets)
+        and not (root / rel).with_suffix(".pyi").is_file()
+        and PurePosixPath(rel).stem not in TOOL_SCRIPTS
+    ]
+
+
 def missing_inits(files: list[str]) -> list[str]:
     """`__init__.py` files missing from folders of Python files that sit inside a package."""
     folders = {str(PurePosixPath(f).parent) for f in files}
@@ -236,8 +254,8 @@ def survey(root: Path, scores: dict[str, float], max_files: int) -> list[Finding
     if lint:
         detail = ", ".join(sorted({c for codes in lint.values() for c in codes}))
         found.append(Finding(fixer="ruff", benchmark="lint_score", files=list(lint), detail=detail))
-    # type_check measures the non-test files only: annotating tests would raise nothing.
-    notes = annotatable(root, [f for f in files if not is_test_path(f)])
+    # Only files mypy measures: annotating tests, stubbed or unchecked files would raise nothing.
+    notes = annotatable(root, type_checked(root, files))
     if notes:
         detail = f"{sum(notes.values())} function(s) without a return value"
         found.append(

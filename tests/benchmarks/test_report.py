@@ -33,7 +33,8 @@ def test_table_has_one_row_per_benchmark_and_the_total() -> None:
     text = render_table(SUITE)
     assert "lint_score" in text and "3 violations" in text and "0.250" in text
     assert "doc_coverage" in text and "error" in text
-    assert text.splitlines()[-1].split() == ["total", "0.500", "(cached)"]
+    assert text.splitlines()[-2].split() == ["total", "0.500", "(cached)"]
+    assert text.splitlines()[-1] == "doc_coverage error: broke"
     assert key_figure(SUITE.results[1]) == "broke"
     assert progress_line("lint_score", None) == "  lint_score: running"
 

@@ -254,9 +254,10 @@ def test_pytest_runs_in_parallel_only_when_configured(tmp_path: Path) -> None:
     from self_improving_agent.benchmarks.pytest_run import pytest_args
 
     rc = tmp_path / "coveragerc"
-    assert "-n" not in pytest_args(tmp_path, tmp_path, rc)
-    args = pytest_args(tmp_path, tmp_path, rc, workers=3)
-    assert args[:4] == ["-m", "pytest", "-n", "3"]
+    assert "-n" not in pytest_args(rc, tmp_path)
+    assert pytest_args(rc, tmp_path)[:5] == ["coverage", "run", f"--rcfile={rc}", "-m", "pytest"]
+    args = pytest_args(rc, tmp_path, workers=3)
+    assert args[:3] == ["pytest", "-n", "3"]
     assert "--junitxml=" + str(tmp_path / "junit.xml") in args
 
 

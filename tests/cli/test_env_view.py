@@ -33,6 +33,7 @@ def test_show_describes_an_unbuilt_environment_without_building_it(
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"not built yet: {tmp_path / 'xdg'}")
     assert "from:         requirements-test.txt on main" in result.stdout
+    assert "why:          requirements files named for tests" in result.stdout
     assert not (tmp_path / "xdg").exists()
 
 

@@ -118,3 +118,24 @@ def test_survey_orders_by_weakest_benchmark_and_skips_perfect_ones(tmp_path: Pat
         ("ruff", "lint_score", ["pkg/sub/m.py"]),
     ]
     assert survey(root, {"lint_score": 1.0, "type_check": 1.0}, max_files=5) == []
+
+
+def test_only_files_mypy_measures_are_planned_for_annotation(tmp_path: Path) -> None:
+    bare = "def log(msg: str):\n    print(msg)\n"
+    root = _write(
+        tmp_path,
+        {
+            "setup.py": bare,
+            "scripts/tool.py": bare,
+            "pkg/__init__.py": "",
+            "pkg/typed.py": bare,
+            "pkg/stubbed.py": bare,
+            "pkg/stubbed.pyi": "def log(msg: str) -> None: ...\n",
+        },
+    )
+    found = survey(root, {"type_check": 0.5}, max_files=5)
+    assert [(f.fixer, f.files) for f in found] == [("annotate", ["pkg/typed.py"])]
+    # A mypy config naming its files decides instead.
+    (root / "mypy.ini").write_text("[mypy]\nfiles = scripts\n", encoding="utf-8")
+    found = survey(root, {"type_check": 0.5}, max_files=5)
+    assert [(f.fixer, f.files) for f in found] == [("annotate", ["scripts/tool.py"])]
