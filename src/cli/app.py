@@ -20,6 +20,7 @@ from self_improving_agent.base.secrets import redact_environment
 from self_improving_agent.base.store import Store, db_path
 from self_improving_agent.base.text import shown
 from self_improving_agent.cli.config_template import render_toml
+from self_improving_agent.cli.vet import vet_command
 from self_improving_agent.cli.views import history_rows, render_history, render_status
 from self_improving_agent.memory.lessons import SqliteLessons
 from self_improving_agent.memory.status import agentcore_status
@@ -61,6 +62,7 @@ config_app = typer.Typer(
 app.add_typer(config_app, name="config")
 env_app = typer.Typer(help="The environment a repository is measured in.", no_args_is_help=True)
 app.add_typer(env_app, name="env")
+app.command("vet")(vet_command)
 
 RepoOpt = Annotated[
     Path,

@@ -49,6 +49,7 @@ from self_improving_agent.core.recorder import Recorder
 from self_improving_agent.gates.decision import gather_facts, make_merge_decision
 from self_improving_agent.gates.decision_model import Decision
 from self_improving_agent.gates.merge_gates import merge_gates
+from self_improving_agent.gates.vet import vet_generation
 from self_improving_agent.gates.write_gates import write_gates
 from self_improving_agent.git_ops.worktree import Workspace
 from self_improving_agent.providers.base import CompletionRequest, GenerationScope, for_generation
@@ -242,6 +243,8 @@ class Generation:
         deps, settings, ws = self.deps, self.deps.settings, self._ws()
         candidate = self._candidate()
         files_changed = self.rec.report.files_changed
+        bench_config = settings.benchmarks.config
+        vetted = vet_generation(ws.path, ws.base_sha, settings.safety, bench_config)
         facts = gather_facts(
             candidate.before,
             candidate.after.results,
@@ -254,6 +257,7 @@ class Generation:
             skipped=candidate.skipped,
             noise=candidate.noise(),
             check=self.test_check,
+            held=vetted.for_person(),
         )
         gates = merge_gates(
             deps.policy,
@@ -262,6 +266,7 @@ class Generation:
             facts,
             originals=self.originals,
             files_changed=files_changed,
+            vetted=vetted,
         )
         self.rec.report.gates = gates
         decision = make_merge_decision(

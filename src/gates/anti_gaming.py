@@ -10,8 +10,12 @@ from collections.abc import Mapping
 LOST_TEST = "anti-gaming/lost-test"
 
 SUPPRESSION_RE = re.compile(
-    r"\bnoqa\b|\btype:\s*ignore\b|\bpragma:\s*no\s*cover\b|\bmypy:\s*ignore-errors\b", re.I
+    r"\bnoqa\b|\btype:\s*ignore\b|\bpragma:?\s*no\s*(branch|cover)\b|\bmypy:|\bpyright:\s*ignore"
+    r"|\bpylint:\s*disable|\bnosec\b|\bpyre-ignore",
+    re.I,
 )
+# Decorators that switch a checker off for a whole function.
+SUPPRESSION_NAMES = frozenset({"no_type_check", "no_type_check_decorator"})
 NOW_WORDS = {"failed": "failing", "error": "erroring", "skipped": "skipped"}
 
 
@@ -41,7 +45,8 @@ def count_suppressions(path: str, content: str) -> int:
             pass
         else:
             comments = (tok.string for tok in tokens if tok.type == tokenize.COMMENT)
-            return sum(len(SUPPRESSION_RE.findall(comment)) for comment in comments)
+            names = sum(t.type == tokenize.NAME and t.string in SUPPRESSION_NAMES for t in tokens)
+            return names + sum(len(SUPPRESSION_RE.findall(comment)) for comment in comments)
     # Not Python, or broken Python: count every '#' tail, erring towards more.
     tails = (line.partition("#")[2] for line in content.splitlines() if "#" in line)
     return sum(len(SUPPRESSION_RE.findall(tail)) for tail in tails)

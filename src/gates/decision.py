@@ -54,6 +54,11 @@ class DecisionFacts(BaseModel):
     test_check_problem: str | None = Field(
         None, description="Why main's tests could not judge a candidate that changed tests."
     )
+    held_for_person: list[str] = Field(
+        default_factory=list,
+        description="What `agent vet` holds for a person: capabilities gained, files that run "
+        "outside the sandbox, changed tests or tool settings.",
+    )
 
 
 def gather_facts(
@@ -69,6 +74,7 @@ def gather_facts(
     skipped: Sequence[str] = (),
     noise: Sequence[str] = (),
     check: LostTestCheck | None = None,
+    held: Sequence[str] = (),
 ) -> DecisionFacts:
     """Every fact the decision needs, from the before/after results and the generation's parts."""
     before_by_name = {r.name: r for r in before}
@@ -118,6 +124,7 @@ def gather_facts(
         flaky_test_ids=verdict.flaky,
         tests_for_human=verdict.for_human,
         test_check_problem=problem,
+        held_for_person=list(held),
     )
 
 
@@ -201,7 +208,7 @@ def make_merge_decision(
             "no test that passed before fails now" + _flaky_note(facts.flaky_test_ids),
             f"{len(gates)} gate(s) allowed",
         ],
-        needs_human=_human_reasons(facts.tests_for_human),
+        needs_human=_human_reasons(facts.tests_for_human) + facts.held_for_person,
     )
 
 

@@ -17,6 +17,7 @@ from self_improving_agent.gates.decision import DecisionFacts, merge_facts
 from self_improving_agent.gates.policy import PolicyGate
 from self_improving_agent.gates.tool_config import loosened_tool_config
 from self_improving_agent.gates.verdict import GateVerdict
+from self_improving_agent.gates.vet import VetReport
 from self_improving_agent.gates.write_gates import policy_verdict
 from self_improving_agent.sandbox.proc import limiter, run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import sandbox_for
@@ -96,13 +97,17 @@ def merge_gates(
     *,
     originals: Mapping[str, str],
     files_changed: Sequence[str],
+    vetted: VetReport | None = None,
 ) -> list[GateVerdict]:
-    """Anti-gaming and smoke gates, then Cedar's `merge` asked with the facts and their verdicts."""
+    """Anti-gaming, smoke and vet gates, then Cedar's `merge` asked with the facts and verdicts."""
     current = current_texts(worktree, files_changed)
     max_suppressions = settings.safety.max_new_suppressions
     gates = [
         anti_gaming_gate(originals, current, facts.lost_test_reasons, max_suppressions),
         smoke_gate(worktree, settings),
     ]
+    if vetted is not None:
+        refused = vetted.refusals()
+        gates.append(GateVerdict(allowed=not refused, reasons=refused, gate="vet"))
     gates.append(policy_verdict("cedar:merge", policy.authorize_merge(merge_facts(facts, gates))))
     return gates

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import posixpath
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -21,11 +22,12 @@ from self_improving_agent.analysis.code_scan import (
     gc_paused,
     package_of,
     scan_source,
-    scan_tree,
 )
+from self_improving_agent.analysis.code_scan.capabilities import capabilities, gained
 from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.gates.outcome_hooks import outcome_hooks
 from self_improving_agent.gates.outcome_rules import test_code_findings
+from self_improving_agent.gates.own_tools import own_tools
 from self_improving_agent.gates.tool_config import loosened_tool_config
 from self_improving_agent.gates.trust import (
     FOR_PEOPLE,
@@ -146,6 +148,27 @@ def rebinds(tree: ast.Module, name: str) -> list[int]:
     return lines
 
 
+def _parse(source: str | None, rel: str) -> ast.Module | None:
+    """Main's version of a file parsed, or None when there is none or it does not parse."""
+    if source is None:
+        return None
+    try:
+        return ast.parse(source, filename=rel)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _finding_key(finding: CodeFinding) -> tuple[str, str]:
+    """A finding without its place, so the same finding elsewhere in the file is the same."""
+    return finding.rule, re.sub(r"\d+", "#", finding.message)
+
+
+def added_findings(old: list[CodeFinding], new: list[CodeFinding]) -> list[CodeFinding]:
+    """The findings of the new version that the old one did not have."""
+    known = {_finding_key(f) for f in old}
+    return [f for f in new if _finding_key(f) not in known]
+
+
 def _table(data: dict[str, Any] | None, dotted: str) -> Any:
     """data['a']['b'] for 'a.b', or None when absent."""
     node: Any = data
@@ -186,20 +209,24 @@ class SafetyValidator:
 
     def validate_before_write(self, filepath: str, content: str) -> SafetyVerdict:
         """Every rule the write breaks; allowed only when there are none."""
-        rel, violations = self._check_path(filepath)
+        rel, violations = self.check_path(filepath)
         if rel is None:
             return SafetyVerdict.of(violations)
         # A blocked file (.env, keys) is never read, not even to compare.
         blocked = any(v.rule == PATH_BLOCKED for v in violations)
         before = None if blocked else self._read(rel)
-        violations += self._check_tables(rel, before, content)
+        return SafetyVerdict.of(violations + self.check_content(rel, before, content))
+
+    def check_content(self, rel: str, before: str | None, after: str) -> list[Violation]:
+        """The rules a file's new content breaks that its previous content did not."""
+        violations = self._check_tables(rel, before, after)
         violations += [
             Violation(rule=text.partition(":")[0], message=text)
-            for text in loosened_tool_config(rel, before or "", content)
+            for text in loosened_tool_config(rel, before or "", after)
         ]
-        if is_python(rel, content):
-            violations += self._check_python(rel, before, content)
-        return SafetyVerdict.of(violations)
+        if is_python(rel, after):
+            violations += self._check_python(rel, before, after)
+        return violations
 
     def _read(self, rel: str) -> str | None:
         """The file's current text under the root, or None when it does not exist."""
@@ -208,7 +235,7 @@ class SafetyValidator:
         except (OSError, UnicodeDecodeError, ValueError):
             return None
 
-    def _check_path(self, filepath: str) -> tuple[str | None, list[Violation]]:
+    def check_path(self, filepath: str) -> tuple[str | None, list[Violation]]:
         """The normalized relative path and the path rules it breaks (None: unusable path)."""
 
         def refuse(rule: str, why: str) -> tuple[None, list[Violation]]:
@@ -290,7 +317,8 @@ class SafetyValidator:
             ]
         try:
             with gc_paused():
-                findings = self._content_findings(rel, before, tree, after)
+                old = _parse(before, rel)
+                findings = self._content_findings(rel, before, old, tree, after)
             violations = [_from_finding(f, rel) for f in findings]
             return violations + self._check_functions(rel, before, tree)
         except Exception as exc:  # an unchecked write is refused, never let through
@@ -298,16 +326,25 @@ class SafetyValidator:
             return [Violation(rule=SCANNER_ERROR, message=why)]
 
     def _content_findings(
-        self, rel: str, before: str | None, tree: ast.Module, after: str
+        self, rel: str, before: str | None, old: ast.Module | None, tree: ast.Module, after: str
     ) -> list[CodeFinding]:
-        """Coding cookie, outcome hooks, code rules (unless off) and the trust boundary."""
-        findings = list(outcome_hooks(tree))
-        findings += test_code_findings(rel, before, tree)
+        """Coding cookie, then what the change adds: outcome hooks, code rules, trust boundary."""
+        findings = test_code_findings(rel, before, tree)
         problem = coding_problem(after)
         if problem:
             findings.append(CodeFinding(rule=ENCODING, message=f"{rel}: {problem}", line=1, col=1))
+        findings += added_findings(self._rule_findings(rel, old), self._rule_findings(rel, tree))
         if self.code_rules:
-            findings += scan_tree(tree, rel)
+            own = own_tools(self.root)
+            was = capabilities(old, rel, own) if old is not None else []
+            findings += [c.finding() for c in gained(was, capabilities(tree, rel, own)) if c.rule]
+        return findings
+
+    def _rule_findings(self, rel: str, tree: ast.Module | None) -> list[CodeFinding]:
+        """Outcome hooks and, outside tests, the trust boundary of one version of a file."""
+        if tree is None:
+            return []
+        findings = list(outcome_hooks(tree))
         if not is_test_path(rel):
             paths, functions = self.safety.protected_paths, self.safety.protected_functions
             modules = protected_modules(paths, functions, self.package_dirs)

@@ -52,6 +52,14 @@ HARMLESS_KEYS = {
     "output_format",
     "cache_dir",
     "markers",
+    "minversion",
+    "required_plugins",
+    "log_cli",
+    "log_cli_level",
+    "log_level",
+    "log_format",
+    "log_date_format",
+    "junit_family",
 }
 ADDOPTS_WITH_VALUE = {
     "-p",

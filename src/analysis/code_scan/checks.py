@@ -48,10 +48,12 @@ def _literal_true(node: ast.expr) -> bool:
 class Checker:
     """Applies every rule to every node once."""
 
-    def __init__(self, tree: ast.Module, package: str = "") -> None:
-        """Solve the module's values, then index parents for context-dependent rules."""
+    def __init__(
+        self, tree: ast.Module, package: str = "", roots: frozenset[str] = frozenset()
+    ) -> None:
+        """Solve the module's values (extra roots tracked too), then index parents."""
         self.tree = tree
-        self.flow = Flow(tree, package)
+        self.flow = Flow(tree, package, roots)
         self.parents = self.flow.scopes.parents
         self.nodes = self.flow.scopes.nodes
         self.findings: dict[tuple[str, int, int], CodeFinding] = {}

@@ -1,0 +1,313 @@
+"""Capabilities seen at calls and stores: processes, network, secrets, writes, reaching in."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING
+
+from self_improving_agent.analysis.code_scan.capability import (
+    CODE,
+    NETWORK,
+    PROCESS,
+    REACH,
+    SECRETS,
+    WRITES,
+    Capability,
+)
+from self_improving_agent.analysis.code_scan.rules import (
+    EXEC_SPAWNS,
+    INTERPRETER_VALUES,
+    RAW_SPAWNS,
+    SUBPROCESS_CALLS,
+    dangerous_rule,
+)
+from self_improving_agent.analysis.code_scan.values import UNKNOWN_STR, Values, is_dotted
+
+if TYPE_CHECKING:
+    from self_improving_agent.analysis.code_scan.checks import Checker
+
+SPAWNS = SUBPROCESS_CALLS | RAW_SPAWNS.keys() | EXEC_SPAWNS.keys()
+SHELL_CALLS = frozenset({"os.system", "os.popen", "subprocess.getoutput"})
+# Process starts with no argv of their own (a fork, a pool, a Python target).
+FORKS = frozenset({"os.fork", "os.forkpty", "pty.fork", "multiprocessing.Process"})
+FORKS |= {"multiprocessing.Pool", "multiprocessing.get_context", "os.register_at_fork"}
+FORKS |= {"concurrent.futures.ProcessPoolExecutor", "multiprocessing.pool.Pool"}
+EXIT_HOOKS = frozenset({"atexit.register", "sys.addaudithook", "sys.settrace", "sys.setprofile"})
+EXIT_HOOKS |= {"threading.settrace", "signal.signal"}
+REPORT_WORDS = ("junit", ".coverage", "coverage.json", "coverage.xml", ".pytest_cache")
+SHELL_CALLS |= {"subprocess.getstatusoutput", "asyncio.create_subprocess_shell"}
+NETWORK_ROOTS = frozenset(
+    {"socket", "requests", "httpx", "aiohttp", "urllib3", "ftplib", "smtplib", "poplib"}
+    | {"imaplib", "telnetlib", "socketserver", "websocket", "websockets", "paramiko"}
+    | {"pycurl", "grpc", "boto3", "botocore", "httplib2", "xmlrpc", "nntplib", "ssl"}
+)
+NETWORK_PREFIXES = ("urllib.request.", "http.client.", "http.server.", "urllib.urlopen")
+NETWORK_CALLS = frozenset({"asyncio.open_connection", "asyncio.start_server", "webbrowser.open"})
+NETWORK_CALLS |= {"asyncio.open_unix_connection", "asyncio.start_unix_server"}
+ENV_READERS = frozenset({"os.getenv", "os.getenvb", "os.environ.get", "os.environ.pop"})
+ENV_READERS |= {"os.environ.__getitem__", "os.environb.get"}
+ENV_DUMPS = frozenset({"os.environ.items", "os.environ.values", "os.environb.items"})
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|PWD|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION", re.I)
+WRITE_CALLS = frozenset(
+    {"os.remove", "os.unlink", "os.rename", "os.replace", "os.makedirs", "os.mkdir"}
+    | {"os.rmdir", "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate"}
+    | {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move"}
+    | {"shutil.rmtree", "os.open"}
+)
+WRITE_METHODS = frozenset({"write_text", "write_bytes", "unlink", "mkdir", "touch", "rename"})
+WRITE_METHODS |= {"symlink_to", "chmod", "replace", "rmdir", "hardlink_to"}
+# Method names that write whatever they are called on (str.replace and the like excluded).
+PATH_WRITERS = WRITE_METHODS - {"rename", "replace"}
+SCRATCH = ("/tmp/", "/var/tmp/", "/dev/null", "/dev/stdout", "/dev/stderr", "/dev/shm/")
+REACHERS = frozenset({"builtins.vars", "inspect.getmembers", "inspect.getmembers_static"})
+REACHERS |= {"builtins.dir", "builtins.getattr", "builtins.setattr", "builtins.delattr"}
+LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name", "operator.attrgetter"})
+LOCATORS |= {"operator.methodcaller", "importlib.reload"}
+HANDED_ON = frozenset({"builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars"})
+# Assigning these is ordinary program plumbing, not reaching into the interpreter.
+PLAIN_SYS = frozenset({"sys.argv", "sys.stdout", "sys.stderr", "sys.stdin", "sys.path"})
+PLAIN_SYS |= {"sys.dont_write_bytecode", "sys.tracebacklimit", "sys.ps1", "sys.ps2"}
+
+
+def _constant(values: Values) -> list[str] | None:
+    """The strings values may be when all are known constants, else None."""
+    if not values or UNKNOWN_STR in values or any(not v.startswith("'") for v in values):
+        return None
+    return sorted(v[1:] for v in values)
+
+
+class CallPass:
+    """One pass over a scanned module's calls and stores, on the checker's solved values."""
+
+    ROOTS = NETWORK_ROOTS | {"urllib", "http", "pathlib", "shutil", "inspect", "os", "sys"}
+    ROOTS |= {"multiprocessing", "concurrent", "atexit", "signal", "threading", "pty"}
+
+    def __init__(self, checker: Checker, own_tools: frozenset[str]) -> None:
+        """Capabilities over the checker's flow; own_tools are programs the project ships."""
+        self.checker = checker
+        self.flow = checker.flow
+        self.own_tools = own_tools
+        self.found: list[Capability] = []
+        self.writes = False
+        self.outside: set[str] = set()
+
+    def _add(self, kind: str, target: str, detail: str, node: ast.AST) -> None:
+        """Record one capability."""
+        self.found.append(Capability(kind, target, detail, getattr(node, "lineno", 0)))
+
+    def run(self) -> list[Capability]:
+        """Every capability seen at a call, a store or a constant."""
+        for node in self.checker.nodes:
+            kind = type(node)
+            if kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                self._call(node)
+            elif kind is ast.Constant:
+                self._path_constant(node)
+            elif kind in (ast.Attribute, ast.Subscript) and not isinstance(
+                getattr(node, "ctx", None), ast.Load
+            ):
+                self._store(node)
+            elif kind is ast.Name or kind is ast.Attribute:
+                self._reference(node)
+            elif kind is ast.Subscript:
+                assert isinstance(node, ast.Subscript)
+                if self.flow.resolve(node.value) & {"os.environ", "os.environb"}:
+                    self._env_name(node.slice, node)
+        if self.writes:
+            for where in sorted(self.outside):
+                self._add(WRITES, where, "", self.checker.tree)
+        return self.found
+
+    def _callees(self, node: ast.Call) -> set[str]:
+        """Dotted names the call may invoke."""
+        return {v for v in self.flow.resolve(node.func) if is_dotted(v)}
+
+    def _call(self, node: ast.Call) -> None:
+        """Processes, network, secrets, writes and reaching in at one call."""
+        if isinstance(node.func, ast.Attribute) and node.func.attr in PATH_WRITERS:
+            self.writes = True
+        for func in self._callees(node):
+            root = func.partition(".")[0]
+            if func in SPAWNS or func in SHELL_CALLS:
+                self._spawn(node, func)
+            elif func in FORKS:
+                self._add(PROCESS, func, "", node)
+            elif func in EXIT_HOOKS:
+                self._add(REACH, func, "hooks the interpreter's own events", node)
+            elif (
+                root in NETWORK_ROOTS or func.startswith(NETWORK_PREFIXES) or func in NETWORK_CALLS
+            ):
+                self._add(NETWORK, func, self._args(node), node)
+            elif func in ENV_READERS and node.args:
+                self._env_name(node.args[0], node)
+            elif func in ENV_DUMPS:
+                self._add(SECRETS, "os.environ", "every variable", node)
+            elif func in REACHERS and node.args:
+                self._reacher(node, func)
+            elif func in LOCATORS:
+                self._add(REACH, func, self._args(node), node)
+            elif func == "builtins.open":
+                self.writes = self.writes or self._open_writes(node)
+            elif func in WRITE_CALLS or (
+                func.startswith("pathlib.") and func.rpartition(".")[2] in WRITE_METHODS
+            ):
+                self.writes = True
+            if func.startswith(("pathlib.Path.home", "os.path.expanduser")):
+                self.outside.add("the home folder")
+
+    def _args(self, node: ast.Call) -> str:
+        """'with constant arguments' or 'with computed arguments'."""
+        parts = [*node.args, *(k.value for k in node.keywords)]
+        for part in parts:
+            if isinstance(part, ast.Starred) or (
+                not isinstance(part, ast.Constant) and _constant(self.flow.resolve(part)) is None
+            ):
+                return "with computed arguments"
+        return "with constant arguments"
+
+    def _argv(self, node: ast.Call, func: str) -> list[Values | None]:
+        """The argv elements a spawn call passes."""
+        spawns = self.checker.spawns
+        if func in SUBPROCESS_CALLS or func in SHELL_CALLS:
+            first = node.args[0] if node.args else None
+            first = first or next((k.value for k in node.keywords if k.arg == "args"), None)
+            return spawns.argv_of(first)
+        if func in EXEC_SPAWNS:
+            return spawns.argv_from(node.args)
+        start, style = RAW_SPAWNS[func]
+        args = node.args[start:]
+        if style == "argv":
+            return spawns.argv_of(args[0] if args else None)
+        if style == "list":
+            rest = spawns.argv_of(args[1] if len(args) > 1 else None)[1:]
+            return spawns.argv_from(args[:1]) + rest
+        return spawns.argv_from(args[:1]) + spawns.argv_from(args[2:])
+
+    def constant_argv(self, node: ast.Call, func: str) -> list[str] | None:
+        """The argv's words when every one is a single known constant (the program included)."""
+        argv = self._argv(node, func)
+        words = []
+        for element in argv:
+            texts = None if element is None else _constant(element)
+            if texts is None or len(texts) != 1:
+                return None
+            words.append(texts[0])
+        return words or None
+
+    def own_tool_call(self, node: ast.Call) -> bool:
+        """A spawn of the project's own tool with a constant argv (however kwargs are passed)."""
+        for func in self._callees(node):
+            if func in SPAWNS or func in SHELL_CALLS:
+                words = self.constant_argv(node, func)
+                return words is not None and self._own(words)
+        return False
+
+    def _own(self, words: list[str]) -> bool:
+        """Whether a constant argv runs one of the project's own programs."""
+        program = words[0].rsplit("/", 1)[-1]
+        if program in self.own_tools:
+            return True
+        return len(words) > 2 and words[1] == "-m" and words[2].partition(".")[0] in self.own_tools
+
+    def _spawn(self, node: ast.Call, func: str) -> None:
+        """A process start: the program when the argv is constant, else computed."""
+        interpreter = self._interpreter(node, func)
+        if interpreter is not None:
+            if interpreter == "other":
+                self._add(PROCESS, func, "runs the Python interpreter", node)
+            return
+        words = self.constant_argv(node, func)
+        if words is not None and self._own(words):
+            return
+        if words is not None:
+            program = words[0] if func not in SHELL_CALLS else f"shell {words[0].split(' ')[0]}"
+            self._add(PROCESS, func, f"runs {program}", node)
+        else:
+            self._add(PROCESS, func, "with a computed command", node)
+
+    def _interpreter(self, node: ast.Call, func: str) -> str | None:
+        """'own' for `python -m <own package>` with constant words, 'other' for this
+        interpreter run otherwise (however reached), None when the program is another."""
+        argv = self._argv(node, func)
+        first = argv[0] if argv else None
+        if first is None:
+            return None
+        if first & INTERPRETER_VALUES:
+            rest = [None if e is None else _constant(e) for e in argv[1:]]
+            words = [r[0] if r and len(r) == 1 else None for r in rest]
+            constant = all(w is not None for w in words)
+            own = constant and self._own(["python", *(w or "" for w in words)])
+            return "own" if own else "other"
+        texts = _constant(first) or []
+        return "other" if any(t.startswith("/proc/self/") for t in texts) else None
+
+    def _env_name(self, name: ast.expr, node: ast.AST) -> None:
+        """A read of one environment variable: a secret by its name, or a computed name."""
+        texts = _constant(self.flow.resolve(name)) if not isinstance(name, ast.Starred) else None
+        if texts is None:
+            self._add(SECRETS, "os.environ", "by a computed name", node)
+        for text in texts or []:
+            if SECRET_NAME.search(text):
+                self._add(SECRETS, "os.environ", text, node)
+
+    def _reacher(self, node: ast.Call, func: str) -> None:
+        """vars/dir/getattr/setattr over another module's namespace."""
+        bases = {v for v in self.flow.resolve(node.args[0]) if is_dotted(v)}
+        if not bases:
+            return
+        name = node.args[1] if len(node.args) > 1 else None
+        names = _constant(self.flow.resolve(name)) if name is not None else None
+        if func in ("builtins.getattr", "builtins.dir") and names is not None:
+            for base in sorted(bases):
+                for text in names:
+                    if dangerous_rule(f"{base}.{text}"):
+                        self._add(CODE, f"{base}.{text}", "looked up by name", node)
+            return
+        if func == "builtins.dir":
+            return
+        for base in sorted(bases):
+            self._add(REACH, f"{func.rpartition('.')[2]}({base})", "", node)
+
+    def _open_writes(self, node: ast.Call) -> bool:
+        """Whether open() may write: a mode with w, a, x or +, or one not known."""
+        mode = node.args[1] if len(node.args) > 1 else None
+        mode = mode or next((k.value for k in node.keywords if k.arg == "mode"), None)
+        if mode is None:
+            return False
+        texts = _constant(self.flow.resolve(mode))
+        return texts is None or any(set(t) & set("wax+") for t in texts)
+
+    def _path_constant(self, node: ast.AST) -> None:
+        """A constant path outside the repository: absolute (not scratch), home-relative or .git."""
+        value = getattr(node, "value", None)
+        if not isinstance(value, str) or len(value) > 300 or "\n" in value:
+            return
+        if value.startswith("~") or (value.startswith("/") and len(value) > 1):
+            if not value.startswith(SCRATCH) and value != "/" and " " not in value:
+                self.outside.add(value)
+        elif value == ".git" or value.startswith(".git/") or any(w in value for w in REPORT_WORDS):
+            self.outside.add(value)
+
+    def _store(self, node: ast.AST) -> None:
+        """Assigning or deleting another module's attribute, or a sys.modules entry."""
+        assert isinstance(node, ast.Attribute | ast.Subscript)
+        bases = {v for v in self.flow.resolve(node.value) if is_dotted(v)}
+        for base in sorted(bases):
+            if isinstance(node, ast.Attribute):
+                target = f"{base}.{node.attr}"
+                if target not in PLAIN_SYS and not target.startswith("os.environ"):
+                    self._add(REACH, target, "is reassigned", node)
+            elif base in ("sys.modules", "builtins.__dict__") or base.startswith("<ns>"):
+                self._add(REACH, base, "gets an entry", node)
+
+    def _reference(self, node: ast.AST) -> None:
+        """getattr or vars handed on as a value (functools.reduce(getattr, ...))."""
+        assert isinstance(node, ast.Name | ast.Attribute)
+        if not isinstance(node.ctx, ast.Load) or self.checker._is_func(node):
+            return
+        if self.checker._is_alias_value(node):
+            return
+        for value in sorted(self.flow.resolve(node) & HANDED_ON):
+            self._add(REACH, value, "is passed on as a value", node)

@@ -1,0 +1,184 @@
+"""The one judgement of a change: per file, refused, for a person, or fine."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from self_improving_agent.analysis.code_scan.capabilities import gained, source_capabilities
+from self_improving_agent.base.safety_config import SafetySection
+from self_improving_agent.gates.anti_gaming import count_suppressions
+from self_improving_agent.gates.safety import (
+    PATH_ABSOLUTE,
+    PATH_BLOCKED,
+    PATH_ESCAPE,
+    PATH_GIT,
+    PATH_INVALID,
+    SafetyValidator,
+    is_python,
+)
+from self_improving_agent.gates.trust import STARTUP_HOOK
+from self_improving_agent.gates.vet.model import STATUS_WORDS, FileVerdict, VetItem, VetReport
+from self_improving_agent.gates.vet.outside import (
+    DEPENDENCY,
+    OUTSIDE,
+    hard_refusal,
+    ini_build_changes,
+    outside_reason,
+    pyproject_changes,
+)
+from self_improving_agent.gates.vet.tests_changed import test_change_reasons
+from self_improving_agent.git_ops.changeset import ChangeSet, FileChange
+
+HARD_PATH_RULES = frozenset({PATH_INVALID, PATH_ABSOLUTE, PATH_ESCAPE, PATH_GIT})
+# Rules the hard refusals already decide, spelled otherwise by the write gate's path checks.
+DECIDED_ELSEWHERE = frozenset({PATH_BLOCKED, STARTUP_HOOK})
+TOOL_CONFIG_NAMES = frozenset(
+    {"pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", ".pytest.ini", "pytest.toml"}
+    | {".pytest.toml", "ruff.toml", ".ruff.toml", "mypy.ini", ".mypy.ini", ".coveragerc"}
+    | {".flake8", "radon.cfg", ".pylintrc", "pylintrc"}
+)
+INI_TOOLS = (
+    *("mypy", "flake8", "tool:pytest", "pytest", "coverage", "isort", "pycodestyle"),
+    *("pydocstyle", "pylint", "radon", "bdist_wheel", "egg_info"),
+)
+CAPABILITY = "capability/gained"
+TRUST = ("trust/protected-write", "trust/env-override")
+TOOL_CONFIG = "config/tool-settings"
+SUPPRESSION = "config/suppression"
+TESTS = "tests/changed"
+UNREADABLE = "code/unreadable"
+SUBMODULE = "outside/submodule"
+
+
+@dataclass(frozen=True)
+class VetContext:
+    """What the judgement needs from main: safety settings, own programs, local module names."""
+
+    root: Path
+    safety: SafetySection
+    own_tools: frozenset[str] = frozenset()
+    local_roots: frozenset[str] = frozenset()
+    backend_paths: tuple[str, ...] = ()
+    bench_config: str = "config/benchmarks.json"
+    agent_repo: bool = False
+
+
+def _text(data: bytes | None) -> tuple[str | None, bool]:
+    """Bytes as text, and whether they were text at all."""
+    if data is None:
+        return None, True
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return None, False
+
+
+def vet_changes(changes: ChangeSet, ctx: VetContext) -> VetReport:
+    """Judge every file of a change against main's version of it."""
+    validator = SafetyValidator(
+        ctx.root, ctx.safety, code_rules=False, bench_config=ctx.bench_config
+    )
+    files = [judge_file(change, ctx, validator) for change in changes.files]
+    return VetReport(base=changes.base, change=changes.label, files=files)
+
+
+def judge_file(fc: FileChange, ctx: VetContext, validator: SafetyValidator) -> FileVerdict:
+    """Refusals, reasons for a person, or nothing, for one file."""
+    link = fc.after.decode("utf-8", "replace") if fc.new_mode == "120000" and fc.after else None
+    hard = (
+        hard_refusal(fc.path, ctx.safety.blocked_patterns, link) if fc.after is not None else None
+    )
+    status = STATUS_WORDS.get(fc.status, fc.status)
+    if hard is not None:
+        item = VetItem(rule=hard[0], message=hard[1])
+        return FileVerdict(path=fc.path, old_path=fc.old_path, status=status, refused=[item])
+    refused: list[VetItem] = []
+    person = _outside(fc, ctx)
+    before, before_text = _text(fc.before)
+    after, after_text = _text(fc.after)
+    rel, violations = validator.check_path(fc.path)
+    if rel is not None and after is not None and fc.new_mode != "120000":
+        violations += validator.check_content(rel, before, after)
+    for violation in violations:
+        item = VetItem(rule=violation.rule, line=violation.line, message=violation.message)
+        if violation.rule in HARD_PATH_RULES:
+            refused.append(item)
+        elif violation.rule.startswith(TRUST) and not ctx.agent_repo:
+            # The agent's own modules and AGENT_* settings mean nothing in another repository.
+            continue
+        elif violation.rule not in DECIDED_ELSEWHERE:
+            person.append(item)
+    person += _config(fc, before, after)
+    if is_python(fc.path, after or "") or fc.path.endswith((".py", ".pyi")):
+        if not (before_text and after_text):
+            person.append(VetItem(rule=UNREADABLE, message="Python that is not UTF-8 text"))
+        elif after is not None:
+            person += _capabilities(fc, before, after, ctx)
+    reasons = test_change_reasons(fc.path, fc.old_path, before, after, ctx.local_roots)
+    person += [VetItem(rule=TESTS, message=why) for why in reasons]
+    return FileVerdict(
+        path=fc.path, old_path=fc.old_path, status=status, refused=refused, person=_unique(person)
+    )
+
+
+def _unique(items: list[VetItem]) -> list[VetItem]:
+    """Each item once, in order."""
+    return list(dict.fromkeys(items))
+
+
+def _outside(fc: FileChange, ctx: VetContext) -> list[VetItem]:
+    """Reasons the file runs outside the sandbox (either of its paths)."""
+    items = []
+    if "160000" in (fc.old_mode, fc.new_mode):
+        items.append(VetItem(rule=SUBMODULE, message="a submodule brings in code from elsewhere"))
+    for path in dict.fromkeys(p for p in (fc.old_path, fc.path) if p):
+        why = outside_reason(path, ctx.backend_paths)
+        if why:
+            rule = DEPENDENCY if "dependencies" in why else OUTSIDE
+            items.append(VetItem(rule=rule, message=f"{path}: {why}"))
+    return items
+
+
+def _config(fc: FileChange, before: str | None, after: str | None) -> list[VetItem]:
+    """Build and dependency tables changed, tool config files added, removed or moved."""
+    base = posixpath.basename(fc.path.casefold())
+    items = []
+    if base == "pyproject.toml":
+        for what in pyproject_changes(before, after):
+            items.append(VetItem(rule=DEPENDENCY, message=f"build or dependency settings: {what}"))
+    elif base in ("setup.cfg", "tox.ini"):
+        for what in ini_build_changes(before, after, INI_TOOLS):
+            items.append(VetItem(rule=OUTSIDE, message=f"{base} runs outside the sandbox: {what}"))
+    moved = fc.old_path is not None and fc.old_path != fc.path
+    if (
+        base in TOOL_CONFIG_NAMES
+        and base != "conftest.py"
+        and ((before is None) != (after is None) or moved)
+    ):
+        verb = "adds" if before is None else "removes" if after is None else "moves"
+        why = f"{verb} a tool configuration file, which changes what main's tools read"
+        items.append(VetItem(rule=TOOL_CONFIG, message=why))
+    added = count_suppressions(fc.path, after or "") - count_suppressions(fc.path, before or "")
+    if after is not None and added > 0:
+        items.append(VetItem(rule=SUPPRESSION, message=f"adds {added} suppression comment(s)"))
+    return items
+
+
+def _capabilities(fc: FileChange, before: str | None, after: str, ctx: VetContext) -> list[VetItem]:
+    """What the new version can do that main's version (followed through a rename) could not."""
+    try:
+        old = source_capabilities(before, fc.old_path or fc.path, ctx.own_tools)
+        new = source_capabilities(after, fc.path, ctx.own_tools)
+    except Exception as exc:  # an unscanned file is never waved through
+        why = f"the capability scan failed ({type(exc).__name__}: {exc}); a person must read it"
+        return [VetItem(rule=UNREADABLE, message=why)]
+    if new is None:
+        return [VetItem(rule=UNREADABLE, message="the new version does not parse as Python")]
+    return [
+        VetItem(
+            rule=CAPABILITY, line=cap.line, message=f"gains {cap.describe().rsplit(' (line', 1)[0]}"
+        )
+        for cap in gained(old, new)
+    ]

@@ -1,0 +1,105 @@
+"""How a change touches main's tests: removed, renamed, rewritten, conftests, helpers and data."""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from collections.abc import Iterator
+
+TEST_FOLDER = re.compile(r"(^|/)(tests?|testing)/")
+TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
+
+
+def is_test_file(path: str) -> bool:
+    """A file of main's tests: under a test folder, a test module or a conftest."""
+    folded = path.casefold()
+    base = posixpath.basename(folded)
+    return bool(TEST_FOLDER.search(folded) or TEST_FILE.search(folded)) or base == "conftest.py"
+
+
+def test_change_reasons(
+    path: str,
+    old_path: str | None,
+    before: str | None,
+    after: str | None,
+    local_roots: frozenset[str],
+) -> list[str]:
+    """Why this change to a test file must be seen by a person (empty: it only adds tests)."""
+    source = old_path or path
+    base = posixpath.basename(path.casefold())
+    if before is not None and not is_test_file(source):
+        return []
+    if before is None:
+        if base == "conftest.py":
+            return ["adds a conftest.py, which changes how every test below it runs"]
+        return []
+    if after is None:
+        return [f"deletes {source}, which holds main's tests or their helpers"]
+    if old_path is not None and old_path != path:
+        return [f"moves {old_path} to {path}; main's tests keep their place"]
+    if base == "conftest.py":
+        return ["changes a conftest.py, which changes how every test below it runs"]
+    if not path.endswith(".py"):
+        return ["changes test data main's tests read"]
+    return list(_python_changes(before, after, local_roots))
+
+
+def _defs(body: list[ast.stmt]) -> dict[str, ast.stmt]:
+    """Functions and classes of a body by name (the last wins, as Python binds them)."""
+    return {
+        s.name: s
+        for s in body
+        if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+
+
+def _others(body: list[ast.stmt]) -> list[str]:
+    """Dumps of a body's statements that are neither definitions nor imports."""
+    kinds = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom
+    return [
+        ast.dump(s)
+        for s in body
+        if not isinstance(s, kinds)
+        and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+
+
+def _python_changes(before: str, after: str, local_roots: frozenset[str]) -> Iterator[str]:
+    """Existing definitions removed or changed, module code changed, local helpers imported."""
+    try:
+        old, new = ast.parse(before), ast.parse(after)
+    except (SyntaxError, ValueError, RecursionError):
+        yield "a version of this test file does not parse, so the change can't be compared"
+        return
+    yield from _body_changes(old.body, new.body, "")
+    old_imports = {ast.dump(s) for s in old.body if isinstance(s, ast.Import | ast.ImportFrom)}
+    for stmt in new.body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom) and ast.dump(stmt) not in old_imports:
+            names = [a.name for a in stmt.names] if isinstance(stmt, ast.Import) else []
+            names += [stmt.module or ""] if isinstance(stmt, ast.ImportFrom) else []
+            relative = isinstance(stmt, ast.ImportFrom) and stmt.level > 0
+            if relative or any(n.partition(".")[0] in local_roots for n in names):
+                yield f"imports local code into main's tests (line {stmt.lineno})"
+
+
+def _body_changes(old: list[ast.stmt], new: list[ast.stmt], owner: str) -> Iterator[str]:
+    """Definitions of old that new removes or changes; other statements that differ."""
+    old_defs, new_defs = _defs(old), _defs(new)
+    for name, stmt in old_defs.items():
+        label = f"{owner}{name}"
+        if name not in new_defs:
+            yield f"removes or renames {label}"
+        elif isinstance(stmt, ast.ClassDef) and isinstance(new_defs[name], ast.ClassDef):
+            new_class = new_defs[name]
+            assert isinstance(new_class, ast.ClassDef)
+            if [ast.dump(d) for d in stmt.decorator_list] != [
+                ast.dump(d) for d in new_class.decorator_list
+            ] or [ast.dump(b) for b in stmt.bases] != [ast.dump(b) for b in new_class.bases]:
+                yield f"changes the decorators or bases of {label}"
+            yield from _body_changes(stmt.body, new_class.body, f"{label}.")
+        elif ast.dump(stmt) != ast.dump(new_defs[name]):
+            yield f"changes {label} (line {new_defs[name].lineno})"
+    if sorted(_others(old)) != sorted(_others(new)):
+        where = f" of {owner.rstrip('.')}" if owner else " at module level"
+        yield f"changes statements{where} (markers, settings or helpers main's tests use)"
