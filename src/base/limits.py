@@ -36,3 +36,11 @@ def json_depth_problem(text: str) -> str | None:
     if depth <= MAX_JSON_DEPTH:
         return None
     return f"it is nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}"
+
+
+# Processes and threads one sandboxed run may hold at once (a cgroup's pids.max): far above a
+# parallel test suite's need, far below what starves the machine.
+MAX_PROCESSES = 1024
+
+# No file a tool run writes may grow past this (RLIMIT_FSIZE): a disk-filling loop ends there.
+MAX_WRITTEN_FILE_BYTES = 1024 * 1024 * 1024

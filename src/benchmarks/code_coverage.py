@@ -70,6 +70,8 @@ def measure(prun: PytestRun) -> BenchResult:
     run = prun.run
     if run.timed_out:
         return timeout_result(NAME, run)
+    if run.exhausted:
+        return error_result(NAME, run.exhausted, run.duration_s)
     try:
         data = read_result(prun.scratch, prun.coverage, "coverage")
         if data is None:

@@ -139,6 +139,8 @@ class CustomBenchmark:
                 self.spec.name,
                 f"timed out after {run.duration_s:.1f}s; raise its timeout: {_tail(run)}",
             )
+        elif run.exhausted:
+            result = error_result(self.spec.name, run.exhausted)
         else:
             result = score_output(self.spec, run)
         return result.model_copy(update={"custom": True, "duration_s": run.duration_s})

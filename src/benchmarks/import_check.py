@@ -61,6 +61,8 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     result = ctx.run_python(["-c", IMPORTER, str(out), str(listed)], timeout_s)
     if result.timed_out:
         return timeout_result(NAME, result)
+    if result.exhausted:
+        return error_result(NAME, result.exhausted, result.duration_s)
     try:
         text = read_result_text(ctx.scratch, OUT_NAME, "imports")
         errors = {str(k): printable(str(v)) for k, v in dict(json.loads(text or "")).items()}

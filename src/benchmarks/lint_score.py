@@ -86,6 +86,8 @@ def judge(run: ToolRun, lines: int, root: Path | None = None) -> BenchResult:
     """Ruff's verdict: exit 0 clean, 1 violations, anything else an error."""
     if run.timed_out:
         return timeout_result(NAME, run)
+    if run.exhausted:
+        return error_result(NAME, run.exhausted, run.duration_s)
     if run.returncode not in (0, 1):
         return error_result(NAME, f"ruff exited {run.returncode}: {run.tail()}", run.duration_s)
     try:

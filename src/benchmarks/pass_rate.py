@@ -162,6 +162,8 @@ def measure(prun: PytestRun) -> BenchResult:
     run = prun.run
     if run.timed_out:
         return timeout_result(NAME, run)
+    if run.exhausted:
+        return error_result(NAME, run.exhausted, run.duration_s)
     exited = f"pytest exited {run.returncode}: {run.tail()}"
     if run.returncode not in REPORTED_EXIT_CODES:
         return error_result(NAME, exited, run.duration_s)

@@ -101,6 +101,8 @@ class RerunTree:
         run = self.ctx.run_python(args, self.timeout_s)
         if run.timed_out:
             return f"pytest was killed after {run.duration_s:.1f}s"
+        if run.exhausted:
+            return run.exhausted
         exited = f"pytest exited {run.returncode}: {run.tail()}"
         if run.returncode not in REPORTED_EXIT_CODES:
             return exited

@@ -118,6 +118,8 @@ def judge(run: ToolRun, files: int, lines: int) -> BenchResult:
     """mypy's verdict: exit 0 clean, 1 errors, anything else (2 = fatal) an error."""
     if run.timed_out:
         return timeout_result(NAME, run)
+    if run.exhausted:
+        return error_result(NAME, run.exhausted, run.duration_s)
     if run.returncode not in (0, 1):
         return error_result(NAME, f"mypy exited {run.returncode}: {run.tail()}", run.duration_s)
     errors, error_files = count_errors(run.stdout)

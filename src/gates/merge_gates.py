@@ -72,6 +72,8 @@ def smoke_gate(worktree: Path, settings: Settings) -> GateVerdict:
             run = run_tool(_argv(command), copy.path, env, SMOKE_TIMEOUT_S, limits, spec)
             if run.timed_out:
                 reasons.append(f"`{command}` timed out after {SMOKE_TIMEOUT_S:.0f}s")
+            elif run.exhausted:
+                reasons.append(f"`{command}`: {run.exhausted}")
             elif run.returncode != 0:
                 tail = printable(run.tail()[-300:])
                 reasons.append(f"`{command}` exited {run.returncode}: {tail}")

@@ -13,13 +13,48 @@ from pathlib import Path
 _NAMESPACES = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts")
 RESTRICTS = (
     "no network: a private loopback only, no route to the host or outside, no DNS",
-    "filesystem read-only except the measured tree and a private scratch/tmp",
-    "home directories, /tmp and /run hidden (empty tmpfs); only the interpreter, "
-    "the environment and the repository are bound back read-only",
+    "a narrow view of the host: only system libraries, a few /etc files, the interpreter, "
+    "the environment and the repository, all read-only; no host sockets, no credential files",
+    "writes only to the measured tree and a private scratch; /tmp, HOME and TMPDIR are "
+    "private tmpfs of 512 MiB each, counted in the run's memory; any one file at most 1 GiB",
     "own PID namespace and /proc: the agent's processes and environment are invisible",
     "the whole process tree is killed when the run ends or the agent dies",
     "no capabilities and a new session (no terminal injection)",
 )
+# The host's system directories a run needs; a merged-/usr symlink is recreated as one.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# The /etc files that programs read to start, link, resolve users and verify TLS; nothing else.
+ETC = (
+    "alternatives",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "crypto-policies",
+    "fonts",
+    "gai.conf",
+    "gitconfig",
+    "group",
+    "host.conf",
+    "hosts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "localtime",
+    "magic",
+    "mime.types",
+    "nsswitch.conf",
+    "os-release",
+    "passwd",
+    "pki",
+    "protocols",
+    "python3",
+    "services",
+    "ssl",
+    "terminfo",
+    "timezone",
+)
+# Each private tmpfs (/tmp, home directories) holds this much at most; it counts as memory.
+TMPFS_BYTES = 512 * 1024 * 1024
 
 
 def bwrap_path() -> str | None:
@@ -56,6 +91,20 @@ def _under(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
+def _system() -> list[str]:
+    """Binds of the system directories and /etc files that exist here, read-only."""
+    argv: list[str] = []
+    for name in SYSTEM:
+        path = Path(name)
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), name]
+        elif path.is_dir():
+            argv += ["--ro-bind", name, name]
+    for name in ETC:
+        argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return argv
+
+
 def wrap(
     binary: str,
     cmd: Sequence[str],
@@ -64,18 +113,30 @@ def wrap(
     writable: Sequence[Path],
     readable: Sequence[Path],
     hidden: Sequence[Path],
+    private: Sequence[Path] = (),
+    seccomp_fd: int | None = None,
 ) -> list[str]:
-    """bwrap argv running cmd in cwd: root read-only, hidden paths empty, binds in path order."""
+    """bwrap argv running cmd in cwd over only the system, readable and writable paths.
+
+    private: folders (the run's HOME and TMPDIR) that become sized tmpfs, a quota on scratch.
+    """
     argv = [binary, *_NAMESPACES, "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
     if os.geteuid() == 0:
         # Root keeps every capability in bwrap by default; CAP_SYS_ADMIN could remount / rw.
         argv += ["--cap-drop", "ALL"]
-    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for path in sorted(set(hidden), key=lambda p: len(p.parts)):
-        argv += ["--tmpfs", str(path)]
-    # Only what a tmpfs hid needs binding back; the rest is visible through the root bind.
-    mounts = [(p, "--ro-bind-try") for p in readable if _under(p, hidden)]
-    mounts += [(p, "--bind") for p in writable]
-    for path, flag in sorted(set(mounts), key=lambda m: (len(m[0].parts), m[1] == "--bind")):
+    argv += [*_system(), "--dev", "/dev", "--proc", "/proc"]
+    size = str(TMPFS_BYTES)
+    for path in sorted({Path("/tmp"), *hidden}, key=lambda p: len(p.parts)):
+        argv += ["--size", size, "--tmpfs", str(path)]
+    # Parents first, so a deeper bind lands on top of the one it lies in.
+    mounts = {(p, "--ro-bind-try") for p in readable if p not in writable}
+    mounts |= {(p, "--bind") for p in writable}
+    for path, flag in sorted(mounts, key=lambda m: (len(m[0].parts), m[1] == "--bind")):
         argv += _binds(flag, [path])
+    for path in private:
+        argv += ["--size", size, "--tmpfs", str(path)]
+    # bwrap's own root is a tmpfs that root inside could write to.
+    argv += ["--remount-ro", "/"]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     return [*argv, "--chdir", str(cwd), "--", *cmd]

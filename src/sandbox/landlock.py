@@ -25,6 +25,9 @@ _NET_TCP = (1 << 0) | (1 << 1)  # bind and connect, ABI 4
 _SCOPES = (1 << 0) | (1 << 1)  # abstract unix sockets and signals, ABI 6
 
 
+_REST = "reads of the rest of the host filesystem (/etc, /var, /opt): only bwrap narrows them"
+
+
 class _RulesetAttr(ctypes.Structure):
     """struct landlock_ruleset_attr (ABI 6 size; older kernels get a shorter prefix)."""
 
@@ -67,23 +70,39 @@ class Covered:
     not_covered: tuple[str, ...]
 
 
-def coverage(abi: int) -> Covered:
-    """Plain words for what ABI version abi enforces and what it cannot."""
+def coverage(abi: int, isolated: bool = False) -> Covered:
+    """Plain words for what ABI version abi enforces and what it cannot; isolated: as root."""
     restricts = ["filesystem writes outside the measured tree and scratch"]
     restricts.append("reads of the home directory, /tmp and /run (all but what the run needs)")
-    missing = [
-        "UDP and DNS (Landlock has no UDP control)",
-        "connecting to unix sockets by path",
-        "no PID namespace: host processes stay visible in /proc",
-        "a daemonized process can outlive the run; after a SIGKILL of the agent only its "
-        "direct child dies with it",
-        "the host /dev/shm stays writable",
-    ]
-    if abi >= 4:
-        restricts.append("TCP connect and bind to any address, the host's loopback included")
-        missing.append("no private loopback: local test servers over TCP fail too")
+    missing = ["UDP and DNS to the host (Landlock has no UDP control)"]
+    if isolated:
+        restricts += [
+            "own mount, network, IPC and PID namespaces: a private loopback, no route out, "
+            "private SysV IPC, a private /proc (host command lines invisible)",
+            "private tmpfs over /tmp, /run, home directories and /dev/shm: host unix sockets "
+            "there are gone",
+            "every process dies with the run, daemons and setsid stragglers too",
+        ]
+        missing = [
+            "host unix sockets outside /tmp, /run and home directories (e.g. /var/lib/*.sock): "
+            "Landlock cannot refuse connect() by path",
+            _REST,
+        ]
     else:
-        missing.append(f"TCP (needs Landlock ABI 4, this kernel has {abi})")
+        missing += [
+            "connecting to unix sockets by path (in /tmp too)",
+            "no PID namespace: host processes and their command lines stay visible in /proc",
+            "a daemonized process can outlive the run; after a SIGKILL of the agent only its "
+            "direct child dies with it",
+            "the host /dev/shm stays writable",
+            "SysV shared memory and message queues are shared with the host",
+            _REST,
+        ]
+        if abi >= 4:
+            restricts.append("TCP connect and bind to any address, the host's loopback included")
+            missing.append("no private loopback: local test servers over TCP fail too")
+        else:
+            missing.append(f"TCP (needs Landlock ABI 4, this kernel has {abi})")
     if abi >= 6:
         restricts.append("signals and abstract unix sockets outside the sandbox")
     else:
@@ -115,6 +134,11 @@ def _allow(ruleset: int, path: Path, rights: int) -> None:
         os.close(fd)
 
 
+def grant(ruleset: int, path: Path, write: bool = False) -> None:
+    """Grant reads (or everything) beneath path, in the child too: for mounts made after."""
+    _allow(ruleset, path, _fs_rights(abi_version()) if write else _READ)
+
+
 def visible_roots(hidden: Iterable[Path], root: Path = Path("/")) -> list[Path]:
     """The fewest paths whose union is root minus every hidden path (their contents included)."""
     hidden_set = {p.resolve() for p in hidden}
@@ -133,12 +157,18 @@ def visible_roots(hidden: Iterable[Path], root: Path = Path("/")) -> list[Path]:
 
 
 def build_ruleset(
-    readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path]
+    readable: Iterable[Path],
+    writable: Iterable[Path],
+    devices: Iterable[Path],
+    tcp: bool = True,
 ) -> int:
-    """A ruleset fd: reads of readable, all of writable, device files; the caller closes it."""
+    """A ruleset fd: reads of readable, all of writable, device files; the caller closes it.
+
+    tcp: refuse TCP too; a run in its own network namespace keeps its private loopback instead.
+    """
     abi = abi_version()
     fs = _fs_rights(abi)
-    attr = _RulesetAttr(fs, _NET_TCP if abi >= 4 else 0, _SCOPES if abi >= 6 else 0)
+    attr = _RulesetAttr(fs, _NET_TCP if abi >= 4 and tcp else 0, _SCOPES if abi >= 6 else 0)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
     ruleset = _syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import resource
 import signal
@@ -14,8 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from self_improving_agent.base.limits import MAX_PROCESSES, MAX_WRITTEN_FILE_BYTES
 from self_improving_agent.base.secrets import scrub_env
 from self_improving_agent.base.text import printable
+from self_improving_agent.sandbox.cgroups import Budget, Layout, RunCgroup, layout, sweep
 from self_improving_agent.sandbox.sandbox import SandboxSpec, launch
 
 TAIL_CHARS = 2000
@@ -33,6 +36,8 @@ class ToolRun:
     duration_s: float
     timed_out: bool
     pid: int
+    # Which of the run's limits (processes, memory) it reached, in words; the result is an error.
+    exhausted: str | None = None
 
     def tail(self) -> str:
         """The end of stderr (or stdout when stderr is empty), for error details."""
@@ -75,16 +80,42 @@ def sandbox_env(
     return env
 
 
-def limiter(cpu_s: int, memory_mb: int) -> Callable[[], None]:
-    """A preexec_fn that caps CPU time and address space of the child."""
-    memory = memory_mb * 1024 * 1024
+@dataclass(frozen=True)
+class Limits:
+    """A tool run's limits: CPU and address space per process; processes and memory in all."""
 
-    def apply() -> None:
+    cpu_s: int
+    memory_mb: int
+    processes: int = MAX_PROCESSES
+
+    def __call__(self) -> None:
         """Runs in the child between fork and exec: only async-signal-safe work here."""
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+        memory = self.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_s, self.cpu_s))
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        written = MAX_WRITTEN_FILE_BYTES
+        resource.setrlimit(resource.RLIMIT_FSIZE, (written, written))
 
-    return apply
+
+def limiter(cpu_s: int, memory_mb: int) -> Limits:
+    """Limits capping CPU time and memory; a sandboxed run also gets a process limit."""
+    return Limits(cpu_s, memory_mb)
+
+
+@functools.cache
+def _cgroups() -> Layout | None:
+    """Where runs get their cgroups on this machine; leftovers of killed agents removed once."""
+    where = layout()
+    sweep(where)
+    return where
+
+
+def _run_cgroup(limits: Limits | None, sandbox: SandboxSpec | None) -> RunCgroup | None:
+    """The cgroup bounding a sandboxed run with limits, when the machine offers one."""
+    where = _cgroups()
+    if limits is None or sandbox is None or sandbox.mechanism in ("off", "none") or not where:
+        return None
+    return RunCgroup(where, Budget(limits.processes, limits.memory_mb))
 
 
 # Process groups of tools running right now, so a stop can kill them at once from any thread.
@@ -126,16 +157,39 @@ def run_tool(
     cwd: Path,
     env: Mapping[str, str],
     timeout_s: float,
-    limits: Callable[[], None] | None = None,
+    limits: Limits | None = None,
     sandbox: SandboxSpec | None = None,
 ) -> ToolRun:
     """Run cmd (contained by sandbox) to completion or kill its group at timeout_s; never raises."""
     start = time.perf_counter()
     try:
+        group = _run_cgroup(limits, sandbox)
+    except OSError as exc:
+        return ToolRun(126, "", f"cannot make the cgroup for {cmd[0]}: {exc}", 0.0, False, 0)
+    try:
+        return _run(cmd, cwd, env, timeout_s, limits, sandbox, group, start)
+    finally:
+        if group is not None:
+            group.close()
+
+
+def _run(
+    cmd: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+    limits: Limits | None,
+    sandbox: SandboxSpec | None,
+    group: RunCgroup | None,
+    start: float,
+) -> ToolRun:
+    """run_tool once its cgroup exists: the child joins it before anything else."""
+    try:
         run = launch(sandbox, cmd, cwd, env)
     except OSError as exc:
         return ToolRun(126, "", f"cannot set up the sandbox for {cmd[0]}: {exc}", 0.0, False, 0)
-    steps = [limits, *run.child_setup] if limits else run.child_setup
+    steps: list[Callable[[], None]] = [group.join_step()] if group else []
+    steps += [limits, *run.child_setup] if limits else run.child_setup
     try:
         proc = subprocess.Popen(
             run.argv,
@@ -149,6 +203,7 @@ def run_tool(
             start_new_session=True,
             # Safe despite threads: the steps only make syscalls (setrlimit, prctl, Landlock).
             preexec_fn=_chain(steps),
+            pass_fds=run.pass_fds,
         )
     except OSError as exc:
         return ToolRun(127, "", f"cannot start {cmd[0]}: {exc}", 0.0, False, 0)
@@ -168,6 +223,9 @@ def run_tool(
         _kill_group(proc)
         with _LIVE_LOCK:
             _LIVE_GROUPS.discard(proc.pid)
+    exhausted = group.exhausted() if group else None
     # What a tool printed is shown to people and models: no terminal controls survive it.
     elapsed = time.perf_counter() - start
-    return ToolRun(proc.returncode, printable(out), printable(err), elapsed, timed_out, proc.pid)
+    return ToolRun(
+        proc.returncode, printable(out), printable(err), elapsed, timed_out, proc.pid, exhausted
+    )

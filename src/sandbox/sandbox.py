@@ -17,7 +17,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from self_improving_agent.base.errors import AgentError
-from self_improving_agent.sandbox import bwrap, landlock
+from self_improving_agent.base.limits import MAX_PROCESSES
+from self_improving_agent.sandbox import bwrap, cgroups, landlock, namespaces, seccomp
 
 SandboxMode = Literal["auto", "bwrap", "landlock", "off"]
 # "none" is auto finding nothing; "off" was asked for.
@@ -81,19 +82,45 @@ def _warn_uncontained() -> None:
 def record(mode: SandboxMode) -> SandboxRecord:
     """What running under mode here restricts and leaves open."""
     mechanism = choose(mode)
+    bounded, unbounded = _bounds()
     if mechanism == "bwrap":
-        return SandboxRecord(
-            mode=mode, mechanism=mechanism, restricts=list(bwrap.RESTRICTS), not_covered=[]
-        )
-    if mechanism == "landlock":
-        covered = landlock.coverage(landlock.abi_version())
         return SandboxRecord(
             mode=mode,
             mechanism=mechanism,
-            restricts=[f"Landlock ABI {covered.abi}", *covered.restricts],
-            not_covered=list(covered.not_covered),
+            restricts=[*bwrap.RESTRICTS, *bounded],
+            not_covered=unbounded,
+        )
+    if mechanism == "landlock":
+        covered = landlock.coverage(landlock.abi_version(), namespaces.available())
+        return SandboxRecord(
+            mode=mode,
+            mechanism=mechanism,
+            restricts=[f"Landlock ABI {covered.abi}", *covered.restricts, *bounded],
+            not_covered=[*covered.not_covered, *unbounded],
         )
     return SandboxRecord(mode=mode, mechanism=mechanism, restricts=[], not_covered=[_UNCONTAINED])
+
+
+def _bounds() -> tuple[list[str], list[str]]:
+    """What both mechanisms add here, keyring and cgroup: (restricts, not covered)."""
+    restricts, missing = [], []
+    if seccomp.supported():
+        restricts.append(
+            "an empty session keyring; add_key, request_key and keyctl are denied (seccomp)"
+        )
+    else:
+        missing.append("the kernel keyring: no seccomp filter for this architecture")
+    if cgroups.layout() is not None:
+        restricts.append(
+            f"at most {MAX_PROCESSES} processes and the memory limit for the whole run (a "
+            "cgroup, which holds for root too); reaching either makes the measurement an error"
+        )
+    else:
+        missing.append(
+            "no process limit for root and memory bounded per process only: this machine "
+            "offers no writable pids and memory cgroup"
+        )
+    return restricts, missing
 
 
 @dataclass(frozen=True)
@@ -133,12 +160,15 @@ class Launch:
     env: dict[str, str]
     child_setup: list[Callable[[], None]] = field(default_factory=list)
     fds: list[int] = field(default_factory=list)
+    # The fds among fds the child's exec'd program reads (bwrap's seccomp program).
+    pass_fds: list[int] = field(default_factory=list)
 
     def close(self) -> None:
-        """Release what the parent held only for the child (Landlock's ruleset)."""
+        """Release what the parent held only for the child (Landlock's ruleset, seccomp)."""
         for fd in self.fds:
             os.close(fd)
         self.fds.clear()
+        self.pass_fds.clear()
 
 
 def _die_with_parent(parent: int) -> Callable[[], None]:
@@ -173,17 +203,19 @@ def _hidden() -> list[Path]:
 
 
 def _runtime(cmd: Sequence[str], cwd: Path) -> list[Path]:
-    """What the run reads wherever it lives: interpreters, their prefixes, sys.path, cwd."""
+    """What the run reads wherever it lives: interpreters, their prefixes, site-packages, cwd."""
     found = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), cwd]
     found += [Path(sys.executable).resolve().parent.parent]
     if cmd and os.path.isabs(cmd[0]):
         tool = Path(cmd[0])
         found += [tool.parent.parent, tool.resolve().parent.parent]
-    entries = [Path(p) for p in sys.path if p and os.path.isabs(p)]
+    # Only the package folders: the agent's script folder or a test runner's rootdir on
+    # sys.path (a checkout with its .env) is nothing the run needs.
+    entries = [Path(p) for p in sys.path if os.path.isabs(p) and p.endswith("site-packages")]
     found += entries
     # A site-packages reached through a .pth (an overlay over an environment) brings the rest
     # of its environment: the tools in its bin/ (ruff, uv) are found from there.
-    found += [p.parents[2] for p in entries if p.name == "site-packages" and len(p.parts) > 3]
+    found += [p.parents[2] for p in entries if len(p.parts) > 3]
     return sorted({p.resolve() for p in found if p.exists()})
 
 
@@ -206,17 +238,49 @@ def launch(
     # Nothing read from the writable trees decides what is bound: their .git is the run's own.
     readable = [*_runtime(cmd, cwd), *spec.readable]
     hidden = _hidden()
+    keyring = [seccomp.fresh_session_keyring] if seccomp.supported() else []
     if spec.mechanism == "bwrap":
         binary = bwrap.bwrap_path() or "bwrap"
-        run.argv = bwrap.wrap(binary, cmd, cwd, writable=writable, readable=readable, hidden=hidden)
+        fd = seccomp.program_fd(seccomp.keyring_filter()) if keyring else None
+        if fd is not None:
+            run.fds.append(fd)
+            run.pass_fds.append(fd)
+        run.child_setup += keyring
+        run.argv = bwrap.wrap(
+            binary,
+            cmd,
+            cwd,
+            writable=writable,
+            readable=readable,
+            hidden=hidden,
+            private=[home, tmp],
+            seccomp_fd=fd,
+        )
         return run
+    isolated = namespaces.available()
     shm = [Path("/dev/shm")] if Path("/dev/shm").is_dir() else []
     ruleset = landlock.build_ruleset(
-        [*landlock.visible_roots(hidden), *readable], [*writable, *shm], [Path("/dev")]
+        [*landlock.visible_roots(hidden), *readable],
+        [*writable, *shm],
+        [Path("/dev")],
+        tcp=not isolated,
     )
     run.fds.append(ruleset)
+    run.child_setup += keyring
+    if isolated:
+
+        def grant_new_mounts() -> None:
+            """The private /proc and /dev/shm are new inodes: the ruleset learns them here."""
+            landlock.grant(ruleset, Path("/proc"))
+            landlock.grant(ruleset, Path("/dev/shm"), write=True)
+
+        keep = [*readable, *writable]
+        run.child_setup.append(namespaces.isolate_step(hidden, keep, [home, tmp], grant_new_mounts))
     if os.geteuid() == 0:
         # Without CAP_SYS_PTRACE, root's children cannot read the non-dumpable agent's /proc.
         run.child_setup.append(_drop_capabilities)
     run.child_setup.append(lambda: landlock.enforce(ruleset))
+    if keyring:
+        program = seccomp.keyring_filter()
+        run.child_setup.append(lambda: seccomp.install(program))
     return run

@@ -248,9 +248,16 @@ def test_configured_lists_are_used(root: Path) -> None:
     assert validator.validate_before_write("src/gates/safety.py", '"""Gate."""\n').allowed
 
 
-# The sandbox must call libc itself (prctl, the Landlock syscalls). Both files are protected, so
-# no generation may write them; they are the only places native calls are allowed.
-NATIVE_BY_DESIGN = {"src/sandbox/landlock.py", "src/sandbox/sandbox.py"}
+# The sandbox must call libc itself (prctl, Landlock, seccomp, unshare and mount). These files are
+# protected, so no generation may write them; with the escape probes, which make the keyring and
+# SysV calls an attacker would, they are the only places native calls are allowed.
+NATIVE_BY_DESIGN = {
+    "src/sandbox/landlock.py",
+    "src/sandbox/sandbox.py",
+    "src/base/seccomp.py",
+    "src/base/namespaces.py",
+    "tests/sandbox/escape_probes.py",
+}
 # The checkout shim loads this tree's src/ under the package name, by design.
 SHIM_RULES = {"code/loader", "trust/protected-write"}
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from self_improving_agent.cli.app import app
-from self_improving_agent.sandbox import bwrap, landlock, sandbox
+from self_improving_agent.sandbox import bwrap, landlock, namespaces, sandbox
 from self_improving_agent.sandbox.proc import run_tool, tool_env
 from self_improving_agent.sandbox.sandbox import (
     SandboxError,
@@ -87,25 +87,30 @@ def test_auto_with_nothing_warns_once_loudly(
     assert len(err.splitlines()) == 1
 
 
-def test_bwrap_hides_home_and_tmp_and_binds_back_in_depth_order() -> None:
-    """Root read-only, hidden folders as tmpfs, then read-only and writable binds parents first."""
+def test_bwrap_binds_only_the_system_and_the_run_in_depth_order() -> None:
+    """No root bind: system dirs and named /etc files read-only, sized tmpfs, parents first."""
     home, venv, tree = Path("/home/u"), Path("/home/u/.venv"), Path("/home/u/proj/tree")
     argv = bwrap.wrap(
         "bwrap",
         ["python", "-V"],
         tree,
         writable=[tree, Path("/tmp/scratch")],
-        readable=[venv, Path("/usr/lib")],
+        readable=[venv, Path("/opt/tool")],
         hidden=[home, Path("/tmp")],
+        seccomp_fd=7,
     )
     joined = " ".join(argv)
     for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"):
         assert flag in argv
-    assert "--ro-bind / /" in joined and "--proc /proc" in joined
-    assert "--tmpfs /tmp" in joined and "--tmpfs /home/u" in joined
+    assert "--ro-bind / /" not in joined and "--proc /proc" in joined
+    assert "/run" not in joined and "/var" not in joined and "/etc/shadow" not in joined
+    assert "--ro-bind-try /etc/ld.so.cache /etc/ld.so.cache" in joined
+    size = f"--size {bwrap.TMPFS_BYTES}"
+    assert f"{size} --tmpfs /tmp" in joined and f"{size} --tmpfs /home/u" in joined
     assert "--ro-bind-try /home/u/.venv /home/u/.venv" in joined
-    assert "/usr/lib" not in joined  # visible through the root bind already
+    assert "--ro-bind-try /opt/tool /opt/tool" in joined
     assert joined.index("--tmpfs /home/u") < joined.index("--bind /home/u/proj/tree")
+    assert joined.index("--bind /home/u/proj/tree") < joined.index("--remount-ro / --seccomp 7")
     assert argv[-4:] == ["/home/u/proj/tree", "--", "python", "-V"]
 
 
@@ -187,7 +192,8 @@ def test_escapes_fail_inside_and_leave_the_host_alone(tmp_path: Path, mode: Sand
     assert not (main / "ESCAPED").exists() and not host_tmp.exists()
     own = Path(f"/proc/{os.getpid()}/environ").read_bytes().hex()
     assert seen["agent_environ"] != ("ok", own)
-    if mode == "bwrap":
+    if mode == "bwrap" or namespaces.available():
+        # Its own network namespace: a private loopback, and every process dies with the run.
         assert seen["loopback"] == ("ok", "ping")
         assert left == []
     else:
@@ -232,3 +238,21 @@ def test_a_gitdir_link_in_a_writable_tree_binds_nothing(tmp_path: Path, mode: st
     run = run_tool(["git", "log", "--format=%s"], tmp_path / "wt", env, 30, sandbox=spec)
     assert run.returncode != 0
     assert "initial" not in run.stdout
+
+
+@pytest.mark.parametrize("mode", mechanism_params())
+def test_a_script_folder_on_sys_path_stays_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: SandboxMode
+) -> None:
+    """The agent's script folder or a rootdir on sys.path (a checkout's .env) is not bound."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / ".env").write_text("TOKEN=FAKE-planted\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "path", [str(checkout), *sys.path])
+    (tmp_path / "tree").mkdir()
+    spec = sandbox_for(mode, tmp_path / "scratch", [tmp_path / "tree"])
+    code = f"import os; print(os.path.exists({str(checkout / '.env')!r}))"
+    run = run_tool(
+        [sys.executable, "-c", code], tmp_path / "tree", tool_env(os.environ, {}), 30, sandbox=spec
+    )
+    assert run.stdout.strip() == "False", run.tail()
