@@ -45,7 +45,7 @@ def compare_repeated(
     """Each named benchmark run `repeat` times on both trees, interleaved, with its verdict."""
     before_repo, after_repo = before_repo.resolve(), after_repo.resolve()
     # The benchmark config is main's (a protected file): the candidate cannot change the judge.
-    config = load_bench_config(before_repo, settings)
+    config = load_bench_config(before_repo, settings.benchmarks)
     env = environment(after_repo, settings, ref, note)
     mechanism = choose(settings.sandbox.mode)
     prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection
 from self_improving_agent.base.errors import ConfigError
 from self_improving_agent.benchmarks.custom_spec import DEFAULT_STAGE, CustomSpec
 from self_improving_agent.benchmarks.registry import BENCHMARK_NAMES
@@ -162,9 +162,9 @@ class BenchConfig(BaseModel):
         return spec.repeat if spec else 1
 
 
-def config_path(repo: Path, settings: Settings) -> Path:
+def config_path(repo: Path, section: BenchmarksSection) -> Path:
     """Where the repository's benchmark config lives."""
-    return repo / settings.benchmarks.config
+    return repo / section.config
 
 
 def parse_bench_config(data: Any, source: str) -> BenchConfig:
@@ -205,9 +205,9 @@ def _custom_label(entries: Any, index: int) -> str:
     return f"custom[{name}]" if isinstance(name, str) and name else f"custom[{index}]"
 
 
-def load_bench_config(repo: Path, settings: Settings) -> BenchConfig:
+def load_bench_config(repo: Path, section: BenchmarksSection) -> BenchConfig:
     """The repository's benchmark config, or the defaults when it has none."""
-    path = config_path(repo, settings)
+    path = config_path(repo, section)
     if not path.is_file():
         return BenchConfig()
     try:

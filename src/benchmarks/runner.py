@@ -336,7 +336,7 @@ def run_benchmarks(
     repo = repo.resolve()
     sandbox = record(settings.sandbox.mode)
     files = repo_files(repo)
-    config = load_bench_config(repo, settings)
+    config = load_bench_config(repo, settings.benchmarks)
     names = select(config, only)
     env = environment(repo, settings, ref, note) if needs_env(config, names) else None
     env_key = env.key() if isinstance(env, Env) else repr(env)

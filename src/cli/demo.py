@@ -14,7 +14,7 @@ from self_improving_agent.base.errors import AgentError
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.runner import run_benchmarks
-from self_improving_agent.cli.run import RunRequest, run_generations
+from self_improving_agent.cli.run import RunRequest, start_run
 from self_improving_agent.reports.dashboard import summarize
 from self_improving_agent.reports.dashboard_text import render_dashboard
 from self_improving_agent.reports.report_files import load_reports
@@ -142,7 +142,7 @@ def run_demo(path: Path, max_generations: int, echo: Echo, progress: Echo) -> De
     echo(f"sample repository: {repo}")
     before = _total(repo, settings)
     request = RunRequest(max_generations=max_generations)
-    code = run_generations(repo, settings, request, echo, progress)
+    code = start_run(repo, settings, request, echo, progress)
     after = _total(repo, settings)
     reports = load_reports(repo / settings.agent.reports_dir)
     data = summarize(reports)

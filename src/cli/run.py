@@ -17,10 +17,10 @@ from self_improving_agent.core.session import (
     Merged,
     PrMode,
     discard_pending,
+    loop_generations,
     merge_pending,
     open_deps,
     recover,
-    run_loop,
 )
 from self_improving_agent.git_ops.github import GitHubIntegration
 from self_improving_agent.git_ops.lock import repo_lock
@@ -69,7 +69,7 @@ def run_options(settings: Settings, request: RunRequest) -> RunOptions:
     )
 
 
-def run_generations(
+def start_run(
     repo: Path, settings: Settings, request: RunRequest, echo: Echo, progress: Echo
 ) -> int:
     """Recover from any crash, run the generations, print a line each; returns the exit code."""
@@ -91,7 +91,9 @@ def run_generations(
         for line in recover(deps):
             progress(line)
         # Each line goes out as its generation ends, so a stop later does not lose it.
-        result = run_loop(deps, options, count, request.max_cost, lambda o: echo(outcome_line(o)))
+        result = loop_generations(
+            deps, options, count, request.max_cost, lambda o: echo(outcome_line(o))
+        )
         if request.wait and isinstance(deps.pr, GitHubFlow):
             wait_for_reviews(deps.pr, progress, echo)
     if result.message:
@@ -168,8 +170,8 @@ def wait_for_reviews(flow: GitHubFlow, progress: Echo, settled: Echo | None = No
 
 def _poll_until_settled(flow: GitHubFlow, progress: Echo, awaiting: int) -> None:
     """Poll every interval until nothing awaits review or the review timeout has passed."""
-    interval = flow.settings.github.poll_interval_s
-    timeout = flow.settings.github.review_timeout_s
+    interval = flow.section.poll_interval_s
+    timeout = flow.section.review_timeout_s
     progress(
         f"waiting for the review of {awaiting} PR(s), polling every {interval:.0f} s"
         f" for up to {timeout:.0f} s; stop with Ctrl-C and pick up later with `agent status`"
@@ -195,7 +197,8 @@ def poll_for_status(repo: Path, settings: Settings) -> list[str]:
         try:
             flow = connect(
                 repo,
-                settings,
+                settings.github,
+                settings.agent.reports_dir,
                 store,
                 GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch)),
             )

@@ -11,6 +11,7 @@ import typer
 
 from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.errors import AgentError, GitError
+from self_improving_agent.cli.options import echo
 from self_improving_agent.gates.vet import FileVerdict, VetItem, VetReport, vet
 from self_improving_agent.gates.vet.outside import hard_refusal
 from self_improving_agent.git_ops.changeset import (
@@ -98,17 +99,17 @@ def vet_command(
         if measure and changes is not None and report.verdict != "refused":
             from self_improving_agent.cli.vet_measure import measure_change
 
-            measured = measure_change(root, changes, settings, lambda s: typer.echo(s, err=True))
+            measured = measure_change(root, changes, settings, lambda s: echo(s, err=True))
     except AgentError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     code = report.exit_code
     if measured is not None and not measured.get("improved", False) and code == 0:
         code = 3
     if as_json:
-        typer.echo(json.dumps({**report.as_json(), "exit_code": code, "measure": measured}))
+        echo(json.dumps({**report.as_json(), "exit_code": code, "measure": measured}))
     else:
-        typer.echo("\n".join(report.lines()))
+        echo("\n".join(report.lines()))
         if measured is not None:
-            typer.echo(str(measured.get("summary", "")))
+            echo(str(measured.get("summary", "")))
     raise typer.Exit(code)

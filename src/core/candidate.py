@@ -1,4 +1,4 @@
-"""Measuring a candidate: stage by stage, repeated benchmarks interleaved with main's tree."""
+"""Measuring a candidate whole: stage by stage, repeats beside main's tree, then the lost tests."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from self_improving_agent.base.errors import PhaseFailed
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.lost_check import LostTestCheck
+from self_improving_agent.benchmarks.pass_rate import NAME as TESTS
 from self_improving_agent.benchmarks.repeats import Comparison, counted_after
 from self_improving_agent.benchmarks.runner import SuiteResult, weighted_total
 from self_improving_agent.benchmarks.stages import below_threshold, stage_plan, stage_rejection
@@ -18,10 +20,15 @@ from self_improving_agent.core.deps import Compare, Measure
 from self_improving_agent.reports.report_model import BenchDelta
 
 BeforeTree = Callable[[], AbstractContextManager[Path]]
+# Main's tests and reruns of lost tests over the candidate's results: the check, and the results
+# with flaky tests counted as before.
+JudgeLost = Callable[[SuiteResult], tuple[LostTestCheck, SuiteResult]]
 
 
 class Candidate(BaseModel):
-    """What the candidate scored, what main scored beside it, and how far it got."""
+    """What the candidate scored, what main scored beside it, how far it got, what it lost."""
+
+    model_config = ConfigDict(frozen=True)
 
     after: SuiteResult = Field(description="The candidate's measured results (medians).")
     before: list[BenchResult] = Field(description="Main's results, repeated ones re-measured.")
@@ -29,6 +36,7 @@ class Candidate(BaseModel):
     counted_delta: float = Field(description="Total delta with noise-level changes counted as 0.")
     rejection: str | None = Field(None, description="Why a stage stopped the candidate.")
     skipped: list[str] = Field(default_factory=list, description="Benchmarks never run.")
+    check: LostTestCheck | None = Field(None, description="The lost-test check, when tests ran.")
 
     def noise(self) -> list[str]:
         """Each repeated benchmark whose change did not clear the noise, with its p-value."""
@@ -47,8 +55,10 @@ def measure_candidate(
     measure: Measure,
     compare: Compare,
     before_tree: BeforeTree,
+    judge: JudgeLost | None = None,
 ) -> Candidate:
-    """Measure the candidate stage by stage; stop after a stage with a benchmark below threshold."""
+    """Measure the candidate stage by stage, stopping after a stage below threshold; judge its
+    lost tests when its tests ran."""
     plan = stage_plan(config, [r.name for r in before.results])
     results: list[BenchResult] = []
     suites: list[SuiteResult] = []
@@ -87,14 +97,24 @@ def measure_candidate(
         key=suites[-1].key if suites else "",
         sandbox=next((s.sandbox for s in suites), before.sandbox),
     )
+    counted_delta = weighted_total(counted, weights) - weighted_total(
+        [r for r in old if r.name in measured], weights
+    )
+    check = None
+    # A stage that stopped the candidate before its tests ran leaves no test lost or rerun.
+    if judge is not None and TESTS not in skipped:
+        check, judged = judge(after)
+        # Only plain (unrepeated) results change here, so the counted delta moves with the total.
+        counted_delta += judged.total - after.total
+        after = judged
     return Candidate(
         after=after,
         before=old,
         comparisons=comparisons,
-        counted_delta=weighted_total(counted, weights)
-        - weighted_total([r for r in old if r.name in measured], weights),
+        counted_delta=counted_delta,
         rejection=rejection,
         skipped=skipped,
+        check=check,
     )
 
 

@@ -9,9 +9,17 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import (
+    AgentcoreSection,
+    AgentSection,
+    BenchmarksSection,
+    SandboxSection,
+)
 from self_improving_agent.base.models import GenerationStatus
+from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.lost_check import LostTestCheck
 from self_improving_agent.benchmarks.repeats import Comparison
 from self_improving_agent.benchmarks.runner import SuiteResult
 from self_improving_agent.gates.policy import PolicyGate
@@ -30,6 +38,33 @@ class Measure(Protocol):
 
 # Repeated benchmarks of main's tree (first) and the candidate's, run interleaved.
 Compare = Callable[[Path, Path, Sequence[str]], dict[str, Comparison]]
+
+
+class JudgeTests(Protocol):
+    """Main's tests against a candidate tree and reruns of its lost tests."""
+
+    def __call__(
+        self,
+        tree: Path,
+        base: str,
+        files_changed: Sequence[str],
+        before: SuiteResult,
+        after: SuiteResult,
+        config: BenchConfig,
+    ) -> tuple[LostTestCheck, SuiteResult]:
+        """The check, and after with flaky tests counted as before."""
+        ...
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """The config sections a generation reads, taken from the settings once where a run starts."""
+
+    agent: AgentSection
+    safety: SafetySection
+    benchmarks: BenchmarksSection
+    sandbox: SandboxSection
+    agentcore: AgentcoreSection
 
 
 @dataclass
@@ -61,11 +96,12 @@ class Deps:
     """The parts a generation works with; tests swap in fakes only at the network edge."""
 
     repo: Path
-    settings: Settings
+    config: GenerationConfig
     store: Store
     provider: Provider
     git: GenerationGit
     measure: Measure
+    judge_tests: JudgeTests
     policy: PolicyGate
     progress: Callable[[str], None]
     pr: PullRequestFlow | None = None
@@ -86,7 +122,7 @@ class GenerationOutcome(BaseModel):
 
 def reports_dir(deps: Deps) -> Path:
     """Where this repository's generation reports go."""
-    return deps.repo / deps.settings.agent.reports_dir
+    return deps.repo / deps.config.agent.reports_dir
 
 
 def next_number(deps: Deps) -> int:

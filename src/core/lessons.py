@@ -7,7 +7,7 @@ from pathlib import Path
 
 import structlog
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import AgentcoreSection
 from self_improving_agent.base.errors import PhaseFailed
 from self_improving_agent.base.models import EditResult, Plan
 from self_improving_agent.base.store import Store, now_iso
@@ -26,10 +26,9 @@ MAX_LESSON_CHARS = 200
 MAX_EVIDENCE_CHARS = 2000
 
 
-def lesson_memory(settings: Settings, store: Store, repo: Path) -> LessonMemory:
+def lesson_memory(section: AgentcoreSection, store: Store, repo: Path) -> LessonMemory:
     """The state database, shared through AgentCore Memory when [agentcore] enables it."""
     local = SqliteLessons(store)
-    section = settings.agentcore
     if not section.enabled:
         return local
     if not section.memory_id:

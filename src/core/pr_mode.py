@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import GithubSection
 from self_improving_agent.base.errors import AgentError, GitError, GitHubError
 from self_improving_agent.base.models import EvolutionEntry, GenerationStatus
 from self_improving_agent.base.store import Store
@@ -60,7 +60,8 @@ class GitHubFlow:
 
     def __init__(
         self,
-        settings: Settings,
+        section: GithubSection,
+        reports_dir: str,
         store: Store,
         git: GenerationGit,
         github: GitHubIntegration,
@@ -69,7 +70,8 @@ class GitHubFlow:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.settings = settings
+        self.section = section
+        self.reports_dir = reports_dir
         self.store = store
         self.git = git
         self.github = github
@@ -79,7 +81,7 @@ class GitHubFlow:
 
     def check_ready(self) -> None:
         """Fail before any branch exists when the remote, the repository or the token is wrong."""
-        remote = self.settings.github.remote
+        remote = self.section.remote
         if run(self.git.root, "remote", "get-url", remote, check=False).status != 0:
             raise AgentError(
                 f"git remote '{remote}' is not configured in {self.git.root}; add it with "
@@ -92,8 +94,8 @@ class GitHubFlow:
     ) -> tuple[GenerationStatus, str]:
         """Push the branch, open the PR with the review packet, label it; merge it in auto mode."""
         title = f"agent gen-{number}: {report.plan.title if report.plan else 'untitled change'}"
-        relpath = f"{self.settings.agent.reports_dir.strip('/')}/gen-{number}.json"
-        no_checks = self.settings.github.require_checks and not configures_checks(ws.path)
+        relpath = f"{self.reports_dir.strip('/')}/gen-{number}.json"
+        no_checks = self.section.require_checks and not configures_checks(ws.path)
         # The PR goes into the main line the generation was built from.
         base = ws.target or self.git.main_branch
         self.github.push_branch(ws.branch)
@@ -133,7 +135,7 @@ class GitHubFlow:
     def _auto_merge(self, pull: PullInfo, base: str) -> tuple[GenerationStatus, str]:
         """Merge at once through the API, after green checks when they are required."""
         try:
-            if self.settings.github.require_checks:
+            if self.section.require_checks:
                 state = self._await_checks(pull.number)
                 if state != "success":
                     reason = f"PR #{pull.number} not merged: its checks are {state}"
@@ -146,16 +148,16 @@ class GitHubFlow:
 
     def _await_checks(self, number: int) -> ChecksState:
         """Poll the PR's checks until they finish or the review timeout passes."""
-        deadline = self.clock() + self.settings.github.review_timeout_s
+        deadline = self.clock() + self.section.review_timeout_s
         while True:
             state = self.github.get_checks(number).state
             if state != "pending" or self.clock() >= deadline:
                 return state
-            self.sleep(self.settings.github.poll_interval_s)
+            self.sleep(self.section.poll_interval_s)
 
     def _sync_main(self, merge_sha: str, branch: str) -> str:
         """Fast-forward the local main line to the merged PR; a note when it cannot move safely."""
-        remote, root = self.settings.github.remote, self.git.root
+        remote, root = self.section.remote, self.git.root
         try:
             run(root, "fetch", "--quiet", remote, f"refs/heads/{branch}")
             old = self.git.main_sha(branch)
@@ -188,7 +190,7 @@ class GitHubFlow:
         """Look at one PR and record its outcome when it has one."""
         pull = self.github.get_pr(number)
         reviews = self.github.get_reviews(number)
-        gh = self.settings.github
+        gh = self.section
         checks = None
         if gh.require_checks and pull.state == "open" and deciding_reviews(reviews, pull.head_sha):
             checks = self.github.get_checks(number).state
@@ -228,7 +230,7 @@ class GitHubFlow:
             self.store.add_human_verdict(
                 generation, number, result.verdict, result.reviewer, result.body
             )
-        path = report_path(self.git.root / self.settings.agent.reports_dir, generation)
+        path = report_path(self.git.root / self.reports_dir, generation)
         if path.is_file():
             verdict: dict[str, object] | None = None
             if result.verdict is not None:
@@ -268,7 +270,8 @@ def pr_rows(github: GitHubIntegration, entries: Sequence[EvolutionEntry]) -> lis
 
 def connect(
     repo: Path,
-    settings: Settings,
+    section: GithubSection,
+    reports_dir: str,
     store: Store,
     git: GenerationGit,
     *,
@@ -278,5 +281,5 @@ def connect(
     sleep: Callable[[float], None] = time.sleep,
 ) -> GitHubFlow:
     """The GitHub flow for a repository; ConfigError with a hint when PyGithub or a token lacks."""
-    client = github or GitHubIntegration(repo, settings.github)
-    return GitHubFlow(settings, store, git, client, auto=auto, clock=clock, sleep=sleep)
+    client = github or GitHubIntegration(repo, section)
+    return GitHubFlow(section, reports_dir, store, git, client, auto=auto, clock=clock, sleep=sleep)

@@ -1,4 +1,4 @@
-"""Keeps one generation's store rows and report in step: phases, LLM calls, errors, outcome."""
+"""One generation's log as it happens (phases, LLM calls, errors) in the store, and its end."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from self_improving_agent.base.errors import PhaseFailed, ProviderAuthError, StoreError
-from self_improving_agent.base.models import EvolutionEntry, GenerationStatus, LlmCall
+from self_improving_agent.base.models import EvolutionEntry, LlmCall
 from self_improving_agent.base.store import Store, now_iso
-from self_improving_agent.reports.report_files import llm_totals, write_report
+from self_improving_agent.reports.report_files import write_report
 from self_improving_agent.reports.report_model import GenerationReport
 
 
 class Recorder:
     """Writes phase progress and calls to the store as they happen, and the report at the end."""
+
+    phases: list[dict[str, object]]
+    calls: list[LlmCall]
+    errors: list[dict[str, str]]
 
     def __init__(
         self,
@@ -28,13 +32,14 @@ class Recorder:
         self.store = store
         self.number = number
         self.progress = progress
+        self.dry_run = dry_run
         self._t0 = time.monotonic()
-        started = now_iso()
+        self.started_at = now_iso()
+        self.phases, self.calls, self.errors = [], [], []
         store.add_generation(
-            EvolutionEntry(generation=number, status="running", started_at=started, dry_run=dry_run)
-        )
-        self.report = GenerationReport(
-            generation=number, status="running", dry_run=dry_run, started_at=started
+            EvolutionEntry(
+                generation=number, status="running", started_at=self.started_at, dry_run=dry_run
+            )
         )
 
     @contextmanager
@@ -44,7 +49,7 @@ class Recorder:
         phase_id = self.store.start_phase(self.number, name)
         started = datetime.now(UTC)
         record: dict[str, object] = {"phase": name, "start": started.isoformat()}
-        self.report.phases.append(record)
+        self.phases.append(record)
         try:
             yield
         except PhaseFailed as exc:
@@ -80,32 +85,34 @@ class Recorder:
         )
         self.store.finish_phase(phase_id, status, error)
         if error is not None and status == "failed":
-            self.report.errors.append({"phase": str(record["phase"]), "message": error})
+            self.errors.append({"phase": str(record["phase"]), "message": error})
 
     def add_call(self, call: LlmCall) -> None:
-        """Record one provider call in the store and the report."""
-        self.report.llm_calls.append(call)
+        """Record one provider call in the store and the log."""
+        self.calls.append(call)
         self.store.add_llm_call(self.number, call.model_dump())
+
+    def note_error(self, phase: str, message: str) -> None:
+        """Log an error outside any phase (a failed cleanup)."""
+        self.errors.append({"phase": phase, "message": message})
+
+    def elapsed(self) -> float:
+        """Seconds since the generation started."""
+        return round(time.monotonic() - self._t0, 3)
 
     def finish(
         self,
-        status: GenerationStatus,
-        reason: str,
+        report: GenerationReport,
         reports_dir: Path,
+        reason: str,
         score_before: float | None = None,
         score_after: float | None = None,
     ) -> Path:
-        """Close the generation: final store row and reports/gen-N.json."""
-        report = self.report
-        report.status = status
-        report.reason = reason
-        report.finished_at = now_iso()
-        report.duration_s = round(time.monotonic() - self._t0, 3)
-        report.llm_totals = llm_totals(report.llm_calls)
+        """Close the generation: reports/gen-N.json by the one writer, then the final store row."""
         path = write_report(report, reports_dir)
         self.store.update_generation(
             self.number,
-            status=status,
+            status=report.status,
             reason=reason,
             title=report.plan.title if report.plan else None,
             score_before=score_before,

@@ -143,7 +143,7 @@ def check_after_merge(
     deps: Deps, outcome: GenerationOutcome, verify: Verifier | None = None
 ) -> GenerationOutcome:
     """Start the new main in a fresh process; revert the merge and fail the generation if not."""
-    verify = verify or functools.partial(verify_start, mode=deps.settings.sandbox.mode)
+    verify = verify or functools.partial(verify_start, mode=deps.config.sandbox.mode)
     sha = deps.git.main_sha()
     deps.progress(f"gen {outcome.generation}: checking that the new main starts")
     # A shared clone in scratch: the check needs no write access to the real .git or .agent.

@@ -15,8 +15,11 @@ from self_improving_agent.base.exclude import ensure_excluded
 from self_improving_agent.base.models import GenerationStatus, LlmCall
 from self_improving_agent.base.store import Store, now_iso
 from self_improving_agent.benchmarks.compare import compare_repeated
+from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.lost_check import LostTestCheck, judge_lost_tests
 from self_improving_agent.benchmarks.repeats import Comparison
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks, sweep_scratch
+from self_improving_agent.core.deps import GenerationConfig
 from self_improving_agent.core.generation import (
     Deps,
     GenerationOutcome,
@@ -68,7 +71,14 @@ def open_deps(
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
     flow = None
     if github != "off":
-        flow = connect(repo, settings, store, git, auto=github == "auto")
+        flow = connect(
+            repo,
+            settings.github,
+            settings.agent.reports_dir,
+            store,
+            git,
+            auto=github == "auto",
+        )
         flow.check_ready()
 
     def measure(path: Path, only: Sequence[str] | None = None) -> SuiteResult:
@@ -89,9 +99,47 @@ def open_deps(
             before, after, settings, names, store=store, ref=git.main_branch, note=progress
         )
 
-    after_merge = check_after_merge if is_self_hosted(repo) else None
+    def judge_tests(
+        tree: Path,
+        base: str,
+        files_changed: Sequence[str],
+        before: SuiteResult,
+        after: SuiteResult,
+        config: BenchConfig,
+    ) -> tuple[LostTestCheck, SuiteResult]:
+        """Main's tests and reruns judge the candidate's lost tests; flaky ones count as before."""
+        return judge_lost_tests(
+            tree,
+            base,
+            settings,
+            files_changed,
+            before,
+            after,
+            config,
+            ref=git.main_branch,
+            note=progress,
+        )
+
+    config = GenerationConfig(
+        agent=settings.agent,
+        safety=settings.safety,
+        benchmarks=settings.benchmarks,
+        sandbox=settings.sandbox,
+        agentcore=settings.agentcore,
+    )
     return Deps(
-        repo, settings, store, provider, git, measure, policy, progress, flow, after_merge, compare
+        repo=repo,
+        config=config,
+        store=store,
+        provider=provider,
+        git=git,
+        measure=measure,
+        judge_tests=judge_tests,
+        policy=policy,
+        progress=progress,
+        pr=flow,
+        after_merge=check_after_merge if is_self_hosted(repo) else None,
+        compare=compare,
     )
 
 
@@ -164,7 +212,7 @@ def _over_budget(store: Store, max_cost: float | None) -> str | None:
     return None
 
 
-def run_loop(
+def loop_generations(
     deps: Deps,
     options: RunOptions,
     max_generations: int,
@@ -174,8 +222,8 @@ def run_loop(
     """Run up to max_generations, telling ended about each; stop on the budget or the breaker."""
     outcomes: list[GenerationOutcome] = []
     failures = idle = 0
-    limit = deps.settings.agent.max_consecutive_failures
-    idle_limit = deps.settings.agent.max_idle_generations
+    limit = deps.config.agent.max_consecutive_failures
+    idle_limit = deps.config.agent.max_idle_generations
     for done in range(1, max_generations + 1):
         budget = _over_budget(deps.store, max_cost)
         if budget:

@@ -8,7 +8,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection, SandboxSection
+from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.base.text import printable
 from self_improving_agent.benchmarks.sources import repo_files
 from self_improving_agent.envs.measured_tree import measured_copy
@@ -52,23 +53,25 @@ def _argv(command: str) -> list[str]:
     return argv
 
 
-def smoke_gate(worktree: Path, settings: Settings) -> GateVerdict:
+def smoke_gate(
+    worktree: Path, safety: SafetySection, benchmarks: BenchmarksSection, sandbox: SandboxSection
+) -> GateVerdict:
     """Every `[safety] smoke_commands` entry must still succeed on a copy of the changed worktree.
 
     The commands run the candidate's code, so they run in the sandbox on a private copy (a shared
     clone): the real worktree, its .git and main's checkout are never writable or bound.
     """
-    commands = settings.safety.smoke_commands
+    commands = safety.smoke_commands
     if not commands:
         return GateVerdict(allowed=True, reasons=[], gate="smoke")
     reasons = []
-    limits = limiter(settings.benchmarks.cpu_time_limit_s, settings.benchmarks.memory_limit_mb)
+    limits = limiter(benchmarks.cpu_time_limit_s, benchmarks.memory_limit_mb)
     with tempfile.TemporaryDirectory(prefix="agent-smoke-") as tmp:
         copy = measured_copy(worktree, repo_files(worktree), Path(tmp) / "tree")
         env = sandbox_env({"PYTHONPATH": str(copy.path)})
         for index, command in enumerate(commands):
             box = Path(tmp) / f"box-{index}"
-            spec = sandbox_for(settings.sandbox.mode, box, [copy.path], copy.objects)
+            spec = sandbox_for(sandbox.mode, box, [copy.path], copy.objects)
             run = run_tool(_argv(command), copy.path, env, SMOKE_TIMEOUT_S, limits, spec)
             if run.timed_out:
                 reasons.append(f"`{command}` timed out after {SMOKE_TIMEOUT_S:.0f}s")
@@ -93,20 +96,21 @@ def current_texts(worktree: Path, files_changed: Sequence[str]) -> dict[str, str
 
 def merge_gates(
     policy: PolicyGate,
-    settings: Settings,
     worktree: Path,
     facts: DecisionFacts,
     *,
+    safety: SafetySection,
+    benchmarks: BenchmarksSection,
+    sandbox: SandboxSection,
     originals: Mapping[str, str],
     files_changed: Sequence[str],
     vetted: VetReport | None = None,
 ) -> list[GateVerdict]:
     """Anti-gaming, smoke and vet gates, then Cedar's `merge` asked with the facts and verdicts."""
     current = current_texts(worktree, files_changed)
-    max_suppressions = settings.safety.max_new_suppressions
     gates = [
-        anti_gaming_gate(originals, current, facts.lost_test_reasons, max_suppressions),
-        smoke_gate(worktree, settings),
+        anti_gaming_gate(originals, current, facts.lost_test_reasons, safety.max_new_suppressions),
+        smoke_gate(worktree, safety, benchmarks, sandbox),
     ]
     if vetted is not None:
         refused = vetted.refusals()

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from self_improving_agent.analysis.repomap import is_blocked
-from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
+from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.gates.policy import PolicyDecision, PolicyGate
 from self_improving_agent.gates.safety import SafetyValidator
 from self_improving_agent.gates.verdict import GateVerdict, WriteGate
@@ -66,9 +66,12 @@ class PathGate:
 class SafetyWriteGate:
     """The SafetyValidator behind the per-write seam."""
 
-    def __init__(self, root: Path, settings: Settings, code_rules: bool) -> None:
+    def __init__(
+        self, root: Path, safety: SafetySection, bench_config: str, code_rules: bool
+    ) -> None:
+        """bench_config: the [benchmarks] config file, protected like the evaluators it names."""
         self._validator = SafetyValidator(
-            root, settings.safety, code_rules=code_rules, bench_config=settings.benchmarks.config
+            root, safety, code_rules=code_rules, bench_config=bench_config
         )
 
     def check(self, path: str, content: str, *, new_file: bool, lines_changed: int) -> GateVerdict:
@@ -101,10 +104,10 @@ class PolicyWriteGate:
 
 
 def write_gates(
-    root: Path, settings: Settings, policy: PolicyGate, code_rules: bool
+    root: Path, safety: SafetySection, bench_config: str, policy: PolicyGate, code_rules: bool
 ) -> list[WriteGate]:
     """The gates every single write passes, after the built-in path gate."""
-    return [SafetyWriteGate(root, settings, code_rules), PolicyWriteGate(policy)]
+    return [SafetyWriteGate(root, safety, bench_config, code_rules), PolicyWriteGate(policy)]
 
 
 def refusals(

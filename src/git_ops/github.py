@@ -22,6 +22,7 @@ from self_improving_agent.git_ops.github_model import (
     ReviewInfo,
     api_error_sentence,
     check_run_state,
+    checked_repo_name,
     message_of,
     rate_limit_wait,
     status_state,
@@ -65,7 +66,7 @@ class GitHubIntegration:
         self._token = token or os.environ.get("GITHUB_TOKEN") or ""
         if not self._token:
             raise ConfigError(f"GITHUB_TOKEN is not set; export a token with {SCOPES}")
-        self.repo_name = _repo_name(repo_name, settings)
+        self.repo_name = checked_repo_name(repo_name, settings.repo)
         api_url = settings.api_url.rstrip("/")
         if urlsplit(api_url).scheme not in ("http", "https") or not urlsplit(api_url).hostname:
             raise ConfigError(
@@ -303,20 +304,6 @@ class GitHubIntegration:
         )
         text = ranked[0] if ranked else f"git exited with status {done.returncode}"
         return redact(text, [self._token, *secret_values(os.environ)])
-
-
-def _repo_name(explicit: str | None, settings: GithubSection) -> str:
-    """owner/repo from the argument, GITHUB_REPO or [github] repo, checked for shape."""
-    name = explicit or os.environ.get("GITHUB_REPO") or settings.repo
-    if not name:
-        raise ConfigError(
-            "no GitHub repository given; set GITHUB_REPO=owner/repo or [github] repo "
-            "in config/agent.toml"
-        )
-    owner, _, repo = name.partition("/")
-    if not owner or not repo or "/" in repo:
-        raise ConfigError(f"GitHub repository {name!r} is not of the form owner/repo")
-    return name
 
 
 def _pull_info(pr: PullRequest) -> PullInfo:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from self_improving_agent.base.errors import ConfigError
 
 ChecksState = Literal["success", "failure", "pending"]
 ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
@@ -151,3 +154,17 @@ def _validation_detail(data: Any) -> str:
         else:
             parts.append(str(error))
     return "; ".join(parts)
+
+
+def checked_repo_name(explicit: str | None, configured: str | None) -> str:
+    """owner/repo from the argument, GITHUB_REPO or [github] repo, checked for shape."""
+    name = explicit or os.environ.get("GITHUB_REPO") or configured
+    if not name:
+        raise ConfigError(
+            "no GitHub repository given; set GITHUB_REPO=owner/repo or [github] repo "
+            "in config/agent.toml"
+        )
+    owner, _, repo = name.partition("/")
+    if not owner or not repo or "/" in repo:
+        raise ConfigError(f"GitHub repository {name!r} is not of the form owner/repo")
+    return name

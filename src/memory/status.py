@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from self_improving_agent.base.config import AgentcoreSection, Settings
+from self_improving_agent.base.config import AgentcoreSection
 from self_improving_agent.memory.agentcore import make_client, session_for
 
 
@@ -28,10 +28,11 @@ def _credentials_source(section: AgentcoreSection) -> str | None:
 
 
 def agentcore_status(
-    settings: Settings, repo: Path, client_factory: Callable[[AgentcoreSection], Any] = make_client
+    section: AgentcoreSection,
+    repo: Path,
+    client_factory: Callable[[AgentcoreSection], Any] = make_client,
 ) -> AgentcoreStatus:
     """Check the [agentcore] table, the credentials and one list_events call."""
-    section = settings.agentcore
     lines = [
         f"enabled: {str(section.enabled).lower()}",
         f"memory_id: {section.memory_id or '(not set)'}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,16 +19,15 @@ from anthropic.types import (
 from self_improving_agent.base.config import Settings, StructuredOutput
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.base.secrets import redact, secret_values
-from self_improving_agent.providers.base import Completion, CompletionRequest, Usage
+from self_improving_agent.providers.base import CompletionRequest, Usage
+from self_improving_agent.providers.calling import ApiProvider
 from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
     spec_for,
 )
-from self_improving_agent.providers.pricing import cost_usd
 from self_improving_agent.providers.schemas import strict_schema
-from self_improving_agent.providers.window import fit_to_window
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
@@ -116,7 +114,7 @@ def error_message(exc: anthropic.AnthropicError, base_url: str, timeout_s: float
     return f"Anthropic client error: {exc}"
 
 
-class AnthropicProvider:
+class AnthropicProvider(ApiProvider[Message]):
     """Answers persona requests through the Anthropic Messages API."""
 
     name = "anthropic"
@@ -137,10 +135,10 @@ class AnthropicProvider:
                 "or choose another provider with --provider"
             )
         section = settings.providers.anthropic
-        self._model = settings.agent.model
-        self._spec = spec_for(settings, self._model)
+        self.model = settings.agent.model
+        self.spec = spec_for(settings, self.model)
         # The structured-output path, moved on for the rest of the run when the API refuses it.
-        self.path = OutputPath(self.name, self._model, self._spec)
+        self.path = OutputPath(self.name, self.model, self.spec)
         self._timeout_s = section.timeout_s
         self._secrets = [api_key, *secret_values(env)]
         self._client = anthropic.Anthropic(
@@ -151,28 +149,21 @@ class AnthropicProvider:
             http_client=http_client,
         )
 
-    def complete(self, request: CompletionRequest) -> Completion:
-        """Ask the model on the current path; a refused path is left for the next one, once."""
-        request = fit_to_window(request, self._spec, self._model)
-        started = time.perf_counter()
-        message = self.path.ask(lambda mode: self._create(request, mode))
-        latency_s = time.perf_counter() - started
-        text, data = reply_of(message, request.schema_name)
-        usage = usage_of(message)
-        return Completion(
-            text=text,
-            data=data,
-            usage=usage,
-            latency_s=latency_s,
-            cost_usd=cost_usd(usage, self._spec),
-            model=self._model,
-        )
+    def read_reply(
+        self, reply: Message, request: CompletionRequest
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The text blocks, and the reply tool's input when the model called it."""
+        return reply_of(reply, request.schema_name)
 
-    def _create(self, request: CompletionRequest, mode: StructuredOutput) -> Message:
+    def read_usage(self, reply: Message, request: CompletionRequest, text: str) -> Usage:
+        """The usage the API counted, cache tokens included."""
+        return usage_of(reply)
+
+    def ask_api(self, request: CompletionRequest, mode: StructuredOutput) -> Message:
         """One Messages call on mode's path; SDK retries happen inside it."""
         try:
             message: Message = self._client.messages.create(
-                model=self._model,
+                model=self.model,
                 max_tokens=request.max_tokens,
                 system=system_blocks(request) or anthropic.omit,
                 messages=[user_message(request)],

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from self_improving_agent.base.config import Settings, StructuredOutput
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.base.secrets import redact, secret_values
-from self_improving_agent.providers.base import Completion, CompletionRequest, Usage
+from self_improving_agent.providers.base import CompletionRequest, Usage
+from self_improving_agent.providers.calling import ApiProvider
 from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
     spec_for,
 )
-from self_improving_agent.providers.pricing import cost_usd
 from self_improving_agent.providers.schemas import strict_schema
-from self_improving_agent.providers.window import fit_to_window
 
 INSTALL_HINT = (
     "the bedrock provider needs boto3; install the aws extra: "
@@ -156,7 +154,7 @@ def make_client(settings: Settings) -> Any:
         ) from None
 
 
-class BedrockProvider:
+class BedrockProvider(ApiProvider[Mapping[str, Any]]):
     """Answers persona requests through Bedrock's Converse API."""
 
     name = "bedrock"
@@ -169,36 +167,31 @@ class BedrockProvider:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         """Build (or take) the client now, so missing boto3 or credentials fail before work."""
-        self._model = settings.agent.model
-        self._spec = spec_for(settings, self._model)
-        if self._spec is not None and self._spec.provider == "anthropic":
+        self.model = settings.agent.model
+        self.spec = spec_for(settings, self.model)
+        if self.spec is not None and self.spec.provider == "anthropic":
             raise ConfigError(
-                f"{self._model} is an Anthropic API model id, which Bedrock does not know; "
-                f"use --model global.anthropic.{self._model} (or us./eu./apac.) instead"
+                f"{self.model} is an Anthropic API model id, which Bedrock does not know; "
+                f"use --model global.anthropic.{self.model} (or us./eu./apac.) instead"
             )
         # The structured-output path, moved on for the rest of the run when Bedrock refuses it.
-        self.path = OutputPath(self.name, self._model, self._spec)
+        self.path = OutputPath(self.name, self.model, self.spec)
         self._client = client if client is not None else make_client(settings)
         self._secrets = secret_values(os.environ if environ is None else environ)
 
-    def complete(self, request: CompletionRequest) -> Completion:
-        """Ask the model on the current path; a refused path is left for the next one, once."""
-        request = fit_to_window(request, self._spec, self._model)
-        started = time.perf_counter()
-        response = self.path.ask(
-            lambda mode: self._converse(converse_params(request, self._model, mode))
-        )
-        latency_s = time.perf_counter() - started
-        text, data = reply_of(response, request.schema_name)
-        usage = usage_of(response)
-        return Completion(
-            text=text,
-            data=data,
-            usage=usage,
-            latency_s=latency_s,
-            cost_usd=cost_usd(usage, self._spec),
-            model=self._model,
-        )
+    def read_reply(
+        self, reply: Mapping[str, Any], request: CompletionRequest
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The text blocks, and the reply tool's input when the model called it."""
+        return reply_of(reply, request.schema_name)
+
+    def read_usage(self, reply: Mapping[str, Any], request: CompletionRequest, text: str) -> Usage:
+        """The usage Bedrock counted, cache tokens included."""
+        return usage_of(reply)
+
+    def ask_api(self, request: CompletionRequest, mode: StructuredOutput) -> Mapping[str, Any]:
+        """One Converse call on mode's path."""
+        return self._converse(converse_params(request, self.model, mode))
 
     def _converse(self, params: dict[str, Any]) -> Mapping[str, Any]:
         """Call converse, retrying ModelTimeoutException and mapping failures to ProviderError."""
@@ -225,7 +218,7 @@ class BedrockProvider:
                     continue
                 if code == "ValidationException" and names_feature(structured, message):
                     raise FeatureRefused(redact(message, self._secrets)) from None
-                reason = client_error_message(code, message, self._model)
+                reason = client_error_message(code, message, self.model)
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                 if code in _REFUSED or status in (401, 403):
                     raise ProviderAuthError(redact(reason, self._secrets)) from None

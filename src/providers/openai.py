@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -21,21 +20,15 @@ from self_improving_agent.base.config import Settings, StructuredOutput
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.base.limits import json_depth_problem
 from self_improving_agent.base.secrets import redact, secret_values
-from self_improving_agent.providers.base import (
-    Completion,
-    CompletionRequest,
-    Usage,
-    estimated_usage,
-)
+from self_improving_agent.providers.base import CompletionRequest, Usage, estimated_usage
+from self_improving_agent.providers.calling import ApiProvider
 from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
     spec_for,
 )
-from self_improving_agent.providers.pricing import cost_usd
 from self_improving_agent.providers.schemas import strict_schema
-from self_improving_agent.providers.window import fit_to_window
 
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
 OPENAI_URL_ENV = "OPENAI_BASE_URL"
@@ -138,7 +131,7 @@ def error_message(exc: openai.OpenAIError, base_url: str, timeout_s: float) -> s
     return f"the server at {base_url} sent an unusable answer ({exc})"
 
 
-class OpenAIProvider:
+class OpenAIProvider(ApiProvider[Mapping[str, Any]]):
     """Answers persona requests through an OpenAI-compatible Chat Completions API."""
 
     name = "openai"
@@ -163,10 +156,10 @@ class OpenAIProvider:
                     "(Ollama, vLLM, LM Studio, llama.cpp), which needs none"
                 )
             api_key = LOCAL_KEY
-        self._model = settings.agent.model
-        self._spec = spec_for(settings, self._model)
+        self.model = settings.agent.model
+        self.spec = spec_for(settings, self.model)
         # The structured-output path, moved on for the rest of the run when the server refuses it.
-        self.path = OutputPath(self.name, self._model, self._spec)
+        self.path = OutputPath(self.name, self.model, self.spec)
         # OpenAI's own API wants the newer name; local servers know the older one.
         official = base_url is None or "api.openai.com" in base_url
         self._max_key = "max_completion_tokens" if official else "max_tokens"
@@ -180,24 +173,17 @@ class OpenAIProvider:
             http_client=http_client,
         )
 
-    def complete(self, request: CompletionRequest) -> Completion:
-        """Ask the model on the current path; a refused path is left for the next one, once."""
-        request = fit_to_window(request, self._spec, self._model)
-        started = time.perf_counter()
-        completion = self.path.ask(lambda mode: self._create(request, mode))
-        latency_s = time.perf_counter() - started
-        text, data = reply_of(completion, request.schema_name)
-        usage = usage_of(completion, request, text)
-        return Completion(
-            text=text,
-            data=data,
-            usage=usage,
-            latency_s=latency_s,
-            cost_usd=cost_usd(usage, self._spec),
-            model=self._model,
-        )
+    def read_reply(
+        self, reply: Mapping[str, Any], request: CompletionRequest
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The message's text, and the reply function's arguments when the model called it."""
+        return reply_of(reply, request.schema_name)
 
-    def _create(self, request: CompletionRequest, mode: StructuredOutput) -> Mapping[str, Any]:
+    def read_usage(self, reply: Mapping[str, Any], request: CompletionRequest, text: str) -> Usage:
+        """The usage the server counted, else an estimate from the request and the text."""
+        return usage_of(reply, request, text)
+
+    def ask_api(self, request: CompletionRequest, mode: StructuredOutput) -> Mapping[str, Any]:
         """One Chat Completions call on mode's path, as the JSON body; SDK retries inside it."""
         # The body is already in wire form: passed as extra_body it skips the SDK's typed
         # transform, and read raw it skips building response models (~5 ms a call together).
@@ -208,7 +194,7 @@ class OpenAIProvider:
         }
         try:
             raw = self._client.chat.completions.with_raw_response.create(
-                model=self._model, messages=[], extra_body=body
+                model=self.model, messages=[], extra_body=body
             )
             answer = raw.http_response.json()
         except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:

@@ -16,7 +16,7 @@ REPO_CONFIG = Path(__file__).parents[2] / "config" / "benchmarks.json"
 
 
 def test_defaults_when_the_file_is_absent(tmp_path: Path) -> None:
-    config = load_bench_config(tmp_path, Settings())
+    config = load_bench_config(tmp_path, Settings().benchmarks)
     assert config.enabled == list(BENCHMARK_NAMES)
     assert (config.timeout("test_pass_rate"), config.timeout("lint_score")) == (120, 60)
     assert config.weight("lint_score") == 1.0
@@ -24,13 +24,13 @@ def test_defaults_when_the_file_is_absent(tmp_path: Path) -> None:
 
 def test_partial_timeouts_merge_over_the_defaults(tmp_path: Path) -> None:
     write_config(tmp_path, {"enabled": ["lint_score"], "timeouts": {"lint_score": 5}})
-    config = load_bench_config(tmp_path, Settings())
+    config = load_bench_config(tmp_path, Settings().benchmarks)
     assert (config.timeout("lint_score"), config.timeout("test_pass_rate")) == (5, 120)
 
 
 def test_a_users_default_applies_to_every_benchmark_not_named(tmp_path: Path) -> None:
     write_config(tmp_path, {"timeouts": {"default": 3, "lint_score": 7}})
-    config = load_bench_config(tmp_path, Settings())
+    config = load_bench_config(tmp_path, Settings().benchmarks)
     assert [config.timeout(n) for n in ("test_pass_rate", "code_coverage", "lint_score")] == [
         3,
         3,
@@ -39,7 +39,7 @@ def test_a_users_default_applies_to_every_benchmark_not_named(tmp_path: Path) ->
 
 
 def test_this_repository_config_is_valid() -> None:
-    config = load_bench_config(REPO_CONFIG.parents[1], Settings())
+    config = load_bench_config(REPO_CONFIG.parents[1], Settings().benchmarks)
     assert set(config.enabled) == set(BENCHMARK_NAMES)
 
 
@@ -62,7 +62,7 @@ def test_this_repository_config_is_valid() -> None:
 def test_mistakes_name_the_key(tmp_path: Path, data: object, message: str) -> None:
     write_config(tmp_path, data)
     with pytest.raises(ConfigError) as caught:
-        load_bench_config(tmp_path, Settings())
+        load_bench_config(tmp_path, Settings().benchmarks)
     assert message in str(caught.value)
     assert "benchmarks.json" in str(caught.value)
 
@@ -72,10 +72,10 @@ def test_invalid_json_names_the_line(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_text('{\n  "enabled": [,]\n}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="invalid JSON at line 2"):
-        load_bench_config(tmp_path, Settings())
+        load_bench_config(tmp_path, Settings().benchmarks)
 
 
 def test_the_path_comes_from_settings(tmp_path: Path) -> None:
     (tmp_path / "bench.json").write_text('{"enabled": ["doc_coverage"]}', encoding="utf-8")
     settings = Settings.model_validate({"benchmarks": {"config": "bench.json"}})
-    assert load_bench_config(tmp_path, settings) == BenchConfig(enabled=["doc_coverage"])
+    assert load_bench_config(tmp_path, settings.benchmarks) == BenchConfig(enabled=["doc_coverage"])

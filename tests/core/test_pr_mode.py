@@ -95,7 +95,14 @@ def make_flow(
         work, section, token=token, timeout_s=5, polite=False, clock=clock.time, sleep=clock.sleep
     )
     return GitHubFlow(
-        settings, store, GenerationGit(work), client, auto=auto, clock=clock.time, sleep=clock.sleep
+        section,
+        settings.agent.reports_dir,
+        store,
+        GenerationGit(work),
+        client,
+        auto=auto,
+        clock=clock.time,
+        sleep=clock.sleep,
     )
 
 

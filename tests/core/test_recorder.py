@@ -1,4 +1,4 @@
-"""The recorder keeps the store and the report in step, whatever a phase does."""
+"""The recorder keeps the store and the generation's log in step, whatever a phase does."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from self_improving_agent.base.errors import PhaseFailed
 from self_improving_agent.base.models import LlmCall
 from self_improving_agent.base.store import Store
 from self_improving_agent.core.recorder import Recorder
+from self_improving_agent.reports.report_files import llm_totals
+from self_improving_agent.reports.report_model import GenerationReport
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def test_generation_is_running_from_the_start(store: Store) -> None:
         assert entry is not None and (entry.status, entry.phase) == ("running", "plan")
     assert lines == ["gen 1: plan"]
     assert store.phases(1)[0]["status"] == "ok"
-    assert rec.report.phases[0]["status"] == "ok"
+    assert rec.phases[0]["status"] == "ok"
 
 
 def test_any_exception_becomes_phase_failed(store: Store) -> None:
@@ -38,7 +40,7 @@ def test_any_exception_becomes_phase_failed(store: Store) -> None:
         raise OSError("disk full")
     assert (caught.value.phase, caught.value.message) == ("benchmark", "disk full")
     assert store.phases(1)[0]["error"] == "disk full"
-    assert rec.report.errors == [{"phase": "benchmark", "message": "disk full"}]
+    assert rec.errors == [{"phase": "benchmark", "message": "disk full"}]
 
 
 def test_phase_failed_keeps_its_own_phase(store: Store) -> None:
@@ -54,7 +56,7 @@ def test_ctrl_c_marks_the_phase_interrupted_and_propagates(store: Store) -> None
     with pytest.raises(KeyboardInterrupt), rec.phase("review"):
         raise KeyboardInterrupt
     assert store.phases(1)[0]["status"] == "interrupted"
-    assert rec.report.errors == []
+    assert rec.errors == []
 
 
 def test_finish_writes_store_row_and_report(store: Store, tmp_path: Path) -> None:
@@ -62,9 +64,17 @@ def test_finish_writes_store_row_and_report(store: Store, tmp_path: Path) -> Non
     rec.add_call(
         LlmCall(persona="architect", provider="mock", model="m", input_tokens=10, output_tokens=2)
     )
-    path = rec.finish("rejected", "plan failed: x", tmp_path / "reports", 0.5, 0.4)
-    report = json.loads(path.read_text())
-    assert (report["status"], report["dry_run"], report["llm_totals"]["calls"]) == (
+    report = GenerationReport(
+        generation=1,
+        status="rejected",
+        dry_run=rec.dry_run,
+        started_at=rec.started_at,
+        llm_calls=rec.calls,
+        llm_totals=llm_totals(rec.calls),
+    )
+    path = rec.finish(report, tmp_path / "reports", "plan failed: x", 0.5, 0.4)
+    written = json.loads(path.read_text())
+    assert (written["status"], written["dry_run"], written["llm_totals"]["calls"]) == (
         "rejected",
         True,
         1,

@@ -16,7 +16,7 @@ import tomli_w
 from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.models import Change
 from self_improving_agent.base.store import Store
-from self_improving_agent.cli.run import RunRequest, run_generations
+from self_improving_agent.cli.run import RunRequest, start_run
 from self_improving_agent.core.generation import RunOptions
 from self_improving_agent.core.selfhost import (
     PROJECT_NAME,
@@ -26,7 +26,7 @@ from self_improving_agent.core.selfhost import (
     running_root,
     verify_start,
 )
-from self_improving_agent.core.session import open_deps, run_loop
+from self_improving_agent.core.session import loop_generations, open_deps
 from self_improving_agent.providers.factory import make_provider
 from tests.conftest import git, make_repo
 from tests.loop_kit import build, good_script, plan, review, sample_repo, write_script
@@ -93,7 +93,7 @@ def test_a_passing_check_keeps_the_merge(tmp_path: Path, monkeypatch: pytest.Mon
     with Store.for_repo(repo) as store:
         deps = open_deps(repo, settings, store, lambda _: None, make_provider(settings, repo=repo))
         deps = replace(deps, after_merge=lambda d, o: check_after_merge(d, o, verify))
-        result = run_loop(deps, RunOptions(auto_merge=True), 1)
+        result = loop_generations(deps, RunOptions(auto_merge=True), 1)
     assert result.outcomes[0].status == "accepted", result.outcomes[0].reason
     assert git(repo, "rev-parse", "main").strip() != head
     assert len(seen) == 1 and not seen[0].exists()
@@ -140,7 +140,7 @@ def test_a_merge_that_breaks_the_cli_is_reverted(
     lines: list[str] = []
     monkeypatch.setenv("AGENT_MOCK_SCRIPT", str(write_script(tmp_path / "s.json", script)))
     request = RunRequest(max_generations=1)
-    code = run_generations(clone, settings, request, lines.append, lines.append)
+    code = start_run(clone, settings, request, lines.append, lines.append)
     assert code == 0
     assert git(clone, "rev-parse", "main^{tree}").strip() == old_tree
     assert "Revert" in git(clone, "log", "-1", "--format=%s", "main")

@@ -19,9 +19,9 @@ from self_improving_agent.core.generation import Deps, GenerationOutcome, RunOpt
 from self_improving_agent.core.session import (
     _over_budget,
     discard_pending,
+    loop_generations,
     merge_pending,
     recover,
-    run_loop,
 )
 from self_improving_agent.git_ops.worktree import GenerationGit
 from tests.conftest import git
@@ -148,7 +148,7 @@ def test_a_merge_into_the_agent_itself_hands_the_rest_of_the_loop_to_a_fresh_pro
         return outcome
 
     with session(repo, tmp_path, improving_script()) as deps:
-        result = run_loop(
+        result = loop_generations(
             replace(deps, after_merge=verified), RunOptions(auto_merge=True), max_generations=3
         )
     assert [o.status for o in result.outcomes] == ["accepted"]
@@ -186,7 +186,7 @@ def test_the_loop_stops_with_exit_0_after_the_idle_limit(tmp_path: Path) -> None
         builder=[nothing] * 5,
     )
     with session(repo, tmp_path, script) as deps:
-        result = run_loop(deps, RunOptions(auto_merge=True), max_generations=5)
+        result = loop_generations(deps, RunOptions(auto_merge=True), max_generations=5)
     assert [o.status for o in result.outcomes] == ["no_change", "no_change"]
     assert result.exit_code == 0
     assert result.message == (

@@ -193,7 +193,16 @@ def merge_gate(repo: Path, after: str, score_delta: float) -> GateVerdict:
             edits=[],
             files_changed=[],
         )
-        gates = merge_gates(deps.policy, settings, ws.path, facts, originals={}, files_changed=[])
+        gates = merge_gates(
+            deps.policy,
+            ws.path,
+            facts,
+            safety=settings.safety,
+            benchmarks=settings.benchmarks,
+            sandbox=settings.sandbox,
+            originals={},
+            files_changed=[],
+        )
     assert gates[-1].gate == "cedar:merge"
     return gates[-1]
 

@@ -109,20 +109,18 @@ def test_an_unreachable_memory_costs_one_warning_and_the_lessons_stay_local(
 
 def test_lesson_memory_follows_the_agentcore_table(tmp_path: Path, endpoint: str) -> None:
     with Store.for_repo(tmp_path) as store:
-        assert isinstance(lesson_memory(Settings(), store, tmp_path), SqliteLessons)
+        assert isinstance(lesson_memory(Settings().agentcore, store, tmp_path), SqliteLessons)
         enabled = Settings.model_validate({"agentcore": section(endpoint).model_dump()})
-        assert isinstance(lesson_memory(enabled, store, tmp_path), AgentcoreLessons)
+        assert isinstance(lesson_memory(enabled.agentcore, store, tmp_path), AgentcoreLessons)
         no_id = Settings.model_validate({"agentcore": section(endpoint, None).model_dump()})
         with capture_logs() as logs:
-            assert isinstance(lesson_memory(no_id, store, tmp_path), SqliteLessons)
+            assert isinstance(lesson_memory(no_id.agentcore, store, tmp_path), SqliteLessons)
         assert "without memory_id" in logs[0]["event"]
 
 
 def test_status_of_a_reachable_memory(tmp_path: Path, endpoint: str) -> None:
     repo = make_repo(tmp_path / "r")
-    status = agentcore_status(
-        Settings.model_validate({"agentcore": section(endpoint).model_dump()}), repo
-    )
+    status = agentcore_status(section(endpoint), repo)
     assert status.problems == []
     assert "credentials: env" in status.lines
     assert status.lines[-1] == "memory answers: yes (this repository's session has no events yet)"
@@ -132,15 +130,11 @@ def test_status_of_an_unknown_memory_and_of_an_unreachable_one(
     tmp_path: Path, endpoint: str
 ) -> None:
     repo = make_repo(tmp_path / "r")
-    unknown = Settings.model_validate(
-        {"agentcore": section(endpoint, "mem-not-there-1").model_dump()}
-    )
-    (problem,) = agentcore_status(unknown, repo).problems
+    (problem,) = agentcore_status(section(endpoint, "mem-not-there-1"), repo).problems
     assert (
         problem.startswith("the memory did not answer:") and "mem-not-there-1 not found" in problem
     )
-    down = Settings.model_validate({"agentcore": section("http://127.0.0.1:9").model_dump()})
-    (problem,) = agentcore_status(down, repo).problems
+    (problem,) = agentcore_status(section("http://127.0.0.1:9"), repo).problems
     assert problem.startswith("the memory did not answer: Could not connect")
 
 

@@ -91,9 +91,8 @@ def test_the_build_copies_what_the_wheel_is_made_of_and_installs_the_extras() ->
     build = stages()[0]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = project["tool"]["setuptools"]
-    tops = {name.split(".")[0] for name in setuptools["packages"]["find"]["include"]}
-    needed = {"pyproject.toml", project["project"]["readme"]}
-    needed |= {f"{module}.py" for module in setuptools["py-modules"]} | tops
+    # The wheel is made of the package's source folder (package-dir) and nothing at the top.
+    needed = {"pyproject.toml", project["project"]["readme"], *setuptools["package-dir"].values()}
     assert needed <= copied(build)
     assert ("ARG", "EXTRAS=aws,github") in build
     assert set(project["project"]["optional-dependencies"]) >= {"aws", "github"}
