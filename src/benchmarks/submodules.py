@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path, PurePosixPath
 
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.benchmarks.sources import TEST_DIRS, SourceTree, is_test_path
 
 GITLINK = "160000"
@@ -12,7 +13,10 @@ GITLINK = "160000"
 
 def _git(repo: Path, *args: str) -> str:
     """git's output in repo, or "" when git fails (not a repository, no index yet)."""
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
+    try:
+        done = git(repo, *args)
+    except GitError:
+        return ""
     return done.stdout.decode("utf-8", "surrogateescape") if done.returncode == 0 else ""
 
 

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 from self_improving_agent.benchmarks.pass_rate import recorded_outcomes
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
 from self_improving_agent.gates.anti_gaming import lost_test_ids
 from self_improving_agent.gates.vet.main_checks import main_checks_files
 from self_improving_agent.git_ops.changeset import ChangeSet
 
-HOOKLESS = ("-c", "core.hooksPath=/dev/null")
-
 
 def _git(cwd: Path, *args: str) -> None:
     """Run git quietly; a failure is one sentence."""
-    done = subprocess.run(
-        ["git", *HOOKLESS, "-C", str(cwd), *args], capture_output=True, check=False
-    )
+    done = git(cwd, *args)
     if done.returncode != 0:
-        last = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = done.stderr.strip().splitlines()
         raise GitError(f"git {args[0]} failed in {cwd}: {last[-1] if last else 'no message'}")
 
 

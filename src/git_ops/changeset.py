@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from self_improving_agent.base.errors import GitError
+from self_improving_agent.base.gitcmd import git
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
 # What a patch names as its files: git headers, rename lines and unified-diff headers.
@@ -48,12 +47,9 @@ def _git(
     repo: Path, *args: str, data: bytes | None = None, env: dict[str, str] | None = None
 ) -> bytes:
     """git's stdout, or GitError with its last line."""
-    full_env = {**os.environ, **GIT_ENV, **(env or {})}
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], input=data, capture_output=True, env=full_env, check=False
-    )
+    done = git(repo, *args, env={**GIT_ENV, **(env or {})}, stdin=data)
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        lines = done.stderr.strip().splitlines()
         raise GitError(f"git {args[0]} failed: {lines[-1] if lines else 'no message'}")
     return done.stdout
 

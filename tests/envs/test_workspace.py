@@ -39,7 +39,8 @@ def test_each_members_test_dependencies_go_into_the_one_environment(tmp_path: Pa
     decl = read_declarations(sorted(files), files.get)
     assert decl.members == {"libs/alpha": ["test"], "libs/beta": []}
     assert "libs/alpha: extras test" in decl.source
-    assert install_args(decl, tmp_path)[:2] == ["./libs/alpha[test]", "./libs/beta"]
+    # The members themselves are built only inside the sandbox, never by the host's install.
+    assert not [a for a in install_args(decl, tmp_path) if a.startswith(("./", "."))]
 
 
 def test_a_workspace_is_measured_over_all_its_members(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def rules(verdict: SafetyVerdict) -> set[str]:
         ("./src/gates/safety.py", "path/protected"),
         ("src//gates/./safety.py", "path/protected"),
         ("SRC/Gates/Safety.py", "path/protected"),
-        ("policies/new.cedar", "path/protected"),
+        ("src/policies/new.cedar", "path/protected"),
         ("config/benchmarks.json", "path/protected"),
         (".ci/run", "path/protected"),
         (".env", "path/blocked"),
