@@ -22,7 +22,8 @@ def test_no_source_module_is_over_350_lines() -> None:
 def test_main_py_only_hands_over_to_the_cli_app() -> None:
     text = (ROOT / "main.py").read_text(encoding="utf-8")
     assert "from self_improving_agent.cli.app import app" in text
-    assert len(text.splitlines()) <= 10
+    # The shim registers this checkout's src/ under the package name, then hands over.
+    assert len(text.splitlines()) <= 25
 
 
 def _takes_settings(path: Path) -> list[str]:
@@ -75,8 +76,8 @@ def test_below_the_cli_and_the_session_components_take_their_own_config_sections
         name
         for path in sorted((ROOT / "src").rglob("*.py"))
         if "cli" not in path.relative_to(ROOT / "src").parts[:1]
-        and path != ROOT / "src" / "pipeline" / "session.py"
+        and path != ROOT / "src" / "core" / "session.py"
         for name in _takes_settings(path)
     }
-    assert "pipeline/deps.py:Deps" not in found
+    assert "core/deps.py:Deps" not in found
     assert found == STILL_TAKING_SETTINGS

@@ -15,11 +15,11 @@ from self_improving_agent.benchmarks.config import BenchConfig, load_bench_confi
 from self_improving_agent.benchmarks.context import BenchContext, error_result
 from self_improving_agent.benchmarks.repeats import Comparison, compare, interleave
 from self_improving_agent.benchmarks.runner import (
-    SCRATCH_PREFIX,
     _context,
     _runner_for,
     environment,
 )
+from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
 from self_improving_agent.benchmarks.sources import repo_files
 from self_improving_agent.sandbox.sandbox import choose
 

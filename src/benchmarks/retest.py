@@ -15,7 +15,7 @@ from self_improving_agent.base.gitcmd import git
 from self_improving_agent.benchmarks.context import BenchContext
 from self_improving_agent.benchmarks.pass_rate import Outcome, read_junit
 from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES
-from self_improving_agent.benchmarks.runner import SCRATCH_PREFIX
+from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
 from self_improving_agent.benchmarks.sources import SourceTree, repo_files
 from self_improving_agent.benchmarks.submodules import submodule_files
 from self_improving_agent.envs.model import Env, EnvError

@@ -19,6 +19,7 @@ def assemble_report(
     *,
     failure: str | None = None,
     finished: bool = True,
+    reason: str = "",
 ) -> GenerationReport:
     """reports/gen-N.json as a model; failure, when a phase failed, decides a missing decision."""
     rec = ctx.rec
@@ -39,6 +40,7 @@ def assemble_report(
     return GenerationReport(
         generation=ctx.number,
         status=status,
+        reason=reason,
         dry_run=rec.dry_run,
         started_at=rec.started_at,
         finished_at=now_iso() if finished else None,

@@ -167,7 +167,7 @@ def _finish(
 ) -> Path:
     """Assemble the report from how far the generation got, write it and the final store row;
     scored puts main's and the candidate's totals on the row."""
-    report = assemble_report(ctx, reached, status, failure=failure)
+    report = assemble_report(ctx, reached, status, failure=failure, reason=reason)
     before, after = scores(reached) if scored else (None, None)
     return ctx.rec.finish(report, reports_dir(ctx.deps), reason, before, after)
 

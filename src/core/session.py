@@ -18,7 +18,8 @@ from self_improving_agent.benchmarks.compare import compare_repeated
 from self_improving_agent.benchmarks.config import BenchConfig
 from self_improving_agent.benchmarks.lost_check import LostTestCheck, judge_lost_tests
 from self_improving_agent.benchmarks.repeats import Comparison
-from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks, sweep_scratch
+from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
+from self_improving_agent.benchmarks.scratch import sweep_scratch
 from self_improving_agent.core.deps import GenerationConfig
 from self_improving_agent.core.generation import (
     Deps,

@@ -7,7 +7,6 @@ import fnmatch
 import posixpath
 import re
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,6 +19,7 @@ from self_improving_agent.analysis.code_scan import (
     CodeFinding,
     coding_problem,
     gc_paused,
+    package_dirs,
     package_of,
     scan_source,
 )
@@ -28,6 +28,7 @@ from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.gates.outcome_hooks import outcome_hooks
 from self_improving_agent.gates.outcome_rules import test_code_findings
 from self_improving_agent.gates.own_tools import own_tools
+from self_improving_agent.gates.rebinding import definitions, rebinds
 from self_improving_agent.gates.tool_config import loosened_tool_config
 from self_improving_agent.gates.trust import (
     FOR_PEOPLE,
@@ -47,7 +48,6 @@ PATH_BLOCKED = "path/blocked"
 PROTECTED_TABLE = "path/protected-table"
 PROTECTED_FUNCTION = "protected-function"
 PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
-SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 class Violation(BaseModel):
@@ -87,67 +87,6 @@ def _fold(path: str) -> str:
     return path.casefold()
 
 
-def _pruned_walk(node: ast.AST) -> Iterator[ast.AST]:
-    """ast.walk that does not enter nested functions, classes or lambdas."""
-    yield node
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, SCOPE_NODES):
-            yield child
-        else:
-            yield from _pruned_walk(child)
-
-
-def _binds(stmt: ast.stmt, name: str) -> bool:
-    """Whether a statement binds or deletes name in the scope it sits in."""
-    for node in _pruned_walk(stmt):
-        if isinstance(node, SCOPE_NODES) and getattr(node, "name", None) == name:
-            return True
-        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-            return True
-        if isinstance(node, ast.Import | ast.ImportFrom) and any(
-            (alias.asname or alias.name.partition(".")[0]) == name for alias in node.names
-        ):
-            return True
-    return False
-
-
-def definitions(tree: ast.Module, dotted: str) -> list[ast.stmt]:
-    """The statements binding `func` or `Class.method` in their scope, in order."""
-    *classes, name = dotted.split(".")
-    body: list[ast.stmt] = tree.body
-    for class_name in classes:
-        found = [s for s in body if isinstance(s, ast.ClassDef) and s.name == class_name]
-        if not found:
-            return []
-        body = found[-1].body
-    return [stmt for stmt in body if _binds(stmt, name)]
-
-
-def rebinds(tree: ast.Module, name: str) -> list[int]:
-    """Lines that rebind name from elsewhere: attribute stores, setattr, global, globals()[...]."""
-    lines = []
-    for node in ast.walk(tree):
-        literal_call = (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name | ast.Attribute)
-            and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
-            in ("setattr", "delattr")
-            and any(isinstance(a, ast.Constant) and a.value == name for a in node.args)
-        )
-        stored = not isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
-        attribute = isinstance(node, ast.Attribute) and node.attr == name and stored
-        subscript = (
-            isinstance(node, ast.Subscript)
-            and stored
-            and isinstance(node.slice, ast.Constant)
-            and node.slice.value == name
-        )
-        declared = isinstance(node, ast.Global | ast.Nonlocal) and name in node.names
-        if literal_call or attribute or subscript or declared:
-            lines.append(getattr(node, "lineno", 0))
-    return lines
-
-
 def _parse(source: str | None, rel: str) -> ast.Module | None:
     """Main's version of a file parsed, or None when there is none or it does not parse."""
     if source is None:
@@ -175,18 +114,6 @@ def _table(data: dict[str, Any] | None, dotted: str) -> Any:
     for part in dotted.split("."):
         node = node.get(part) if isinstance(node, dict) else None
     return node
-
-
-def package_dirs(root: Path) -> dict[str, str]:
-    """setuptools' package-dir of the repository's pyproject.toml: import names by folder."""
-    try:
-        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
-    mapping = data.get("tool", {}).get("setuptools", {}).get("package-dir", {})
-    if not isinstance(mapping, dict):
-        return {}
-    return {str(k): v for k, v in mapping.items() if isinstance(v, str)}
 
 
 class SafetyValidator:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from self_improving_agent.base.errors import GitError, MergeConflict, MergeRefused
 from self_improving_agent.base.exclude import ensure_excluded
@@ -23,6 +20,7 @@ from self_improving_agent.git_ops.trees import (
     pin_worktree,
     registered,
 )
+from self_improving_agent.git_ops.workspace import Workspace, real_path
 
 WORKTREES = Path(".agent") / "worktrees"
 BRANCH_PREFIX = "agent/gen-"
@@ -32,23 +30,6 @@ _ANY_NUMBER = re.compile(r"(?:^|/)gen-(\d+)(?:\.json)?$")
 _THROWAWAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 __all__ = ["GenerationGit", "GitError", "MergeRefused", "Workspace"]
-
-
-class Workspace(BaseModel):
-    """One generation's worktree: number, folder, branch and the main commit it started from."""
-
-    model_config = ConfigDict(frozen=True)
-
-    number: int
-    path: Path
-    branch: str = Field(description="agent/gen-N; empty for a dry run's scratch worktree.")
-    base_sha: str
-    target: str = Field("", description="The branch it was built from and merges into.")
-
-
-def _real(path: Path) -> Path:
-    """Path with symlinks resolved, so /tmp and /private/tmp compare equal."""
-    return Path(os.path.realpath(path))
 
 
 class GenerationGit:
@@ -161,7 +142,7 @@ class GenerationGit:
 
     def remove_worktree(self, path: Path) -> None:
         """Delete an agent worktree folder and git's record of it; a missing one is fine."""
-        if _real(path).parent != _real(self.worktrees):
+        if real_path(path).parent != real_path(self.worktrees):
             raise GitError(f"{path} is not an agent worktree under {self.worktrees}; left alone.")
         drop_worktree(self.root, path)
 
@@ -251,7 +232,7 @@ class GenerationGit:
         kept = set(keep)
         removed: list[str] = []
         for entry in list_worktrees(self.root):
-            if _real(entry.path).parent == _real(self.worktrees):
+            if real_path(entry.path).parent == real_path(self.worktrees):
                 name = entry.path.name
                 if not self._kept(name, kept):
                     self.remove_worktree(self.worktrees / name)

@@ -20,14 +20,16 @@ from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks import runner
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.runner import (
-    KEPT_TOOL_CACHES,
-    SCRATCH_PREFIX,
     SuiteResult,
     _guarded,
     run_benchmarks,
+    weighted_total,
+)
+from self_improving_agent.benchmarks.scratch import (
+    KEPT_TOOL_CACHES,
+    SCRATCH_PREFIX,
     sweep_scratch,
     tool_cache_dir,
-    weighted_total,
 )
 from tests.benchmarks.conftest import SECRETS, live_group_members, write_config
 from tests.conftest import git, make_repo, own_settings

@@ -69,7 +69,7 @@ def _calls_and_assignments(path: Path) -> tuple[list[str], list[str]]:
 def test_a_generation_report_is_assembled_in_one_function_and_never_patched() -> None:
     builders: list[str] = []
     writes: list[str] = []
-    for path in sorted((SRC / "pipeline").glob("*.py")):
+    for path in sorted((SRC / "core").glob("*.py")):
         found, assigned = _calls_and_assignments(path)
         builders += found
         writes += assigned

@@ -69,7 +69,12 @@ def test_shipped_policies_validate_against_the_schema() -> None:
         ("src/gates/safety.py", 1, False, ["forbid-write-protected"]),
         ("src/policies/write.cedar", 1, False, ["forbid-write-protected"]),
         ("src/big.py", 101, False, ["forbid-write-too-large"]),
-        ("src/policies/merge.cedar", 500, False, ["forbid-write-protected", "forbid-write-too-large"]),
+        (
+            "src/policies/merge.cedar",
+            500,
+            False,
+            ["forbid-write-protected", "forbid-write-too-large"],
+        ),
     ],
 )
 def test_write_requests(

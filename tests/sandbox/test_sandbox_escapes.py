@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from self_improving_agent.base import cgroups, namespaces
 from self_improving_agent.cli.app import app
+from self_improving_agent.sandbox import cgroups, namespaces
 from self_improving_agent.sandbox.proc import Limits, run_tool, tool_env
 from self_improving_agent.sandbox.sandbox import SandboxMode, record, sandbox_for
 from tests.conftest import make_repo

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import gc
 import re
+import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 from self_improving_agent.analysis.code_scan.checks import Checker
 from self_improving_agent.analysis.code_scan.finding import CodeFinding
@@ -140,3 +142,15 @@ def scan_source(source: str, path: str) -> list[CodeFinding]:
         return scan_tree(tree, path)
     except Exception as exc:  # any failure must refuse the file, never let it through
         return _error(path, exc)
+
+
+def package_dirs(root: Path) -> dict[str, str]:
+    """setuptools' package-dir of the repository's pyproject.toml: import names by folder."""
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    mapping = data.get("tool", {}).get("setuptools", {}).get("package-dir", {})
+    if not isinstance(mapping, dict):
+        return {}
+    return {str(k): v for k, v in mapping.items() if isinstance(v, str)}
