@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,12 +26,20 @@ from tests.test_main_loop import AGENT, _start_waiting_loop, invoke, report
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
-MERGE_HOOK = """#!/bin/sh
-# Holds the window between main's ref update and everything after it open until released.
-[ "$1" = committed ] || exit 0
-grep -q " refs/heads/main$" || exit 0
-: > '{mark}'
-while [ ! -e '{release}' ]; do sleep 0.05; done
+# The agent runs git without hooks, so a `git` ahead of the real one on PATH holds the window
+# between main's ref update and everything after it open until released.
+MERGE_WINDOW = """#!/bin/sh
+main() {{
+    env -u GIT_DIR -u GIT_WORK_TREE {git} -C '{repo}' rev-parse -q --verify refs/heads/main
+}}
+before=$(main)
+{git} "$@"
+code=$?
+if [ ! -e '{mark}' ] && [ "$(main)" != "$before" ]; then
+    : > '{mark}'
+    while [ ! -e '{release}' ]; do sleep 0.05; done
+fi
+exit $code
 """
 
 
@@ -93,11 +102,15 @@ def test_a_stop_between_the_ref_update_and_the_store_is_recovered_to_the_truth(
 ) -> None:
     repo = target(tmp_path)
     mark, release = tmp_path / "in-window", tmp_path / "release"
-    hook = repo / ".git/hooks/reference-transaction"
-    hook.write_text(MERGE_HOOK.format(mark=mark, release=release))
-    hook.chmod(0o755)
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    real_git = shutil.which("git")
+    assert real_git is not None
+    wrapper.write_text(MERGE_WINDOW.format(git=real_git, repo=repo, mark=mark, release=release))
+    wrapper.chmod(0o755)
     script = write_script(tmp_path / "script.json", improving_script())
-    proc = agent(repo, script, "run", "--auto-merge")
+    path = f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}"
+    proc = agent(repo, script, "run", "--auto-merge", extra={"PATH": path})
     wait_for(mark.exists, proc, "main's ref update")
     if sig == signal.SIGKILL:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -106,7 +119,6 @@ def test_a_stop_between_the_ref_update_and_the_store_is_recovered_to_the_truth(
         proc.send_signal(sig)
         assert proc.wait(timeout=60) == 143
     release.write_text("")
-    hook.unlink()
     merged = main_sha(repo)
     assert git(repo, "log", "-1", "--format=%s", merged).startswith("agent gen-1")
 

@@ -116,16 +116,19 @@ def test_a_fifo_in_place_of_a_result_does_not_block_the_agent(tmp_path: Path, mo
     assert "imports.json is a FIFO" in found["raw"]["containment_finding"]
 
 
-HUGE_COVERAGE = '''"""A conftest that inflates the coverage report once pytest has written it."""
+HUGE_REPORTS = '''"""A conftest inflating the reports beside the junit XML once it is written."""
 import atexit
+import os
 import sys
 
 
 def _inflate():
     for arg in sys.argv:
-        if arg.startswith("--cov-report=json:"):
-            with open(arg.split(":", 1)[1], "ab") as handle:
-                handle.truncate(512 * 1024 * 1024)
+        if arg.startswith("--junitxml="):
+            junit = arg.split("=", 1)[1]
+            for path in (junit, os.path.join(os.path.dirname(junit), "coverage.json")):
+                with open(path, "ab") as handle:
+                    handle.truncate(512 * 1024 * 1024)
 
 
 atexit.register(_inflate)
@@ -133,20 +136,19 @@ atexit.register(_inflate)
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_sparse_half_gigabyte_coverage_report_is_refused_unread(
-    tmp_path: Path, mode: str
-) -> None:
+def test_a_sparse_half_gigabyte_report_is_refused_unread(tmp_path: Path, mode: str) -> None:
+    """The junit XML is refused unread; coverage JSON is written anew after the tests' code ran."""
     files = {
         "pkg/__init__.py": "X = 1\n",
-        "tests/conftest.py": HUGE_COVERAGE,
+        "tests/conftest.py": HUGE_REPORTS,
         "tests/test_x.py": "import pkg\n\n\ndef test_x():\n    assert pkg.X == 1\n",
     }
     only = ["test_pass_rate", "code_coverage"]
     result = measure(make_repo(tmp_path / "repo", files), mode, only)
     coverage, tests = result["code_coverage"], result["test_pass_rate"]
     assert isinstance(coverage, dict) and isinstance(tests, dict)
-    assert "-byte cap for coverage" in coverage["raw"]["containment_finding"]
-    assert tests["raw"]["passed"] == 1
+    assert "-byte cap for junit" in tests["raw"]["containment_finding"]
+    assert coverage["status"] == "ok" and coverage["raw"].get("containment_finding") is None
 
 
 def planting_setup(home: Home, env_site: Path) -> str:
@@ -262,7 +264,7 @@ def test_smoke_commands_run_on_a_copy_and_never_see_mains_dotenv(tmp_path: Path,
     safety = base.safety.model_copy(
         update={"smoke_commands": [SMOKE.format(env=str(main / ".env"))]}
     )
-    verdict = smoke_gate(worktree, base.model_copy(update={"safety": safety}))
+    verdict = smoke_gate(worktree, safety, base.benchmarks, base.sandbox)
     assert not verdict.allowed
     assert (DOTENV_MARK in " ".join(verdict.reasons)) is (mode == "off")
     assert not (worktree / "WRITTEN.txt").exists()
