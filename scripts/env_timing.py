@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from self_improving_agent.base.config import Settings  # noqa: E402
 from self_improving_agent.base.store import Store  # noqa: E402
 from self_improving_agent.benchmarks.runner import run_benchmarks  # noqa: E402
+from self_improving_agent.envs.archive import extract_data  # noqa: E402
 from self_improving_agent.envs.build import install_args, scm_version  # noqa: E402
 from self_improving_agent.envs.resolve import built_env, committed_declarations  # noqa: E402
 
@@ -59,7 +60,7 @@ def pip_by_hand(repo: Path, work: Path) -> tuple[float, int]:
     tree.mkdir()
     archive = subprocess.run(["git", "archive", "HEAD"], cwd=repo, capture_output=True, check=True)
     with tarfile.open(fileobj=io.BytesIO(archive.stdout), mode="r:") as tar:
-        tar.extractall(tree, filter="data")
+        extract_data(tar, tree)
     decl = committed_declarations(repo, "HEAD")
     env = {**os.environ, **scm_version(repo, "HEAD"), "PIP_NO_CACHE_DIR": "1"}
     start = time.perf_counter()

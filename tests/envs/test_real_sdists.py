@@ -15,6 +15,7 @@ from uv import find_uv_bin
 from self_improving_agent.base.config import Settings
 from self_improving_agent.benchmarks.coverage_config import read_coverage_config
 from self_improving_agent.benchmarks.runner import run_benchmarks
+from self_improving_agent.envs.archive import extract_data
 from self_improving_agent.envs.resolve import committed_declarations
 from tests.conftest import git
 
@@ -28,7 +29,7 @@ def sdist(name: str, version: str, tmp_path: Path) -> Path:
     subprocess.run([*pip, "-d", str(into), f"{name}=={version}"], check=True, timeout=900)
     archive = next(into.glob("*.tar.gz"))
     with tarfile.open(archive) as tar:
-        tar.extractall(tmp_path, filter="data")
+        extract_data(tar, tmp_path)
     repo = tmp_path / archive.name.removesuffix(".tar.gz")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
