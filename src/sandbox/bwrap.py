@@ -14,7 +14,8 @@ _NAMESPACES = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts
 RESTRICTS = (
     "no network: a private loopback only, no route to the host or outside, no DNS",
     "a narrow view of the host: only system libraries, a few /etc files, the interpreter, "
-    "the environment and the repository, all read-only; no host sockets, no credential files",
+    "the environment and the repository, all read-only; no credential files",
+    "host unix sockets: every socket file the kernel lists inside those trees is /dev/null",
     "writes only to the measured tree and a private scratch; /tmp, HOME and TMPDIR are "
     "private tmpfs of 512 MiB each, counted in the run's memory; any one file at most 1 GiB",
     "own PID namespace and /proc: the agent's processes and environment are invisible",
@@ -105,6 +106,12 @@ def _system() -> list[str]:
     return argv
 
 
+def shown(readable: Iterable[Path], writable: Iterable[Path]) -> list[Path]:
+    """Every host tree a bwrap run shows: system folders, the /etc files, readable, writable."""
+    system = [Path(n) for n in SYSTEM if Path(n).is_dir() and not Path(n).is_symlink()]
+    return [*system, *(Path("/etc", n) for n in ETC), *readable, *writable]
+
+
 def wrap(
     binary: str,
     cmd: Sequence[str],
@@ -114,11 +121,13 @@ def wrap(
     readable: Sequence[Path],
     hidden: Sequence[Path],
     private: Sequence[Path] = (),
+    masked: Sequence[Path] = (),
     seccomp_fd: int | None = None,
 ) -> list[str]:
     """bwrap argv running cmd in cwd over only the system, readable and writable paths.
 
     private: folders (the run's HOME and TMPDIR) that become sized tmpfs, a quota on scratch.
+    masked: host socket files in those trees, each covered by /dev/null (connect is refused).
     """
     argv = [binary, *_NAMESPACES, "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
     if os.geteuid() == 0:
@@ -135,6 +144,8 @@ def wrap(
         argv += _binds(flag, [path])
     for path in private:
         argv += ["--size", size, "--tmpfs", str(path)]
+    for path in masked:
+        argv += ["--ro-bind", "/dev/null", str(path)]
     # bwrap's own root is a tmpfs that root inside could write to.
     argv += ["--remount-ro", "/"]
     if seccomp_fd is not None:

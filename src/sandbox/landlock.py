@@ -82,15 +82,18 @@ def coverage(abi: int, isolated: bool = False) -> Covered:
             "private tmpfs over /tmp, /run, home directories and /dev/shm: host unix sockets "
             "there are gone",
             "every process dies with the run, daemons and setsid stragglers too",
+            "host unix sockets elsewhere (/var/lib, /var/tmp, /usr): every socket file the "
+            "kernel lists is covered by /dev/null in the run's mount namespace",
         ]
         missing = [
-            "host unix sockets outside /tmp, /run and home directories (e.g. /var/lib/*.sock): "
-            "Landlock cannot refuse connect() by path",
+            "host unix sockets bound by a relative path, renamed or hard-linked after bind, or "
+            "bound after the run started: Landlock up to ABI 7 cannot refuse connect() by path",
             _REST,
         ]
     else:
         missing += [
-            "connecting to unix sockets by path (in /tmp too)",
+            "connecting to any host unix socket by path the user may write to (in /tmp too): "
+            "Landlock up to ABI 7 cannot refuse connect(), and masking needs a mount namespace",
             "no PID namespace: host processes and their command lines stay visible in /proc",
             "a daemonized process can outlive the run; after a SIGKILL of the agent only its "
             "direct child dies with it",

@@ -119,16 +119,19 @@ def isolate_step(
     keep: Iterable[Path],
     private: Iterable[Path],
     mounted: Callable[[], None],
+    masked: Iterable[Path] = (),
 ) -> Callable[[], None]:
     """Child setup: new namespaces; the tool runs as PID 1 over a private /proc, /dev/shm, /tmp.
 
     When it exits, the kernel kills everything else in its PID namespace, daemons included.
-    private folders (HOME, TMPDIR) become sized tmpfs, a quota on scratch. mounted runs once
-    the new mounts are in place (to grant them to Landlock).
+    private folders (HOME, TMPDIR) become sized tmpfs, a quota on scratch. masked host socket
+    files are covered by /dev/null. mounted runs once the new mounts are in place (to grant them
+    to Landlock).
     """
     hidden_dirs = sorted({p for p in hidden if p.is_dir()}, key=lambda p: len(p.parts))
     kept = sorted(set(keep), key=lambda p: len(p.parts))
     private_dirs = list(private)
+    sockets = list(masked)
 
     def isolate() -> None:
         """Runs between fork and exec, before capabilities are dropped."""
@@ -140,7 +143,7 @@ def isolate_step(
         # The parent outside cannot die first unnoticed: the agent kills both as one group.
         _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
         try:
-            _populate(hidden_dirs, kept, private_dirs)
+            _populate(hidden_dirs, kept, private_dirs, sockets)
             mounted()
         except OSError as exc:
             # An exception would reach the agent as a preexec failure; this is the tool's end.
@@ -150,10 +153,16 @@ def isolate_step(
     return isolate
 
 
-def _populate(hidden: list[Path], keep: list[Path], private: list[Path]) -> None:
-    """Inside the new namespaces: loopback up, folders hidden, private /proc, /dev/shm, tmpfs."""
+def _populate(
+    hidden: list[Path], keep: list[Path], private: list[Path], sockets: list[Path]
+) -> None:
+    """Inside the new namespaces: loopback up, folders hidden, sockets masked, private /proc."""
     _loopback_up()
     _hide(hidden, keep)
+    for path in sockets:
+        # Gone since the agent looked is fine: there is nothing left to reach.
+        if os.path.exists(path):
+            _mount(b"/dev/null", bytes(path), None, _MS_BIND, None)
     _mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
     tmpfs = (b"tmpfs", b"tmpfs", _MS_NOSUID | _MS_NODEV, TMPFS_SIZE.encode())
     if Path("/dev/shm").is_dir():

@@ -18,6 +18,7 @@ from pathlib import Path
 from self_improving_agent.base.limits import MAX_PROCESSES, MAX_WRITTEN_FILE_BYTES
 from self_improving_agent.base.secrets import scrub_env
 from self_improving_agent.base.text import printable
+from self_improving_agent.sandbox.capture import CEILING_BYTES, MIB, drain
 from self_improving_agent.sandbox.cgroups import Budget, Layout, RunCgroup, layout, sweep
 from self_improving_agent.sandbox.sandbox import SandboxSpec, launch
 
@@ -135,7 +136,7 @@ def kill_live_tools() -> None:
 atexit.register(kill_live_tools)
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the whole process group so grandchildren (test subprocesses) die too."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -198,8 +199,6 @@ def _run(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
             start_new_session=True,
             # Safe despite threads: the steps only make syscalls (setrlimit, prctl, Landlock).
             preexec_fn=_chain(steps),
@@ -209,23 +208,22 @@ def _run(
         return ToolRun(127, "", f"cannot start {cmd[0]}: {exc}", 0.0, False, 0)
     finally:
         run.close()
-    timed_out = False
     with _LIVE_LOCK:
         _LIVE_GROUPS.add(proc.pid)
     try:
-        out, err = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        out, err = proc.communicate()
+        # Read with a cap: a tool printing without end costs counting, never the agent's memory.
+        drained = drain(proc, timeout_s, lambda: _kill_group(proc))
     finally:
         # A tool that exited may have left children behind in its group.
         _kill_group(proc)
         with _LIVE_LOCK:
             _LIVE_GROUPS.discard(proc.pid)
     exhausted = group.exhausted() if group else None
+    if drained.overflowed:
+        exhausted = (
+            f"output exceeded {CEILING_BYTES // MIB} MiB on stdout and stderr; the tool was killed"
+        )
     # What a tool printed is shown to people and models: no terminal controls survive it.
     elapsed = time.perf_counter() - start
-    return ToolRun(
-        proc.returncode, printable(out), printable(err), elapsed, timed_out, proc.pid, exhausted
-    )
+    out, err = printable(drained.stdout), printable(drained.stderr)
+    return ToolRun(proc.returncode, out, err, elapsed, drained.timed_out, proc.pid, exhausted)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from self_improving_agent.base.errors import AgentError
 from self_improving_agent.base.limits import MAX_PROCESSES
-from self_improving_agent.sandbox import bwrap, cgroups, landlock, namespaces, seccomp
+from self_improving_agent.sandbox import bwrap, cgroups, landlock, namespaces, seccomp, sockets
 
 SandboxMode = Literal["auto", "bwrap", "landlock", "off"]
 # "none" is auto finding nothing; "off" was asked for.
@@ -238,6 +238,7 @@ def launch(
     # Nothing read from the writable trees decides what is bound: their .git is the run's own.
     readable = [*_runtime(cmd, cwd), *spec.readable]
     hidden = _hidden()
+    host_sockets = sockets.bound_sockets()
     keyring = [seccomp.fresh_session_keyring] if seccomp.supported() else []
     if spec.mechanism == "bwrap":
         binary = bwrap.bwrap_path() or "bwrap"
@@ -254,6 +255,7 @@ def launch(
             readable=readable,
             hidden=hidden,
             private=[home, tmp],
+            masked=sockets.visible(host_sockets, bwrap.shown(readable, writable), hidden),
             seccomp_fd=fd,
         )
         return run
@@ -275,7 +277,9 @@ def launch(
             landlock.grant(ruleset, Path("/dev/shm"), write=True)
 
         keep = [*readable, *writable]
-        run.child_setup.append(namespaces.isolate_step(hidden, keep, [home, tmp], grant_new_mounts))
+        masked = sockets.visible(host_sockets, [Path("/"), *keep], hidden)
+        step = namespaces.isolate_step(hidden, keep, [home, tmp], grant_new_mounts, masked)
+        run.child_setup.append(step)
     if os.geteuid() == 0:
         # Without CAP_SYS_PTRACE, root's children cannot read the non-dumpable agent's /proc.
         run.child_setup.append(_drop_capabilities)
