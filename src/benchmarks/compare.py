@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.base import BenchResult
@@ -51,8 +51,8 @@ def compare_repeated(
     prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"
     found: dict[str, Comparison] = {}
     with (
-        tempfile.TemporaryDirectory(prefix=prefix) as old,
-        tempfile.TemporaryDirectory(prefix=prefix) as new,
+        scratch_dir(prefix) as old,
+        scratch_dir(prefix) as new,
     ):
         old_ctx = _context(before_repo, settings, repo_files(before_repo), Path(old), env, store)
         new_ctx = _context(after_repo, settings, repo_files(after_repo), Path(new), env, store)

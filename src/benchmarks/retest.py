@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
@@ -129,7 +129,7 @@ def open_tree(
     timeout_s: float,
 ) -> Iterator[RerunTree]:
     """repo's files with restore applied, in a private scratch, over env, in the sandbox."""
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
+    with scratch_dir(f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
         tree, cache = Path(tmp) / "tree", Path(tmp) / "cache"
         scratch, host = Path(tmp) / "box", Path(tmp) / "host"
         for folder in (cache, scratch, host):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import BenchmarkError
 from self_improving_agent.base.store import Store
@@ -206,7 +206,7 @@ def measure(
     """
     mechanism = choose(settings.sandbox.mode)
     # The pid in the name lets a later start remove what a killed process could not.
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
+    with scratch_dir(f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
         ctx = _context(repo, settings, files, Path(tmp), env, store, shared_cache)
         jobs = plan_jobs(ctx, names, config)
         results: dict[str, BenchResult] = {}

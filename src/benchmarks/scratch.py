@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import remove_tree
 from self_improving_agent.base.store import Store
 
 SCRATCH_PREFIX = "agent-bench-"
@@ -51,7 +52,8 @@ def prune_tool_caches(root: Path, keep: int) -> None:
         (p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
     )
     for old in folders[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            remove_tree(old)
 
 
 def sweep_scratch() -> list[Path]:
@@ -60,6 +62,7 @@ def sweep_scratch() -> list[Path]:
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         owner = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
         if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-            shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                remove_tree(folder)
             swept.append(folder)
     return swept

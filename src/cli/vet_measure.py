@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
@@ -42,7 +42,7 @@ def measure_change(
     repo: Path, changes: ChangeSet, settings: Settings, note: Callable[[str], None]
 ) -> dict[str, object]:
     """Both trees measured fresh, in main's environment; the figures a generation decides on."""
-    with tempfile.TemporaryDirectory(prefix="agent-vet-") as scratch:
+    with scratch_dir("agent-vet-") as scratch:
         main_tree, candidate = Path(scratch) / "main", Path(scratch) / "candidate"
         try:
             _git(repo, "worktree", "add", "--detach", str(main_tree), changes.base)

@@ -6,12 +6,12 @@ import functools
 import json
 import os
 import sys
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import self_improving_agent
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.safe_files import UnsafeResult, read_result
@@ -147,7 +147,7 @@ def check_after_merge(
     sha = deps.git.main_sha()
     deps.progress(f"gen {outcome.generation}: checking that the new main starts")
     # A shared clone in scratch: the check needs no write access to the real .git or .agent.
-    with tempfile.TemporaryDirectory(prefix=f"agent-selfhost-{outcome.generation}-") as scratch:
+    with scratch_dir(f"agent-selfhost-{outcome.generation}-") as scratch:
         tree = Path(scratch) / "clone"
         git_run(deps.repo, "clone", "--quiet", "--shared", "--no-checkout", ".", str(tree))
         git_run(tree, "checkout", "--quiet", "--detach", sha)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.safe_files import UnsafeResult, read_result_text
 from self_improving_agent.base.text import printable
 from self_improving_agent.sandbox.proc import run_tool, sandbox_env
@@ -84,7 +84,7 @@ def project_requires(
     The answer is data from sandboxed code: read without following links, size-capped, each
     entry checked before the host passes it to uv. A string says why there is none.
     """
-    with tempfile.TemporaryDirectory(prefix="agent-metadata-") as tmp:
+    with scratch_dir("agent-metadata-") as tmp:
         scratch = Path(tmp)
         spec = sandbox_for(mode, scratch, [tree], [python.parent.parent])
         argv = [str(python), "-c", _PROBE, str(scratch / OUT_NAME), json.dumps(list(extras))]

@@ -7,11 +7,11 @@ import fcntl
 import io
 import sys
 import tarfile
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.envs.archive import extract_data
@@ -126,7 +126,7 @@ def built_env(
         if progress:
             progress(f"building the measuring environment from {decl.source} into {target} ...")
         meta.unlink(missing_ok=True)
-        with tempfile.TemporaryDirectory(prefix="agent-env-src-") as tmp:
+        with scratch_dir("agent-env-src-") as tmp:
             _extract(repo, ref, Path(tmp))
             version = scm_version(repo, ref)
             seconds = build(decl, Path(tmp), target, sys.executable, version, mode)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shlex
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config import BenchmarksSection, SandboxSection
 from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.base.text import printable
@@ -66,7 +66,7 @@ def smoke_gate(
         return GateVerdict(allowed=True, reasons=[], gate="smoke")
     reasons = []
     limits = limiter(benchmarks.cpu_time_limit_s, benchmarks.memory_limit_mb)
-    with tempfile.TemporaryDirectory(prefix="agent-smoke-") as tmp:
+    with scratch_dir("agent-smoke-") as tmp:
         copy = measured_copy(worktree, repo_files(worktree), Path(tmp) / "tree")
         env = sandbox_env({"PYTHONPATH": str(copy.path)})
         for index, command in enumerate(commands):

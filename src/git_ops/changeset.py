@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
 
@@ -89,7 +89,7 @@ def from_patch(repo: Path, patch: bytes, label: str) -> ChangeSet:
     head = _head(repo)
     if not patch.strip():
         raise GitError(f"{label} is empty; give a patch made by `git diff` or `diff -u`.")
-    with tempfile.TemporaryDirectory(prefix="agent-vet-") as scratch:
+    with scratch_dir("agent-vet-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
         _git(repo, "read-tree", head, env=env)
         problem = ""
@@ -110,7 +110,7 @@ def from_worktree(repo: Path, base: str = "HEAD") -> ChangeSet:
     head = _head(repo) if base == "HEAD" else _commit(repo, base)
     if head is None:
         raise GitError(f"{base} is not a commit in {repo}; the change can't be compared with it.")
-    with tempfile.TemporaryDirectory(prefix="agent-vet-") as scratch:
+    with scratch_dir("agent-vet-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
         _git(repo, "read-tree", head, env=env)
         _git(repo, "add", "-A", "--", ".", env=env)

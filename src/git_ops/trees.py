@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
+from self_improving_agent.base.cleanup import remove_tree
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import pin, recorded_gitdir, unpin
 from self_improving_agent.git_ops.mainline import list_worktrees
@@ -53,7 +53,7 @@ def drop_worktree(root: Path, path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()
     elif path.exists():
-        shutil.rmtree(path)
+        remove_tree(path)
     run(root, "worktree", "prune")
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.errors import AgentError
 from self_improving_agent.base.limits import MAX_PROCESSES
 from self_improving_agent.sandbox import bwrap, cgroups, landlock, namespaces, seccomp, sockets
@@ -148,7 +149,7 @@ def sandbox_for(
 @contextlib.contextmanager
 def contained(mode: SandboxMode, writable: Iterable[Path] = ()) -> Iterator[SandboxSpec]:
     """A spec with its own private scratch, deleted when the block ends."""
-    with tempfile.TemporaryDirectory(prefix="agent-sandbox-") as scratch:
+    with scratch_dir("agent-sandbox-") as scratch:
         yield sandbox_for(mode, Path(scratch), writable)
 
 
