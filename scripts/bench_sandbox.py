@@ -1,4 +1,10 @@
-"""The sandbox's cost: `agent bench --no-cache` of this repository with and without it."""
+"""The sandbox's cost: `agent bench --no-cache` of this repository with and without it.
+
+Robust to a loaded machine: runs are paired and interleaved (the order flips every round), each
+is timed by wall clock and by the CPU time of its whole process tree (user + system of every
+descendant the agent waited for, from wait4), and the figure is the median of the per-round
+ratios, quoted with the load average seen during the runs.
+"""
 
 from __future__ import annotations
 
@@ -19,19 +25,31 @@ TARGET_RATIO = 1.05
 COUNTS = ("passed", "failed", "skipped", "total")
 
 
-def bench(repo: Path, mode: str, config: Path) -> tuple[float, dict[str, Any]]:
-    """Wall time and JSON of one uncached `agent bench` under mode, tool caches removed first."""
+def bench(repo: Path, mode: str, config: Path) -> tuple[float, float, dict[str, Any]]:
+    """Wall and tree CPU seconds and JSON of one uncached `agent bench`, tool caches removed."""
     shutil.rmtree(repo / ".agent" / "cache", ignore_errors=True)
     script = Path(sys.executable).parent / "agent"
     base = [str(script)] if script.exists() else [sys.executable, str(ROOT / "main.py")]
     cmd = [*base, "bench", "--repo", str(repo), "--json", "--no-cache", "--sandbox", mode]
     env = {**os.environ, "AGENT_BENCHMARKS__CONFIG": str(config)}
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, check=False, env=env)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"agent bench --sandbox {mode} failed: {done.stderr.strip()[-500:]}")
-    return elapsed, json.loads(done.stdout)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=repo, stdout=out, stderr=err, env=env)
+        # wait4's usage covers the agent and every descendant reaped below it.
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"agent bench --sandbox {mode} failed: {stderr.strip()[-500:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime, json.loads(stdout)
+
+
+def ratios(times: dict[str, list[float]], mode: str) -> list[float]:
+    """The sandboxed / off ratio of each round."""
+    return [box / off for off, box in zip(times["off"], times[mode], strict=True)]
 
 
 def counts(suite: dict[str, Any]) -> dict[str, Any]:
@@ -68,21 +86,33 @@ def main() -> None:
         # The test run of this repository needs more than 300 s on a busy machine.
         config_file = Path(tmp) / "benchmarks.json"
         config_file.write_text(json.dumps(config), encoding="utf-8")
-        times: dict[str, list[float]] = {"off": [], args.mode: []}
+        wall: dict[str, list[float]] = {"off": [], args.mode: []}
+        cpu: dict[str, list[float]] = {"off": [], args.mode: []}
+        loads: list[float] = []
         last: dict[str, dict[str, Any]] = {}
-        for _ in range(args.rounds):
-            for mode in ("off", args.mode):
-                elapsed, suite = bench(repo, mode, config_file)
-                times[mode].append(elapsed)
+        for round_ in range(args.rounds):
+            # Flipping the order cancels a load that rises or falls across the pair.
+            order = ("off", args.mode) if round_ % 2 == 0 else (args.mode, "off")
+            for mode in order:
+                loads.append(os.getloadavg()[0])
+                elapsed, used, suite = bench(repo, mode, config_file)
+                loads.append(os.getloadavg()[0])
+                wall[mode].append(elapsed)
+                cpu[mode].append(used)
                 last[mode] = suite
-                print(f"{mode:>8}: {elapsed:7.1f}s", file=sys.stderr)
-    off, box = statistics.median(times["off"]), statistics.median(times[args.mode])
+                print(f"{mode:>8}: {elapsed:7.1f}s wall {used:7.1f}s cpu", file=sys.stderr)
     a, b = counts(last["off"]), counts(last[args.mode])
     result = {
-        "off_s": round(off, 2),
-        "sandboxed_s": round(box, 2),
+        "off_s": round(statistics.median(wall["off"]), 2),
+        "sandboxed_s": round(statistics.median(wall[args.mode]), 2),
+        "off_cpu_s": round(statistics.median(cpu["off"]), 2),
+        "sandboxed_cpu_s": round(statistics.median(cpu[args.mode]), 2),
         "mechanism": (last[args.mode].get("sandbox") or {}).get("mechanism"),
-        "ratio": round(box / off, 3),
+        "wall_ratios": [round(r, 3) for r in ratios(wall, args.mode)],
+        "cpu_ratios": [round(r, 3) for r in ratios(cpu, args.mode)],
+        "ratio": round(statistics.median(ratios(wall, args.mode)), 3),
+        "cpu_ratio": round(statistics.median(ratios(cpu, args.mode)), 3),
+        "load_1min": {"min": min(loads), "median": statistics.median(loads), "max": max(loads)},
         "target": TARGET_RATIO,
         "counts_off": {k: a[k] for k in COUNTS},
         "counts_sandboxed": {k: b[k] for k in COUNTS},
