@@ -71,7 +71,7 @@ class Covered:
 
 
 def coverage(abi: int, isolated: bool = False) -> Covered:
-    """Plain words for what ABI version abi enforces and what it cannot; isolated: as root."""
+    """Plain words for what ABI version abi enforces and what it cannot; isolated: namespaces."""
     restricts = ["filesystem writes outside the measured tree and scratch"]
     restricts.append("reads of the home directory, /tmp and /run (all but what the run needs)")
     missing = ["UDP and DNS to the host (Landlock has no UDP control)"]

@@ -1,4 +1,8 @@
-"""Namespaces for Landlock runs as root: private mounts, network, IPC and PIDs, set up by hand."""
+"""Namespaces for Landlock runs: private mounts, network, IPC and PIDs, set up by hand.
+
+As root they are made directly; without root inside a new user namespace that maps only the
+user's own uid and gid, where the kernel allows unprivileged user namespaces.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWNET, _CLONE_NEWPID = (
     0x20000000,
 )
 _FLAGS = _CLONE_NEWNS | _CLONE_NEWIPC | _CLONE_NEWNET | _CLONE_NEWPID
+_CLONE_NEWUSER = 0x10000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 _PR_SET_PDEATHSIG = 1
@@ -44,16 +49,39 @@ def _mount(
     _check(_libc.mount(source, target, fstype, flags, data), f"mount {target.decode()}")
 
 
+def _flags() -> int:
+    """The namespaces to unshare: a user namespace too when not root."""
+    return _FLAGS if os.geteuid() == 0 else _FLAGS | _CLONE_NEWUSER
+
+
+def _write(path: str, text: str) -> None:
+    """Write a /proc/self control file, failing closed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _map_ids(uid: int, gid: int) -> None:
+    """In a new user namespace, map only uid and gid, each to itself."""
+    if uid != 0:
+        # The run keeps the user's identity: files it writes in the tree stay the user's.
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+
+
 @functools.cache
 def available() -> bool:
-    """Whether this process may unshare the four namespaces (root outside a locked container)."""
-    if os.geteuid() != 0:
-        return False
+    """Whether this process may unshare the four namespaces (and a user namespace, not root)."""
+    uid, gid = os.geteuid(), os.getegid()
 
     def attempt() -> None:
         """Runs in the probe child."""
-        if _libc.unshare(_FLAGS) != 0:
+        if _libc.unshare(_flags()) != 0:
             raise OSError(ctypes.get_errno(), "unshare")
+        _map_ids(uid, gid)
 
     try:
         done = subprocess.run(["true"], preexec_fn=attempt, check=False, timeout=30)
@@ -132,10 +160,16 @@ def isolate_step(
     kept = sorted(set(keep), key=lambda p: len(p.parts))
     private_dirs = list(private)
     sockets = list(masked)
+    uid, gid = os.geteuid(), os.getegid()
 
     def isolate() -> None:
         """Runs between fork and exec, before capabilities are dropped."""
-        _check(_libc.unshare(_FLAGS), "unshare")
+        _check(_libc.unshare(_flags()), "unshare")
+        try:
+            _map_ids(uid, gid)
+        except OSError as exc:
+            os.write(2, f"sandbox: the user namespace could not be set up ({exc})\n".encode())
+            os._exit(126)
         _mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None)
         child = os.fork()
         if child != 0:
