@@ -24,7 +24,8 @@ _REMOTE = re.compile(r"@\s*(https://|git\+https://)")
 
 # Runs in the sandbox with the environment's interpreter, in the project's folder: the backend
 # named by pyproject.toml (pip's legacy setuptools default without one) writes the metadata,
-# whose Requires-Dist are kept when their markers hold for the wanted extras.
+# whose Requires-Dist are kept when their markers hold for the wanted extras; the project's
+# own name among them (an extra that names others) is resolved here, never installed.
 _PROBE = r"""
 import importlib, json, os, sys, tomllib, zipfile
 from email.parser import Parser
@@ -51,10 +52,22 @@ else:
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         text = archive.read(name).decode("utf-8")
+from packaging.utils import canonicalize_name as canonical
+meta = Parser().parsestr(text)
+own = canonical(meta.get("Name") or "")
+reqs = [Requirement(line) for line in meta.get_all("Requires-Dist") or []]
+wanted = {"", *extras}
+def holds(req):
+    return req.marker is None or any(req.marker.evaluate({"extra": e}) for e in wanted)
+# An extra naming the project itself (dev = ["me[aws]"]) adds those extras, until none is new.
+grown = True
+while grown:
+    more = {e for r in reqs if canonical(r.name) == own and holds(r) for e in r.extras}
+    grown = not more <= wanted
+    wanted |= more
 found = []
-for line in Parser().parsestr(text).get_all("Requires-Dist") or []:
-    req = Requirement(line)
-    if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in ["", *extras]):
+for req in reqs:
+    if canonical(req.name) != own and holds(req):
         req.marker = None
         found.append(str(req))
 with open(out, "w", encoding="utf-8") as handle:
