@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -21,30 +22,54 @@ _PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _open_dir(parent: int, name: str) -> int | None:
-    """The directory name beneath parent, opened for listing and made ours; None if no dir."""
-    try:
-        handle = os.open(name, _PATH_FLAGS, dir_fd=parent)
-    except OSError as exc:
-        if exc.errno in (errno.ENOTDIR, errno.ELOOP, errno.ENOENT):
-            return None
-        raise
-    try:
-        # The magic link names exactly the directory opened without following: no link target.
-        with contextlib.suppress(PermissionError):
+    """The directory name beneath parent, opened for listing; None when it is no directory."""
+    flags = _DIR_FLAGS
+    while True:
+        try:
+            handle = os.open(name, flags, dir_fd=parent)
+        except PermissionError:
+            if flags == _PATH_FLAGS:
+                raise
+            # A folder the run locked: reopened without following, made ours, listed then.
+            flags = _PATH_FLAGS
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.ENOTDIR, errno.ELOOP, errno.ENOENT):
+                return None
+            raise
+        if flags == _DIR_FLAGS:
+            return handle
+        try:
+            # The magic link names exactly the directory opened without following.
             os.chmod(f"/proc/self/fd/{handle}", stat.S_IRWXU)
-        return os.open(".", _DIR_FLAGS, dir_fd=handle)
-    finally:
-        os.close(handle)
+            return os.open(".", _DIR_FLAGS, dir_fd=handle)
+        finally:
+            os.close(handle)
 
 
-def _unlink(parent: int, name: str) -> bool:
-    """Remove a non-directory entry (a symlink itself, never its target); False for a dir."""
+def _in(parent: int, remove: Callable[[], None], mend: bool = True) -> None:
+    """remove() an entry of parent; a parent inside the tree made read-only is made ours first.
+
+    mend is False for the folder holding the tree's top, which is never the run's to change.
+    """
     try:
-        os.unlink(name, dir_fd=parent)
-    except IsADirectoryError:
-        return False
+        remove()
+    except PermissionError:
+        if not mend:
+            raise
+        # parent is an fd of the folder itself, opened without following: no link's target.
+        os.fchmod(parent, stat.S_IRWXU)
+        remove()
     except FileNotFoundError:
         pass
+
+
+def _unlink(parent: int, name: str, mend: bool = True) -> bool:
+    """Remove a non-directory entry (a symlink itself, never its target); False for a dir."""
+    try:
+        _in(parent, functools.partial(os.unlink, name, dir_fd=parent), mend)
+    except IsADirectoryError:
+        return False
     return True
 
 
@@ -55,7 +80,7 @@ def remove_tree(path: Path) -> None:
     # a stack instead of recursion, as the depth is the planted code's choice.
     stack: list[tuple[int, list[str], str]] = []
     try:
-        top = None if _unlink(parent, path.name) else _open_dir(parent, path.name)
+        top = None if _unlink(parent, path.name, mend=False) else _open_dir(parent, path.name)
         if top is not None:
             stack.append((top, os.listdir(top), path.name))
         while stack:
@@ -68,8 +93,8 @@ def remove_tree(path: Path) -> None:
                 continue
             stack.pop()
             os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.rmdir(own, dir_fd=stack[-1][0] if stack else parent)
+            outer = stack[-1][0] if stack else parent
+            _in(outer, functools.partial(os.rmdir, own, dir_fd=outer), mend=bool(stack))
     finally:
         for fd, _, _ in stack:
             os.close(fd)

@@ -67,6 +67,9 @@ def _plant(tmp_path: Path) -> tuple[Path, Path, Path]:
     for _ in range(200):
         deep /= "d"
     deep.mkdir(parents=True)
+    # A read-only folder holding only folders: their rmdir needs it writable again.
+    (scratch / "ro" / "sub").mkdir(parents=True)
+    (scratch / "ro").chmod(0o500)
     for path in (locked, scratch / "a"):
         path.chmod(0)
     return outside_file, outside_dir, scratch
@@ -155,3 +158,17 @@ def test_no_module_cleans_scratch_with_the_stdlib() -> None:
         if "TemporaryDirectory(" in p.read_text(encoding="utf-8") and p.name != "cleanup.py"
     ]
     assert users == []
+
+
+def test_the_folder_holding_the_tree_is_never_changed(tmp_path: Path) -> None:
+    holder = tmp_path / "holder"
+    (holder / "tree" / "sub").mkdir(parents=True)
+    holder.chmod(0o555)
+    try:
+        remove_tree(holder / "tree")
+        # Root may remove in a read-only folder; either way the folder keeps its mode.
+        assert stat.S_IMODE(holder.stat().st_mode) == 0o555
+    except PermissionError:
+        assert stat.S_IMODE(holder.stat().st_mode) == 0o555
+    finally:
+        holder.chmod(0o755)
