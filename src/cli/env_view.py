@@ -31,7 +31,7 @@ def show_env(repo: Path, settings: Settings) -> str:
     if settings.benchmarks.python:
         return env_text(resolve_env(repo, "HEAD", settings.benchmarks.python))
     branch = resolve_main_branch(repo, settings.agent.main_branch)
-    plan = plan_env(repo, branch)
+    plan = plan_env(repo, f"refs/heads/{branch}")
     env = cached_env(plan)
     why = f"why:          {plan.declarations.reason}: the first place in the documented order"
     if env is not None:

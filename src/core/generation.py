@@ -216,13 +216,16 @@ def _merge_or_reject(
         sha = deps.git.merge(ws)
     except MergeConflict as exc:
         deps.git.reject(ws)
-        return "rejected", f"merge refused: {exc}"
+        kept = f"{deps.git.rejected_prefix}{number}"
+        return "rejected", f"merge refused: {exc}, so it is rejected (its commits stay at {kept})"
     except MergeRefused as exc:
         # Refused is not rejected: the change was accepted and waits, whole, for the way to clear.
         return "pending", f"accepted, waiting for `agent merge {number}`: {exc}"
-    deps.git.remove(ws)
-    note = deps.git.checkout_note(ws.target or deps.git.main_branch)
-    return "accepted", f"merged as {sha[:10]}{f' ({note})' if note else ''}: {summary}"
+    # The merge has landed: what its clean-up leaves is a note, never a rejection.
+    left = deps.git.tidy(ws)
+    notes = [n for n in (deps.git.checkout_note(ws.target or deps.git.main_branch), left) if n]
+    said = f" ({'; '.join(notes)})" if notes else ""
+    return "accepted", f"merged as {sha[:10]}{said}: {summary}"
 
 
 def _discard(ctx: Context, reached: Reached) -> None:

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from self_improving_agent.base.config import Settings
-from self_improving_agent.base.errors import AgentError
+from self_improving_agent.base.errors import AgentError, MergeConflict
 from self_improving_agent.base.exclude import ensure_excluded
 from self_improving_agent.base.models import GenerationStatus, LlmCall
 from self_improving_agent.base.store import Store, now_iso
@@ -70,6 +70,8 @@ def open_deps(
     if locked:
         raise AgentError(f"{locked}.")
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
+    # The full name: a tag or remote branch called like the main line must never be measured.
+    main_ref = f"refs/heads/{git.main_branch}"
     flow = None
     if github != "off":
         flow = connect(
@@ -90,14 +92,14 @@ def open_deps(
             only=only,
             store=store,
             use_cache=settings.benchmarks.cache,
-            ref=git.main_branch,
+            ref=main_ref,
             note=progress,
         )
 
     def compare(before: Path, after: Path, names: Sequence[str]) -> dict[str, Comparison]:
         """Repeated benchmarks of main's tree and the candidate's, interleaved, never cached."""
         return compare_repeated(
-            before, after, settings, names, store=store, ref=git.main_branch, note=progress
+            before, after, settings, names, store=store, ref=main_ref, note=progress
         )
 
     def judge_tests(
@@ -117,7 +119,7 @@ def open_deps(
             before,
             after,
             config,
-            ref=git.main_branch,
+            ref=main_ref,
             note=progress,
         )
 
@@ -303,13 +305,20 @@ def merge_pending(
             f"`agent discard {number}`"
         )
     ws = git.workspace(number)
-    sha = git.merge(ws)
+    try:
+        sha = git.merge(ws)
+    except MergeConflict as exc:
+        raise MergeConflict(
+            f"{exc}; resolve it on branch {ws.branch} and run `agent merge {number}` again, or "
+            f"drop it with `agent discard {number}`"
+        ) from None
     reason = f"merged as {sha[:10]} by hand"
     store.update_generation(number, status="accepted", reason=reason, finished_at=now_iso())
-    git.remove(ws)
+    left = git.tidy(ws)
     if reports is not None and report_path(reports, number).is_file():
         amend_report(report_path(reports, number), "accepted", reason=reason)
-    return Merged(sha=sha, branch=branch, note=git.checkout_note(branch))
+    notes = [n for n in (git.checkout_note(branch), left) if n]
+    return Merged(sha=sha, branch=branch, note="; ".join(notes))
 
 
 def discard_pending(store: Store, git: GenerationGit, number: int) -> None:

@@ -8,6 +8,8 @@ from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
 
 FALLBACKS = ("main", "master")
+HEADS = "refs/heads/"
+ORIGIN = "refs/remotes/origin/"
 
 
 def _git(repo: Path, *args: str) -> str | None:
@@ -26,12 +28,13 @@ def branch_exists(repo: Path, name: str) -> bool:
 
 def detect_main_branch(repo: Path) -> str:
     """HEAD's branch; on a detached HEAD origin/HEAD's; else main, else master; else GitError."""
-    head = _git(repo, "symbolic-ref", "-q", "--short", "HEAD")
-    if head:
-        return head
-    origin = _git(repo, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD")
-    if origin:
-        return origin.split("/", 1)[-1]
+    # Full names, cut by hand: --short would say 'heads/main' when a tag is also called main.
+    head = _git(repo, "symbolic-ref", "-q", "HEAD") or ""
+    if head.startswith(HEADS):
+        return head.removeprefix(HEADS)
+    origin = _git(repo, "symbolic-ref", "-q", "refs/remotes/origin/HEAD") or ""
+    if origin.startswith(ORIGIN):
+        return origin.removeprefix(ORIGIN)
     for name in FALLBACKS:
         if branch_exists(repo, name):
             return name
@@ -44,6 +47,11 @@ def detect_main_branch(repo: Path) -> str:
 def resolve_main_branch(repo: Path, configured: str | None) -> str:
     """The configured branch, or the detected one; GitError unless it exists."""
     name = configured or detect_main_branch(repo)
+    if not branch_exists(repo, name) and not _git(repo, "for-each-ref", "--count=1", HEADS):
+        raise GitError(
+            f"{repo} has no commits yet; commit the project "
+            "(git add -A && git commit -m 'first commit') and run again."
+        )
     if not branch_exists(repo, name):
         raise GitError(
             f"Branch '{name}' does not exist in {repo}; create it, or pass --main-branch / set "
@@ -55,6 +63,6 @@ def resolve_main_branch(repo: Path, configured: str | None) -> str:
 def measuring_ref(repo: Path, configured: str | None) -> str:
     """The ref whose declarations build the measuring environment: the main line, else HEAD."""
     try:
-        return resolve_main_branch(repo, configured)
+        return f"{HEADS}{resolve_main_branch(repo, configured)}"
     except GitError:
         return "HEAD"

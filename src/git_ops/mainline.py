@@ -8,8 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from self_improving_agent.base.errors import MergeRefused
-from self_improving_agent.git_ops.runner import out, paths, run
+from self_improving_agent.base.errors import GitError, MergeConflict, MergeRefused
+from self_improving_agent.git_ops.runner import failure, out, paths, run
+from self_improving_agent.git_ops.workspace import Workspace
 
 # Reflog messages of the agent's own moves of main start with this, so recovery can tell them.
 AGENT_REFLOG = "agent: "
@@ -114,6 +115,27 @@ def advance_main(repo: Path, branch: str, old: str, new: str, action: str) -> st
     return new
 
 
+def merge_onto(ws: Workspace, main: str, head: str, target: str) -> str:
+    """Merge the generation onto main's tip inside its worktree; main stays first parent."""
+    message = f"Merge generation {ws.number} ({ws.branch}) into {target}"
+    run(ws.path, "checkout", "--quiet", "--detach", main)
+    args = ("merge", "--no-ff", "--no-edit", "-m", message, head)
+    result = run(ws.path, *args, commits=True, check=False)
+    if result.status != 0:
+        conflicts = paths(ws.path, "diff", "--name-only", "-z", "--diff-filter=U")
+        run(ws.path, "merge", "--abort", check=False)
+        run(ws.path, "checkout", "--quiet", "--force", ws.branch)
+        if conflicts:
+            # No advice here: what to do depends on whether the loop or a person merges.
+            raise MergeConflict(
+                f"{target} moved and conflicts with generation {ws.number} in "
+                f"{', '.join(conflicts)}"
+            )
+        raise GitError(failure(args, ws.path, result.stderr))
+    run(ws.path, "checkout", "--quiet", "-B", ws.branch)
+    return out(ws.path, "rev-parse", "HEAD")
+
+
 def put_back(checkout: Path, changed: list[str]) -> None:
     """Undo a checkout's half-written files: the changed paths as its index has them again."""
     # They were clean before the move (dirty_among said so), so the index holds their content
@@ -146,16 +168,17 @@ def checkout_lag(repo: Path, branch: str) -> str | None:
     if last.status != 0 or not last.stdout.startswith(AGENT_REFLOG):
         return None
     index = run(holder, "write-tree", check=False)
-    old = run(repo, "rev-parse", "--verify", "--quiet", f"{branch}@{{1}}^{{tree}}", check=False)
-    new = out(repo, "rev-parse", f"refs/heads/{branch}^{{tree}}")
+    ref = f"refs/heads/{branch}"
+    old = run(repo, "rev-parse", "--verify", "--quiet", f"{ref}@{{1}}^{{tree}}", check=False)
+    new = out(repo, "rev-parse", f"{ref}^{{tree}}")
     if index.status != 0 or old.status != 0 or index.stdout.strip() in ("", new):
         return None
     if index.stdout.strip() != old.stdout.strip():
         return None
-    before = out(repo, "rev-parse", f"{branch}@{{1}}")
+    before = out(repo, "rev-parse", f"{ref}@{{1}}")
     return (
         f"your checkout {holder} still shows {branch} before the agent moved it; bring it along "
-        f"with `git -C {shlex.quote(str(holder))} read-tree -m -u {before[:12]} {branch}`"
+        f"with `git -C {shlex.quote(str(holder))} read-tree -m -u {before[:12]} {ref}`"
     )
 
 

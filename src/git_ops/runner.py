@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,6 +24,8 @@ IDENTITY_ENV = {
 # The agent's own commits skip signing: its gates judge the change, and a missing signing key
 # must not turn into a stuck or failed generation (hooks are off for every command already).
 COMMIT_CONFIG = ("-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false")
+# How git says a lock file was in its way (its own advice ends "remove the file manually").
+_LOCK_FILE = re.compile(r"Unable to create '([^']+\.lock)'")
 
 
 class Result(NamedTuple):
@@ -48,10 +52,29 @@ def repo_root(path: Path) -> Path:
     return path.absolute()
 
 
+def lock_in(stderr: str) -> Path | None:
+    """The lock file git could not take, when that is why it failed."""
+    found = _LOCK_FILE.search(stderr)
+    return Path(found[1]) if found else None
+
+
+def lock_sentence(lock: Path) -> str:
+    """One sentence on a lock file in the way: what, why, how to check, how to remove it."""
+    quoted = shlex.quote(str(lock))
+    return (
+        f"git's lock file {lock} exists, so another git process may be working in this "
+        "repository; check with `ps aux | grep git`, and if none is running remove the stale "
+        f"lock with `rm {quoted}` and try again"
+    )
+
+
 def failure(args: tuple[str, ...], cwd: Path, stderr: str) -> str:
     """One sentence naming the git subcommand, the place and git's last word on it."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     detail = lines[-1].rstrip(".") if lines else "no message"
+    lock = lock_in(stderr)
+    if lock is not None:
+        detail = lock_sentence(lock)
     sub = args[0] if args else "command"
     return redact(f"git {sub} failed in {cwd}: {detail}.", secret_values(os.environ))
 

@@ -19,6 +19,11 @@ class Workspace(BaseModel):
     base_sha: str
     target: str = Field("", description="The branch it was built from and merges into.")
 
+    @property
+    def ref(self) -> str:
+        """The full name of its branch, never ambiguous with a tag or a remote's branch."""
+        return f"refs/heads/{self.branch}"
+
 
 def real_path(path: Path) -> Path:
     """Path with symlinks resolved, so /tmp and /private/tmp compare equal."""

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from self_improving_agent.base.errors import GitError, MergeConflict, MergeRefused
+from self_improving_agent.base.errors import GitError, MergeRefused
 from self_improving_agent.base.exclude import ensure_excluded
 from self_improving_agent.base.gitcmd import SHOWN_DIFF
 from self_improving_agent.git_ops.gitlocks import lock_problem
-from self_improving_agent.git_ops.mainline import advance_main, checkout_note, list_worktrees
+from self_improving_agent.git_ops.mainline import (
+    advance_main,
+    checkout_note,
+    list_worktrees,
+    merge_onto,
+)
 from self_improving_agent.git_ops.runner import failure, out, paths, repo_root, run
 from self_improving_agent.git_ops.trees import (
     add_worktree,
@@ -63,9 +68,10 @@ class GenerationGit:
             )
         return sha
 
-    def lock_problem(self, branch: str = "") -> str | None:
-        """One sentence on a git lock file that would stop the main line's move, or None."""
-        return lock_problem(self.root, self.common, branch or self.main_branch)
+    def lock_problem(self, branch: str = "", also: Sequence[str] = ()) -> str | None:
+        """One sentence on a git lock that would stop the main line's move (or also's), or None."""
+        name = branch or self.main_branch
+        return lock_problem(self.root, self.common, name, self.main_sha(name), also)
 
     def checkout_note(self, branch: str) -> str:
         """What moving branch did to checkouts, when that was not simply the user's own."""
@@ -97,7 +103,7 @@ class GenerationGit:
             add_worktree(self.root, self.common, path, "-b", branch, str(path), base)
         except BaseException:
             # A generation that could not start leaves no branch or record behind.
-            run(self.root, "branch", "--quiet", "-D", branch, check=False)
+            run(self.root, "update-ref", "-d", f"refs/heads/{branch}", check=False)
             run(self.root, "update-ref", "-d", f"{self.owned_prefix}{n}", check=False)
             run(self.root, "update-ref", "-d", f"{self.from_prefix}{n}", check=False)
             raise
@@ -173,20 +179,30 @@ class GenerationGit:
             raise GitError(f"Generation {ws.number} has uncommitted changes; commit them first.")
         if self._ahead(main, head) == 0:
             raise GitError(f"Generation {ws.number} has no commit that {target} lacks.")
-        locked = self.lock_problem(target)
+        evidence = f"{self.merged_prefix}{ws.number}"
+        # Every ref lock the merge and its clean-up take, asked of git before anything moves.
+        locked = self.lock_problem(target, (f"update {evidence} {head}", f"delete {ws.ref}"))
         if locked:
             raise MergeRefused(locked)
         if not self._is_ancestor(main, head):
-            head = self._merge_onto_main(ws, main, head, target)
-        evidence = f"{self.merged_prefix}{ws.number}"
+            head = merge_onto(ws, main, head, target)
         run(self.root, "update-ref", evidence, head)
         try:
             new = advance_main(self.root, target, main, head, f"merge of generation {ws.number}")
         except GitError:
             run(self.root, "update-ref", "-d", evidence, head)
             raise
-        self.remove(ws)
+        self.tidy(ws)
         return new
+
+    def tidy(self, ws: Workspace) -> str:
+        """Remove a merged generation's worktree and branch; what stays and why, never an error
+        (the merge has landed, so a failed clean-up must not make it look rejected)."""
+        try:
+            self.remove(ws)
+        except GitError as exc:
+            return f"{ws.branch} stays until the next start removes it ({str(exc).rstrip('.')})"
+        return ""
 
     def has_branch(self, n: int) -> bool:
         """Whether generation N's branch still exists."""
@@ -225,7 +241,7 @@ class GenerationGit:
             and self._resolve(f"refs/heads/{ws.branch}") is not None
             and self.owns(ws.number)
         ):
-            run(self.root, "branch", "--quiet", "-D", ws.branch)
+            run(self.root, "update-ref", "-d", ws.ref)
 
     def cleanup(self, keep: Iterable[int]) -> list[str]:
         """Remove leftover worktrees and agent/gen-* branches not in keep; returns what went."""
@@ -248,7 +264,7 @@ class GenerationGit:
             number = int(branch.removeprefix(self.branch_prefix))
             if number not in kept and f"refs/heads/{branch}" not in held and self.owns(number):
                 self._park(number, branch)
-                run(self.root, "branch", "--quiet", "-D", branch)
+                run(self.root, "update-ref", "-d", f"refs/heads/{branch}")
                 removed.append(f"branch {branch}")
         return removed
 
@@ -278,25 +294,6 @@ class GenerationGit:
             return advance_main(self.root, self.main_branch, main, new, f"revert of {full[:12]}")
         finally:
             self.remove_worktree(tree)
-
-    def _merge_onto_main(self, ws: Workspace, main: str, head: str, target: str) -> str:
-        """Merge the generation onto main's tip inside its worktree; main stays first parent."""
-        message = f"Merge generation {ws.number} ({ws.branch}) into {target}"
-        run(ws.path, "checkout", "--quiet", "--detach", main)
-        args = ("merge", "--no-ff", "--no-edit", "-m", message, head)
-        result = run(ws.path, *args, commits=True, check=False)
-        if result.status != 0:
-            conflicts = paths(ws.path, "diff", "--name-only", "-z", "--diff-filter=U")
-            run(ws.path, "merge", "--abort", check=False)
-            run(ws.path, "checkout", "--quiet", "--force", ws.branch)
-            if conflicts:
-                raise MergeConflict(
-                    f"{target} moved and conflicts with generation {ws.number} in "
-                    f"{', '.join(conflicts)}; discard the generation or resolve it on its branch."
-                )
-            raise GitError(failure(args, ws.path, result.stderr))
-        run(ws.path, "checkout", "--quiet", "-B", ws.branch)
-        return out(ws.path, "rev-parse", "HEAD")
 
     def _stage(self, ws: Workspace) -> bool:
         """Stage every change in the worktree; whether the index now differs from HEAD."""
