@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import math
 import re
@@ -16,6 +15,7 @@ from self_improving_agent.analysis.mapview import kind, render
 from self_improving_agent.analysis.references import Module, parse_module
 from self_improving_agent.base.errors import GitError, RepoMapError
 from self_improving_agent.base.gitcmd import git
+from self_improving_agent.base.pysource import parse_source, read_source
 
 log = structlog.get_logger(__name__)
 
@@ -106,7 +106,7 @@ def python_module(repo: Path, path: str) -> Module | None:
     try:
         if (repo / path).stat().st_size > MAX_PARSED_BYTES:
             return None
-        return parse_module(path, ast.parse((repo / path).read_text(encoding="utf-8")))
+        return parse_module(path, parse_source(read_source(repo / path)))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
 

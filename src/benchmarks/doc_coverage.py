@@ -6,6 +6,7 @@ import ast
 import time
 from pathlib import PurePosixPath
 
+from self_improving_agent.base.pysource import parse_source
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.context import BenchContext, nothing_result
 from self_improving_agent.benchmarks.sources import PARSE_LOCK
@@ -39,7 +40,7 @@ def undocumented(rel: str, text: str) -> tuple[int, list[str]]:
     """(public objects, names of the undocumented ones) of one file; unparsable files count 0."""
     try:
         with PARSE_LOCK:
-            tree = ast.parse(text)
+            tree = parse_source(text)
     except SyntaxError:
         return 0, []
     total, missing = 0, []

@@ -11,13 +11,13 @@ The checks, each pass/fail:
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import time
 from pathlib import PurePosixPath
 
 from pydantic import BaseModel
 
+from self_improving_agent.base.pysource import parse_source
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.context import BenchContext, nothing_result
 from self_improving_agent.benchmarks.sources import PARSE_LOCK, SourceTree, is_test_path
@@ -92,7 +92,7 @@ def python_parses(tree: SourceTree) -> Check:
     for rel, text in tree.texts.items():
         try:
             with PARSE_LOCK:
-                ast.parse(text)
+                parse_source(text)
         except SyntaxError:
             offenders.append(rel)
     return Check(passed=not offenders, offenders=offenders)

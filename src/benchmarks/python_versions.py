@@ -10,6 +10,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from self_improving_agent.base.pysource import source_text
+
 Version = tuple[int, int]
 # The lowest version ruff can be told to check for; mypy's is asked of mypy itself.
 RUFF_LOWEST: Version = (3, 7)
@@ -143,7 +145,8 @@ def version_problem(path: str, text: str, lowest: Version | None) -> str | None:
         return None
     shown = f"{lowest[0]}.{lowest[1]}"
     try:
-        tree = ast.parse(text, filename=path, feature_version=max(lowest, PARSER_LOWEST))
+        version = max(lowest, PARSER_LOWEST)
+        tree = ast.parse(source_text(text), filename=path, feature_version=version)
     except SyntaxError as exc:
         return f"{path}: not valid on Python {shown}, the lowest the project supports ({exc.msg})"
     future = any(

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from self_improving_agent.base.errors import BenchmarkError, GitError
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.limits import MAX_FILE_BYTES
+from self_improving_agent.base.pysource import read_source
 
 # Folders that are never the project's own code even when a repository forgets to ignore them.
 SKIP_DIRS = frozenset(
@@ -105,7 +106,7 @@ class SourceTree:
                 if (repo / rel).stat().st_size > MAX_FILE_BYTES:
                     oversized.append(rel)
                     continue
-                texts[rel] = (repo / rel).read_text(encoding="utf-8", errors="replace")
+                texts[rel] = read_source(repo / rel, errors="replace")
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 continue
         return cls(repo, names, texts, oversized)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import difflib
 import json
 import posixpath
@@ -14,6 +13,7 @@ from pathlib import Path
 from self_improving_agent.base.errors import EditFailure
 from self_improving_agent.base.limits import MAX_EDITS_PER_FILE, MAX_FILE_BYTES
 from self_improving_agent.base.models import Build, Change, EditResult
+from self_improving_agent.base.pysource import parse_source, source_text
 from self_improving_agent.benchmarks.python_versions import declared_lowest, version_problem
 from self_improving_agent.core.file_bytes import Spelled, read_spelled, spelled_bytes
 from self_improving_agent.gates.verdict import WriteGate
@@ -141,7 +141,7 @@ def syntax_problem(path: str, text: str) -> str | None:
     suffix = posixpath.splitext(path)[1].lower()
     try:
         if suffix in (".py", ".pyi"):
-            ast.parse(text, filename=path)
+            parse_source(text, filename=path)
         elif suffix == ".json":
             json.loads(text)
         elif suffix == ".toml":
@@ -189,6 +189,9 @@ def apply_change(worktree: Path, change: Change, gates: Sequence[WriteGate]) -> 
         text = new_content(change, old)
         if old is not None:
             text = text.replace("\r\n", "\n")
+        if before is not None and before.bom:
+            # Text read with its BOM comes back without it: the file's own BOM is kept once.
+            text = source_text(text)
     except EditFailure as exc:
         return EditResult(file=path, op=op, applied=False, error=str(exc))
     if text == old:

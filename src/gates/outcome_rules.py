@@ -7,6 +7,7 @@ from collections import Counter
 
 from self_improving_agent.analysis.code_scan.finding import CodeFinding
 from self_improving_agent.analysis.code_scan.flow import Flow
+from self_improving_agent.base.pysource import parse_source
 from self_improving_agent.gates.trust import is_test_path
 
 PYTEST_INTERNALS = "anti-gaming/pytest-internals"
@@ -64,7 +65,7 @@ class _TestCodeScan:
         self.flow = Flow(tree, "", ROOTS)
         self.findings: list[CodeFinding] = []
         try:
-            self.old: ast.Module | None = ast.parse(before) if before is not None else None
+            self.old: ast.Module | None = parse_source(before) if before is not None else None
         except (SyntaxError, ValueError):
             self.old = None
 

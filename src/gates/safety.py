@@ -24,6 +24,7 @@ from self_improving_agent.analysis.code_scan import (
     scan_source,
 )
 from self_improving_agent.analysis.code_scan.capabilities import capabilities, gained
+from self_improving_agent.base.pysource import parse_source, read_source
 from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.gates.outcome_hooks import outcome_hooks
 from self_improving_agent.gates.outcome_rules import test_code_findings
@@ -92,7 +93,7 @@ def _parse(source: str | None, rel: str) -> ast.Module | None:
     if source is None:
         return None
     try:
-        return ast.parse(source, filename=rel)
+        return parse_source(source, filename=rel)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
@@ -158,8 +159,10 @@ class SafetyValidator:
     def _read(self, rel: str) -> str | None:
         """The file's current text under the root, or None when it does not exist."""
         try:
+            if rel.endswith(PYTHON_SUFFIXES):
+                return read_source(self.root / rel)
             return (self.root / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, SyntaxError, ValueError):
             return None
 
     def check_path(self, filepath: str) -> tuple[str | None, list[Violation]]:
@@ -236,7 +239,7 @@ class SafetyValidator:
         """Parse, code rules (unless off), outcome hooks and protected functions."""
         try:
             with gc_paused():
-                tree = ast.parse(after, filename=rel)
+                tree = parse_source(after, filename=rel)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             syntax = [f for f in scan_source(after, rel) if f.rule == SYNTAX]
             return [_from_finding(f, rel) for f in syntax] or [
@@ -293,7 +296,7 @@ class SafetyValidator:
             if _fold(posixpath.normpath(file)) != _fold(rel) or before is None:
                 continue
             try:
-                old = definitions(ast.parse(before), dotted)
+                old = definitions(parse_source(before), dotted)
             except (SyntaxError, ValueError, RecursionError):
                 continue
             new = definitions(tree, dotted)

@@ -32,6 +32,7 @@ from self_improving_agent.analysis.code_scan.rules import (
     SYNTAX,
     WHY,
 )
+from self_improving_agent.base.pysource import parse_source
 
 __all__ = [
     "BUILTINS_BY_STRING",
@@ -131,7 +132,7 @@ def scan_source(source: str, path: str) -> list[CodeFinding]:
             return [CodeFinding(rule=ENCODING, message=f"{path}: {problem}", line=1, col=1)]
         try:
             with gc_paused():
-                tree = ast.parse(source, filename=path)
+                tree = parse_source(source, filename=path)
         except SyntaxError as exc:
             line, col = exc.lineno or 1, exc.offset or 1
             message = f"{path}:{line}: Python does not parse ({exc.msg})"

@@ -25,6 +25,7 @@ from self_improving_agent.analysis.code_scan.rules import (
     STRING_ANNOTATION,
     SUBPROCESS_SHELL,
 )
+from self_improving_agent.base.pysource import parse_source
 
 RULE_KINDS = {
     OS_SHELL: PROCESS,
@@ -115,7 +116,7 @@ def source_capabilities(
         return []
     try:
         with gc_paused():
-            tree = ast.parse(source, filename=path)
+            tree = parse_source(source, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return capabilities(tree, path, own_tools)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from self_improving_agent.analysis.code_scan.capabilities import gained, source_capabilities
+from self_improving_agent.base.pysource import decode_source
 from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.gates.anti_gaming import count_suppressions
 from self_improving_agent.gates.safety import (
@@ -65,13 +66,13 @@ class VetContext:
     agent_repo: bool = False
 
 
-def _text(data: bytes | None) -> tuple[str | None, bool]:
-    """Bytes as text, and whether they were text at all."""
+def _text(data: bytes | None, path: str) -> tuple[str | None, bool]:
+    """Bytes as text (Python source as Python decodes it), and whether they were text at all."""
     if data is None:
         return None, True
     try:
-        return data.decode("utf-8"), True
-    except UnicodeDecodeError:
+        return (decode_source(data) if path.endswith(".py") else data.decode("utf-8")), True
+    except (SyntaxError, ValueError):
         return None, False
 
 
@@ -96,8 +97,8 @@ def judge_file(fc: FileChange, ctx: VetContext, validator: SafetyValidator) -> F
         return FileVerdict(path=fc.path, old_path=fc.old_path, status=status, refused=[item])
     refused: list[VetItem] = []
     person = _outside(fc, ctx)
-    before, before_text = _text(fc.before)
-    after, after_text = _text(fc.after)
+    before, before_text = _text(fc.before, fc.path)
+    after, after_text = _text(fc.after, fc.path)
     rel, violations = validator.check_path(fc.path)
     if rel is not None and after is not None and fc.new_mode != "120000":
         violations += validator.check_content(rel, before, after)

@@ -7,6 +7,8 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from self_improving_agent.base.pysource import parse_source
+
 TEST_FOLDER = re.compile(r"(^|/)(tests?|testing)/")
 TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
 
@@ -68,7 +70,7 @@ def _others(body: list[ast.stmt]) -> list[str]:
 def _python_changes(before: str, after: str, local_roots: frozenset[str]) -> Iterator[str]:
     """Existing definitions removed or changed, module code changed, local helpers imported."""
     try:
-        old, new = ast.parse(before), ast.parse(after)
+        old, new = parse_source(before), parse_source(after)
     except (SyntaxError, ValueError, RecursionError):
         yield "a version of this test file does not parse, so the change can't be compared"
         return
