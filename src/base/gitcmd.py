@@ -11,14 +11,26 @@ from pathlib import Path
 
 from self_improving_agent.base.errors import GitError
 
-# Forced on every git command. The user's and system config still apply (LFS filters,
-# autocrlf, identity for their own commands), but nothing git would run on its own does:
-# neither an fsmonitor daemon nor any hook, the user's included, so a planted or user hook
-# can neither run code as the agent nor fail the agent's own bookkeeping.
+# Forced on every git command. The user's and system config still apply (autocrlf, identity
+# for their own commands, and the filter and merge drivers their .gitattributes name, which
+# define what the files' bytes are), but no program git would run on its own does: no
+# fsmonitor, hook, pager, editor, external diff or textconv, signature check or ext:: transport,
+# so a planted or user program can neither run as the agent nor fail its own bookkeeping.
+# Transport programs (ssh, credential helpers) only ever run when GitHub mode pushes to the
+# user's own remote, which is what the user configured them for.
 HOOKS_OFF = os.devnull
-SAFE_CONFIG = ("-c", "core.fsmonitor=false", "-c", f"core.hooksPath={HOOKS_OFF}")
+SAFE_CONFIG = (
+    "--no-pager",
+    *("-c", "core.fsmonitor=false", "-c", f"core.hooksPath={HOOKS_OFF}"),
+    *("-c", "log.showSignature=false", "-c", "merge.verifySignatures=false"),
+    *("-c", "core.alternateRefsCommand=", "-c", "protocol.ext.allow=never"),
+)
 # Diffs shown to people or models come from git alone, never from a configured program.
 SHOWN_DIFF = ("--no-textconv", "--no-ext-diff")
+# Commands that can print a diff get SHOWN_DIFF whatever their caller passed.
+_DIFFING = frozenset({"diff", "log", "show"})
+# What would start an editor or a pager is told to start none (":" is git's "no editor").
+_NO_PROGRAMS = {"GIT_EDITOR": ":", "GIT_SEQUENCE_EDITOR": ":", "GIT_PAGER": "cat"}
 # Inherited variables that would point git at another repository than the one asked for.
 _LOCATING = (
     "GIT_DIR",
@@ -29,6 +41,7 @@ _LOCATING = (
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "GIT_NAMESPACE",
     "GIT_PREFIX",
+    "GIT_EXTERNAL_DIFF",
 )
 # A push or fetch must fail rather than wait for a password nobody will type.
 _QUIET = {"GIT_TERMINAL_PROMPT": "0"}
@@ -94,11 +107,22 @@ def git_env(cwd: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]
     """The environment of git in cwd: the caller's, minus locating variables, plus the pin."""
     env = {k: v for k, v in os.environ.items() if k not in _LOCATING}
     env.update(_QUIET)
+    env.update(_NO_PROGRAMS)
     env.update(extra or {})
     pinned = pinned_for(cwd)
     if pinned is not None:
         env["GIT_WORK_TREE"], env["GIT_DIR"] = str(pinned[0]), str(pinned[1])
     return env
+
+
+def _shown_diffs(args: tuple[str, ...]) -> tuple[str, ...]:
+    """args with SHOWN_DIFF after a diffing subcommand (leading `-c key=value` pairs skipped)."""
+    at = 0
+    while at + 1 < len(args) and args[at] == "-c":
+        at += 2
+    if at < len(args) and args[at] in _DIFFING:
+        return (*args[: at + 1], *SHOWN_DIFF, *args[at + 1 :])
+    return args
 
 
 def git(
@@ -111,7 +135,7 @@ def git(
     """Run `git args` in cwd with the safe configuration; GitError only when git cannot start."""
     try:
         done = subprocess.run(
-            ["git", *SAFE_CONFIG, *args],
+            ["git", *SAFE_CONFIG, *_shown_diffs(args)],
             cwd=cwd,
             env=git_env(cwd, env),
             input=stdin,
