@@ -96,9 +96,11 @@ def render() -> str:
         "| code | when |",
         "|---|---|",
         "| 0 | the command did what was asked; for `run` and `loop`: the generations ran, "
-        "accepted or rejected |",
+        "accepted, rejected or pending (a merge refused for your uncommitted changes or a git "
+        "lock leaves its generation pending, with the reason and `agent merge N` to finish) |",
         f"| {AgentError.exit_code} | an error of the agent: bad config, missing key, not a git "
-        "repository, a refused merge, the loop's circuit breaker; one sentence on stderr |",
+        "repository, an `agent merge N` that was refused, the loop's circuit "
+        "breaker; one sentence on stderr |",
         f"| {UsageError.exit_code} | a usage error: unknown option, missing argument, a "
         "generation that is neither a number nor `latest` |",
         "| 130 | interrupted with Ctrl-C; the running generation is cleaned up and recorded "

@@ -39,10 +39,12 @@ NO_SAFETY_WARNING = (
 
 
 def outcome_line(outcome: GenerationOutcome) -> str:
-    """One line per generation: number, status, score delta and the reason."""
+    """A generation's result: number, status, score delta and its whole reason, never cut, each
+    further part of it ("; "-separated: one reason or rule each) on its own indented line."""
     delta = "" if outcome.delta is None else f" ({outcome.delta:+.4f})"
-    reason = outcome.reason if len(outcome.reason) <= 160 else outcome.reason[:157] + "..."
-    return f"gen {outcome.generation} {outcome.status}{delta}: {reason}"
+    first, *rest = outcome.reason.split("; ")
+    head = f"gen {outcome.generation} {outcome.status}{delta}: {first}"
+    return "\n".join([head, *(f"    {part}" for part in rest if part)])
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,8 @@ def recover(deps: Deps) -> list[str]:
         if _already_merged(deps.store, deps.git, entry.generation):
             lines.append(f"gen {entry.generation} was merged by a stopped `agent merge`: recorded")
     keep = [e.generation for e in deps.store.list_generations(*OPEN_STATUSES)]
-    deps.git.cleanup(keep)
+    # What the agent did not make is moved aside, never deleted, and the user is told where.
+    lines += [done for done in deps.git.cleanup(keep) if "moved aside" in done]
     sweep_scratch()
     lag = checkout_lag(deps.git.root, deps.git.main_branch)
     return [*lines, *([lag] if lag else [])]

@@ -11,6 +11,8 @@ from self_improving_agent.base.gitcmd import pin, recorded_gitdir, unpin
 from self_improving_agent.git_ops.mainline import list_worktrees
 from self_improving_agent.git_ops.runner import out, run
 
+SET_ASIDE = Path(".agent") / "set-aside"
+
 
 def common_dir(root: Path) -> Path:
     """The git dir every worktree of root's repository shares, as an absolute path."""
@@ -45,16 +47,41 @@ def add_worktree(root: Path, common: Path, path: Path, *args: str) -> None:
         raise
 
 
-def drop_worktree(root: Path, path: Path) -> None:
-    """Delete a worktree folder and git's record of it; a missing one is fine."""
+def drop_worktree(root: Path, path: Path) -> str:
+    """Delete a worktree folder the agent made and git's record of it; a missing one is fine.
+
+    Anything else at that place (a folder git has no record of, a file) was not made by the
+    agent: it is moved aside, never deleted, and the sentence saying where is returned.
+    """
     unpin(path)
+    note = ""
+    if (path.exists() or path.is_symlink()) and not _made_here(root, path):
+        note = _set_aside(root, path)
     # The folder is deleted by hand, never by `git worktree remove`, which would read (and
     # trust) the `.git` file that code run in the worktree may have replaced.
-    if path.is_symlink() or path.is_file():
-        path.unlink()
     elif path.exists():
         remove_tree(path)
     run(root, "worktree", "prune")
+    return note
+
+
+def _made_here(root: Path, path: Path) -> bool:
+    """Whether git recorded path as a worktree (read from the common dir), or it is empty."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    return recorded_gitdir(common_dir(root), path) is not None or not any(path.iterdir())
+
+
+def _set_aside(root: Path, path: Path) -> str:
+    """Move what the agent did not make out of its way, under .agent/set-aside."""
+    aside = root / SET_ASIDE
+    aside.mkdir(parents=True, exist_ok=True)
+    target, n = aside / path.name, 1
+    while target.exists() or target.is_symlink():
+        n += 1
+        target = aside / f"{path.name}-{n}"
+    path.rename(target)
+    return f"{path} was not made by the agent, so it was moved aside to {target}, not deleted"
 
 
 def namespace(root: Path) -> str:

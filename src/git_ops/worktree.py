@@ -146,11 +146,12 @@ class GenerationGit:
         add_worktree(self.root, self.common, path, "--detach", str(path), sha)
         return path
 
-    def remove_worktree(self, path: Path) -> None:
-        """Delete an agent worktree folder and git's record of it; a missing one is fine."""
+    def remove_worktree(self, path: Path) -> str:
+        """Delete an agent worktree folder and git's record of it (what the agent did not make
+        is moved aside, and the sentence saying so returned); a missing one is fine."""
         if real_path(path).parent != real_path(self.worktrees):
             raise GitError(f"{path} is not an agent worktree under {self.worktrees}; left alone.")
-        drop_worktree(self.root, path)
+        return drop_worktree(self.root, path)
 
     def commit(self, ws: Workspace, message: str) -> str | None:
         """Stage everything in the worktree and commit it as the agent; None if nothing changed."""
@@ -256,8 +257,8 @@ class GenerationGit:
         if self.worktrees.is_dir():
             for child in sorted(self.worktrees.iterdir()):
                 if not self._kept(child.name, kept):
-                    self.remove_worktree(child)
-                    removed.append(f"worktree {WORKTREES / child.name}")
+                    aside = self.remove_worktree(child)
+                    removed.append(aside or f"worktree {WORKTREES / child.name}")
         run(self.root, "worktree", "prune")
         held = {w.branch for w in list_worktrees(self.root)}
         for branch in self._generation_branches():

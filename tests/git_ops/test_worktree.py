@@ -232,16 +232,18 @@ def test_cleanup_after_a_crash_removes_all_but_the_kept(gg: GenerationGit, proje
     shutil.rmtree(gone.path)
     stale = gg.worktrees / "gen-4"
     stale.mkdir()
-    (stale / "junk.txt").write_text("left by a killed process\n", encoding="utf-8")
+    (stale / "junk.txt").write_text("git has no record of this folder\n", encoding="utf-8")
     removed = gg.cleanup(keep=[2])
+    aside = project / ".agent" / "set-aside" / "gen-4"
     assert sorted(removed) == [
+        f"{stale} was not made by the agent, so it was moved aside to {aside}, not deleted",
         "branch agent/gen-1",
         "branch agent/gen-3",
         "worktree .agent/worktrees/bench-main",
         "worktree .agent/worktrees/gen-1",
         "worktree .agent/worktrees/gen-3",
-        "worktree .agent/worktrees/gen-4",
     ]
+    assert (aside / "junk.txt").exists()
     assert len(git(project, "worktree", "list").splitlines()) == 2
     assert sorted(p.name for p in gg.worktrees.iterdir()) == ["gen-2"]
     branches = git(project, "for-each-ref", "--format=%(refname:short)", "refs/heads/agent/")
