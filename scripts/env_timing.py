@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a plain script, so the agent's package is found from the checkout it belongs to.
 sys.path.insert(0, str(ROOT))
 
-from self_improving_agent.base.config import Settings  # noqa: E402
+from self_improving_agent.base.config import BenchmarksSection  # noqa: E402
 from self_improving_agent.base.store import Store  # noqa: E402
+from self_improving_agent.benchmarks.context import MeasureSections  # noqa: E402
 from self_improving_agent.benchmarks.runner import run_benchmarks  # noqa: E402
 from self_improving_agent.envs.archive import extract_data  # noqa: E402
 from self_improving_agent.envs.build import install_args, scm_version  # noqa: E402
@@ -77,15 +78,15 @@ def pip_by_hand(repo: Path, work: Path) -> tuple[float, int]:
     return seconds, int(found[-1]) if found else 0
 
 
-def settings(timeout_s: float, work: Path) -> Settings:
+def settings(timeout_s: float, work: Path) -> MeasureSections:
     """No config in the project; only the timeouts, from a file outside its tree."""
     config = work / "benchmarks.json"
     config.write_text(json.dumps({"timeouts": {"default": timeout_s}}), encoding="utf-8")
-    return Settings(benchmarks={"config": str(config)})
+    return MeasureSections(benchmarks=BenchmarksSection(config=str(config)))
 
 
 def passed(
-    repo: Path, store: Store | None, config: Settings, use_cache: bool = True
+    repo: Path, store: Store | None, config: MeasureSections, use_cache: bool = True
 ) -> tuple[float, int, bool]:
     """Seconds, passed count and cache hit of one bench."""
     start = time.perf_counter()

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
 
-from self_improving_agent.base.config import Settings  # noqa: E402
+from self_improving_agent.base.config import ModelSpec, Settings  # noqa: E402
 from self_improving_agent.base.models import Build, Change, Plan  # noqa: E402
 from self_improving_agent.providers.base import CompletionRequest, Provider  # noqa: E402
 
@@ -31,6 +31,12 @@ PLAN = Plan(title="Document pkg.util", files_to_modify=["pkg/util.py"], steps=["
 # A repo map of about the Architect's default 1200-token budget, and a reply of a few KB.
 CONTEXT = "\n".join(f"pkg/module_{i}.py: def function_{i}(x: int) -> int" for i in range(150))
 REPLY = Build(changes=[Change(file="pkg/util.py", content="x = 1\n" * 300)], summary="s")
+
+
+def model_of(settings: Settings, name: str) -> tuple[Any, str, ModelSpec | None]:
+    """The provider's own section, its model and the model's catalogue entry."""
+    model = settings.agent.model
+    return getattr(settings.providers, name), model, settings.providers.models.get(model)
 
 
 def request() -> CompletionRequest:
@@ -77,7 +83,9 @@ def anthropic() -> tuple[Provider, Timed]:
     handler = Timed(body)
     client = httpx2.Client(transport=httpx2.MockTransport(handler))
     env = {"ANTHROPIC_API_KEY": "sk-ant-overhead"}
-    return AnthropicProvider(Settings(), environ=env, http_client=client), handler
+    return AnthropicProvider(
+        *model_of(Settings(), "anthropic"), environ=env, http_client=client
+    ), handler
 
 
 def openai() -> tuple[Provider, Timed]:
@@ -106,7 +114,7 @@ def openai() -> tuple[Provider, Timed]:
             "providers": {"openai": {"base_url": "http://127.0.0.1:11434/v1"}},
         }
     )
-    return OpenAIProvider(settings, environ={}, http_client=client), handler
+    return OpenAIProvider(*model_of(settings, "openai"), environ={}, http_client=client), handler
 
 
 def bedrock() -> tuple[Provider, Timed]:
@@ -141,7 +149,7 @@ def bedrock() -> tuple[Provider, Timed]:
 
     client.converse = converse
     settings = Settings.model_validate({"agent": {"provider": "bedrock"}})
-    return BedrockProvider(settings, client=client, environ={}), handler
+    return BedrockProvider(*model_of(settings, "bedrock"), client=client, environ={}), handler
 
 
 PROVIDERS: dict[str, Callable[[], tuple[Provider, Timed]]] = {

@@ -7,10 +7,19 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from self_improving_agent.base.config import BenchmarksSection, Settings
+from self_improving_agent.base.config import (
+    AgentSection,
+    BenchmarksSection,
+    ModelSpec,
+    ProvidersSection,
+    Settings,
+)
+from self_improving_agent.base.safety_config import SafetySection
+from self_improving_agent.benchmarks.context import MeasureSections
 
 # Test commits need an identity; CI machines have no global git config.
 for _var, _value in {
@@ -64,6 +73,22 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def own_settings() -> Settings:
     """Default settings measuring with the agent's own interpreter (no environment build)."""
     return Settings(benchmarks=BenchmarksSection(python=sys.executable))
+
+
+def provider_args(settings: Settings, name: str) -> tuple[Any, str, ModelSpec | None]:
+    """A provider's own section, model and catalogue entry, as make_provider passes them."""
+    model = settings.agent.model
+    return getattr(settings.providers, name), model, settings.providers.models.get(model)
+
+
+def provider_sections(settings: Settings) -> tuple[AgentSection, ProvidersSection, SafetySection]:
+    """The sections make_provider reads, taken from settings as the CLI takes them."""
+    return settings.agent, settings.providers, settings.safety
+
+
+def own_sections() -> MeasureSections:
+    """The measuring sections of own_settings: the agent's own interpreter, no environment build."""
+    return MeasureSections(benchmarks=BenchmarksSection(python=sys.executable))
 
 
 @pytest.fixture(autouse=True, scope="session")

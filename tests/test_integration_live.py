@@ -18,7 +18,7 @@ from self_improving_agent.core.session import open_deps
 from self_improving_agent.git_ops.worktree import REJECTED_PREFIX
 from self_improving_agent.providers.factory import make_provider
 from self_improving_agent.reports.report_model import GenerationReport
-from tests.conftest import git, make_repo
+from tests.conftest import git, make_repo, provider_sections
 
 # Each provider, the variables any one of which enables it, and the model variable.
 LIVE = {
@@ -76,7 +76,9 @@ def test_one_live_generation_completes_and_is_recorded(tmp_path: Path, provider:
         agent["model"] = os.environ[model_variable]
     settings = load_settings(repo, overrides={"agent": agent})
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, print, make_provider(settings, repo=repo))
+        deps = open_deps(
+            repo, settings, store, print, make_provider(*provider_sections(settings), repo=repo)
+        )
         outcome = run_generation(deps, RunOptions(auto_merge=True, goals=[GOAL]))
 
     assert outcome.status in FINAL, outcome.reason

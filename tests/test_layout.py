@@ -44,33 +44,6 @@ def _takes_settings(path: Path) -> list[str]:
     return found
 
 
-# Still handed the whole Settings: the measurement and the providers read several sections
-# through BenchContext and their constructors. Nothing may join this list.
-STILL_TAKING_SETTINGS = {
-    "benchmarks/cache.py:content_key",
-    "benchmarks/compare.py:compare_repeated",
-    "benchmarks/context.py:BenchContext",
-    "benchmarks/lost_check.py:check_tests",
-    "benchmarks/lost_check.py:judge_lost_tests",
-    "benchmarks/retest.py:open_tree",
-    "benchmarks/runner.py:_context",
-    "benchmarks/runner.py:measure",
-    "benchmarks/runner.py:environment",
-    "benchmarks/runner.py:run_benchmarks",
-    "providers/anthropic.py:__init__",
-    "providers/bedrock.py:make_client",
-    "providers/bedrock.py:__init__",
-    "providers/catalogue.py:spec_for",
-    "providers/catalogue.py:render_models",
-    "providers/factory.py:make_provider",
-    "providers/factory.py:_offline",
-    "providers/mock.py:script_path",
-    "providers/mock.py:__init__",
-    "providers/offline.py:__init__",
-    "providers/openai.py:__init__",
-}
-
-
 def test_below_the_cli_and_the_session_components_take_their_own_config_sections() -> None:
     found = {
         name
@@ -79,5 +52,4 @@ def test_below_the_cli_and_the_session_components_take_their_own_config_sections
         and path != ROOT / "src" / "core" / "session.py"
         for name in _takes_settings(path)
     }
-    assert "core/deps.py:Deps" not in found
-    assert found == STILL_TAKING_SETTINGS
+    assert found == set()

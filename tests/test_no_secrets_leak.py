@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 import self_improving_agent.cli.run as cli_run
-from self_improving_agent.base.config import Settings
 from self_improving_agent.cli.app import app
 from self_improving_agent.providers.base import Completion, CompletionRequest, Provider
 from self_improving_agent.providers.factory import make_provider
@@ -69,9 +68,9 @@ def test_a_whole_generation_leaks_no_secret(
         monkeypatch.setenv(name, value)
     recorders: list[Recording] = []
 
-    def recording_provider(settings: Settings, **kwargs: Any) -> Provider:
+    def recording_provider(*sections: Any, **kwargs: Any) -> Provider:
         """The real mock provider, recorded."""
-        recorder = Recording(make_provider(settings, **kwargs))
+        recorder = Recording(make_provider(*sections, **kwargs))
         recorders.append(recorder)
         return recorder
 

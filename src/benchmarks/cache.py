@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from self_improving_agent import __version__
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection
 from self_improving_agent.benchmarks.config import BenchConfig
 
 TOOLS = ("pytest", "pytest-cov", "coverage", "mypy", "ruff", "radon")
@@ -39,14 +39,14 @@ def _file_entry(label: str, path: Path) -> bytes:
 
 
 def content_key(
-    repo: Path, files: list[str], config: BenchConfig, settings: Settings, env_key: str = ""
+    repo: Path, files: list[str], config: BenchConfig, bench: BenchmarksSection, env_key: str = ""
 ) -> str:
     """sha256 over files, configs, the environment and the tools in it, and the agent."""
     digest = hashlib.sha256(b"env\0" + env_key.encode() + b"\0")
     for rel in files:
         digest.update(_file_entry(rel, repo / rel))
     digest.update(b"\0config\0" + config.model_dump_json().encode())
-    digest.update(b"\0settings\0" + settings.benchmarks.model_dump_json().encode())
+    digest.update(b"\0settings\0" + bench.model_dump_json().encode())
     tools = sorted(tool_versions().items())
     digest.update(repr((tools, __version__, sys.version)).encode())
     for path in [

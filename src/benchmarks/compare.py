@@ -8,16 +8,15 @@ from functools import partial
 from pathlib import Path
 
 from self_improving_agent.base.cleanup import scratch_dir
-from self_improving_agent.base.config import Settings
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.config import BenchConfig, load_bench_config
-from self_improving_agent.benchmarks.context import BenchContext, error_result
+from self_improving_agent.benchmarks.context import BenchContext, MeasureSections, error_result
 from self_improving_agent.benchmarks.repeats import Comparison, compare, interleave
 from self_improving_agent.benchmarks.runner import (
-    _context,
-    _runner_for,
     environment,
+    runner_for,
+    tree_context,
 )
 from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
 from self_improving_agent.benchmarks.sources import repo_files
@@ -27,7 +26,7 @@ from self_improving_agent.sandbox.sandbox import choose
 def _one_run(name: str, ctx: BenchContext, config: BenchConfig) -> BenchResult:
     """One run of a benchmark; a crash of the benchmark code is an error result, never raised."""
     try:
-        return _runner_for(name, config)(ctx, config.timeout(name))
+        return runner_for(name, config)(ctx, config.timeout(name))
     except Exception as exc:  # a benchmark bug must not end the generation's measuring
         return error_result(name, f"{type(exc).__name__}: {exc}")
 
@@ -35,8 +34,9 @@ def _one_run(name: str, ctx: BenchContext, config: BenchConfig) -> BenchResult:
 def compare_repeated(
     before_repo: Path,
     after_repo: Path,
-    settings: Settings,
+    sections: MeasureSections,
     names: Sequence[str],
+    significance: float,
     *,
     store: Store | None = None,
     ref: str = "HEAD",
@@ -45,17 +45,19 @@ def compare_repeated(
     """Each named benchmark run `repeat` times on both trees, interleaved, with its verdict."""
     before_repo, after_repo = before_repo.resolve(), after_repo.resolve()
     # The benchmark config is main's (a protected file): the candidate cannot change the judge.
-    config = load_bench_config(before_repo, settings.benchmarks)
-    env = environment(after_repo, settings, ref, note)
-    mechanism = choose(settings.sandbox.mode)
+    config = load_bench_config(before_repo, sections.benchmarks)
+    env = environment(after_repo, sections, ref, note)
+    mechanism = choose(sections.sandbox.mode)
     prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"
     found: dict[str, Comparison] = {}
     with (
         scratch_dir(prefix) as old,
         scratch_dir(prefix) as new,
     ):
-        old_ctx = _context(before_repo, settings, repo_files(before_repo), Path(old), env, store)
-        new_ctx = _context(after_repo, settings, repo_files(after_repo), Path(new), env, store)
+        old_ctx = tree_context(
+            before_repo, sections, repo_files(before_repo), Path(old), env, store
+        )
+        new_ctx = tree_context(after_repo, sections, repo_files(after_repo), Path(new), env, store)
         for name in names:
             before, after = interleave(
                 partial(_one_run, name, old_ctx, config),
@@ -64,5 +66,5 @@ def compare_repeated(
             )
             for result in (*before, *after):
                 result.sandbox = mechanism
-            found[name] = compare(name, before, after, settings.agent.significance)
+            found[name] = compare(name, before, after, significance)
     return found

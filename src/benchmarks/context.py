@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection, SandboxSection
 from self_improving_agent.base.safe_files import CONTAINMENT_FLAG
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.sources import SourceTree
@@ -17,11 +17,19 @@ ENV_FLAG = "environment_error"
 
 
 @dataclass(frozen=True)
+class MeasureSections:
+    """The config sections measuring reads, taken from the settings once where a run starts."""
+
+    benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
+    sandbox: SandboxSection = field(default_factory=SandboxSection)
+
+
+@dataclass(frozen=True)
 class BenchContext:
     """One measurement of one tree: its private copy, scratch, limits and measuring interpreter."""
 
     repo: Path
-    settings: Settings
+    sections: MeasureSections
     tree: SourceTree
     scratch: Path
     cache_dir: Path
@@ -57,7 +65,7 @@ class BenchContext:
         self, program: str, args: list[str], timeout_s: float, extra_env: dict[str, str] | None
     ) -> ToolRun:
         """One confined tool run in the tree with secrets removed."""
-        limits = self.settings.benchmarks
+        limits = self.sections.benchmarks
         return run_tool(
             [program, *args],
             self.repo,
@@ -65,7 +73,7 @@ class BenchContext:
             timeout_s,
             limiter(limits.cpu_time_limit_s, limits.memory_limit_mb),
             sandbox_for(
-                self.settings.sandbox.mode,
+                self.sections.sandbox.mode,
                 self.scratch,
                 [self.repo, self.cache_dir],
                 (*self.env_dirs, self.host_dir),

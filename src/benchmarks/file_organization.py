@@ -120,7 +120,7 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     start = time.perf_counter()
     if not ctx.tree.python:
         return nothing_result(NAME, "no Python files")
-    checks = run_checks(ctx.tree, ctx.settings.benchmarks.max_module_lines)
+    checks = run_checks(ctx.tree, ctx.sections.benchmarks.max_module_lines)
     passed = {name: check.passed for name, check in checks.items()}
     failing = [name for name, ok in passed.items() if not ok]
     return BenchResult(

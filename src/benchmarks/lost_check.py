@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import AgentError
 from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.pass_rate import NAME as TESTS
 from self_improving_agent.benchmarks.pass_rate import (
     count_outcomes,
@@ -96,7 +96,7 @@ def rerun(test_id: str, candidate: RerunTree, main: Callable[[], RerunTree], n: 
 def check_tests(
     repo: Path,
     base: str,
-    settings: Settings,
+    sections: MeasureSections,
     files_changed: Sequence[str],
     before: Mapping[str, str],
     after: Mapping[str, str],
@@ -107,7 +107,7 @@ def check_tests(
 ) -> LostTestCheck:
     """Run main's tests against the candidate in repo when it changed any, and rerun lost tests."""
     changed_tests = [f for f in files_changed if is_test_path(f)]
-    check = LostTestCheck(reruns=settings.benchmarks.flaky_reruns)
+    check = LostTestCheck(reruns=sections.benchmarks.flaky_reruns)
     judged = dict(after)
     originals = base_versions(repo, base, files_changed)
     timeout = config.timeout(TESTS)
@@ -115,8 +115,8 @@ def check_tests(
 
     def opened(restore: Restore) -> RerunTree:
         if not env:
-            env.append(environment(repo, settings, ref, note))
-        return stack.enter_context(open_tree(repo, settings, restore, env[0], timeout))
+            env.append(environment(repo, sections, ref, note))
+        return stack.enter_context(open_tree(repo, sections, restore, env[0], timeout))
 
     with ExitStack() as stack:
         candidate: RerunTree | None = None
@@ -183,7 +183,7 @@ def flaky_as_before(
 def judge_lost_tests(
     repo: Path,
     base: str,
-    settings: Settings,
+    sections: MeasureSections,
     files_changed: Sequence[str],
     before: SuiteResult,
     after: SuiteResult,
@@ -198,12 +198,12 @@ def judge_lost_tests(
     new = recorded_outcomes(after.results)
     if not old:
         # No test outcome before: the lost-test rule has nothing to protect.
-        return LostTestCheck(reruns=settings.benchmarks.flaky_reruns), after
+        return LostTestCheck(reruns=sections.benchmarks.flaky_reruns), after
     try:
         check = check_tests(
-            repo, base, settings, files_changed, old, new, config, ref=ref, note=note
+            repo, base, sections, files_changed, old, new, config, ref=ref, note=note
         )
     except (OSError, subprocess.CalledProcessError, AgentError) as exc:
         # Fail closed: tests stay lost and changed tests unjudged, with the cause on record.
-        return LostTestCheck(reruns=settings.benchmarks.flaky_reruns, error=str(exc)), after
+        return LostTestCheck(reruns=sections.benchmarks.flaky_reruns, error=str(exc)), after
     return check, flaky_as_before(after, old, check, config.weight_map())

@@ -56,7 +56,7 @@ def pytest_args(rc: Path, scratch: Path, workers: int = 1) -> list[str]:
 
 def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     """Run the target's test suite once with junit and coverage reports."""
-    workers = ctx.settings.benchmarks.pytest_workers
+    workers = ctx.sections.benchmarks.pytest_workers
     config = read_coverage_config(ctx.repo)
     data = ctx.scratch / ".coverage"
     # The rc lives in host_dir, where sandboxed code can read it but never replace it.

@@ -9,10 +9,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from self_improving_agent.base.cleanup import scratch_dir
-from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
-from self_improving_agent.benchmarks.context import BenchContext
+from self_improving_agent.benchmarks.context import BenchContext, MeasureSections
 from self_improving_agent.benchmarks.pass_rate import Outcome, read_junit
 from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES
 from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
@@ -85,7 +84,7 @@ class RerunTree:
             return self.env_error
         # pytest makes the folder itself: the host writes nothing into scratch after a run.
         junit = f"{label}/junit.xml"
-        workers = self.ctx.settings.benchmarks.pytest_workers if not ids else 1
+        workers = self.ctx.sections.benchmarks.pytest_workers if not ids else 1
         args = [
             "-m",
             "pytest",
@@ -123,7 +122,7 @@ class RerunTree:
 @contextmanager
 def open_tree(
     repo: Path,
-    settings: Settings,
+    sections: MeasureSections,
     restore: Restore,
     env: Env | EnvError | None,
     timeout_s: float,
@@ -137,7 +136,7 @@ def open_tree(
         files = compose(repo, restore, tree)
         ctx = BenchContext(
             repo=tree,
-            settings=settings,
+            sections=sections,
             tree=SourceTree.scan(tree, files),
             scratch=scratch,
             cache_dir=cache,
@@ -148,7 +147,7 @@ def open_tree(
             return
         if env is not None:
             env_dirs = (env.python.parent.parent, *(Path(d) for d in env.site_dirs))
-            box = sandbox_for(settings.sandbox.mode, scratch, [tree], (*env_dirs, host))
+            box = sandbox_for(sections.sandbox.mode, scratch, [tree], (*env_dirs, host))
             # The version comes from repo's git; the copy has none.
             overlay = make_overlay(env, repo, tree, scratch, host, box)
             setenv = tuple(sorted(env.setenv.items()))

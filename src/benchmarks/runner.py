@@ -12,13 +12,17 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from self_improving_agent.base.cleanup import scratch_dir
-from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import BenchmarkError
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.cache import content_key
 from self_improving_agent.benchmarks.config import BenchConfig, load_bench_config
-from self_improving_agent.benchmarks.context import BenchContext, environment_result, error_result
+from self_improving_agent.benchmarks.context import (
+    BenchContext,
+    MeasureSections,
+    environment_result,
+    error_result,
+)
 from self_improving_agent.benchmarks.custom import CustomBenchmark
 from self_improving_agent.benchmarks.pytest_run import PytestRun, run_pytest
 from self_improving_agent.benchmarks.registry import PYTEST_GROUP, REGISTRY
@@ -97,7 +101,7 @@ def _measure_of(name: str) -> Callable[[PytestRun], BenchResult]:
     return measure
 
 
-def _runner_for(name: str, config: BenchConfig) -> Callable[[BenchContext, float], BenchResult]:
+def runner_for(name: str, config: BenchConfig) -> Callable[[BenchContext, float], BenchResult]:
     """The run function of one benchmark that runs on its own."""
     spec = config.custom_spec(name)
     if spec is not None:
@@ -126,12 +130,12 @@ def plan_jobs(ctx: BenchContext, names: list[str], config: BenchConfig) -> list[
 
 def _single(name: str, ctx: BenchContext, config: BenchConfig) -> list[BenchResult]:
     """One benchmark as a job; importing it happens inside the guard too."""
-    return [_runner_for(name, config)(ctx, config.timeout(name))]
+    return [runner_for(name, config)(ctx, config.timeout(name))]
 
 
 def _repeated(name: str, ctx: BenchContext, config: BenchConfig) -> list[BenchResult]:
     """A repeated benchmark's runs one after the other, summarized as their median."""
-    run = _runner_for(name, config)
+    run = runner_for(name, config)
     return [repeat_alone(partial(run, ctx, config.timeout(name)), config.repeats(name))]
 
 
@@ -144,9 +148,9 @@ def _guarded(job: Job) -> list[BenchResult]:
         return [error_result(name, f"{type(exc).__name__}: {exc}") for name in names]
 
 
-def _context(
+def tree_context(
     repo: Path,
-    settings: Settings,
+    sections: MeasureSections,
     files: list[str],
     tmp: Path,
     env: Env | EnvError | None,
@@ -165,7 +169,7 @@ def _context(
     host.mkdir()
     base = BenchContext(
         repo=tree,
-        settings=settings,
+        sections=sections,
         tree=SourceTree.scan(tree, files),
         scratch=scratch,
         cache_dir=tool_cache_dir(repo, store, tmp, shared_cache),
@@ -177,7 +181,7 @@ def _context(
     if env is None:
         return base
     env_dirs = (*copy.objects, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
-    box = sandbox_for(settings.sandbox.mode, scratch, [tree], (*env_dirs, host))
+    box = sandbox_for(sections.sandbox.mode, scratch, [tree], (*env_dirs, host))
     overlay = make_overlay(env, repo, tree, scratch, host, box)
     return replace(
         base,
@@ -191,7 +195,7 @@ def _context(
 
 def measure(
     repo: Path,
-    settings: Settings,
+    sections: MeasureSections,
     config: BenchConfig,
     names: list[str],
     files: list[str],
@@ -204,10 +208,10 @@ def measure(
 
     shared_cache: the tree is main's committed tree, whose run may update the shared tool caches.
     """
-    mechanism = choose(settings.sandbox.mode)
+    mechanism = choose(sections.sandbox.mode)
     # The pid in the name lets a later start remove what a killed process could not.
     with scratch_dir(f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
-        ctx = _context(repo, settings, files, Path(tmp), env, store, shared_cache)
+        ctx = tree_context(repo, sections, files, Path(tmp), env, store, shared_cache)
         jobs = plan_jobs(ctx, names, config)
         results: dict[str, BenchResult] = {}
         with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="bench") as pool:
@@ -255,21 +259,21 @@ def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
 
 
 def environment(
-    repo: Path, settings: Settings, ref: str, note: Callable[[str], None] | None
+    repo: Path, sections: MeasureSections, ref: str, note: Callable[[str], None] | None
 ) -> Env | EnvError:
     """The measuring environment, or the build error that says why there is none."""
-    if settings.benchmarks.python:
+    if sections.benchmarks.python:
         # A named interpreter that cannot measure is bad input: one sentence, nothing measured.
-        return resolve_env(repo, ref, settings.benchmarks.python, note)
+        return resolve_env(repo, ref, sections.benchmarks.python, note)
     try:
-        return resolve_env(repo, ref, None, note, mode=settings.sandbox.mode)
+        return resolve_env(repo, ref, None, note, mode=sections.sandbox.mode)
     except EnvError as exc:
         return exc
 
 
 def run_benchmarks(
     repo: Path,
-    settings: Settings,
+    sections: MeasureSections,
     *,
     only: Sequence[str] | None = None,
     use_cache: bool = True,
@@ -280,13 +284,13 @@ def run_benchmarks(
 ) -> SuiteResult:
     """Measure repo's listed files in the environment built from ref's declarations (cached)."""
     repo = repo.resolve()
-    sandbox = record(settings.sandbox.mode)
+    sandbox = record(sections.sandbox.mode)
     files = repo_files(repo)
-    config = load_bench_config(repo, settings.benchmarks)
+    config = load_bench_config(repo, sections.benchmarks)
     names = select(config, only)
-    env = environment(repo, settings, ref, note) if needs_env(config, names) else None
+    env = environment(repo, sections, ref, note) if needs_env(config, names) else None
     env_key = env.key() if isinstance(env, Env) else repr(env)
-    key = content_key(repo, files, config, settings, env_key)
+    key = content_key(repo, files, config, sections.benchmarks, env_key)
     found: dict[str, BenchResult] = {}
     if store is not None and use_cache:
         for name in names:
@@ -299,7 +303,7 @@ def run_benchmarks(
     missing = [name for name in names if name not in found]
     if missing:
         shared = is_committed(repo, ref)
-        fresh = measure(repo, settings, config, missing, files, store, progress, env, shared)
+        fresh = measure(repo, sections, config, missing, files, store, progress, env, shared)
         if store is not None:
             for result in fresh.values():
                 if result.status not in UNCACHED_STATUSES and config.repeats(result.name) == 1:

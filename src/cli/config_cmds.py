@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from self_improving_agent.base.config import Settings
-from self_improving_agent.base.config_load import default_config_path
 from self_improving_agent.base.errors import AgentError
-from self_improving_agent.cli.config_template import render_toml
 from self_improving_agent.cli.options import (
     ConfigOpt,
     JsonOpt,
@@ -24,7 +21,6 @@ from self_improving_agent.cli.options import (
     reports_errors,
     settings_for,
 )
-from self_improving_agent.sandbox.sandbox import record
 
 
 @reports_errors
@@ -38,6 +34,8 @@ def config_show(
     log_level: LogLevelOpt = None,
 ) -> None:
     """Print the effective configuration (defaults < file < env < flags)."""
+    from self_improving_agent.cli.config_template import render_toml
+
     settings = settings_for(
         repo, config, provider=provider, model=model, log_format=log_format, log_level=log_level
     )
@@ -51,6 +49,7 @@ def config_validate(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None
     """Check the configuration and the Cedar policies; exit 1 naming the file and the problem."""
     from self_improving_agent.benchmarks.config import config_path, load_bench_config
     from self_improving_agent.gates.policy import PolicyGate, default_policies_dir
+    from self_improving_agent.sandbox.sandbox import record
 
     settings = settings_for(repo, config)
     PolicyGate.load(default_policies_dir(), settings.safety)
@@ -76,6 +75,10 @@ def config_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented default config file."""
+    from self_improving_agent.base.config import Settings
+    from self_improving_agent.base.config_load import default_config_path
+    from self_improving_agent.cli.config_template import render_toml
+
     path = config or default_config_path(repo)
     if path.exists() and not force:
         raise AgentError(f"{path} already exists; pass --force to overwrite it")
@@ -89,4 +92,5 @@ def models(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """The model catalogue: provider, structured-output path, limits and prices per million."""
     from self_improving_agent.providers.catalogue import render_models
 
-    echo(render_models(settings_for(repo, config)))
+    settings = settings_for(repo, config)
+    echo(render_models(settings.providers.models, settings.agent.model))

@@ -13,6 +13,7 @@ from self_improving_agent.base.config_load import flag_overrides, load_settings
 from self_improving_agent.base.errors import AgentError
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.cli.run import RunRequest, start_run
 from self_improving_agent.reports.dashboard import summarize
@@ -132,7 +133,8 @@ def demo_settings(repo: Path) -> Settings:
 def _total(repo: Path, settings: Settings) -> float:
     """The weighted benchmark total of the checkout, from the cache when unchanged."""
     with Store.for_repo(repo) as store:
-        return run_benchmarks(repo, settings, store=store, use_cache=True).total
+        sections = MeasureSections(benchmarks=settings.benchmarks, sandbox=settings.sandbox)
+        return run_benchmarks(repo, sections, store=store, use_cache=True).total
 
 
 def run_demo(path: Path, max_generations: int, echo: Echo, progress: Echo) -> DemoResult:

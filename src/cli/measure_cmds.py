@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from self_improving_agent.base.store import Store
 from self_improving_agent.cli.options import (
     ConfigOpt,
     MainBranchOpt,
@@ -40,6 +39,8 @@ def bench(
     sandbox: SandboxOpt = None,
 ) -> None:
     """Measure the repository: each enabled benchmark's score and the weighted total."""
+    from self_improving_agent.base.store import Store
+    from self_improving_agent.benchmarks.context import MeasureSections
     from self_improving_agent.benchmarks.report import (
         has_errors,
         progress_line,
@@ -56,7 +57,7 @@ def bench(
     with repo_lock(repo), Store.for_repo(repo) as store:
         suite = run_benchmarks(
             repo,
-            settings,
+            MeasureSections(benchmarks=settings.benchmarks, sandbox=settings.sandbox),
             only=only,
             use_cache=settings.benchmarks.cache and not no_cache,
             store=store,

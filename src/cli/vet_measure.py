@@ -9,6 +9,7 @@ from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.pass_rate import recorded_outcomes
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
 from self_improving_agent.gates.anti_gaming import lost_test_ids
@@ -48,9 +49,10 @@ def measure_change(
             _git(repo, "worktree", "add", "--detach", str(main_tree), changes.base)
             _candidate(repo, changes, candidate)
             note("measuring main ...")
-            before = run_benchmarks(main_tree, settings, use_cache=False, ref=changes.base)
+            sections = MeasureSections(benchmarks=settings.benchmarks, sandbox=settings.sandbox)
+            before = run_benchmarks(main_tree, sections, use_cache=False, ref=changes.base)
             note("measuring the change with main's tests and tool settings ...")
-            after = run_benchmarks(candidate, settings, use_cache=False, ref=changes.base)
+            after = run_benchmarks(candidate, sections, use_cache=False, ref=changes.base)
         finally:
             for folder in (main_tree, candidate):
                 if folder.exists():

@@ -16,6 +16,7 @@ from self_improving_agent.base.models import GenerationStatus, LlmCall
 from self_improving_agent.base.store import Store, now_iso
 from self_improving_agent.benchmarks.compare import compare_repeated
 from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.lost_check import LostTestCheck, judge_lost_tests
 from self_improving_agent.benchmarks.repeats import Comparison
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
@@ -83,12 +84,13 @@ def open_deps(
             auto=github == "auto",
         )
         flow.check_ready()
+    sections = MeasureSections(benchmarks=settings.benchmarks, sandbox=settings.sandbox)
 
     def measure(path: Path, only: Sequence[str] | None = None) -> SuiteResult:
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
         return run_benchmarks(
             path,
-            settings,
+            sections,
             only=only,
             store=store,
             use_cache=settings.benchmarks.cache,
@@ -99,7 +101,14 @@ def open_deps(
     def compare(before: Path, after: Path, names: Sequence[str]) -> dict[str, Comparison]:
         """Repeated benchmarks of main's tree and the candidate's, interleaved, never cached."""
         return compare_repeated(
-            before, after, settings, names, store=store, ref=main_ref, note=progress
+            before,
+            after,
+            sections,
+            names,
+            settings.agent.significance,
+            store=store,
+            ref=main_ref,
+            note=progress,
         )
 
     def judge_tests(
@@ -114,7 +123,7 @@ def open_deps(
         return judge_lost_tests(
             tree,
             base,
-            settings,
+            sections,
             files_changed,
             before,
             after,

@@ -16,7 +16,7 @@ from anthropic.types import (
     ToolParam,
 )
 
-from self_improving_agent.base.config import Settings, StructuredOutput
+from self_improving_agent.base.config import AnthropicSection, ModelSpec, StructuredOutput
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.base.secrets import redact, secret_values
 from self_improving_agent.providers.base import CompletionRequest, Usage
@@ -25,7 +25,6 @@ from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
-    spec_for,
 )
 from self_improving_agent.providers.schemas import strict_schema
 
@@ -121,7 +120,9 @@ class AnthropicProvider(ApiProvider[Message]):
 
     def __init__(
         self,
-        settings: Settings,
+        section: AnthropicSection,
+        model: str,
+        spec: ModelSpec | None,
         *,
         environ: Mapping[str, str] | None = None,
         http_client: httpx2.Client | None = None,
@@ -134,9 +135,8 @@ class AnthropicProvider(ApiProvider[Message]):
                 f"{API_KEY_ENV} is not set; export your Anthropic API key "
                 "or choose another provider with --provider"
             )
-        section = settings.providers.anthropic
-        self.model = settings.agent.model
-        self.spec = spec_for(settings, self.model)
+        self.model = model
+        self.spec = spec
         # The structured-output path, moved on for the rest of the run when the API refuses it.
         self.path = OutputPath(self.name, self.model, self.spec)
         self._timeout_s = section.timeout_s

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from self_improving_agent.base.config import Settings, StructuredOutput
+from self_improving_agent.base.config import BedrockSection, ModelSpec, StructuredOutput
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.base.secrets import redact, secret_values
 from self_improving_agent.providers.base import CompletionRequest, Usage
@@ -16,7 +16,6 @@ from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
-    spec_for,
 )
 from self_improving_agent.providers.schemas import strict_schema
 
@@ -125,7 +124,7 @@ def client_error_message(code: str, message: str, model: str = "") -> str:
     return f"Bedrock {code}: {message}"
 
 
-def make_client(settings: Settings) -> Any:
+def make_client(section: BedrockSection) -> Any:
     """A bedrock-runtime client with botocore's standard retries; ConfigError if it cannot be."""
     try:
         import boto3
@@ -133,7 +132,6 @@ def make_client(settings: Settings) -> Any:
         from botocore.exceptions import BotoCoreError
     except ImportError:
         raise ConfigError(INSTALL_HINT) from None
-    section = settings.providers.bedrock
     # botocore's own "max_attempts" counts retries only; the setting counts every attempt.
     config = Config(
         retries={"mode": "standard", "total_max_attempts": section.max_attempts},
@@ -161,14 +159,16 @@ class BedrockProvider(ApiProvider[Mapping[str, Any]]):
 
     def __init__(
         self,
-        settings: Settings,
+        section: BedrockSection,
+        model: str,
+        spec: ModelSpec | None,
         *,
         client: Any = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         """Build (or take) the client now, so missing boto3 or credentials fail before work."""
-        self.model = settings.agent.model
-        self.spec = spec_for(settings, self.model)
+        self.model = model
+        self.spec = spec
         if self.spec is not None and self.spec.provider == "anthropic":
             raise ConfigError(
                 f"{self.model} is an Anthropic API model id, which Bedrock does not know; "
@@ -176,7 +176,7 @@ class BedrockProvider(ApiProvider[Mapping[str, Any]]):
             )
         # The structured-output path, moved on for the rest of the run when Bedrock refuses it.
         self.path = OutputPath(self.name, self.model, self.spec)
-        self._client = client if client is not None else make_client(settings)
+        self._client = client if client is not None else make_client(section)
         self._secrets = secret_values(os.environ if environ is None else environ)
 
     def read_reply(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar, get_args
 
-from self_improving_agent.base.config import ModelSpec, Settings, StructuredOutput
+from self_improving_agent.base.config import ModelSpec, StructuredOutput
 from self_improving_agent.base.errors import ProviderError
 from self_improving_agent.base.logging import get_logger
 
@@ -25,11 +25,6 @@ _FEATURE_WORDS: dict[StructuredOutput, tuple[str, ...]] = {
     "tool": ("tool_choice", "toolchoice", "forced tool", "tool use", "tools", "function"),
     "text": (),
 }
-
-
-def spec_for(settings: Settings, model: str) -> ModelSpec | None:
-    """The catalogue entry of model, or None when the catalogue does not list it."""
-    return settings.providers.models.get(model)
 
 
 def first_mode(spec: ModelSpec | None) -> StructuredOutput:
@@ -100,7 +95,7 @@ def _tokens(value: int | None) -> str:
     return f"{value // 1_000_000}M" if value % 1_000_000 == 0 else f"{value // 1000}K"
 
 
-def render_models(settings: Settings) -> str:
+def render_models(models: Mapping[str, ModelSpec], current: str) -> str:
     """The catalogue as a table, prices per million tokens; the configured model is starred."""
     header = (
         "model",
@@ -114,10 +109,8 @@ def render_models(settings: Settings) -> str:
         "cache r",
     )
     rows: list[tuple[str, ...]] = [header]
-    for name, spec in sorted(
-        settings.providers.models.items(), key=lambda i: (i[1].provider, i[0])
-    ):
-        mark = "*" if name == settings.agent.model else " "
+    for name, spec in sorted(models.items(), key=lambda i: (i[1].provider, i[0])):
+        mark = "*" if name == current else " "
         prices = (
             [
                 _price(spec.input),

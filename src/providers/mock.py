@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import MockSection, ModelSpec
 from self_improving_agent.base.errors import ConfigError, ProviderError
 from self_improving_agent.base.limits import json_depth_problem
 from self_improving_agent.base.models import Build, Change, Plan, Review
@@ -54,10 +54,10 @@ class MockScript(BaseModel):
 
 
 def script_path(
-    settings: Settings, environ: Mapping[str, str], base_dir: Path | None
+    section: MockSection, environ: Mapping[str, str], base_dir: Path | None
 ) -> Path | None:
     """The script file to replay: AGENT_MOCK_SCRIPT wins over [providers.mock] script."""
-    raw = environ.get(SCRIPT_ENV) or settings.providers.mock.script
+    raw = environ.get(SCRIPT_ENV) or section.script
     if not raw:
         return None
     path = Path(raw).expanduser()
@@ -101,15 +101,17 @@ class MockProvider:
 
     def __init__(
         self,
-        settings: Settings,
+        section: MockSection,
+        model: str,
+        spec: ModelSpec | None,
         *,
         environ: Mapping[str, str] | None = None,
         base_dir: Path | None = None,
     ) -> None:
         """Load the script now, so a bad file fails before any work starts."""
-        self._model = settings.agent.model
-        self._spec = settings.providers.models.get(self._model)
-        path = script_path(settings, os.environ if environ is None else environ, base_dir)
+        self._model = model
+        self._spec = spec
+        path = script_path(section, os.environ if environ is None else environ, base_dir)
         self._script = load_script(path) if path is not None else None
         self._served: dict[Persona, int] = {"architect": 0, "builder": 0, "reviewer": 0}
 

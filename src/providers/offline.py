@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from self_improving_agent.analysis.repomap import file_refusal
-from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import FixerError, ProviderError
 from self_improving_agent.base.models import Build, Change, Plan, Review
 from self_improving_agent.base.models import Finding as ReviewFinding
+from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.providers.base import (
     Completion,
     CompletionRequest,
@@ -80,17 +80,17 @@ class OfflineProvider:
 
     name = "offline"
 
-    def __init__(self, settings: Settings, scope: GenerationScope | None = None) -> None:
+    def __init__(self, safety: SafetySection, scope: GenerationScope | None = None) -> None:
         """Keep the safety limits the personas must respect and the generation it serves."""
-        self._settings = settings
+        self._safety = safety
         self._scope = scope
-        self._max_files = settings.safety.max_files_per_generation
-        self._blocked = list(settings.safety.blocked_patterns)
-        self._protected = [p.split(":", 1)[0] for p in settings.safety.protected_paths]
+        self._max_files = safety.max_files_per_generation
+        self._blocked = list(safety.blocked_patterns)
+        self._protected = [p.split(":", 1)[0] for p in safety.protected_paths]
 
     def for_generation(self, scope: GenerationScope) -> OfflineProvider:
         """The offline provider bound to one generation's worktree and rejected plans."""
-        return OfflineProvider(self._settings, scope)
+        return OfflineProvider(self._safety, scope)
 
     def _worktree(self, persona: str) -> Path:
         """The worktree of the generation this provider was built for."""

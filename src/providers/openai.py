@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import httpx2
 import openai
 
-from self_improving_agent.base.config import Settings, StructuredOutput
+from self_improving_agent.base.config import ModelSpec, OpenAISection, StructuredOutput
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.base.limits import json_depth_problem
 from self_improving_agent.base.secrets import redact, secret_values
@@ -26,7 +26,6 @@ from self_improving_agent.providers.catalogue import (
     FeatureRefused,
     OutputPath,
     names_feature,
-    spec_for,
 )
 from self_improving_agent.providers.schemas import strict_schema
 
@@ -138,14 +137,15 @@ class OpenAIProvider(ApiProvider[Mapping[str, Any]]):
 
     def __init__(
         self,
-        settings: Settings,
+        section: OpenAISection,
+        model: str,
+        spec: ModelSpec | None,
         *,
         environ: Mapping[str, str] | None = None,
         http_client: httpx2.Client | None = None,
     ) -> None:
         """Build the SDK client; a missing key for a remote server is a ConfigError up front."""
         env = os.environ if environ is None else environ
-        section = settings.providers.openai
         base_url = section.base_url or env.get(OPENAI_URL_ENV) or None
         api_key = env.get(OPENAI_KEY_ENV, "").strip()
         if not api_key:
@@ -156,8 +156,8 @@ class OpenAIProvider(ApiProvider[Mapping[str, Any]]):
                     "(Ollama, vLLM, LM Studio, llama.cpp), which needs none"
                 )
             api_key = LOCAL_KEY
-        self.model = settings.agent.model
-        self.spec = spec_for(settings, self.model)
+        self.model = model
+        self.spec = spec
         # The structured-output path, moved on for the rest of the run when the server refuses it.
         self.path = OutputPath(self.name, self.model, self.spec)
         # OpenAI's own API wants the newer name; local servers know the older one.

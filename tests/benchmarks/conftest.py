@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.config import Settings
-from self_improving_agent.benchmarks.context import BenchContext
+from self_improving_agent.benchmarks.context import BenchContext, MeasureSections
 from self_improving_agent.benchmarks.sources import SourceTree
 from tests.conftest import make_repo
 
@@ -85,14 +84,14 @@ def sample_files() -> dict[str, str]:
     }
 
 
-def context(repo: Path, scratch: Path, settings: Settings | None = None) -> BenchContext:
+def context(repo: Path, scratch: Path, sections: MeasureSections | None = None) -> BenchContext:
     """A context over repo with scratch and tool caches under a temp dir."""
     scratch.mkdir(parents=True, exist_ok=True)
     host = scratch.parent / f"{scratch.name}-host"
     host.mkdir(exist_ok=True)
     return BenchContext(
         repo=repo,
-        settings=settings or Settings(),
+        sections=sections or MeasureSections(),
         tree=SourceTree.scan(repo),
         scratch=scratch,
         cache_dir=scratch / "cache",

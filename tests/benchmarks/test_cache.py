@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection
 from self_improving_agent.benchmarks.cache import content_key, tool_versions
 from self_improving_agent.benchmarks.config import BenchConfig
 from self_improving_agent.benchmarks.sources import repo_files
 from tests.conftest import git
 
 
-def key(repo: Path, config: BenchConfig | None = None, settings: Settings | None = None) -> str:
+def key(
+    repo: Path, config: BenchConfig | None = None, bench: BenchmarksSection | None = None
+) -> str:
     """The key of the repo as it is now."""
-    return content_key(repo, repo_files(repo), config or BenchConfig(), settings or Settings())
+    bench = bench or BenchmarksSection()
+    return content_key(repo, repo_files(repo), config or BenchConfig(), bench)
 
 
 def test_the_key_follows_content_not_commits(repo: Path) -> None:
@@ -39,8 +42,8 @@ def test_ignored_files_do_not_change_the_key(repo: Path) -> None:
 def test_config_and_settings_change_the_key(repo: Path) -> None:
     base = key(repo)
     assert key(repo, BenchConfig(enabled=["lint_score"])) != base
-    limits = Settings.model_validate({"benchmarks": {"max_module_lines": 200}})
-    assert key(repo, settings=limits) != base
+    limits = BenchmarksSection(max_module_lines=200)
+    assert key(repo, bench=limits) != base
 
 
 def test_tool_versions_name_every_tool() -> None:

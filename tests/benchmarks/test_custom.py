@@ -26,7 +26,7 @@ from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
 from self_improving_agent.cli.app import app
 from self_improving_agent.sandbox.proc import ToolRun
 from tests.benchmarks.conftest import write_config
-from tests.conftest import make_repo, own_settings
+from tests.conftest import make_repo, own_sections
 
 # Reads the tree it runs in (data.txt) and reports how it was run.
 EVALUATOR = """import json, sys
@@ -165,7 +165,7 @@ def evaluator_repo(tmp_path: Path, mode: str, extra: dict[str, Any] | None = Non
 
 def test_a_custom_benchmark_runs_in_the_tree_with_the_targets_python(tmp_path: Path) -> None:
     repo = evaluator_repo(tmp_path, "json")
-    suite = run_benchmarks(repo, own_settings(), only=["speed"])
+    suite = run_benchmarks(repo, own_sections(), only=["speed"])
     (result,) = suite.results
     assert (result.name, result.status, result.score, result.custom) == ("speed", "ok", 0.5, True)
     assert result.raw["value"] == 40 and result.raw["runs"] == 3
@@ -176,7 +176,7 @@ def test_a_custom_benchmark_runs_in_the_tree_with_the_targets_python(tmp_path: P
 
 def test_all_benchmarks_include_the_custom_ones_in_the_total(tmp_path: Path) -> None:
     repo = evaluator_repo(tmp_path, "regex", {"weight": 3})
-    suite = run_benchmarks(repo, own_settings())
+    suite = run_benchmarks(repo, own_sections())
     scores = {r.name: r.score for r in suite.results}
     assert list(scores) == ["lint_score", "speed"] and scores["speed"] == 0.5
     assert suite.total == pytest.approx((scores["lint_score"] + 3 * 0.5) / 4)
@@ -195,7 +195,7 @@ def test_an_evaluator_that_fails_is_an_error_in_its_own_words(
     tmp_path: Path, mode: str, status: str, words: str
 ) -> None:
     repo = evaluator_repo(tmp_path, mode, {"timeout": 3} if mode == "slow" else None)
-    (result,) = run_benchmarks(repo, own_settings(), only=["speed"]).results
+    (result,) = run_benchmarks(repo, own_sections(), only=["speed"]).results
     assert result.status == status
     assert words in result.detail
     assert result.score == (1.0 if status == "ok" else 0.0)
@@ -204,7 +204,7 @@ def test_an_evaluator_that_fails_is_an_error_in_its_own_words(
 def test_only_names_custom_benchmarks_and_refuses_unknown_ones(tmp_path: Path) -> None:
     repo = evaluator_repo(tmp_path, "regex")
     with pytest.raises(BenchmarkError, match=r"--only sped: unknown benchmark; use one of .*speed"):
-        run_benchmarks(repo, own_settings(), only=["sped"])
+        run_benchmarks(repo, own_sections(), only=["sped"])
     out = CliRunner().invoke(app, ["bench", "--repo", str(repo), "--only", "speed", "--json"])
     assert out.exit_code == 0, out.stderr
     data = json.loads(out.stdout)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from self_improving_agent.base.config import BenchmarksSection, SandboxSection, Settings
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.gates.merge_gates import smoke_gate
 from self_improving_agent.sandbox.proc import run_tool, tool_env
@@ -62,7 +63,9 @@ def settings(mode: str) -> Settings:
 
 def measure(repo: Path, mode: str, only: list[str]) -> dict[str, object]:
     """name -> result as JSON-ready data."""
-    suite = run_benchmarks(repo, settings(mode), only=only, use_cache=False)
+    base = settings(mode)
+    sections = MeasureSections(benchmarks=base.benchmarks, sandbox=base.sandbox)
+    suite = run_benchmarks(repo, sections, only=only, use_cache=False)
     return {r.name: r.model_dump() for r in suite.results}
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.benchmarks.submodules import submodule_files, submodule_paths
-from tests.conftest import git, make_repo, own_settings
+from tests.conftest import git, make_repo, own_sections
 
 READER = """from pathlib import Path
 
@@ -39,7 +39,7 @@ def test_an_initialised_submodule_is_measured(tmp_path: Path) -> None:
         "tests/vendor/b.txt",
         "tests/vendor/c.txt",
     ]
-    suite = run_benchmarks(repo, own_settings(), only=["test_pass_rate"])
+    suite = run_benchmarks(repo, own_sections(), only=["test_pass_rate"])
     result = suite.results[0]
     assert (result.status, result.raw["passed"], result.raw["total"]) == ("ok", 3, 3)
 
@@ -48,7 +48,7 @@ def test_a_missing_submodule_the_tests_need_is_an_error_naming_the_fix(tmp_path:
     origin = with_submodule(tmp_path)
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(origin), str(clone))
-    suite = run_benchmarks(clone, own_settings(), only=["test_pass_rate", "code_coverage"])
+    suite = run_benchmarks(clone, own_sections(), only=["test_pass_rate", "code_coverage"])
     for result in suite.results:
         assert result.status == "error"
         assert result.detail == (
@@ -67,6 +67,6 @@ def test_a_sparse_checkout_measures_the_tests_head_holds(tmp_path: Path) -> None
     git(tmp_path, "clone", "-q", str(origin), str(sparse))
     git(sparse, "sparse-checkout", "set", "--no-cone", "/pkg/")
     assert not (sparse / "tests").exists()
-    result = run_benchmarks(sparse, own_settings(), only=["test_pass_rate"]).results[0]
+    result = run_benchmarks(sparse, own_sections(), only=["test_pass_rate"]).results[0]
     assert (result.status, result.raw["passed"], result.raw["total"]) == ("ok", 1, 1)
     assert not (sparse / "tests").exists()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.config import Settings
 from self_improving_agent.base.models import Change
 from self_improving_agent.benchmarks import type_check
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.python_versions import (
     declared_lowest,
     lowest_of,
@@ -105,7 +105,7 @@ def test_mypy_checks_at_the_lowest_python(tmp_path: Path) -> None:
     files = {"pkg/__init__.py": "", "pkg/mod.py": code}
     for python, errors in (("^3.10", 1), ("^3.11", 0)):
         repo = poetry_repo(tmp_path / python, python, files)
-        result = type_check.run(context(repo, tmp_path / python / "s", Settings()), 300)
+        result = type_check.run(context(repo, tmp_path / python / "s", MeasureSections()), 300)
         assert result.raw["errors"] == errors, result.raw
 
 

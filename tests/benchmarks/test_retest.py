@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.config import BenchmarksSection, Settings
+from self_improving_agent.base.config import BenchmarksSection
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.retest import base_versions, open_tree
 from self_improving_agent.envs.resolve import resolve_env
 from self_improving_agent.sandbox.sandbox import choose
@@ -24,8 +25,8 @@ def test_base_versions_and_compose_put_main_back(tmp_path: Path) -> None:
     (repo / "pkg.py").write_text("X = 2\n")
     restore = base_versions(repo, base, ["tests/test_a.py", "tests/test_new.py"])
     assert restore == {"tests/test_a.py": TEST_A.encode(), "tests/test_new.py": None}
-    settings = Settings(benchmarks=BenchmarksSection(python=sys.executable))
-    with open_tree(repo, settings, restore, None, 60) as tree:
+    sections = MeasureSections(benchmarks=BenchmarksSection(python=sys.executable))
+    with open_tree(repo, sections, restore, None, 60) as tree:
         assert (tree.ctx.repo / "pkg.py").read_text() == "X = 2\n"
         assert not (tree.ctx.repo / "tests/test_new.py").exists()
         assert tree.outcomes() == {"tests/test_a.py::test_a": "passed"}
@@ -44,7 +45,7 @@ def test_reruns_run_in_the_sandbox_and_the_target_env(tmp_path: Path) -> None:
         "    assert 'overlay' in sys.executable\n"
     )
     repo = make_repo(tmp_path / "repo", {"tests/test_probe.py": probe})
-    settings = Settings(benchmarks=BenchmarksSection(python=sys.executable))
+    sections = MeasureSections(benchmarks=BenchmarksSection(python=sys.executable))
     env = resolve_env(repo, "HEAD", sys.executable, None)
-    with open_tree(repo, settings, {}, env, 60) as tree:
+    with open_tree(repo, sections, {}, env, 60) as tree:
         assert tree.outcome("tests/test_probe.py::test_probe", "probe") == "passed"

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection, SandboxSection
 from self_improving_agent.base.errors import BenchmarkError, ConfigError
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks import runner
 from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.runner import (
     SuiteResult,
     _guarded,
@@ -32,7 +33,7 @@ from self_improving_agent.benchmarks.scratch import (
     tool_cache_dir,
 )
 from tests.benchmarks.conftest import SECRETS, live_group_members, write_config
-from tests.conftest import git, make_repo, own_settings
+from tests.conftest import git, make_repo, own_sections
 
 CHEAP = ["lint_score", "doc_coverage", "file_organization"]
 Suite = tuple[SuiteResult, str, str, list[tuple[str, bool]]]
@@ -49,7 +50,7 @@ def suite(sample: Path) -> Iterator[Suite]:
         with Store.for_repo(sample) as store:
             result = run_benchmarks(
                 sample,
-                own_settings(),
+                own_sections(),
                 store=store,
                 progress=lambda name, res: events.append((name, res is not None)),
             )
@@ -137,11 +138,11 @@ def test_weighted_total_is_pure_arithmetic() -> None:
 def test_cache_hit_and_invalidation_by_an_uncommitted_edit(repo: Path) -> None:
     (repo / "mod.py").write_text('"""Mod."""\n', encoding="utf-8")
     with Store.for_repo(repo) as store:
-        first = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
-        second = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
-        forced = run_benchmarks(repo, own_settings(), only=CHEAP, store=store, use_cache=False)
+        first = run_benchmarks(repo, own_sections(), only=CHEAP, store=store)
+        second = run_benchmarks(repo, own_sections(), only=CHEAP, store=store)
+        forced = run_benchmarks(repo, own_sections(), only=CHEAP, store=store, use_cache=False)
         (repo / "mod.py").write_text('"""Mod."""\n\n\ndef f():\n    pass\n', encoding="utf-8")
-        edited = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
+        edited = run_benchmarks(repo, own_sections(), only=CHEAP, store=store)
     assert (first.cached, second.cached, forced.cached, edited.cached) == (
         False,
         True,
@@ -157,31 +158,31 @@ def test_warm_cache_answers_without_running_a_tool(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Store.for_repo(repo) as store:
-        cold = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
+        cold = run_benchmarks(repo, own_sections(), only=CHEAP, store=store)
 
         def no_tool(*args: object, **kwargs: object) -> None:
             raise AssertionError("a warm cache must not measure")
 
         monkeypatch.setattr(runner, "measure", no_tool)
-        warm = run_benchmarks(repo, own_settings(), only=CHEAP, store=store)
+        warm = run_benchmarks(repo, own_sections(), only=CHEAP, store=store)
     assert warm.cached
     assert warm.results == cold.results
 
 
 def test_only_rejects_unknown_names(repo: Path) -> None:
     with pytest.raises(BenchmarkError, match="--only speed: unknown benchmark"):
-        run_benchmarks(repo, own_settings(), only=["speed"])
+        run_benchmarks(repo, own_sections(), only=["speed"])
 
 
 def test_a_bad_benchmark_config_is_a_config_error(repo: Path) -> None:
     write_config(repo, {"weights": {"lint_score": -1}})
     with pytest.raises(ConfigError, match=r"weights\.lint_score = -1"):
-        run_benchmarks(repo, own_settings())
+        run_benchmarks(repo, own_sections())
 
 
 def test_a_folder_outside_git_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError, match="is not a git repository"):
-        run_benchmarks(tmp_path, own_settings())
+        run_benchmarks(tmp_path, own_sections())
 
 
 @pytest.mark.slow
@@ -199,9 +200,10 @@ def test_a_sleeping_test_times_out_and_leaves_no_process(tmp_path: Path) -> None
     write_config(repo, {"enabled": ["test_pass_rate"], "timeouts": {"test_pass_rate": 15}})
     start = time.perf_counter()
     # Unsandboxed, so the pids file lands on the host; tests/base/test_sandbox_* cover bwrap.
-    settings = own_settings()
-    settings.sandbox.mode = "off"
-    suite = run_benchmarks(repo, settings)
+    sections = MeasureSections(
+        benchmarks=BenchmarksSection(python=sys.executable), sandbox=SandboxSection(mode="off")
+    )
+    suite = run_benchmarks(repo, sections)
     # Far below the 600 s the test sleeps, however loaded the machine.
     assert time.perf_counter() - start < 300
     (res,) = suite.results
@@ -219,7 +221,7 @@ def test_a_crashing_tool_is_an_error_result_with_its_stderr(tmp_path: Path) -> N
             "tests/test_a.py": "def test_a():\n    pass\n",
         },
     )
-    suite = run_benchmarks(repo, own_settings(), only=["test_pass_rate", "code_coverage"])
+    suite = run_benchmarks(repo, own_sections(), only=["test_pass_rate", "code_coverage"])
     for res in suite.results:
         assert (res.status, res.score) == ("error", 0.0)
     assert "--no-such-flag" in suite.results[0].detail
@@ -243,8 +245,8 @@ def test_a_worktree_under_dot_agent_is_measured_alone(tmp_path: Path) -> None:
         worktree = repo / ".agent" / "worktrees" / "gen-1"
         git(repo, "worktree", "add", "-q", str(worktree), "-b", "agent/gen-1")
         (worktree / "b.py").write_text("import sys\n", encoding="utf-8")
-        main_suite = run_benchmarks(repo, own_settings(), only=["lint_score"], store=store)
-        gen_suite = run_benchmarks(worktree, own_settings(), only=["lint_score"], store=store)
+        main_suite = run_benchmarks(repo, own_sections(), only=["lint_score"], store=store)
+        gen_suite = run_benchmarks(worktree, own_sections(), only=["lint_score"], store=store)
     assert main_suite.results[0].raw["violations"] == 1
     assert gen_suite.results[0].raw["violations"] == 2
     assert main_suite.key != gen_suite.key
@@ -270,11 +272,9 @@ def test_a_parallel_test_run_counts_the_same_as_a_serial_one(tmp_path: Path) -> 
         {"pkg/__init__.py": "X = 1\n", "tests/test_many.py": tests},
     )
     only = ["test_pass_rate", "code_coverage"]
-    serial = run_benchmarks(repo, own_settings(), only=only)
-    parallel_settings = Settings.model_validate(
-        {"benchmarks": {"pytest_workers": 2, "python": sys.executable}}
-    )
-    parallel = run_benchmarks(repo, parallel_settings, only=only)
+    serial = run_benchmarks(repo, own_sections(), only=only)
+    workers = BenchmarksSection(pytest_workers=2, python=sys.executable)
+    parallel = run_benchmarks(repo, MeasureSections(benchmarks=workers), only=only)
     for one, two in zip(serial.results, parallel.results, strict=True):
         assert (one.status, one.score) == (two.status, two.score) == ("ok", one.score)
     raw = parallel.results[0].raw

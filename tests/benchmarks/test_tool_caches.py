@@ -8,7 +8,7 @@ from pathlib import Path
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.benchmarks.sources import is_committed
-from tests.conftest import git, make_repo, own_settings
+from tests.conftest import git, make_repo, own_sections
 
 ONLY = ["lint_score", "type_check"]
 
@@ -24,8 +24,8 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def bench(tree: Path, store: Store) -> None:
     """ruff and mypy over tree, measured against main, never answered from the result cache."""
-    settings = own_settings()
-    suite = run_benchmarks(tree, settings, only=ONLY, store=store, use_cache=False, ref="main")
+    sections = own_sections()
+    suite = run_benchmarks(tree, sections, only=ONLY, store=store, use_cache=False, ref="main")
     assert [r.status for r in suite.results] == ["ok", "ok"], suite.results
 
 

@@ -14,6 +14,7 @@ from self_improving_agent.base.models import LlmCall, Plan
 from self_improving_agent.core.asking import ask
 from self_improving_agent.providers.base import Completion, CompletionRequest
 from self_improving_agent.providers.mock import MockProvider
+from tests.conftest import provider_args
 
 VALID = Plan(title="Document mul", files_to_modify=["pkg/mul.py"]).model_dump_json()
 REQUEST = CompletionRequest(
@@ -29,7 +30,9 @@ def mock(tmp_path: Path, replies: list[Any]) -> MockProvider:
     """The mock provider replaying replies for the Architect."""
     path = tmp_path / "script.json"
     path.write_text(json.dumps({"architect": replies}), encoding="utf-8")
-    return MockProvider(Settings(), environ={"AGENT_MOCK_SCRIPT": str(path)})
+    return MockProvider(
+        *provider_args(Settings(), "mock"), environ={"AGENT_MOCK_SCRIPT": str(path)}
+    )
 
 
 def test_valid_reply_in_prose_and_fences_is_one_call(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from self_improving_agent.base.models import Change
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.reports.report_model import GenerationReport
 from self_improving_agent.reports.report_view import render_report
-from tests.conftest import own_settings
+from tests.conftest import own_sections
 from tests.core.test_generation import assert_nothing_left, main_sha, report_of, run_one
 from tests.loop_kit import build, plan, review, sample_repo
 
@@ -90,8 +90,8 @@ def edit_speed(anchor: str, content: str, title: str) -> dict[str, Any]:
 
 def test_single_runs_vary_while_the_evaluator_is_deterministic(tmp_path: Path) -> None:
     repo = speed_repo(tmp_path)
-    first = run_benchmarks(repo, own_settings(), only=["speed"]).results[0]
-    again = run_benchmarks(repo, own_settings(), only=["speed"]).results[0]
+    first = run_benchmarks(repo, own_sections(), only=["speed"]).results[0]
+    again = run_benchmarks(repo, own_sections(), only=["speed"]).results[0]
     assert len(set(first.samples)) == 5
     assert first.samples == again.samples
     assert first.score == statistics.median(first.samples)

@@ -20,6 +20,7 @@ from self_improving_agent.reports.dashboard_html import render_html
 from self_improving_agent.reports.dashboard_text import render_dashboard
 from self_improving_agent.reports.report_files import load_report, load_reports
 from self_improving_agent.reports.report_view import render_report
+from tests.conftest import provider_args
 from tests.loop_kit import build, plan, review, sample_repo, write_script
 
 MUL = '"""Products."""\n\n\ndef mul(a: int, b: int) -> int:\n    return a * b\n'
@@ -70,7 +71,9 @@ def run_with(tmp_path: Path, body: str, reruns: int = 2) -> tuple[GenerationOutc
     }
     path = write_script(tmp_path / "script.json", script)
     chosen = settings(reruns)
-    provider = MockProvider(chosen, environ={"AGENT_MOCK_SCRIPT": str(path)})
+    provider = MockProvider(
+        *provider_args(chosen, "mock"), environ={"AGENT_MOCK_SCRIPT": str(path)}
+    )
     with Store.for_repo(repo) as store:
         deps = open_deps(repo, chosen, store, lambda _line: None, provider)
         outcome = run_generation(deps, RunOptions(auto_merge=True))

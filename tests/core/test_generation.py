@@ -18,7 +18,7 @@ from self_improving_agent.core.generation import Deps, GenerationOutcome, RunOpt
 from self_improving_agent.core.session import open_deps
 from self_improving_agent.providers.base import Completion, CompletionRequest
 from self_improving_agent.providers.mock import MockProvider
-from tests.conftest import git, own_settings
+from tests.conftest import git, own_settings, provider_args
 from tests.loop_kit import build, plan, review, sample_repo, write_script
 
 UNDOCUMENTED = '"""Products."""\n\n\ndef mul(a: int, b: int) -> int:\n    return a * b\n'
@@ -77,7 +77,9 @@ def session(
     """Deps for repo with the mock provider replaying script (or the given provider)."""
     settings = settings or own_settings()
     path = write_script(tmp_path / "script.json", script)
-    chosen = provider or MockProvider(settings, environ={"AGENT_MOCK_SCRIPT": str(path)})
+    chosen = provider or MockProvider(
+        *provider_args(settings, "mock"), environ={"AGENT_MOCK_SCRIPT": str(path)}
+    )
     with Store.for_repo(repo) as store:
         yield open_deps(repo, settings, store, lambda _line: None, chosen)
 
@@ -217,7 +219,9 @@ class CommitsToMainBeforeReview:
 def test_conflict_with_a_user_commit_rejects_and_keeps_the_users_main(tmp_path: Path) -> None:
     repo = target(tmp_path)
     script = write_script(tmp_path / "script.json", improving_script())
-    inner = MockProvider(Settings(), environ={"AGENT_MOCK_SCRIPT": str(script)})
+    inner = MockProvider(
+        *provider_args(Settings(), "mock"), environ={"AGENT_MOCK_SCRIPT": str(script)}
+    )
     provider = CommitsToMainBeforeReview(inner, repo)
     outcome = run_one(repo, tmp_path, improving_script(), provider, auto_merge=True)
     assert outcome.status == "rejected"
@@ -259,7 +263,9 @@ def test_ctrl_c_records_interrupted_and_cleans_up(tmp_path: Path) -> None:
     repo = target(tmp_path)
     before = main_sha(repo)
     script = write_script(tmp_path / "script.json", improving_script())
-    provider = Interrupting(MockProvider(Settings(), environ={"AGENT_MOCK_SCRIPT": str(script)}))
+    provider = Interrupting(
+        MockProvider(*provider_args(Settings(), "mock"), environ={"AGENT_MOCK_SCRIPT": str(script)})
+    )
     with session(repo, tmp_path, improving_script(), provider) as deps:
         with pytest.raises(KeyboardInterrupt):
             run_generation(deps, RunOptions(auto_merge=True))

@@ -12,6 +12,7 @@ from self_improving_agent.core.generation import GenerationOutcome
 from self_improving_agent.memory.lessons import SqliteLessons
 from self_improving_agent.providers.base import Completion, CompletionRequest
 from self_improving_agent.providers.mock import MockProvider
+from tests.conftest import provider_args
 from tests.core.test_generation import improving_script, run_one, target
 from tests.loop_kit import build, review, write_script
 
@@ -22,7 +23,9 @@ class Recording:
     name = "mock"
 
     def __init__(self, script: Path) -> None:
-        self.inner = MockProvider(Settings(), environ={"AGENT_MOCK_SCRIPT": str(script)})
+        self.inner = MockProvider(
+            *provider_args(Settings(), "mock"), environ={"AGENT_MOCK_SCRIPT": str(script)}
+        )
         self.requests: list[CompletionRequest] = []
 
     def complete(self, request: CompletionRequest) -> Completion:

@@ -12,7 +12,7 @@ from self_improving_agent.base.store import Store
 from self_improving_agent.core.generation import RunOptions, run_generation
 from self_improving_agent.core.session import open_deps
 from self_improving_agent.providers.mock import MockProvider
-from tests.conftest import git
+from tests.conftest import git, provider_args
 from tests.core.test_generation import UNDOCUMENTED, improving_script
 from tests.loop_kit import sample_repo, write_script
 
@@ -48,7 +48,9 @@ def test_a_planted_fsmonitor_never_runs_through_a_whole_generation(tmp_path: Pat
         safety=SafetySection(smoke_commands=[f"python plant.py {marker}"]),
     )
     script = write_script(tmp_path / "script.json", improving_script())
-    provider = MockProvider(settings, environ={"AGENT_MOCK_SCRIPT": str(script)})
+    provider = MockProvider(
+        *provider_args(settings, "mock"), environ={"AGENT_MOCK_SCRIPT": str(script)}
+    )
     with Store.for_repo(repo) as store:
         deps = open_deps(repo, settings, store, lambda _line: None, provider)
         outcome = run_generation(deps, RunOptions(auto_merge=True))

@@ -18,7 +18,7 @@ from self_improving_agent.core.session import open_deps
 from self_improving_agent.providers.mock import MockProvider
 from self_improving_agent.reports.report_files import load_report
 from self_improving_agent.reports.report_view import render_report
-from tests.conftest import git
+from tests.conftest import git, provider_args
 from tests.loop_kit import SAMPLE_FILES, build, plan, review, sample_repo, write_script
 
 MUL = '"""Products."""\n\n\ndef mul(a: int, b: int) -> int:\n    return a * b\n'
@@ -38,7 +38,9 @@ def generation(tmp_path: Path, changes: dict[str, str]) -> tuple[GenerationOutco
         "delay_s": 0,
     }
     path = write_script(tmp_path / "script.json", script)
-    provider = MockProvider(SETTINGS, environ={"AGENT_MOCK_SCRIPT": str(path)})
+    provider = MockProvider(
+        *provider_args(SETTINGS, "mock"), environ={"AGENT_MOCK_SCRIPT": str(path)}
+    )
     with Store.for_repo(repo) as store:
         deps = open_deps(repo, SETTINGS, store, lambda _line: None, provider)
         return run_generation(deps, RunOptions(auto_merge=True)), repo

@@ -15,7 +15,7 @@ from self_improving_agent.providers.base import Completion, CompletionRequest
 from self_improving_agent.providers.mock import MockProvider
 from self_improving_agent.reports.report_files import read_report
 from self_improving_agent.reports.report_view import render_report
-from tests.conftest import git, own_settings
+from tests.conftest import git, own_settings, provider_args
 from tests.core.test_generation import (
     assert_nothing_left,
     improving_script,
@@ -50,7 +50,9 @@ def test_uncommitted_user_changes_leave_the_generation_pending_until_merged(
     repo = target(tmp_path)
     start = main_sha(repo)
     script = write_script(tmp_path / "script.json", improving_script())
-    inner = MockProvider(Settings(), environ={"AGENT_MOCK_SCRIPT": str(script)})
+    inner = MockProvider(
+        *provider_args(Settings(), "mock"), environ={"AGENT_MOCK_SCRIPT": str(script)}
+    )
     outcome = run_one(
         repo, tmp_path, improving_script(), EditsMulBeforeReview(inner, repo), auto_merge=True
     )

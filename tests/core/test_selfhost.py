@@ -28,7 +28,7 @@ from self_improving_agent.core.selfhost import (
 )
 from self_improving_agent.core.session import loop_generations, open_deps
 from self_improving_agent.providers.factory import make_provider
-from tests.conftest import git, make_repo
+from tests.conftest import git, make_repo, provider_sections
 from tests.loop_kit import build, good_script, plan, review, sample_repo, write_script
 
 BREAKAGE = '\n\nraise RuntimeError("broken on purpose")\n'
@@ -91,7 +91,13 @@ def test_a_passing_check_keeps_the_merge(tmp_path: Path, monkeypatch: pytest.Mon
     settings = load_settings(repo, environ={}, overrides=overrides)
     head = git(repo, "rev-parse", "main").strip()
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, lambda _: None, make_provider(settings, repo=repo))
+        deps = open_deps(
+            repo,
+            settings,
+            store,
+            lambda _: None,
+            make_provider(*provider_sections(settings), repo=repo),
+        )
         deps = replace(deps, after_merge=lambda d, o: check_after_merge(d, o, verify))
         result = loop_generations(deps, RunOptions(auto_merge=True), 1)
     assert result.outcomes[0].status == "accepted", result.outcomes[0].reason

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection, SandboxSection
 from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
 from self_improving_agent.envs.resolve import built_env, plan_env
 from self_improving_agent.sandbox.sandbox import _hidden
@@ -69,9 +70,9 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     patch.undo()
 
 
-def built_settings() -> Settings:
-    """Settings that let the agent build the environment (no interpreter named)."""
-    return Settings()
+def built_settings() -> MeasureSections:
+    """Sections that let the agent build the environment (no interpreter named)."""
+    return MeasureSections()
 
 
 def status(repo: Path) -> str:
@@ -135,7 +136,7 @@ def test_the_cache_key_follows_the_environment(offline: Path, tmp_path: Path) ->
         again = bench(repo, store)
         own = run_benchmarks(
             repo,
-            Settings(benchmarks={"python": sys.executable}),  # type: ignore[arg-type]
+            MeasureSections(benchmarks=BenchmarksSection(python=sys.executable)),
             only=ONLY,
             store=store,
             ref="main",
@@ -153,8 +154,8 @@ def test_a_built_environment_under_a_hidden_folder_measures_inside_the_sandbox(
     repo = make_repo(tmp_path / "tinycalc", FILES)
     env = built_env(repo, "main", None)
     assert any(p in env.python.parents for p in _hidden()), "the env must sit in a hidden folder"
-    settings = Settings(sandbox={"mode": mechanism})  # type: ignore[arg-type]
-    suite = run_benchmarks(repo, settings, only=ONLY, ref="main")
+    sandbox = SandboxSection(mode=mechanism)  # type: ignore[arg-type]
+    suite = run_benchmarks(repo, MeasureSections(sandbox=sandbox), only=ONLY, ref="main")
     assert suite.sandbox is not None and suite.sandbox.mechanism == mechanism
     results = {r.name: r for r in suite.results}
     assert {r.sandbox for r in suite.results} == {mechanism}

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.base.config import BenchmarksSection
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from tests.conftest import git
 
@@ -52,8 +53,8 @@ def passed(repo: Path, outside: Path) -> int:
     # Only the timeout comes from a file outside the tree: slow machines need more than 120 s.
     config = outside / "benchmarks.json"
     config.write_text(json.dumps({"timeouts": {"default": 1800}}), encoding="utf-8")
-    settings = Settings(benchmarks={"config": str(config)})  # type: ignore[arg-type]
-    suite = run_benchmarks(repo, settings, only=["test_pass_rate"], ref="HEAD")
+    sections = MeasureSections(benchmarks=BenchmarksSection(config=str(config)))
+    suite = run_benchmarks(repo, sections, only=["test_pass_rate"], ref="HEAD")
     return int(suite.results[0].raw.get("passed", 0))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
-from self_improving_agent.base.config import Settings
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.coverage_config import read_coverage_config
 from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.envs.archive import extract_data
@@ -63,7 +63,7 @@ def test_the_coverage_settings_of_a_real_sdist(tmp_path: Path) -> None:
 
 def test_a_real_sdist_measures_as_coverage_run_by_hand(tmp_path: Path) -> None:
     repo = sdist("pyproject-hooks", "1.2.0", tmp_path)
-    suite = run_benchmarks(repo, Settings(), only=["test_pass_rate", "code_coverage"])
+    suite = run_benchmarks(repo, MeasureSections(), only=["test_pass_rate", "code_coverage"])
     tests, coverage = suite.results
     # By hand, in a venv of its own: the project and its nox session's requirements.
     venv = tmp_path / "by-hand"

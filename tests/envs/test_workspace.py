@@ -8,7 +8,7 @@ from self_improving_agent.benchmarks.runner import run_benchmarks
 from self_improving_agent.envs.build import install_args
 from self_improving_agent.envs.declarations import read_declarations
 from self_improving_agent.envs.workspace import member_dirs
-from tests.conftest import make_repo, own_settings
+from tests.conftest import make_repo, own_sections
 
 BUILD = '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
 
@@ -45,7 +45,7 @@ def test_each_members_test_dependencies_go_into_the_one_environment(tmp_path: Pa
 
 def test_a_workspace_is_measured_over_all_its_members(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {**member("alpha"), **member("beta")})
-    suite = run_benchmarks(repo, own_settings(), only=["test_pass_rate", "code_coverage"])
+    suite = run_benchmarks(repo, own_sections(), only=["test_pass_rate", "code_coverage"])
     tests, coverage = suite.results
     assert (tests.status, tests.raw["passed"], tests.raw["total"]) == ("ok", 2, 2)
     # Both members' lines: 4 statements each, `unused` never run in either.
@@ -56,6 +56,6 @@ def test_a_member_that_cannot_be_built_is_an_error_naming_it(tmp_path: Path) -> 
     broken = member("beta")
     broken["libs/beta/pyproject.toml"] = BUILD.replace("setuptools.build_meta", "no.such.backend")
     repo = make_repo(tmp_path / "repo", {**member("alpha"), **broken})
-    result = run_benchmarks(repo, own_settings(), only=["test_pass_rate"]).results[0]
+    result = run_benchmarks(repo, own_sections(), only=["test_pass_rate"]).results[0]
     assert result.status == "error"
     assert result.detail.startswith("the workspace member libs/beta cannot be built (")

@@ -20,7 +20,7 @@ from self_improving_agent.gates.merge_gates import merge_gates
 from self_improving_agent.gates.verdict import GateVerdict
 from self_improving_agent.git_ops.worktree import Workspace
 from self_improving_agent.providers.factory import make_provider
-from tests.conftest import git
+from tests.conftest import git, provider_sections
 from tests.loop_kit import SAMPLE_FILES, build, plan, review, sample_repo, write_script
 
 LOOP_PY = (
@@ -182,7 +182,13 @@ def merge_gate(repo: Path, after: str, score_delta: float) -> GateVerdict:
     """Cedar's verdict from merge_gates on an approved review with the given test outcome."""
     settings = load_settings(repo, environ={}, overrides={"agent": {"provider": "mock"}})
     with Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, lambda _: None, make_provider(settings, repo=repo))
+        deps = open_deps(
+            repo,
+            settings,
+            store,
+            lambda _: None,
+            make_provider(*provider_sections(settings), repo=repo),
+        )
         ws = Workspace(number=1, path=repo, branch="", base_sha=git(repo, "rev-parse", "HEAD"))
         facts = gather_facts(
             [_tests("passed")],

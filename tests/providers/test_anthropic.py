@@ -14,6 +14,7 @@ from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.providers.anthropic import API_KEY_ENV, AnthropicProvider
 from self_improving_agent.providers.base import CompletionRequest
+from tests.conftest import provider_args
 
 # Built at run time so this file does not itself look like it holds a key.
 KEY = "sk-" + "ant-test-0123456789abcdef"
@@ -71,7 +72,9 @@ def provider(
     """A provider whose SDK client talks to handler instead of the network."""
     client = httpx2.Client(transport=httpx2.MockTransport(handler))
     return AnthropicProvider(
-        settings or Settings(), environ=ENV if env is None else env, http_client=client
+        *provider_args(settings or Settings(), "anthropic"),
+        environ=ENV if env is None else env,
+        http_client=client,
     )
 
 

@@ -18,6 +18,7 @@ from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import ConfigError, ProviderAuthError, ProviderError
 from self_improving_agent.providers.base import CompletionRequest
 from self_improving_agent.providers.bedrock import BedrockProvider, converse_params
+from tests.conftest import provider_args
 
 # A profile of a model the catalogue marks as answering through a forced tool.
 MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"
@@ -67,7 +68,10 @@ def stubbed() -> Iterator[tuple[BedrockProvider, Stubber]]:
         aws_secret_access_key=SECRET,
     )
     with Stubber(client) as stubber:
-        yield BedrockProvider(SETTINGS, client=client, environ={}), stubber
+        yield (
+            BedrockProvider(*provider_args(SETTINGS, "bedrock"), client=client, environ={}),
+            stubber,
+        )
         stubber.assert_no_pending_responses()
 
 
@@ -126,7 +130,7 @@ def stubbed_for(model: str) -> tuple[BedrockProvider, Stubber]:
     settings = Settings.model_validate({"agent": {"provider": "bedrock", "model": model}})
     stubber = Stubber(client)
     stubber.activate()
-    return BedrockProvider(settings, client=client, environ={}), stubber
+    return BedrockProvider(*provider_args(settings, "bedrock"), client=client, environ={}), stubber
 
 
 def test_profile_of_a_current_model_asks_for_converse_json_schema_output() -> None:
@@ -220,7 +224,11 @@ def test_refused_credentials_are_named_without_leaking_secrets() -> None:
         aws_access_key_id="AKIDEXAMPLE",
         aws_secret_access_key=SECRET,
     )
-    provider = BedrockProvider(SETTINGS, client=client, environ={"AWS_SECRET_ACCESS_KEY": SECRET})
+    provider = BedrockProvider(
+        *provider_args(SETTINGS, "bedrock"),
+        client=client,
+        environ={"AWS_SECRET_ACCESS_KEY": SECRET},
+    )
     with Stubber(client) as stubber:
         stubber.add_client_error("converse", "AccessDeniedException", f"bad key {SECRET}", 403)
         with pytest.raises(ProviderAuthError, match="refused the credentials") as caught:
@@ -285,7 +293,7 @@ def test_botocore_retries_throttling_then_succeeds(server: str) -> None:
     FakeBedrock.replies = [throttled, (200, {}, TOOL_REPLY)]
     settings = SETTINGS.model_copy(deep=True)
     settings.providers.bedrock.endpoint_url = server
-    completion = BedrockProvider(settings).complete(request())
+    completion = BedrockProvider(*provider_args(settings, "bedrock")).complete(request())
     assert completion.data == PLAN
     assert len(FakeBedrock.paths) == 2
     assert completion.usage.input_tokens == 10
@@ -298,7 +306,7 @@ def test_retries_stop_at_max_attempts(server: str) -> None:
     settings.providers.bedrock.endpoint_url = server
     settings.providers.bedrock.max_attempts = 2
     with pytest.raises(ProviderError, match="ServiceUnavailableException: down"):
-        BedrockProvider(settings).complete(request())
+        BedrockProvider(*provider_args(settings, "bedrock")).complete(request())
     assert len(FakeBedrock.paths) == 2
 
 
@@ -307,7 +315,7 @@ def test_endpoint_from_the_aws_environment_variable(
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server)
     FakeBedrock.replies = [(200, {}, TOOL_REPLY)]
-    assert BedrockProvider(SETTINGS).complete(request()).data == PLAN
+    assert BedrockProvider(*provider_args(SETTINGS, "bedrock")).complete(request()).data == PLAN
     assert FakeBedrock.paths == [f"/model/{MODEL.replace(':', '%3A')}/converse"]
 
 
@@ -321,13 +329,13 @@ def test_missing_credentials_fail_at_construction(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with pytest.raises(ConfigError, match="no AWS credentials"):
-        BedrockProvider(SETTINGS)
+        BedrockProvider(*provider_args(SETTINGS, "bedrock"))
 
 
 def test_without_boto3_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(ConfigError, match=r"pip install 'self-improving-agent\[aws\]'"):
-        BedrockProvider(SETTINGS)
+        BedrockProvider(*provider_args(SETTINGS, "bedrock"))
 
 
 @pytest.mark.parametrize(
@@ -345,4 +353,4 @@ def test_an_anthropic_api_id_is_refused_before_any_call() -> None:
         {"agent": {"provider": "bedrock", "model": "claude-opus-5-5"}}
     )
     with pytest.raises(ConfigError, match=r"--model global\.anthropic\.claude-opus-5-5"):
-        BedrockProvider(settings, client=object(), environ={})
+        BedrockProvider(*provider_args(settings, "bedrock"), client=object(), environ={})

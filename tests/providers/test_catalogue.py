@@ -44,7 +44,7 @@ def test_user_can_add_a_local_model_without_prices(tmp_path: Path) -> None:
     settings = load_settings(tmp_path, config(tmp_path, text), environ={})
     spec = settings.providers.models["qwen3-coder"]
     assert (spec.provider, spec.structured_output, spec.input) == ("openai", "text", None)
-    assert "unpriced" in render_models(settings)
+    assert "unpriced" in render_models(settings.providers.models, settings.agent.model)
 
 
 @pytest.mark.parametrize(

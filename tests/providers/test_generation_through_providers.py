@@ -18,7 +18,7 @@ from self_improving_agent.core.generation import GenerationOutcome, RunOptions, 
 from self_improving_agent.core.session import open_deps
 from self_improving_agent.providers.anthropic import API_KEY_ENV, AnthropicProvider
 from self_improving_agent.providers.bedrock import BedrockProvider
-from tests.conftest import git, own_settings
+from tests.conftest import git, own_settings, provider_args
 from tests.providers.fake_http import FakeApi
 from tests.providers.generation_kit import (
     REPLIES,
@@ -77,7 +77,9 @@ def test_generation_with_text_replies_through_the_sdk_transport(
 
     client = httpx2.Client(transport=httpx2.MockTransport(handler))
     settings = own_settings()
-    provider = AnthropicProvider(settings, environ={API_KEY_ENV: fake_key()}, http_client=client)
+    provider = AnthropicProvider(
+        *provider_args(settings, "anthropic"), environ={API_KEY_ENV: fake_key()}, http_client=client
+    )
     with Store.for_repo(target) as store:
         deps = open_deps(target, settings, store, lambda line: None, provider=provider)
         outcome = run_generation(deps, RunOptions(auto_merge=True))
@@ -209,7 +211,13 @@ def test_bedrock_validation_error_fails_the_plan_with_the_service_message(
     settings.agent.model = "global.anthropic.claude-sonnet-4-6"
     settings.providers.bedrock.endpoint_url = env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"]
     with Store.for_repo(target) as store:
-        deps = open_deps(target, settings, store, lambda line: None, BedrockProvider(settings))
+        deps = open_deps(
+            target,
+            settings,
+            store,
+            lambda line: None,
+            BedrockProvider(*provider_args(settings, "bedrock")),
+        )
         outcome: GenerationOutcome = run_generation(deps, RunOptions(auto_merge=True))
         entry = store.get_generation(1)
     assert outcome.status == "rejected"

@@ -14,6 +14,7 @@ from self_improving_agent.base.models import Build, Plan, Review
 from self_improving_agent.base.tokens import estimate_tokens
 from self_improving_agent.providers.base import CompletionRequest, Persona
 from self_improving_agent.providers.mock import SCRIPT_ENV, MockProvider
+from tests.conftest import provider_args
 
 
 def request(persona: Persona, prompt: str = "do it") -> CompletionRequest:
@@ -34,7 +35,7 @@ def test_replays_each_persona_in_order(tmp_path: Path) -> None:
     path = write_script(
         tmp_path, {"architect": ["first", "second"], "builder": ["b1"], "reviewer": ["r1"]}
     )
-    provider = MockProvider(Settings(), environ={SCRIPT_ENV: str(path)})
+    provider = MockProvider(*provider_args(Settings(), "mock"), environ={SCRIPT_ENV: str(path)})
     assert provider.complete(request("architect")).text == "first"
     assert provider.complete(request("builder")).text == "b1"
     assert provider.complete(request("architect")).text == "second"
@@ -43,7 +44,7 @@ def test_replays_each_persona_in_order(tmp_path: Path) -> None:
 
 def test_exhausted_persona_is_a_provider_error_naming_it(tmp_path: Path) -> None:
     path = write_script(tmp_path, {"architect": ["only"]})
-    provider = MockProvider(Settings(), environ={SCRIPT_ENV: str(path)})
+    provider = MockProvider(*provider_args(Settings(), "mock"), environ={SCRIPT_ENV: str(path)})
     provider.complete(request("architect"))
     with pytest.raises(ProviderError, match="architect"):
         provider.complete(request("architect"))
@@ -53,7 +54,7 @@ def test_exhausted_persona_is_a_provider_error_naming_it(tmp_path: Path) -> None
 
 def test_delay_is_waited_before_each_reply(tmp_path: Path) -> None:
     path = write_script(tmp_path, {"reviewer": ["a", "b"], "delay_s": 0.05})
-    provider = MockProvider(Settings(), environ={SCRIPT_ENV: str(path)})
+    provider = MockProvider(*provider_args(Settings(), "mock"), environ={SCRIPT_ENV: str(path)})
     started = time.perf_counter()
     first = provider.complete(request("reviewer"))
     provider.complete(request("reviewer"))
@@ -63,7 +64,7 @@ def test_delay_is_waited_before_each_reply(tmp_path: Path) -> None:
 
 def test_object_entries_come_back_as_json_text(tmp_path: Path) -> None:
     path = write_script(tmp_path, {"reviewer": [{"approved": True, "score": 1, "findings": []}]})
-    provider = MockProvider(Settings(), environ={SCRIPT_ENV: str(path)})
+    provider = MockProvider(*provider_args(Settings(), "mock"), environ={SCRIPT_ENV: str(path)})
     text = provider.complete(request("reviewer")).text
     assert Review.model_validate_json(text).approved
 
@@ -71,19 +72,19 @@ def test_object_entries_come_back_as_json_text(tmp_path: Path) -> None:
 def test_config_script_is_resolved_against_base_dir(tmp_path: Path) -> None:
     write_script(tmp_path, {"builder": ["from config"]})
     settings = Settings.model_validate({"providers": {"mock": {"script": "script.json"}}})
-    provider = MockProvider(settings, environ={}, base_dir=tmp_path)
+    provider = MockProvider(*provider_args(settings, "mock"), environ={}, base_dir=tmp_path)
     assert provider.complete(request("builder")).text == "from config"
 
 
 def test_environment_wins_over_config(tmp_path: Path) -> None:
     env_script = write_script(tmp_path, {"builder": ["from env"]})
     settings = Settings.model_validate({"providers": {"mock": {"script": "/nowhere.json"}}})
-    provider = MockProvider(settings, environ={SCRIPT_ENV: str(env_script)})
+    provider = MockProvider(*provider_args(settings, "mock"), environ={SCRIPT_ENV: str(env_script)})
     assert provider.complete(request("builder")).text == "from env"
 
 
 def test_defaults_are_valid_harmless_replies() -> None:
-    provider = MockProvider(Settings(), environ={})
+    provider = MockProvider(*provider_args(Settings(), "mock"), environ={})
     plan = Plan.model_validate_json(provider.complete(request("architect")).text)
     build = Build.model_validate_json(provider.complete(request("builder")).text)
     review = Review.model_validate_json(provider.complete(request("reviewer")).text)
@@ -95,7 +96,7 @@ def test_defaults_are_valid_harmless_replies() -> None:
 
 
 def test_usage_is_estimated_from_characters_and_priced() -> None:
-    provider = MockProvider(Settings(), environ={})
+    provider = MockProvider(*provider_args(Settings(), "mock"), environ={})
     completion = provider.complete(request("architect", prompt="x" * 397))
     assert completion.usage.estimated
     assert completion.usage.input_tokens == 100  # 3 + 397 characters
@@ -107,7 +108,12 @@ def test_usage_is_estimated_from_characters_and_priced() -> None:
 
 def test_unpriced_model_has_unknown_cost() -> None:
     settings = Settings.model_validate({"agent": {"model": "made-up"}})
-    assert MockProvider(settings, environ={}).complete(request("builder")).cost_usd is None
+    assert (
+        MockProvider(*provider_args(settings, "mock"), environ={})
+        .complete(request("builder"))
+        .cost_usd
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +134,7 @@ def test_bad_script_is_one_clear_config_error(
     if content is not None:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=message) as caught:
-        MockProvider(Settings(), environ={SCRIPT_ENV: str(path)})
+        MockProvider(*provider_args(Settings(), "mock"), environ={SCRIPT_ENV: str(path)})
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
 

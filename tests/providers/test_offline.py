@@ -55,7 +55,7 @@ def _scores(**values: float) -> list[BenchResult]:
 def _bound(settings: Settings, tree: Path, *rejected: RejectedPlan) -> Provider:
     """The offline provider as a generation on tree gets it."""
     scope = GenerationScope(worktree=tree, rejected_plans=list(rejected))
-    return for_generation(OfflineProvider(settings), scope)
+    return for_generation(OfflineProvider(settings.safety), scope)
 
 
 def _plan(tree: Path, settings: Settings, calls: list[LlmCall], **scores: float) -> Plan:
@@ -107,7 +107,7 @@ def test_nothing_left_gives_a_valid_plan_and_an_empty_build(tree: Path, settings
 def test_architect_without_a_worktree_is_a_provider_error(settings: Settings) -> None:
     request = architect_request("map", _scores(lint_score=0.5), [], [])
     with pytest.raises(ProviderError, match="worktree"):
-        OfflineProvider(settings).complete(request)
+        OfflineProvider(settings.safety).complete(request)
 
 
 def test_the_prompts_carry_what_the_offline_personas_read() -> None:
@@ -153,7 +153,7 @@ def _review(settings: Settings, files: list[str], diff: str) -> Review:
     plan = Plan(title="Fix lint", files_to_modify=files)
     edits = [EditResult(file=f, op="write", applied=True, lines_changed=1) for f in files]
     request = reviewer_request(plan, diff, edits)
-    return ask(OfflineProvider(settings), request, Review, lambda _: None)
+    return ask(OfflineProvider(settings.safety), request, Review, lambda _: None)
 
 
 def test_reviewer_approves_a_small_diff_in_scope(settings: Settings) -> None:

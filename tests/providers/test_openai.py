@@ -18,6 +18,7 @@ from self_improving_agent.providers.openai import (
     OpenAIProvider,
     is_local,
 )
+from tests.conftest import provider_args
 from tests.providers.fake_http import FakeApi, Reply, serve
 
 KEY = "sk-" + "proj-test-0123456789abcdef"
@@ -82,7 +83,9 @@ def provider(url: str, *, env: dict[str, str] | None = None, **settings: Any) ->
     data = {"agent": {"provider": "openai", "model": "served-model"}, **settings}
     merged = Settings.model_validate(data)
     merged.providers.openai.base_url = url
-    return OpenAIProvider(merged, environ={OPENAI_KEY_ENV: KEY} if env is None else env)
+    return OpenAIProvider(
+        *provider_args(merged, "openai"), environ={OPENAI_KEY_ENV: KEY} if env is None else env
+    )
 
 
 def test_json_schema_reply_with_usage_and_catalogue_cost(api: tuple[FakeApi, str]) -> None:
@@ -196,14 +199,16 @@ def test_local_server_needs_no_key(api: tuple[FakeApi, str]) -> None:
 def test_remote_server_without_a_key_is_a_config_error(env: dict[str, str]) -> None:
     settings = Settings.model_validate({"agent": {"provider": "openai", "model": "gpt-5"}})
     with pytest.raises(ConfigError, match=f"{OPENAI_KEY_ENV} is not set"):
-        OpenAIProvider(settings, environ=env)
+        OpenAIProvider(*provider_args(settings, "openai"), environ=env)
 
 
 def test_base_url_from_the_environment(api: tuple[FakeApi, str]) -> None:
     fake, url = api
     fake.replies["chat"] = [text(json.dumps(PLAN))]
     settings = Settings.model_validate({"agent": {"provider": "openai", "model": "m"}})
-    OpenAIProvider(settings, environ={OPENAI_URL_ENV: url}).complete(request())
+    OpenAIProvider(*provider_args(settings, "openai"), environ={OPENAI_URL_ENV: url}).complete(
+        request()
+    )
     assert len(fake.requests) == 1
 
 

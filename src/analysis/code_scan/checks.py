@@ -118,7 +118,7 @@ class Checker:
         if isinstance(node, ast.Attribute) and node.attr in ESCAPE_ATTRIBUTES:
             self.add(INTROSPECTION, node, f"`.{node.attr}` reaches past the module's namespace")
 
-    def _is_func(self, node: ast.AST) -> bool:
+    def is_func(self, node: ast.AST) -> bool:
         """Whether node is the callee of its parent call."""
         parent = self.parents.get(id(node))
         return isinstance(parent, ast.Call) and parent.func is node
@@ -140,7 +140,7 @@ class Checker:
         if not values:
             return
         self._check_computed(node, values)
-        if self._is_func(node):
+        if self.is_func(node):
             return
         for value in values:
             rule = dangerous_rule(value) if is_dotted(value) and value not in CALL_ONLY else None
@@ -177,15 +177,15 @@ class Checker:
         if isinstance(parent, ast.Call):
             if self.spawns.shell_unsafe(parent, positional=False):
                 self.add(SUBPROCESS_SHELL, parent, f"{name} with a shell may not be used")
-        elif not self._is_alias_value(node):
+        elif not self.is_alias_value(node):
             self.add(SUBPROCESS_SHELL, node, f"{name} is stored where its arguments can't be seen")
 
     def _check_stored_importer(self, node: ast.expr, name: str) -> None:
         """import_module passed along where its argument can't be checked."""
-        if not self._is_alias_value(node):
+        if not self.is_alias_value(node):
             self.add(DYNAMIC_IMPORT, node, f"{name} is passed where its argument can't be checked")
 
-    def _is_alias_value(self, node: ast.expr) -> bool:
+    def is_alias_value(self, node: ast.expr) -> bool:
         """Whether node is the whole value of a plain `name = node` binding (followed as alias)."""
         parent = self.parents.get(id(node))
         if parent is None or isinstance(self.parents.get(id(parent)), ast.ClassDef):

@@ -305,9 +305,9 @@ class CallPass:
     def _reference(self, node: ast.AST) -> None:
         """getattr or vars handed on as a value (functools.reduce(getattr, ...))."""
         assert isinstance(node, ast.Name | ast.Attribute)
-        if not isinstance(node.ctx, ast.Load) or self.checker._is_func(node):
+        if not isinstance(node.ctx, ast.Load) or self.checker.is_func(node):
             return
-        if self.checker._is_alias_value(node):
+        if self.checker.is_alias_value(node):
             return
         for value in sorted(self.flow.resolve(node) & HANDED_ON):
             self._add(REACH, value, "is passed on as a value", node)
