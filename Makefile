@@ -52,7 +52,7 @@ screenshots: $(STAMP)  ## PNG pictures for the docs: the demo's terminal output 
 readme-map: $(STAMP)  ## where each heading of the old README went in the manual
 	$(BIN)/python scripts/readme_map.py
 
-.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work
+.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work start-timing
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -76,6 +76,9 @@ scan-timing: $(STAMP)  ## the write gate's code scan: the agent's largest file, 
 
 bounded-work: $(STAMP)  ## seconds and peak agent RSS of a generation on a 50 MB + 45 MB .py repo and on a 1 MB reply
 	$(BIN)/python scripts/bounded_work.py
+
+start-timing: $(STAMP)  ## `agent --version`, `--help` and a warm `agent bench` against a minimal Typer app (bounds 1.5x, 1.5x, 2x)
+	$(BIN)/python scripts/start_timing.py
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"

@@ -14,9 +14,31 @@ if sys.version_info < MINIMUM_PYTHON:
         + " and run the agent with it."
     )
 
-from importlib.metadata import PackageNotFoundError, version  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-try:
-    __version__ = version("self-improving-agent")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+UNKNOWN_VERSION = "0.0.0+unknown"
+
+
+def installed_version() -> str:
+    """The version in the installed distribution's METADATA, first on sys.path as
+    importlib.metadata finds it; importing that costs as much as the whole CLI's start."""
+    for entry in sys.path:
+        for info in sorted(Path(entry or ".").glob("self_improving_agent-*.dist-info")):
+            try:
+                with (info / "METADATA").open(encoding="utf-8") as meta:
+                    for line in meta:
+                        if line.startswith("Version:"):
+                            return line.split(":", 1)[1].strip()
+                        if not line.strip():
+                            break
+            except OSError:
+                continue
+    return UNKNOWN_VERSION  # running from a source tree that was never installed
+
+
+def __getattr__(name: str) -> str:
+    """__version__, read on first use."""
+    if name == "__version__":
+        globals()[name] = found = installed_version()
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

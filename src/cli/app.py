@@ -10,7 +10,6 @@ from self_improving_agent import __version__
 from self_improving_agent.cli import config_cmds, measure_cmds, report_cmds, run_cmds, state_cmds
 from self_improving_agent.cli.options import echo
 from self_improving_agent.cli.vet import vet_command
-from self_improving_agent.sandbox.sandbox import harden_agent
 
 app = typer.Typer(
     name="agent",
@@ -46,6 +45,8 @@ def main(
     ] = False,
 ) -> None:
     """Evolve a Python git repository one measured, reviewed generation at a time."""
+    from self_improving_agent.sandbox.sandbox import harden_agent
+
     harden_agent()
 
 

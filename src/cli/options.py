@@ -5,16 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from self_improving_agent.base.config import Settings
-from self_improving_agent.base.config_load import default_config_path, flag_overrides, load_settings
 from self_improving_agent.base.errors import AgentError, Stopped
-from self_improving_agent.base.logging import configure_logging
 from self_improving_agent.base.secrets import redact_environment
 from self_improving_agent.base.text import shown
+
+if TYPE_CHECKING:
+    from self_improving_agent.base.config import Settings
 
 
 def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
@@ -127,6 +127,10 @@ def settings_for(
     **flags: Any,
 ) -> Settings:
     """Load settings with flag overrides and configure logging from them."""
+    # Imported here: pydantic and structlog cost more than `agent --version` or `--help` take.
+    from self_improving_agent.base.config_load import flag_overrides, load_settings
+    from self_improving_agent.base.logging import configure_logging
+
     overrides = flag_overrides(**flags)
     if python is not None:
         overrides["benchmarks"] = {"python": python}
@@ -139,6 +143,8 @@ def settings_for(
 
 def config_source(repo: Path, config: Path | None) -> str:
     """Which file the settings came from, for messages."""
+    from self_improving_agent.base.config_load import default_config_path
+
     path = config or default_config_path(repo)
     return str(path) if config is not None or path.is_file() else "built-in defaults"
 

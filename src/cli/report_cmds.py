@@ -9,16 +9,6 @@ from typing import Annotated
 import typer
 
 from self_improving_agent.cli.options import ConfigOpt, RepoOpt, echo, reports_errors, settings_for
-from self_improving_agent.reports.dashboard import summarize
-from self_improving_agent.reports.dashboard_html import write_html
-from self_improving_agent.reports.dashboard_text import render_dashboard
-from self_improving_agent.reports.report_files import (
-    load_report,
-    load_reports,
-    parse_which,
-    report_text,
-)
-from self_improving_agent.reports.report_view import render_report, use_color
 
 
 @reports_errors
@@ -29,6 +19,9 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report file as is.")] = False,
 ) -> None:
     """One generation: phases, LLM calls, benchmarks, review, decision, files and errors."""
+    from self_improving_agent.reports.report_files import load_report, parse_which, report_text
+    from self_improving_agent.reports.report_view import render_report, use_color
+
     settings = settings_for(repo, config)
     reports_dir = repo / settings.agent.reports_dir
     if as_json:
@@ -47,6 +40,12 @@ def dashboard(
     ] = None,
 ) -> None:
     """Across all generations: acceptance, improvement, benchmark trends, reasons, cost, time."""
+    from self_improving_agent.reports.dashboard import summarize
+    from self_improving_agent.reports.dashboard_html import write_html
+    from self_improving_agent.reports.dashboard_text import render_dashboard
+    from self_improving_agent.reports.report_files import load_reports
+    from self_improving_agent.reports.report_view import use_color
+
     settings = settings_for(repo, config)
     data = summarize(load_reports(repo / settings.agent.reports_dir))
     echo(render_dashboard(data, use_color(sys.stdout)))

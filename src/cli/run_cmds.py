@@ -29,7 +29,6 @@ from self_improving_agent.cli.options import (
     reports_errors,
     settings_for,
 )
-from self_improving_agent.reports.report_view import use_color
 
 AutoMergeOpt = Annotated[
     bool | None,
@@ -181,6 +180,7 @@ def demo(
     import tempfile
 
     from self_improving_agent.cli.demo import demo_text, run_demo
+    from self_improving_agent.reports.report_view import use_color
 
     target = path if path is not None else Path(tempfile.mkdtemp(prefix="agent-demo-")) / "shop"
     result = run_demo(target, max_gen, typer.echo, err)

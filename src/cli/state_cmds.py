@@ -18,20 +18,13 @@ from self_improving_agent.cli.options import (
     reports_errors,
     settings_for,
 )
-from self_improving_agent.cli.state import (
-    reset_state,
-    status_text,
-    stored_generations,
-    stored_lessons,
-)
-from self_improving_agent.cli.views import history_rows, render_history
-from self_improving_agent.memory.status import agentcore_status
 
 
 @reports_errors
 def status(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Where the state is, how generations ended and which are still open."""
     from self_improving_agent.cli.run import poll_for_status
+    from self_improving_agent.cli.state import status_text
 
     settings = settings_for(repo, config)
     for line in poll_for_status(repo, settings):
@@ -42,6 +35,9 @@ def status(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
 @reports_errors
 def history(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Every generation with its status, title, reason and score delta."""
+    from self_improving_agent.cli.state import stored_generations
+    from self_improving_agent.cli.views import history_rows, render_history
+
     settings_for(repo, config)
     entries = stored_generations(repo)
     if as_json:
@@ -53,6 +49,8 @@ def history(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
 @reports_errors
 def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """What earlier generations tried, how they ended and why, oldest first."""
+    from self_improving_agent.cli.state import stored_lessons
+
     settings_for(repo, config)
     found = stored_lessons(repo)
     if as_json:
@@ -64,6 +62,8 @@ def lessons(repo: RepoOpt = Path("."), config: ConfigOpt = None, as_json: JsonOp
 @reports_errors
 def agentcore_status_command(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """The [agentcore] settings, where AWS credentials come from, and whether the memory answers."""
+    from self_improving_agent.memory.status import agentcore_status
+
     status = agentcore_status(settings_for(repo, config).agentcore, repo)
     echo("\n".join(status.lines))
     for problem in status.problems:
@@ -79,6 +79,8 @@ def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Clear the agent's state database; git history and reports are never touched."""
+    from self_improving_agent.cli.state import reset_state
+
     settings_for(repo, config)
 
     def confirm(question: str) -> None:

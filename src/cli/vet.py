@@ -5,23 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.errors import AgentError, GitError
 from self_improving_agent.cli.options import echo
-from self_improving_agent.gates.vet import FileVerdict, VetItem, VetReport, vet
-from self_improving_agent.gates.vet.outside import hard_refusal
-from self_improving_agent.git_ops.changeset import (
-    ChangeSet,
-    from_patch,
-    from_range,
-    from_worktree,
-    patch_paths,
-)
-from self_improving_agent.git_ops.runner import repo_root
+
+if TYPE_CHECKING:
+    from self_improving_agent.gates.vet import VetReport
+    from self_improving_agent.git_ops.changeset import ChangeSet
 
 USAGE_EXIT = 2
 
@@ -40,6 +33,8 @@ def _read_patch(target: str) -> tuple[bytes, str]:
 
 def load_change(repo: Path, target: str | None) -> tuple[ChangeSet | None, VetReport | None]:
     """The change to vet, or (for a patch git will not apply) the refusal of its paths."""
+    from self_improving_agent.git_ops.changeset import from_patch, from_range, from_worktree
+
     if target is None:
         return from_worktree(repo), None
     if target != "-" and not Path(target).is_file() and ".." in target:
@@ -61,6 +56,10 @@ def load_change(repo: Path, target: str | None) -> tuple[ChangeSet | None, VetRe
 
 def _refused_paths(patch: bytes, label: str) -> VetReport | None:
     """A patch git refuses to apply is still refused by name when it writes where none may."""
+    from self_improving_agent.gates.vet import FileVerdict, VetItem, VetReport
+    from self_improving_agent.gates.vet.outside import hard_refusal
+    from self_improving_agent.git_ops.changeset import patch_paths
+
     files = []
     for path in patch_paths(patch):
         hard = hard_refusal(path, [".env*", "*.pem", "*.key"])
@@ -88,6 +87,10 @@ def vet_command(
     ] = False,
 ) -> None:
     """Judge a change: exit 0 mergeable, 3 needs a person, 4 refused (1 setup error)."""
+    from self_improving_agent.base.config_load import load_settings
+    from self_improving_agent.gates.vet import vet
+    from self_improving_agent.git_ops.runner import repo_root
+
     try:
         root = repo_root(repo)
         settings = load_settings(root, config)
