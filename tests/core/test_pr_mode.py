@@ -3,61 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from self_improving_agent.base.config import GithubSection, Settings
-from self_improving_agent.base.errors import GitHubError
-from self_improving_agent.base.models import EvolutionEntry, GenerationStatus, Plan
 from self_improving_agent.base.store import Store
-from self_improving_agent.cli.run import wait_for_reviews
-from self_improving_agent.core.pr_mode import LABEL, GitHubFlow, pr_rows
-from self_improving_agent.core.pr_settle import deciding_reviews, settle
+from self_improving_agent.core.pr_mode import LABEL
 from self_improving_agent.gates.decision_model import Decision
-from self_improving_agent.git_ops.github import GitHubIntegration
-from self_improving_agent.git_ops.github_model import PullInfo, ReviewInfo
-from self_improving_agent.git_ops.worktree import GenerationGit
-from self_improving_agent.reports.report_files import read_report, report_path, write_report
-from self_improving_agent.reports.report_model import GenerationReport
+from self_improving_agent.reports.report_files import read_report, report_path
 from tests.conftest import git
+from tests.core.pr_kit import (
+    Clock,
+    bare_main,
+    make_flow,
+    stored,
+    submit,
+    with_ci,
+)
 from tests.loop_kit import NEW_MODULE, sample_repo
 
 if TYPE_CHECKING:
     from tests.git_ops.fake_github import FakeGitHub
 
 pytest_plugins = ["tests.git_ops.fake_github"]
-
-REPO = "octo/demo"
-TOKEN = "ghp_fake_token_for_tests"
-NOW = 1_767_000_000.0
-
-
-class Clock:
-    """A clock that only moves when the code under test sleeps (or the test moves it)."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self.sleeps: list[float] = []
-        self.on_sleep: list[Any] = []
-
-    def time(self) -> float:
-        """The current fake time."""
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        """Record the wait, move time forward and run what the test scheduled."""
-        self.sleeps.append(seconds)
-        self.now += seconds
-        if self.on_sleep:
-            self.on_sleep.pop(0)()
-
-
-def iso(epoch: float) -> str:
-    """A stored timestamp for a fake-clock time."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 @pytest.fixture
@@ -74,77 +43,6 @@ def store(work: Path) -> Iterator[Store]:
     """The work repository's store."""
     with Store.for_repo(work) as opened:
         yield opened
-
-
-def make_flow(
-    work: Path,
-    store: Store,
-    fake: FakeGitHub,
-    clock: Clock,
-    *,
-    auto: bool = False,
-    token: str = TOKEN,
-    **github: Any,
-) -> GitHubFlow:
-    """A flow pointed at the fake, without request pacing and on the fake clock."""
-    section = GithubSection(
-        api_url=fake.url, repo=REPO, poll_interval_s=30, review_timeout_s=100, **github
-    )
-    settings = Settings(github=section)
-    client = GitHubIntegration(
-        work, section, token=token, timeout_s=5, polite=False, clock=clock.time, sleep=clock.sleep
-    )
-    return GitHubFlow(
-        section,
-        settings.agent.reports_dir,
-        store,
-        GenerationGit(work),
-        client,
-        auto=auto,
-        clock=clock.time,
-        sleep=clock.sleep,
-    )
-
-
-def submit(
-    flow: GitHubFlow, clock: Clock, number: int = 1, decision: Decision | None = None
-) -> tuple[GenerationStatus, str]:
-    """Run one generation's git side and submit it, recording the outcome like the Recorder."""
-    flow.store.add_generation(
-        EvolutionEntry(generation=number, status="running", started_at=iso(clock.now))
-    )
-    ws = flow.git.create(number)
-    (ws.path / "pkg/sub.py").write_text(NEW_MODULE, encoding="utf-8")
-    flow.git.commit(ws, f"agent gen-{number}: add sub")
-    plan = Plan(title="Add a subtraction helper", files_to_modify=["pkg/sub.py"], rationale="r")
-    report = GenerationReport(
-        generation=number, status="running", started_at=iso(clock.now), plan=plan, decision=decision
-    )
-    status, reason = flow.submit(number, ws, report)
-    report.status = status
-    write_report(report, flow.git.root / "reports")
-    flow.store.update_generation(number, status=status, reason=reason, finished_at=iso(clock.now))
-    return status, reason
-
-
-def with_ci(work: Path) -> None:
-    """Commit a GitHub Actions workflow on main, so PRs from it are expected to get checks."""
-    (work / ".github/workflows").mkdir(parents=True)
-    (work / ".github/workflows/ci.yml").write_text("on: pull_request\n", encoding="utf-8")
-    git(work, "add", ".github")
-    git(work, "commit", "-qm", "ci")
-
-
-def bare_main(fake: FakeGitHub) -> str:
-    """The sha of main in the fake's bare repository."""
-    return git(fake.bare_repo, "rev-parse", "main")
-
-
-def stored(flow: GitHubFlow, number: int = 1) -> EvolutionEntry:
-    """A generation's row."""
-    entry = flow.store.get_generation(number)
-    assert entry is not None
-    return entry
 
 
 @pytest.fixture
@@ -342,163 +240,3 @@ def test_moved_head_is_not_merged(
     # The approval was for the old head, so it no longer counts.
     assert flow.poll() == []
     assert fake_github.requests("PUT") == []
-
-
-@pytest.mark.parametrize(
-    ("status", "message", "expected"),
-    [
-        (401, "Bad credentials", "refused the token"),
-        (404, "Not Found", "GitHub found nothing while trying to read pull request #1"),
-        (422, "Validation Failed", "GitHub rejected the request"),
-    ],
-)
-def test_api_errors_become_one_line_and_leave_the_pr_waiting(
-    work: Path,
-    store: Store,
-    fake_github: FakeGitHub,
-    clock: Clock,
-    status: int,
-    message: str,
-    expected: str,
-) -> None:
-    flow = make_flow(work, store, fake_github, clock)
-    submit(flow, clock)
-    fake_github.force(status, message, path_contains="/pulls/1")
-    [line] = flow.poll()
-    assert line.startswith("gen 1: PR #1 not checked: ")
-    assert expected in line
-    assert "\n" not in line
-    assert stored(flow).status == "awaiting_review"
-
-
-def test_rate_limit_beyond_the_bound_is_one_line(
-    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
-) -> None:
-    flow = make_flow(work, store, fake_github, clock, rate_limit_max_wait_s=10)
-    submit(flow, clock)
-    fake_github.rate_limit(int(NOW) + 3600)
-    [line] = flow.poll()
-    assert "GitHub rate limit reached while trying to read pull request #1" in line
-    assert "run again after that time" in line
-
-
-def test_create_pr_refused_raises_the_sentence(
-    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
-) -> None:
-    flow = make_flow(work, store, fake_github, clock)
-    fake_github.force(
-        422,
-        "Validation Failed",
-        errors=[{"message": "A pull request already exists for octo:agent/gen-1."}],
-        method="POST",
-        path_contains="/pulls",
-    )
-    with pytest.raises(GitHubError, match=r"\(422\).*already exists"):
-        submit(flow, clock)
-    # The branch pushed for it is taken back from the remote.
-    assert git(fake_github.bare_repo, "for-each-ref", "refs/heads/agent/") == ""
-
-
-def test_a_later_process_settles_the_waiting_pr(
-    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
-) -> None:
-    submit(make_flow(work, store, fake_github, clock), clock)
-    store.close()
-    fake_github.add_review(1, "APPROVED", author="alice")
-    with Store.for_repo(work) as again:
-        later = make_flow(work, again, fake_github, clock)
-        assert later.poll()[0].startswith("gen 1 accepted")
-        assert later.poll() == []
-    assert git(work, "rev-parse", "main") == bare_main(fake_github)
-
-
-def test_wait_for_reviews_polls_until_settled(
-    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
-) -> None:
-    flow = make_flow(work, store, fake_github, clock)
-    submit(flow, clock)
-    clock.on_sleep += [lambda: None, lambda: fake_github.add_review(1, "APPROVED")]
-    lines: list[str] = []
-    results: list[str] = []
-    wait_for_reviews(flow, lines.append, results.append)
-    assert clock.sleeps == [30, 30]
-    assert lines[0].startswith("waiting for the review of 1 PR(s), polling every 30 s")
-    assert lines[1].startswith("gen 1 accepted")
-    # The result line of gen 1 said awaiting_review when it ended; the settled one follows.
-    assert len(results) == 1 and results[0].startswith("gen 1 accepted: PR #1 approved")
-
-
-def test_wait_for_reviews_ends_at_the_timeout(
-    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
-) -> None:
-    flow = make_flow(work, store, fake_github, clock)
-    submit(flow, clock)
-    lines: list[str] = []
-    results: list[str] = []
-    wait_for_reviews(flow, lines.append, results.append)
-    assert clock.sleeps == [30, 30, 30, 30]
-    assert lines[-1] == "gen 1 rejected: no review of PR #1 within 100 s; closed"
-    assert results == ["gen 1 rejected: no review of PR #1 within 100 s; closed"]
-
-
-def test_pr_rows_join_github_and_the_store(
-    work: Path, store: Store, fake_github: FakeGitHub, clock: Clock
-) -> None:
-    flow = make_flow(work, store, fake_github, clock)
-    submit(flow, clock)
-    fake_github.add_review(1, "CHANGES_REQUESTED", author="bob")
-    [row] = pr_rows(flow.github, store.list_generations())
-    assert (row.pr_number, row.generation, row.stored_status) == (1, 1, "awaiting_review")
-    assert (row.review, row.checks) == ("changes_requested", "pending")
-
-
-def pull(state: str = "open", merged: bool = False) -> PullInfo:
-    """A pull request with head sha h1."""
-    return PullInfo(
-        number=7,
-        title="t",
-        state=state,
-        merged=merged,
-        head_sha="h1",
-        head_ref="agent/gen-1",
-        base_ref="main",
-        html_url="u",
-    )
-
-
-def review(state: str, author: str, commit: str | None = "h1", body: str = "") -> ReviewInfo:
-    """A review of the pull request."""
-    return ReviewInfo.model_validate(
-        {
-            "id": len(author),
-            "state": state,
-            "author": author,
-            "body": body,
-            "submitted_at": None,
-            "commit_id": commit,
-        }
-    )
-
-
-def test_deciding_reviews_keep_each_reviewers_latest_verdict() -> None:
-    reviews = [
-        review("CHANGES_REQUESTED", "a"),
-        review("APPROVED", "a"),
-        review("COMMENTED", "b"),
-        review("APPROVED", "c", commit="old"),
-        review("APPROVED", "d"),
-        review("DISMISSED", "d"),
-    ]
-    assert [(r.author, r.state) for r in deciding_reviews(reviews, "h1")] == [("a", "APPROVED")]
-
-
-def test_settle_rules() -> None:
-    approve = [review("APPROVED", "a", body="ok")]
-    assert settle(pull(), approve, None, 0, 10, False).action == "merge"
-    assert settle(pull(), approve, "pending", 0, 10, True).action == "wait"
-    assert settle(pull(), approve, "success", 0, 10, True).action == "merge"
-    mixed = [*approve, review("CHANGES_REQUESTED", "b", body="no")]
-    assert settle(pull(), mixed, None, 0, 10, False).reason.endswith("@b: no")
-    assert settle(pull(merged=True), [], None, 0, 10, False).action == "accept"
-    assert settle(pull(), [], None, 11, 10, False).verdict == "timeout"
-    assert settle(pull(), [], None, 9, 10, False).action == "wait"

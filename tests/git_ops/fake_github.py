@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.git_ops.fake_server import FakeServer, Json
+
 TOKEN = "ghp_fake_token_for_tests"
 REPO = "octo/demo"
-PREFIX = "/api/v3"
 STAMP = "2026-01-02T03:04:05Z"
-Json = Any
-
-
-@dataclass
-class Recorded:
-    """One request the server received."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    body: Json
-    authorization: str | None
-
-
-@dataclass
-class Forced:
-    """A response to send instead of the real one, for the next matching requests."""
-
-    status: int
-    message: str
-    headers: dict[str, str]
-    errors: list[dict[str, str]]
-    remaining: int
-    method: str | None
-    path_contains: str | None
 
 
 @dataclass
@@ -56,69 +28,17 @@ class _State:
     check_runs: dict[str, list[dict[str, Json]]] = field(default_factory=dict)
     labels: dict[int, list[str]] = field(default_factory=dict)
     comments: dict[int, list[str]] = field(default_factory=dict)
-    forced: list[Forced] = field(default_factory=list)
-    requests: list[Recorded] = field(default_factory=list)
     push_permission: bool | None = True
 
 
-class FakeGitHub:
+class FakeGitHub(FakeServer):
     """A threaded HTTP server on 127.0.0.1 that answers like api.github.com (or GHE's /api/v3)."""
 
     def __init__(self, bare_repo: Path, repo: str = REPO, token: str = TOKEN) -> None:
+        super().__init__(token)
         self.bare_repo = bare_repo
         self.repo = repo
-        self.token = token
         self.state = _State()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        # A short poll keeps shutdown, and so each test's teardown, fast.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        """The api_url to configure: this server with the GitHub Enterprise path prefix."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{PREFIX}"
-
-    def start(self) -> FakeGitHub:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def requests(self, method: str | None = None, path_contains: str = "") -> list[Recorded]:
-        """The requests received so far, optionally filtered."""
-        with self._lock:
-            return [
-                r
-                for r in self.state.requests
-                if (method is None or r.method == method) and path_contains in r.path
-            ]
-
-    def force(
-        self,
-        status: int,
-        message: str,
-        *,
-        headers: dict[str, str] | None = None,
-        errors: list[dict[str, str]] | None = None,
-        times: int = 1,
-        method: str | None = None,
-        path_contains: str | None = None,
-    ) -> None:
-        """Answer the next `times` matching requests with this error instead."""
-        with self._lock:
-            self.state.forced.append(
-                Forced(status, message, headers or {}, errors or [], times, method, path_contains)
-            )
 
     def rate_limit(self, reset_epoch: int, times: int = 1) -> None:
         """Answer the next requests as an exhausted primary rate limit resetting at reset_epoch."""
@@ -178,40 +98,7 @@ class FakeGitHub:
         with self._lock:
             self.state.push_permission = False
 
-    # --- request handling (runs on server threads) ---
-
-    def handle(
-        self, method: str, raw_path: str, body: Json, authorization: str | None
-    ) -> tuple[int, Json, dict[str, str]]:
-        """Route one request; returns status, JSON body and extra headers."""
-        parts = urlsplit(raw_path)
-        path, query = parts.path.removeprefix(PREFIX), parse_qs(parts.query)
-        with self._lock:
-            self.state.requests.append(Recorded(method, path, query, body, authorization))
-            if authorization not in (f"token {self.token}", f"Bearer {self.token}"):
-                return 401, {"message": "Bad credentials"}, {}
-            forced = self._take_forced(method, path)
-            if forced is not None:
-                payload: Json = {"message": forced.message}
-                if forced.errors:
-                    payload["errors"] = forced.errors
-                return forced.status, payload, forced.headers
-            return self._route(method, path, query, body)
-
-    def _take_forced(self, method: str, path: str) -> Forced | None:
-        """The first forced response matching this request, used up by one."""
-        for forced in self.state.forced:
-            if forced.method not in (None, method):
-                continue
-            if forced.path_contains is not None and forced.path_contains not in path:
-                continue
-            forced.remaining -= 1
-            if forced.remaining <= 0:
-                self.state.forced.remove(forced)
-            return forced
-        return None
-
-    def _route(
+    def route(
         self, method: str, path: str, query: dict[str, list[str]], body: Json
     ) -> tuple[int, Json, dict[str, str]]:
         """Dispatch on method and path below /repos/{owner}/{repo}."""
@@ -415,37 +302,6 @@ class FakeGitHub:
         if sha is None or self._git("update-ref", f"refs/heads/{pull['base']['ref']}", sha) is None:
             return None
         return sha
-
-
-def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    """A request handler class bound to one FakeGitHub."""
-
-    class Handler(BaseHTTPRequestHandler):
-        """Decodes JSON, asks the fake, encodes JSON."""
-
-        def _serve(self) -> None:
-            """Handle any method the same way."""
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            body = json.loads(raw) if raw else None
-            status, payload, extra = fake.handle(
-                self.command, self.path, body, self.headers.get("Authorization")
-            )
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet."""
-
-    return Handler
 
 
 def make_bare_origin(path: Path) -> Path:

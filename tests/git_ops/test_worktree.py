@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.errors import GitError, MergeRefused
-from self_improving_agent.git_ops.worktree import GenerationGit, Workspace
+from self_improving_agent.base.errors import GitError
+from self_improving_agent.git_ops.worktree import GenerationGit
 from tests.conftest import git, make_repo
-
-AGENT = "self-improving-agent <agent@localhost>"
+from tests.git_ops.worktree_kit import (
+    AGENT,
+    generation,
+    nothing_left,
+    read_text,
+    sha_of,
+)
 
 
 @pytest.fixture
@@ -26,43 +31,12 @@ def gg(project: Path) -> GenerationGit:
     return GenerationGit(project)
 
 
-def _sha(repo: Path, ref: str = "main") -> str:
-    return git(repo, "rev-parse", ref).strip()
-
-
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
-def _generation(gg: GenerationGit, n: int, files: dict[str, str]) -> Workspace:
-    """Generation n with files written and committed in its worktree."""
-    ws = gg.create(n)
-    for rel, text in files.items():
-        (ws.path / rel).write_text(text, encoding="utf-8")
-    assert gg.commit(ws, f"generation {n}") is not None
-    return ws
-
-
-def _user_commit(repo: Path, rel: str, text: str) -> str:
-    """The user commits to main in their own tree meanwhile."""
-    (repo / rel).write_text(text, encoding="utf-8")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", f"user edits {rel}")
-    return _sha(repo)
-
-
-def _nothing_left(repo: Path, n: int) -> None:
-    assert not (repo / ".agent" / "worktrees" / f"gen-{n}").exists()
-    assert git(repo, "branch", "--list", f"agent/gen-{n}") == ""
-    assert len(git(repo, "worktree", "list").splitlines()) == 1
-
-
 def test_create_makes_worktree_and_branch_from_main(gg: GenerationGit, project: Path) -> None:
     ws = gg.create(1)
     assert ws.path == gg.root / ".agent" / "worktrees" / "gen-1"
     assert ws.branch == "agent/gen-1"
-    assert ws.base_sha == _sha(project)
-    assert _read(ws.path / "app.py") == "x = 1\n"
+    assert ws.base_sha == sha_of(project)
+    assert read_text(ws.path / "app.py") == "x = 1\n"
     assert git(ws.path, "rev-parse", "--abbrev-ref", "HEAD").strip() == "agent/gen-1"
     assert git(project, "status", "--porcelain") == ""
 
@@ -72,7 +46,7 @@ def test_create_refuses_a_repository_without_main(tmp_path: Path) -> None:
     git(repo, "branch", "-m", "main", "trunk")
     with pytest.raises(GitError, match=r"Branch 'main' does not exist.*main_branch"):
         GenerationGit(repo).create(1)
-    assert GenerationGit(repo, main_branch="trunk").create(1).base_sha == _sha(repo, "trunk")
+    assert GenerationGit(repo, main_branch="trunk").create(1).base_sha == sha_of(repo, "trunk")
 
 
 def test_create_refuses_a_number_in_use(gg: GenerationGit) -> None:
@@ -89,7 +63,7 @@ def test_commit_uses_agent_identity_and_reports_no_change(gg: GenerationGit) -> 
     (ws.path / "app.py").write_text("x = 2\n", encoding="utf-8")
     (ws.path / "new.py").write_text("y = 1\n", encoding="utf-8")
     sha = gg.commit(ws, "improve app")
-    assert sha == _sha(ws.path, "HEAD")
+    assert sha == sha_of(ws.path, "HEAD")
     assert git(ws.path, "log", "-1", "--format=%an <%ae>").strip() == AGENT
     assert git(ws.path, "log", "-1", "--format=%cn <%ce>").strip() == AGENT
     assert git(ws.path, "log", "-1", "--format=%s").strip() == "improve app"
@@ -111,108 +85,14 @@ def test_diff_and_changed_files_cover_new_and_committed_changes(gg: GenerationGi
     assert gg.changed_files(ws) == ["app.py", "notes.md", "pkg/new.py"]
 
 
-def test_merge_fast_forwards_when_main_has_not_moved(gg: GenerationGit, project: Path) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    gen_sha = _sha(ws.path, "HEAD")
-    assert gg.merge(ws) == gen_sha
-    assert _sha(project) == gen_sha
-    assert _read(project / "app.py") == "x = 2\n"
-    assert git(project, "status", "--porcelain") == ""
-    _nothing_left(project, 1)
-
-
-def test_merge_makes_a_merge_commit_when_main_moved(gg: GenerationGit, project: Path) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    gen_sha = _sha(ws.path, "HEAD")
-    user_sha = _user_commit(project, "notes.md", "user notes\n")
-    new = gg.merge(ws)
-    parents = git(project, "rev-list", "--parents", "-n1", new).split()[1:]
-    assert parents == [user_sha, gen_sha]
-    assert _sha(project) == new
-    assert _read(project / "app.py") == "x = 2\n"
-    assert _read(project / "notes.md") == "user notes\n"
-    assert git(project, "log", "-1", "--format=%an <%ae>").strip() == AGENT
-    _nothing_left(project, 1)
-
-
-def test_merge_refuses_a_conflict_and_changes_nothing(gg: GenerationGit, project: Path) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    gen_sha = _sha(ws.path, "HEAD")
-    user_sha = _user_commit(project, "app.py", "x = 3\n")
-    with pytest.raises(
-        MergeRefused, match=r"main moved and conflicts with generation 1 in app\.py"
-    ):
-        gg.merge(ws)
-    assert _sha(project) == user_sha
-    assert _read(project / "app.py") == "x = 3\n"
-    assert git(project, "status", "--porcelain") == ""
-    assert _sha(project, "agent/gen-1") == gen_sha
-    assert git(ws.path, "rev-parse", "--abbrev-ref", "HEAD").strip() == "agent/gen-1"
-    assert git(ws.path, "status", "--porcelain") == ""
-
-
-def test_merge_refuses_uncommitted_user_work_it_would_touch(
-    gg: GenerationGit, project: Path
-) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    before = _sha(project)
-    (project / "app.py").write_text("my work\n", encoding="utf-8")
-    with pytest.raises(MergeRefused, match=r"uncommitted changes in app\.py"):
-        gg.merge(ws)
-    assert _read(project / "app.py") == "my work\n"
-    assert _sha(project) == before
-    assert ws.path.is_dir()
-
-
-def test_merge_refuses_an_untracked_user_file_it_would_create(
-    gg: GenerationGit, project: Path
-) -> None:
-    ws = _generation(gg, 1, {"extra.py": "z = 1\n"})
-    (project / "extra.py").write_text("mine\n", encoding="utf-8")
-    with pytest.raises(MergeRefused, match=r"extra\.py"):
-        gg.merge(ws)
-    assert _read(project / "extra.py") == "mine\n"
-
-
-def test_merge_keeps_unrelated_uncommitted_work(gg: GenerationGit, project: Path) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    (project / "notes.md").write_text("my unsaved notes\n", encoding="utf-8")
-    gg.merge(ws)
-    assert _read(project / "app.py") == "x = 2\n"
-    assert _read(project / "notes.md") == "my unsaved notes\n"
-    assert git(project, "status", "--porcelain") == " M notes.md\n"
-
-
-def test_merge_moves_the_ref_when_user_is_on_another_branch(
-    gg: GenerationGit, project: Path
-) -> None:
-    git(project, "checkout", "-q", "-b", "feature")
-    (project / "app.py").write_text("feature work\n", encoding="utf-8")
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    new = gg.merge(ws)
-    assert _sha(project) == new
-    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "feature"
-    assert _read(project / "app.py") == "feature work\n"
-    assert git(project, "show", "main:app.py") == "x = 2\n"
-
-
-def test_merge_refuses_an_empty_or_uncommitted_generation(gg: GenerationGit) -> None:
-    ws = gg.create(1)
-    with pytest.raises(GitError, match="no commit that main lacks"):
-        gg.merge(ws)
-    (ws.path / "app.py").write_text("x = 2\n", encoding="utf-8")
-    with pytest.raises(GitError, match="uncommitted changes; commit them first"):
-        gg.merge(ws)
-
-
 def test_reject_keeps_the_commit_under_a_rejected_ref(gg: GenerationGit, project: Path) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    gen_sha = _sha(ws.path, "HEAD")
-    main_before = _sha(project)
+    ws = generation(gg, 1, {"app.py": "x = 2\n"})
+    gen_sha = sha_of(ws.path, "HEAD")
+    main_before = sha_of(project)
     gg.reject(ws)
-    assert _sha(project, "refs/agent/rejected/gen-1") == gen_sha
-    assert _sha(project) == main_before
-    _nothing_left(project, 1)
+    assert sha_of(project, "refs/agent/rejected/gen-1") == gen_sha
+    assert sha_of(project) == main_before
+    nothing_left(project, 1)
 
 
 def test_reject_without_commits_leaves_no_ref(gg: GenerationGit, project: Path) -> None:
@@ -220,12 +100,12 @@ def test_reject_without_commits_leaves_no_ref(gg: GenerationGit, project: Path) 
     (ws.path / "app.py").write_text("half done\n", encoding="utf-8")
     gg.reject(ws)
     assert git(project, "for-each-ref", "refs/agent/rejected/") == ""
-    _nothing_left(project, 2)
+    nothing_left(project, 2)
     gg.reject(ws)
 
 
 def test_cleanup_after_a_crash_removes_all_but_the_kept(gg: GenerationGit, project: Path) -> None:
-    crashed_sha = _sha(_generation(gg, 1, {"app.py": "x = 2\n"}).path, "HEAD")
+    crashed_sha = sha_of(generation(gg, 1, {"app.py": "x = 2\n"}).path, "HEAD")
     gg.create(2)
     gone = gg.create(3)
     gg.create_detached("bench-main", "main")
@@ -248,7 +128,7 @@ def test_cleanup_after_a_crash_removes_all_but_the_kept(gg: GenerationGit, proje
     assert sorted(p.name for p in gg.worktrees.iterdir()) == ["gen-2"]
     branches = git(project, "for-each-ref", "--format=%(refname:short)", "refs/heads/agent/")
     assert branches.split() == ["agent/gen-2"]
-    assert _sha(project, "refs/agent/rejected/gen-1") == crashed_sha
+    assert sha_of(project, "refs/agent/rejected/gen-1") == crashed_sha
     assert git(project, "for-each-ref", "--format=%(refname)", "refs/agent/rejected/").split() == [
         "refs/agent/rejected/gen-1"
     ]
@@ -290,12 +170,12 @@ def test_cleanup_spares_a_generation_branch_the_user_checked_out(
 
 
 def test_workspace_reopens_a_pending_generation(gg: GenerationGit, project: Path) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
+    ws = generation(gg, 1, {"app.py": "x = 2\n"})
     assert gg.workspace(1) == ws
     gg.remove_worktree(ws.path)
     again = gg.workspace(1)
     assert again == ws
-    assert _read(again.path / "app.py") == "x = 2\n"
+    assert read_text(again.path / "app.py") == "x = 2\n"
     gg.reject(again)
     with pytest.raises(GitError, match="has no branch agent/gen-1"):
         gg.workspace(1)
@@ -307,7 +187,7 @@ def test_detached_worktree_measures_a_ref_without_a_branch(
     path = gg.create_detached("measure", "main")
     assert path == gg.worktrees / "measure"
     assert git(path, "rev-parse", "--abbrev-ref", "HEAD").strip() == "HEAD"
-    assert _sha(path, "HEAD") == _sha(project)
+    assert sha_of(path, "HEAD") == sha_of(project)
     again = gg.create_detached("measure", "main")
     assert again == path
     gg.remove_worktree(path)
@@ -331,70 +211,14 @@ def test_remove_worktree_refuses_paths_outside_the_agent_folder(
     assert (project / "app.py").exists()
 
 
-def test_revert_undoes_a_fast_forwarded_generation(gg: GenerationGit, project: Path) -> None:
-    merged = gg.merge(_generation(gg, 1, {"app.py": "x = 2\n"}))
-    new = gg.revert(merged)
-    assert _sha(project) == new
-    assert git(project, "rev-parse", f"{new}^").strip() == merged
-    assert _read(project / "app.py") == "x = 1\n"
-    assert git(project, "log", "-1", "--format=%an <%ae>").strip() == AGENT
-    assert len(git(project, "worktree", "list").splitlines()) == 1
-
-
-def test_revert_undoes_only_the_generation_side_of_a_merge(
-    gg: GenerationGit, project: Path
-) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    _user_commit(project, "notes.md", "user notes\n")
-    gg.revert(gg.merge(ws))
-    assert _read(project / "app.py") == "x = 1\n"
-    assert _read(project / "notes.md") == "user notes\n"
-
-
-def test_revert_refuses_uncommitted_user_work_it_would_touch(
-    gg: GenerationGit, project: Path
-) -> None:
-    merged = gg.merge(_generation(gg, 1, {"app.py": "x = 2\n"}))
-    (project / "app.py").write_text("my work\n", encoding="utf-8")
-    with pytest.raises(MergeRefused, match=r"Revert of .* uncommitted changes in app\.py"):
-        gg.revert(merged)
-    assert _read(project / "app.py") == "my work\n"
-    assert _sha(project) == merged
-
-
-def test_revert_refuses_a_conflict_with_later_commits(gg: GenerationGit, project: Path) -> None:
-    merged = gg.merge(_generation(gg, 1, {"app.py": "x = 2\n"}))
-    later = _user_commit(project, "app.py", "x = 3\n")
-    with pytest.raises(MergeRefused, match=r"conflicts with later commits on main in app\.py"):
-        gg.revert(merged)
-    assert _sha(project) == later
-    assert len(git(project, "worktree", "list").splitlines()) == 1
-
-
-def test_revert_refuses_a_commit_not_on_main(gg: GenerationGit) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    with pytest.raises(GitError, match="is not a commit on main"):
-        gg.revert(_sha(ws.path, "HEAD"))
-    with pytest.raises(GitError, match="is not a commit on main"):
-        gg.revert("0" * 40)
-
-
 def test_scratch_workspace_for_a_dry_run_leaves_no_trace(gg: GenerationGit, project: Path) -> None:
     ws = gg.create_scratch(5)
     assert ws.branch == ""
-    assert ws.base_sha == _sha(project)
+    assert ws.base_sha == sha_of(project)
     (ws.path / "app.py").write_text("x = 5\n", encoding="utf-8")
     assert gg.changed_files(ws) == ["app.py"]
     assert "+x = 5" in gg.diff(ws)
     gg.remove_scratch(ws)
     assert not ws.path.exists()
     assert git(project, "for-each-ref", "refs/heads/agent/", "refs/agent/") == ""
-    assert _sha(project) == ws.base_sha
-
-
-def test_remove_after_merge_is_a_no_op(gg: GenerationGit, project: Path) -> None:
-    ws = _generation(gg, 1, {"app.py": "x = 2\n"})
-    merged = gg.merge(ws)
-    gg.remove(ws)
-    assert _sha(project) == merged
-    _nothing_left(project, 1)
+    assert sha_of(project) == ws.base_sha

@@ -1,14 +1,12 @@
-"""BedrockProvider with the real boto3 client: Stubber for replies, a local server for retries."""
+"""BedrockProvider with the real boto3 client, its replies given by botocore's Stubber."""
 
 from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import boto3
 import pytest
@@ -25,6 +23,11 @@ MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 SETTINGS = Settings.model_validate({"agent": {"provider": "bedrock", "model": MODEL}})
 PLAN = {"title": "Add docstrings", "files_to_modify": ["src/a.py"]}
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def bedrock(settings: Settings, **kwargs: Any) -> BedrockProvider:
+    """A BedrockProvider built from settings' sections, as make_provider builds it."""
+    return BedrockProvider(*provider_args(settings, "bedrock"), **kwargs)
 
 
 def request(system: str = "You are the Architect.") -> CompletionRequest:
@@ -68,10 +71,7 @@ def stubbed() -> Iterator[tuple[BedrockProvider, Stubber]]:
         aws_secret_access_key=SECRET,
     )
     with Stubber(client) as stubber:
-        yield (
-            BedrockProvider(*provider_args(SETTINGS, "bedrock"), client=client, environ={}),
-            stubber,
-        )
+        yield bedrock(SETTINGS, client=client, environ={}), stubber
         stubber.assert_no_pending_responses()
 
 
@@ -130,7 +130,7 @@ def stubbed_for(model: str) -> tuple[BedrockProvider, Stubber]:
     settings = Settings.model_validate({"agent": {"provider": "bedrock", "model": model}})
     stubber = Stubber(client)
     stubber.activate()
-    return BedrockProvider(*provider_args(settings, "bedrock"), client=client, environ={}), stubber
+    return bedrock(settings, client=client, environ={}), stubber
 
 
 def test_profile_of_a_current_model_asks_for_converse_json_schema_output() -> None:
@@ -224,11 +224,7 @@ def test_refused_credentials_are_named_without_leaking_secrets() -> None:
         aws_access_key_id="AKIDEXAMPLE",
         aws_secret_access_key=SECRET,
     )
-    provider = BedrockProvider(
-        *provider_args(SETTINGS, "bedrock"),
-        client=client,
-        environ={"AWS_SECRET_ACCESS_KEY": SECRET},
-    )
+    provider = bedrock(SETTINGS, client=client, environ={"AWS_SECRET_ACCESS_KEY": SECRET})
     with Stubber(client) as stubber:
         stubber.add_client_error("converse", "AccessDeniedException", f"bad key {SECRET}", 403)
         with pytest.raises(ProviderAuthError, match="refused the credentials") as caught:
@@ -247,78 +243,6 @@ def test_throttling_that_outlasts_botocore_is_a_provider_error(
         provider.complete(request())
 
 
-class FakeBedrock(BaseHTTPRequestHandler):
-    """Answers Converse with queued (status, headers, body) triples and counts requests."""
-
-    replies: ClassVar[list[tuple[int, dict[str, str], dict[str, Any]]]] = []
-    paths: ClassVar[list[str]] = []
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).paths.append(self.path)
-        status, headers, body = type(self).replies.pop(0)
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        for name, value in {**headers, "Content-Type": "application/json"}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    """A fake bedrock-runtime endpoint on 127.0.0.1 and static AWS credentials."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    FakeBedrock.replies, FakeBedrock.paths = [], []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeBedrock)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def test_botocore_retries_throttling_then_succeeds(server: str) -> None:
-    throttled = (429, {"x-amzn-ErrorType": "ThrottlingException"}, {"message": "Too many"})
-    FakeBedrock.replies = [throttled, (200, {}, TOOL_REPLY)]
-    settings = SETTINGS.model_copy(deep=True)
-    settings.providers.bedrock.endpoint_url = server
-    completion = BedrockProvider(*provider_args(settings, "bedrock")).complete(request())
-    assert completion.data == PLAN
-    assert len(FakeBedrock.paths) == 2
-    assert completion.usage.input_tokens == 10
-
-
-def test_retries_stop_at_max_attempts(server: str) -> None:
-    unavailable = (503, {"x-amzn-ErrorType": "ServiceUnavailableException"}, {"message": "down"})
-    FakeBedrock.replies = [unavailable, unavailable]
-    settings = SETTINGS.model_copy(deep=True)
-    settings.providers.bedrock.endpoint_url = server
-    settings.providers.bedrock.max_attempts = 2
-    with pytest.raises(ProviderError, match="ServiceUnavailableException: down"):
-        BedrockProvider(*provider_args(settings, "bedrock")).complete(request())
-    assert len(FakeBedrock.paths) == 2
-
-
-def test_endpoint_from_the_aws_environment_variable(
-    server: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server)
-    FakeBedrock.replies = [(200, {}, TOOL_REPLY)]
-    assert BedrockProvider(*provider_args(SETTINGS, "bedrock")).complete(request()).data == PLAN
-    assert FakeBedrock.paths == [f"/model/{MODEL.replace(':', '%3A')}/converse"]
-
-
 def test_missing_credentials_fail_at_construction(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -329,13 +253,13 @@ def test_missing_credentials_fail_at_construction(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with pytest.raises(ConfigError, match="no AWS credentials"):
-        BedrockProvider(*provider_args(SETTINGS, "bedrock"))
+        bedrock(SETTINGS)
 
 
 def test_without_boto3_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(ConfigError, match=r"pip install 'self-improving-agent\[aws\]'"):
-        BedrockProvider(*provider_args(SETTINGS, "bedrock"))
+        bedrock(SETTINGS)
 
 
 @pytest.mark.parametrize(
@@ -353,4 +277,4 @@ def test_an_anthropic_api_id_is_refused_before_any_call() -> None:
         {"agent": {"provider": "bedrock", "model": "claude-opus-5-5"}}
     )
     with pytest.raises(ConfigError, match=r"--model global\.anthropic\.claude-opus-5-5"):
-        BedrockProvider(*provider_args(settings, "bedrock"), client=object(), environ={})
+        bedrock(settings, client=object(), environ={})
