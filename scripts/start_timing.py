@@ -3,14 +3,16 @@
 The minimal app (two commands and a --version flag) is written to a temp dir and run by the same
 interpreter. Runs are paired and interleaved, the order flipped each round, so load spreads over
 both sides; each line reports the medians and their ratio, and the load average is printed
-before and after. Bytecode is cached as an installed package has it (pip compiles on install),
-in a temp dir: PYTHONDONTWRITEBYTECODE would otherwise make every run compile every module.
+before and after; the CPU seconds (user + system) of the same runs are printed too, as they
+move less with the machine's load. Bytecode is cached as an installed package has it (pip
+compiles on install), in a temp dir: PYTHONDONTWRITEBYTECODE would make every run compile.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -86,25 +88,28 @@ def agent_base() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, str(ROOT / "main.py")]
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """Wall seconds of one run; a failing run stops the measurement."""
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run; a failing run stops the measurement."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
-    return seconds
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu
 
 
 def paired(
     a: list[str], b: list[str], runs: int, cwd: Path, env: dict[str, str]
-) -> tuple[float, float]:
-    """Median seconds of a and of b, run in pairs whose order flips every round, after a
-    first untimed run of each that writes their bytecode."""
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median (wall, CPU) seconds of a and of b, run in pairs whose order flips every round,
+    after a first untimed run of each that writes their bytecode."""
     timed(a, cwd, env)
     timed(b, cwd, env)
-    first: list[float] = []
-    second: list[float] = []
+    first: list[tuple[float, float]] = []
+    second: list[tuple[float, float]] = []
     for i in range(runs):
         if i % 2:
             second.append(timed(b, cwd, env))
@@ -112,7 +117,12 @@ def paired(
         else:
             first.append(timed(a, cwd, env))
             second.append(timed(b, cwd, env))
-    return statistics.median(first), statistics.median(second)
+    return median(first), median(second)
+
+
+def median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median wall time and the median CPU time."""
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 def load() -> str:
@@ -150,12 +160,13 @@ def main() -> int:
             cases.append(("bench (warm)", [*minimal, "--version"], bench, 2.0))
         worst = 0.0
         for label, base, agent, bound in cases:
-            base_s, agent_s = paired(base, agent, runs, ROOT, env)
+            (base_s, base_cpu), (agent_s, agent_cpu) = paired(base, agent, runs, ROOT, env)
             ratio = agent_s / base_s
             worst = max(worst, ratio / bound)
             print(
                 f"agent {label:<13} {agent_s:6.3f} s  minimal app {base_s:6.3f} s  "
-                f"ratio {ratio:4.2f}x (bound {bound}x, median of {runs} paired runs)"
+                f"ratio {ratio:4.2f}x (bound {bound}x, median of {runs} paired runs); "
+                f"CPU {agent_cpu:5.3f} s / {base_cpu:5.3f} s = {agent_cpu / base_cpu:4.2f}x"
             )
     print(load())
     return 0 if worst <= 1.0 else 1
