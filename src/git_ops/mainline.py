@@ -186,7 +186,7 @@ def checkout_note(root: Path, branch: str) -> str:
     """What moving branch did to checkouts, when that was not simply the user's own."""
     holder = holder_of(root, branch)
     if holder is None:
-        return f"{branch} is not checked out, so only its ref moved; your checkout is as it was"
+        return f"{branch} is not checked out, so only its ref moved and your checkout is as it was"
     if os.path.realpath(holder) != os.path.realpath(root):
         return f"the checkout of {branch} in {holder} was brought along"
     return ""
