@@ -12,9 +12,9 @@ from self_improving_agent.base.errors import PhaseFailed
 from self_improving_agent.base.models import EditResult, Plan
 from self_improving_agent.base.store import Store, now_iso
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.core.evidence import WEAKEST, findings_of
 from self_improving_agent.memory.agentcore import AgentcoreLessons, make_client, session_for
 from self_improving_agent.memory.lessons import REJECTED, Lesson, LessonMemory, SqliteLessons
+from self_improving_agent.mind.evidence import WEAKEST, findings_of
 from self_improving_agent.providers.base import CompletionRequest, RejectedPlan
 from self_improving_agent.reports.report_model import RepairRound
 

@@ -13,7 +13,6 @@ from self_improving_agent.benchmarks.config import load_bench_config
 from self_improving_agent.benchmarks.context import environment_failure
 from self_improving_agent.benchmarks.lost_check import LostTestCheck
 from self_improving_agent.benchmarks.runner import SuiteResult
-from self_improving_agent.core.asking import ask
 from self_improving_agent.core.candidate import Candidate, cannot_compare, measure_candidate
 from self_improving_agent.core.editing import (
     apply_changes,
@@ -21,18 +20,10 @@ from self_improving_agent.core.editing import (
     too_many_edits,
     too_many_files,
 )
-from self_improving_agent.core.evidence import architect_evidence, builder_evidence
 from self_improving_agent.core.lessons import (
     lesson_lines,
     plan_once_more_if_repeated,
     rejected_plans,
-)
-from self_improving_agent.core.personas import (
-    architect_request,
-    builder_request,
-    prompt_hash,
-    reviewer_request,
-    round_lines,
 )
 from self_improving_agent.core.values import Built, Context, Decided, Planned, Repaired, Reviewed
 from self_improving_agent.gates.decision import gather_facts, make_merge_decision
@@ -40,7 +31,20 @@ from self_improving_agent.gates.merge_gates import merge_gates
 from self_improving_agent.gates.vet import vet_generation
 from self_improving_agent.gates.write_gates import write_gates
 from self_improving_agent.git_ops.worktree import Workspace
-from self_improving_agent.providers.base import CompletionRequest, GenerationScope, for_generation
+from self_improving_agent.mind.evidence import architect_evidence, builder_evidence
+from self_improving_agent.mind.personas import (
+    architect_request,
+    builder_request,
+    reviewer_request,
+    round_lines,
+)
+from self_improving_agent.providers.asking import ask
+from self_improving_agent.providers.base import (
+    CompletionRequest,
+    GenerationScope,
+    for_generation,
+    prompt_hash,
+)
 
 
 def open_worktree(ctx: Context) -> Workspace:

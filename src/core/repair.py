@@ -15,14 +15,14 @@ from self_improving_agent.base.errors import (
 )
 from self_improving_agent.base.models import Build, EditResult
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.core.asking import ask
 from self_improving_agent.core.candidate import Candidate
 from self_improving_agent.core.editing import retry_messages
-from self_improving_agent.core.personas import repair_request, request_tokens
 from self_improving_agent.core.phases import apply_build, measure
 from self_improving_agent.core.regressions import Regressions, evidence_lines, find_regressions
 from self_improving_agent.core.values import Built, Context, Planned, Repaired
 from self_improving_agent.gates.merge_gates import smoke_gate
+from self_improving_agent.mind.personas import repair_request, request_tokens
+from self_improving_agent.providers.asking import ask
 from self_improving_agent.reports.report_model import RepairRound
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -22,6 +23,12 @@ class CompletionRequest(BaseModel):
     schema_name: str = Field(description="Name of the reply schema (tool name).")
     json_schema: dict[str, Any] = Field(description="JSON schema the reply must match.")
     max_tokens: int = Field(8192, ge=1)
+
+
+def prompt_hash(request: CompletionRequest) -> str:
+    """A short, stable fingerprint of what the model was shown."""
+    joined = "\0".join((request.system, request.context, request.prompt))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
 class Usage(BaseModel):

@@ -11,13 +11,13 @@ from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.errors import ProviderError
 from self_improving_agent.base.models import Build, EditResult, LlmCall, Plan, Review
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.core.asking import ask
-from self_improving_agent.core.personas import (
+from self_improving_agent.mind.personas import (
     MAX_DIFF_CHARS,
     architect_request,
     builder_request,
     reviewer_request,
 )
+from self_improving_agent.providers.asking import ask
 from self_improving_agent.providers.base import (
     GenerationScope,
     Provider,

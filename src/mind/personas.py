@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -276,12 +275,6 @@ def reviewer_request(
     parts += ["", "Unified diff:", shown or "(empty diff)", ""]
     parts.append("Review the diff against the plan. Reply with the Review JSON only.")
     return _request("reviewer", REVIEWER_SYSTEM, plan_text(plan), "\n".join(parts), Review)
-
-
-def prompt_hash(request: CompletionRequest) -> str:
-    """A short, stable fingerprint of what the model was shown."""
-    joined = "\0".join((request.system, request.context, request.prompt))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
 def request_tokens(request: CompletionRequest) -> int:

@@ -10,17 +10,17 @@ from pydantic import BaseModel
 from self_improving_agent.analysis.repomap import build_repo_map
 from self_improving_agent.base.models import Build, EditResult, EvolutionEntry, Plan, Review
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.core.personas import (
+from self_improving_agent.mind.personas import (
     ARCHITECT_SYSTEM,
     BUILDER_SYSTEM,
     MAX_DIFF_CHARS,
     REVIEWER_SYSTEM,
     architect_request,
     builder_request,
-    prompt_hash,
     request_tokens,
     reviewer_request,
 )
+from self_improving_agent.providers.base import prompt_hash
 from self_improving_agent.providers.offline import scores_of
 from tests.analysis.test_repomap import BLOCKED, generated_repo
 

@@ -11,7 +11,7 @@ import pytest
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import PersonaReplyError
 from self_improving_agent.base.models import LlmCall, Plan
-from self_improving_agent.core.asking import ask
+from self_improving_agent.providers.asking import ask
 from self_improving_agent.providers.base import Completion, CompletionRequest
 from self_improving_agent.providers.mock import MockProvider
 from tests.conftest import provider_args

@@ -15,7 +15,11 @@ from self_improving_agent.base.errors import (
     ResponseParseError,
 )
 from self_improving_agent.base.models import Build, Plan, Review
-from self_improving_agent.core.parsing import parse_json_response, reprompt_text, validate_reply
+from self_improving_agent.providers.parsing import (
+    parse_json_response,
+    reprompt_text,
+    validate_reply,
+)
 
 PLAN = {"title": "Add docstrings", "files_to_modify": ["src/a.py"]}
 PLAN_JSON = json.dumps(PLAN)

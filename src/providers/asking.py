@@ -13,9 +13,12 @@ from self_improving_agent.base.errors import (
     ResponseParseError,
 )
 from self_improving_agent.base.models import LlmCall
-from self_improving_agent.core.parsing import parse_json_response, reprompt_text, validate_reply
-from self_improving_agent.core.personas import prompt_hash
-from self_improving_agent.providers.base import Completion, CompletionRequest, Provider
+from self_improving_agent.providers.base import Completion, CompletionRequest, Provider, prompt_hash
+from self_improving_agent.providers.parsing import (
+    parse_json_response,
+    reprompt_text,
+    validate_reply,
+)
 
 T = TypeVar("T", bound=BaseModel)
 

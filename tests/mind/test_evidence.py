@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from self_improving_agent.base.tokens import estimate_tokens
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.core.evidence import architect_evidence, builder_evidence, findings_of
+from self_improving_agent.mind.evidence import architect_evidence, builder_evidence, findings_of
 
 
 def located(path: str, line: int, message: str) -> dict[str, object]:

@@ -1,0 +1,1 @@
+"""The mind: what proposes (the Architect's and Builder's prompts, context, fixers)."""
