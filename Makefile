@@ -52,7 +52,7 @@ screenshots: $(STAMP)  ## PNG pictures for the docs: the demo's terminal output 
 readme-map: $(STAMP)  ## where each heading of the old README went in the manual
 	$(BIN)/python scripts/readme_map.py
 
-.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work start-timing
+.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work start-timing mind-timing
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -70,6 +70,9 @@ env-timing: $(STAMP)  ## cold uv environment build vs venv + pip of the same req
 
 bench-sandbox: $(STAMP)  ## the sandbox's cost: `agent bench --no-cache` of this repo with and without it
 	$(BIN)/python scripts/bench_sandbox.py
+
+mind-timing: $(STAMP)  ## a cached mock generation through the mind's process vs main's in-process mind (target 1.1x)
+	$(BIN)/python scripts/mind_timing.py
 
 scan-timing: $(STAMP)  ## the write gate's code scan: the agent's largest file, generated 3,000-line files (target 100 ms)
 	$(BIN)/python scripts/scan_timing.py

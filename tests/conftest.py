@@ -18,7 +18,6 @@ from self_improving_agent.base.config import (
     ProvidersSection,
     Settings,
 )
-from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.benchmarks.context import MeasureSections
 
 # Test commits need an identity; CI machines have no global git config.
@@ -81,9 +80,9 @@ def provider_args(settings: Settings, name: str) -> tuple[Any, str, ModelSpec | 
     return getattr(settings.providers, name), model, settings.providers.models.get(model)
 
 
-def provider_sections(settings: Settings) -> tuple[AgentSection, ProvidersSection, SafetySection]:
+def provider_sections(settings: Settings) -> tuple[AgentSection, ProvidersSection]:
     """The sections make_provider reads, taken from settings as the CLI takes them."""
-    return settings.agent, settings.providers, settings.safety
+    return settings.agent, settings.providers
 
 
 def own_sections() -> MeasureSections:

@@ -79,8 +79,8 @@ def normal(text: str) -> str:
 
 
 def _message_arg(call: ast.Call, error: str) -> ast.expr | None:
-    """The argument that holds the sentence: PhaseFailed (and RepairFailed) take the phase first."""
-    index = 1 if error in ("PhaseFailed", "RepairFailed") else 0
+    """The argument holding the sentence: PhaseFailed and its kinds take a phase first."""
+    index = 1 if error in ("PhaseFailed", "RepairFailed", "MindError") else 0
     return call.args[index] if len(call.args) > index else None
 
 

@@ -11,10 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import structlog
 
-from self_improving_agent.analysis.mapview import kind, render
 from self_improving_agent.analysis.references import Module, parse_module
-from self_improving_agent.base.errors import GitError, RepoMapError
-from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.pysource import parse_source, read_source
 
 log = structlog.get_logger(__name__)
@@ -87,20 +84,6 @@ def redact_secrets(text: str) -> str:
     return text
 
 
-def tracked_files(repo: Path) -> list[str]:
-    """The repository's tracked files that exist on disk, sorted."""
-    try:
-        proc = git(repo, "ls-files", "-z")
-    except GitError as exc:
-        raise RepoMapError(f"{repo}: cannot list tracked files ({exc})") from None
-    if proc.returncode != 0:
-        raise RepoMapError(
-            f"{repo}: cannot list tracked files ({proc.stderr.strip()}); is it a git repository?"
-        )
-    names = proc.stdout.decode("utf-8", errors="replace").split("\0")
-    return sorted(n for n in names if n and (repo / n).is_file())
-
-
 def python_module(repo: Path, path: str) -> Module | None:
     """What a Python source defines, uses and imports, parsed without importing it."""
     try:
@@ -109,13 +92,6 @@ def python_module(repo: Path, path: str) -> Module | None:
         return parse_module(path, parse_source(read_source(repo / path)))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
-
-
-def build_repo_map(repo: Path, token_budget: int, blocked_patterns: Sequence[str]) -> str:
-    """A map of the tracked files within token_budget, code ranked by use, no blocked file."""
-    files = [f for f in tracked_files(repo) if not is_blocked(f, blocked_patterns)]
-    modules = {f: python_module(repo, f) for f in files if kind(f) != "other"}
-    return render(files, modules, token_budget)
 
 
 def file_refusal(

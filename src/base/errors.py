@@ -21,10 +21,6 @@ class BenchmarkError(AgentError):
     """The target cannot be measured as asked (not a git repository, unknown benchmark, ...)."""
 
 
-class RepoMapError(AgentError):
-    """The repository cannot be listed (not a git repository, git missing)."""
-
-
 class GitError(AgentError):
     """A git operation failed; the message says which and why in one sentence."""
 
@@ -96,6 +92,10 @@ class PhaseFailed(AgentError):
         super().__init__(f"{phase}: {message}")
         self.phase = phase
         self.message = message
+
+
+class MindError(PhaseFailed):
+    """The mind could not start, crashed, hung or broke the protocol: the generation ends."""
 
 
 class LockHeld(AgentError):

@@ -68,6 +68,7 @@ def run_options(settings: Settings, request: RunRequest) -> RunOptions:
         dry_run=request.dry_run,
         goals=list(dict.fromkeys([*settings.agent.goals, *request.goals])),
         code_rules=request.code_rules,
+        max_cost=request.max_cost,
     )
 
 
@@ -86,7 +87,7 @@ def start_run(
     if not options.code_rules:
         progress(NO_SAFETY_WARNING)
     # The provider comes first: a missing key must fail before anything is written.
-    provider = make_provider(settings.agent, settings.providers, settings.safety, repo=repo)
+    provider = make_provider(settings.agent, settings.providers, repo=repo)
     # The lock is let go before a hand-off, whose fresh process takes it again.
     with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
         deps = open_deps(repo, settings, store, progress, provider, request.github)

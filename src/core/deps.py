@@ -75,6 +75,7 @@ class RunOptions:
     dry_run: bool = False
     goals: list[str] = field(default_factory=list)
     code_rules: bool = True
+    max_cost: float | None = None
 
 
 class PullRequestFlow(Protocol):
@@ -107,6 +108,9 @@ class Deps:
     pr: PullRequestFlow | None = None
     after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
     compare: Compare | None = None
+    # The mind's package folder; None: main's on the agent's own repository, else the installed.
+    mind_code: Path | None = None
+    mind_timeout_s: float = 600.0
 
 
 class GenerationOutcome(BaseModel):

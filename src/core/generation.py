@@ -52,6 +52,14 @@ __all__ = [
 def run_generation(deps: Deps, options: RunOptions) -> GenerationOutcome:
     """Run one generation to its end; every failure becomes a recorded, cleaned-up outcome."""
     ctx = _context(deps, options)
+    # The mind's process and scratch go with the generation, however it ends.
+    with ctx.closing:
+        return _run(ctx)
+
+
+def _run(ctx: Context) -> GenerationOutcome:
+    """The generation's phases in a line, its ending recorded."""
+    deps, options = ctx.deps, ctx.options
     reached = Reached()
     status: GenerationStatus = "rejected"
     reason = ""

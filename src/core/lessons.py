@@ -1,4 +1,4 @@
-"""Lessons in a generation: the relevant ones shown, a repeated plan sent back, a new one kept."""
+"""Lessons in a generation: those the mind asks about, a repeated plan sent back, a new one kept."""
 
 from __future__ import annotations
 
@@ -11,17 +11,15 @@ from self_improving_agent.base.config import AgentcoreSection
 from self_improving_agent.base.errors import PhaseFailed
 from self_improving_agent.base.models import EditResult, Plan
 from self_improving_agent.base.store import Store, now_iso
-from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.memory.agentcore import AgentcoreLessons, make_client, session_for
 from self_improving_agent.memory.lessons import REJECTED, Lesson, LessonMemory, SqliteLessons
-from self_improving_agent.mind.evidence import WEAKEST, findings_of
-from self_improving_agent.providers.base import CompletionRequest, RejectedPlan
+from self_improving_agent.providers.base import RejectedPlan
 from self_improving_agent.reports.report_model import RepairRound
 
 log = structlog.get_logger(__name__)
 
 LESSONS_SHOWN = 5
-FILES_IN_PLAY = 10
+MAX_TERMS = 50
 MAX_LESSON_CHARS = 200
 MAX_EVIDENCE_CHARS = 2000
 
@@ -42,17 +40,9 @@ def lesson_memory(section: AgentcoreSection, store: Store, repo: Path) -> Lesson
     return AgentcoreLessons(local, client, section, session_for(repo, section))
 
 
-def terms_in_play(results: Sequence[BenchResult]) -> list[str]:
-    """The weakest benchmarks' names and the files their findings point at."""
-    weak = [r for r in sorted(results, key=lambda r: (r.score, r.name)) if r.score < 1.0]
-    names = [r.name for r in weak[:WEAKEST]]
-    files = [f.path for r in weak[:WEAKEST] for f in findings_of(r)]
-    return [*names, *list(dict.fromkeys(files))[:FILES_IN_PLAY]]
-
-
-def lesson_lines(memory: LessonMemory, results: Sequence[BenchResult]) -> list[str]:
-    """The lessons most relevant to what is in play, one line each."""
-    found = memory.relevant(terms_in_play(results), LESSONS_SHOWN)
+def lesson_lines(memory: LessonMemory, terms: Sequence[str], limit: int) -> list[str]:
+    """The lessons most relevant to terms (the mind says what is in play), one line each."""
+    found = memory.relevant(list(terms)[:MAX_TERMS], min(limit, LESSONS_SHOWN))
     return [f"- {_short(lesson.line(), MAX_LESSON_CHARS)}" for lesson in found]
 
 
@@ -84,16 +74,13 @@ def repeat_notice(memory: LessonMemory, plan: Plan) -> str | None:
 
 
 def plan_once_more_if_repeated(
-    memory: LessonMemory,
-    request: CompletionRequest,
-    plan: Plan,
-    ask_plan: Callable[[CompletionRequest], Plan],
+    memory: LessonMemory, plan: Plan, plan_again: Callable[[str], Plan]
 ) -> Plan:
     """Send a repeated plan back once with its lesson; a second repeat rejects the generation."""
     notice = repeat_notice(memory, plan)
     if notice is None:
         return plan
-    again = ask_plan(request.model_copy(update={"prompt": f"{request.prompt}\n\n{notice}"}))
+    again = plan_again(notice)
     if repeat_notice(memory, again) is not None:
         raise PhaseFailed("plan", f"the Architect repeated a rejected plan: {again.title}")
     return again

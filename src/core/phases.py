@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from self_improving_agent.analysis.repomap import build_repo_map, read_planned_files
+from self_improving_agent.analysis.repomap import read_planned_files
 from self_improving_agent.base.errors import PhaseFailed
-from self_improving_agent.base.models import Build, EditResult, Plan, Review
+from self_improving_agent.base.models import Build, EditResult, Review
 from self_improving_agent.benchmarks.config import load_bench_config
 from self_improving_agent.benchmarks.context import environment_failure
 from self_improving_agent.benchmarks.lost_check import LostTestCheck
 from self_improving_agent.benchmarks.runner import SuiteResult
+from self_improving_agent.core.budget import over_budget
 from self_improving_agent.core.candidate import Candidate, cannot_compare, measure_candidate
 from self_improving_agent.core.editing import (
     apply_changes,
@@ -25,26 +26,17 @@ from self_improving_agent.core.lessons import (
     plan_once_more_if_repeated,
     rejected_plans,
 )
+from self_improving_agent.core.mind_link import MindLink, Serving, open_mind
+from self_improving_agent.core.reviewing import reviewer_request, round_lines
 from self_improving_agent.core.values import Built, Context, Decided, Planned, Repaired, Reviewed
 from self_improving_agent.gates.decision import gather_facts, make_merge_decision
 from self_improving_agent.gates.merge_gates import merge_gates
 from self_improving_agent.gates.vet import vet_generation
 from self_improving_agent.gates.write_gates import write_gates
 from self_improving_agent.git_ops.worktree import Workspace
-from self_improving_agent.mind.evidence import architect_evidence, builder_evidence
-from self_improving_agent.mind.personas import (
-    architect_request,
-    builder_request,
-    reviewer_request,
-    round_lines,
-)
+from self_improving_agent.mind.messages import Start
 from self_improving_agent.providers.asking import ask
-from self_improving_agent.providers.base import (
-    CompletionRequest,
-    GenerationScope,
-    for_generation,
-    prompt_hash,
-)
+from self_improving_agent.providers.base import prompt_hash
 
 
 def open_worktree(ctx: Context) -> Workspace:
@@ -54,7 +46,7 @@ def open_worktree(ctx: Context) -> Workspace:
 
 
 def plan(ctx: Context, ws: Workspace) -> Planned:
-    """Measure main's tree (cached) in the worktree and ask the Architect for a plan."""
+    """Measure main's tree (cached) in the worktree, start the mind and take its plan."""
     deps, config = ctx.deps, ctx.deps.config
     before = deps.measure(ws.path)
     # Main's benchmark config, read before any edit, judges the candidate.
@@ -63,21 +55,45 @@ def plan(ctx: Context, ws: Workspace) -> Planned:
     if failure:
         # Main's own tree cannot be measured here: no candidate can be judged, none accepted.
         raise PhaseFailed("benchmark", f"main's tree cannot be measured: {failure}")
-    repo_map = build_repo_map(ws.path, config.agent.repo_map_tokens, config.safety.blocked_patterns)
-    history = deps.store.list_generations()[-6:-1]
-    evidence = architect_evidence(before.results)
-    lessons = lesson_lines(ctx.memory, before.results)
-    request = architect_request(
-        repo_map, before.results, history, ctx.options.goals, evidence, lessons
+    mind = ctx.closing.enter_context(_open_mind(ctx, ws, before))
+    first = mind.plan()
+    chosen = plan_once_more_if_repeated(ctx.memory, first.plan, lambda n: mind.plan(n).plan)
+    return Planned(ws, before, bench_config, chosen, deps.provider, first.prompt_hash, mind)
+
+
+def _open_mind(
+    ctx: Context, ws: Workspace, before: SuiteResult
+) -> AbstractContextManager[MindLink]:
+    """The generation's mind over main's tree at the worktree's base, served by this judge."""
+    deps, config = ctx.deps, ctx.deps.config
+    start = Start(
+        results=list(before.results),
+        history=deps.store.list_generations()[-6:-1],
+        goals=list(ctx.options.goals),
+        rejected_plans=rejected_plans(ctx.memory),
+        repo_map_tokens=config.agent.repo_map_tokens,
+        blocked_patterns=list(config.safety.blocked_patterns),
+        protected_paths=list(config.safety.protected_paths),
+        max_files=config.safety.max_files_per_generation,
+        local=deps.provider.name == "offline",
     )
-    scope = GenerationScope(worktree=ws.path, rejected_plans=rejected_plans(ctx.memory))
-    provider = for_generation(deps.provider, scope)
-
-    def ask_plan(sent: CompletionRequest) -> Plan:
-        return ask(provider, sent, Plan, ctx.rec.add_call)
-
-    chosen = plan_once_more_if_repeated(ctx.memory, request, ask_plan(request), ask_plan)
-    return Planned(ws, before, bench_config, chosen, provider, prompt_hash(request))
+    serving = Serving(
+        provider=deps.provider,
+        on_call=ctx.rec.add_call,
+        lessons=lambda terms, limit: lesson_lines(ctx.memory, terms, limit),
+        over_budget=lambda: over_budget(deps.store, ctx.options.max_cost),
+        local=start.local,
+    )
+    return open_mind(
+        deps.repo,
+        ws.base_sha,
+        ctx.number,
+        start,
+        serving,
+        mode=config.sandbox.mode,
+        timeout_s=deps.mind_timeout_s,
+        code=deps.mind_code,
+    )
 
 
 def plan_refusal(ctx: Context, planned: Planned) -> str | None:
@@ -88,25 +104,23 @@ def plan_refusal(ctx: Context, planned: Planned) -> str | None:
 
 
 def build(ctx: Context, planned: Planned) -> Built:
-    """Ask the Builder, apply its edits through the gates, retry once, commit what applied."""
+    """Ask the mind for edits, apply them through the gates, retry once, commit what applied."""
     deps, ws, chosen = ctx.deps, planned.ws, planned.plan
     blocked = deps.config.safety.blocked_patterns
     files = read_planned_files(ws.path, chosen.files_to_modify, blocked)
-    evidence = builder_evidence(planned.before.results, chosen.files_to_modify)
-    request = builder_request(chosen, files, evidence=evidence)
-    first = ask(planned.provider, request, Build, ctx.rec.add_call)
-    hashed = prompt_hash(request)
-    if not first.changes:
-        reason = f"no change: {first.summary or 'the Builder had nothing to do'}"
-        return Built((), dict(files), (), hashed, no_change=reason)
-    edits = apply_build(ctx, planned, first)
+    first = planned.mind.build(chosen, files)
+    if not first.build.changes:
+        reason = f"no change: {first.build.summary or 'the Builder had nothing to do'}"
+        return Built((), dict(files), (), first.prompt_hash, no_change=reason)
+    edits = apply_build(ctx, planned, first.build)
     if any(not e.applied for e in edits):
         fresh = read_planned_files(ws.path, chosen.files_to_modify, blocked)
-        retry = builder_request(chosen, fresh, retry_messages(edits), evidence)
-        edits += apply_build(ctx, planned, ask(planned.provider, retry, Build, ctx.rec.add_call))
+        edits += apply_build(
+            ctx, planned, planned.mind.build(chosen, fresh, retry_messages(edits)).build
+        )
     if any(e.applied for e in edits) and not ctx.options.dry_run:
         deps.git.commit(ws, f"agent gen-{ctx.number}: {chosen.title}")
-    return Built(tuple(edits), dict(files), tuple(deps.git.changed_files(ws)), hashed)
+    return Built(tuple(edits), dict(files), tuple(deps.git.changed_files(ws)), first.prompt_hash)
 
 
 def apply_build(ctx: Context, planned: Planned, build: Build) -> list[EditResult]:

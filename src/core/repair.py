@@ -13,7 +13,7 @@ from self_improving_agent.base.errors import (
     ProviderError,
     StoreError,
 )
-from self_improving_agent.base.models import Build, EditResult
+from self_improving_agent.base.models import EditResult
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.core.candidate import Candidate
 from self_improving_agent.core.editing import retry_messages
@@ -21,8 +21,6 @@ from self_improving_agent.core.phases import apply_build, measure
 from self_improving_agent.core.regressions import Regressions, evidence_lines, find_regressions
 from self_improving_agent.core.values import Built, Context, Planned, Repaired
 from self_improving_agent.gates.merge_gates import smoke_gate
-from self_improving_agent.mind.personas import repair_request, request_tokens
-from self_improving_agent.providers.asking import ask
 from self_improving_agent.reports.report_model import RepairRound
 
 
@@ -135,16 +133,18 @@ def _ask_and_apply(
     evidence = [*(f"- {m}" for m in failed_edits), *evidence_lines(found)]
     paths = list(dict.fromkeys([*planned.plan.files_to_modify, *built.files_changed]))
     files = read_planned_files(planned.ws.path, paths, ctx.deps.config.safety.blocked_patterns)
-    request = repair_request(planned.plan, files, evidence, number, limit)
-    entry = RepairRound(round=number, evidence=evidence, evidence_tokens=request_tokens(request))
+    entry = RepairRound(round=number, evidence=evidence)
     # Kept before the request, so that a round that crashes is still in the report.
     rounds.append(entry)
     try:
-        reply = ask(planned.provider, request, Build, ctx.rec.add_call)
+        answer = planned.mind.repair(planned.plan, files, evidence, number, limit)
     except ProviderAuthError:
         raise
     except (ProviderError, PersonaReplyError) as exc:
         return entry.model_copy(update={"outcome": f"the repair request failed: {exc}"}), []
+    reply = answer.build
+    entry = entry.model_copy(update={"evidence_tokens": answer.evidence_tokens})
+    rounds[-1] = entry
     if not reply.changes:
         reason = reply.summary or "no reason given"
         return entry.model_copy(update={"outcome": f"the Builder made no repair: {reason}"}), []

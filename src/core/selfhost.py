@@ -6,49 +6,23 @@ import functools
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import self_improving_agent
 from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.safe_files import UnsafeResult, read_result
 from self_improving_agent.base.text import printable
-from self_improving_agent.core.generation import Deps, GenerationOutcome
+from self_improving_agent.core.deps import Deps, GenerationOutcome
 from self_improving_agent.git_ops.runner import run as git_run
 from self_improving_agent.reports.report_files import amend_report
 from self_improving_agent.sandbox.proc import run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec, contained
 
-PROJECT_NAME = "self-improving-agent"
 # A dry run measures the whole repository twice (before and after), so it needs minutes.
 START_TIMEOUT_S = 900.0
 CHILD_ERROR_CHARS = 300
-
-
-def project_name(repo: Path) -> str | None:
-    """The `[project] name` of repo's pyproject.toml, or None when there is none."""
-    try:
-        data = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    project = data.get("project")
-    name = project.get("name") if isinstance(project, dict) else None
-    return name if isinstance(name, str) else None
-
-
-def running_root() -> Path:
-    """The checkout whose src/ this process runs as self_improving_agent."""
-    return Path(self_improving_agent.__file__).resolve().parent.parent
-
-
-def is_self_hosted(repo: Path, package_root: Path | None = None) -> bool:
-    """Whether repo is the agent's own: its running package lives there, or the name matches."""
-    root = (package_root or running_root()).resolve()
-    target = repo.resolve()
-    return root == target or target in root.parents or project_name(repo) == PROJECT_NAME
 
 
 def start_commands(worktree: Path) -> list[list[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -29,8 +30,9 @@ from self_improving_agent.core.generation import (
     reports_dir,
     run_generation,
 )
+from self_improving_agent.core.own_repo import is_self_hosted
 from self_improving_agent.core.pr_mode import connect
-from self_improving_agent.core.selfhost import check_after_merge, is_self_hosted
+from self_improving_agent.core.selfhost import check_after_merge
 from self_improving_agent.gates.policy import PolicyGate, default_policies_dir
 from self_improving_agent.gates.trust import with_evaluators
 from self_improving_agent.git_ops.main_branch import resolve_main_branch
@@ -233,6 +235,9 @@ def loop_generations(
     ended: Callable[[GenerationOutcome], None] = lambda _: None,
 ) -> LoopResult:
     """Run up to max_generations, telling ended about each; stop on the budget or the breaker."""
+    if max_cost is not None and options.max_cost is None:
+        # The mind's calls inside a generation stop at the same budget.
+        options = replace(options, max_cost=max_cost)
     outcomes: list[GenerationOutcome] = []
     failures = idle = 0
     limit = deps.config.agent.max_consecutive_failures

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 
 from self_improving_agent.base.models import EditResult, Plan, Review
 from self_improving_agent.benchmarks.config import BenchConfig
 from self_improving_agent.benchmarks.runner import SuiteResult
 from self_improving_agent.core.candidate import Candidate
 from self_improving_agent.core.deps import Deps, RunOptions
+from self_improving_agent.core.mind_link import MindLink
 from self_improving_agent.core.recorder import Recorder
 from self_improving_agent.gates.decision_model import Decision
 from self_improving_agent.gates.verdict import GateVerdict
@@ -29,6 +31,8 @@ class Context:
     rec: Recorder
     memory: LessonMemory
     reproducibility: Reproducibility
+    # What the generation holds open until it ends (its mind's process and scratch).
+    closing: ExitStack = field(default_factory=ExitStack)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Planned:
     plan: Plan
     provider: Provider
     prompt_hash: str
+    mind: MindLink
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The three personas: system prompts, reply schemas and the requests sent to a provider."""
+"""The Architect and the Builder: system prompts, reply schemas and the requests they send."""
 
 from __future__ import annotations
 
@@ -9,19 +9,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from self_improving_agent.analysis.repomap import redact_secrets
-from self_improving_agent.base.models import Build, EditResult, EvolutionEntry, Plan, Review
+from self_improving_agent.base.models import Build, EvolutionEntry, Plan
 from self_improving_agent.base.secrets import redact, secret_values
 from self_improving_agent.base.tokens import estimate_tokens
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.providers.base import CompletionRequest, Persona
-from self_improving_agent.reports.report_model import RepairRound
 
 HISTORY_SHOWN = 5
 RAW_FIGURES_SHOWN = 4
 MAX_REASON_CHARS = 160
-MAX_DIFF_CHARS = 60_000
 MAX_RETRY_CHARS = 2000
-MAX_TOKENS: dict[Persona, int] = {"architect": 2048, "builder": 16_384, "reviewer": 2048}
+MAX_TOKENS: dict[Persona, int] = {"architect": 2048, "builder": 16_384}
 
 RULES = """Rules:
 - One small, focused change that a reviewer can read in a minute.
@@ -65,20 +63,6 @@ Anchors must be copied exactly (whitespace included) from the file shown and mus
 exactly once in it; include enough surrounding lines to make them unique. Prefer small anchored
 edits over rewriting a large file. Python, JSON and TOML files must still parse after each
 change, or that change is rolled back."""
-
-REVIEWER_SYSTEM = f"""You are the Reviewer of a self-improving agent. You judge one generation's
-diff against its plan: is it correct, focused, and a real improvement rather than a gamed metric?
-
-{RULES}
-Reject any diff that breaks one of these rules, changes behaviour the plan did not ask for,
-or that you cannot understand from what you see.
-
-Reply with only one JSON object (schema Review):
-{{"approved": true, "score": 0.8, "findings": [{{"severity": "minor", "message": "..."}}],
- "summary": "one sentence"}}
-Fields: approved (required, bool); score (required, 0..1, how good and safe the change is);
-findings (required, list of strings or {{severity: info|minor|major|critical, message}});
-summary (optional)."""
 
 
 def _clean(text: str) -> str:
@@ -235,46 +219,6 @@ def repair_request(
         ]
     )
     return _request("builder", BUILDER_SYSTEM, context, prompt, Build)
-
-
-def edit_lines(edits: Sequence[EditResult]) -> list[str]:
-    """One line per edit: what was applied, what failed and why."""
-    return [
-        f"- applied {e.op} {e.file} ({e.lines_changed} lines changed)"
-        if e.applied
-        else f"- FAILED {e.op} {e.file}: {_short(e.error)}"
-        for e in edits
-    ]
-
-
-def round_lines(rounds: Sequence[RepairRound]) -> list[str]:
-    """One line per round of the change: what was broken after it and what it edited."""
-    lines = []
-    for entry in rounds:
-        applied = sum(1 for e in entry.edits if e.applied)
-        what = "first change" if entry.round == 0 else f"repair {entry.round}"
-        line = f"- round {entry.round} ({what}): {applied} edit(s) applied"
-        if entry.regressions:
-            line += f"; after it: {entry.regressions}"
-        lines.append(line + (f"; {_short(entry.outcome)}" if entry.outcome else ""))
-    return lines
-
-
-def reviewer_request(
-    plan: Plan, diff: str, edits: Sequence[EditResult], rounds: Sequence[str] = ()
-) -> CompletionRequest:
-    """The Reviewer's request: plan as context; edits, repair rounds and the diff as prompt."""
-    shown = diff
-    if len(diff) > MAX_DIFF_CHARS:
-        omitted = len(diff) - MAX_DIFF_CHARS
-        shown = diff[:MAX_DIFF_CHARS] + f"\n[diff truncated: {omitted} more characters omitted]"
-    parts = ["Edit results:", *(edit_lines(edits) or ["- no edits"])]
-    if rounds:
-        parts += ["", "Repair rounds (the first change broke something; the diff is final):"]
-        parts += list(rounds)
-    parts += ["", "Unified diff:", shown or "(empty diff)", ""]
-    parts.append("Review the diff against the plan. Reply with the Review JSON only.")
-    return _request("reviewer", REVIEWER_SYSTEM, plan_text(plan), "\n".join(parts), Review)
 
 
 def request_tokens(request: CompletionRequest) -> int:

@@ -23,7 +23,7 @@ from self_improving_agent.providers.parsing import (
 T = TypeVar("T", bound=BaseModel)
 
 
-def _record(provider: Provider, request: CompletionRequest, completion: Completion) -> LlmCall:
+def record_call(provider: Provider, request: CompletionRequest, completion: Completion) -> LlmCall:
     """The LlmCall entry of one answered call."""
     usage = completion.usage
     return LlmCall(
@@ -55,7 +55,7 @@ def ask(
 ) -> T:
     """One validated persona reply; on a bad reply ask once more, then raise PersonaReplyError."""
     completion = provider.complete(request)
-    on_call(_record(provider, request, completion))
+    on_call(record_call(provider, request, completion))
     try:
         return _interpret(completion, model)
     except (ResponseParseError, ReplyValidationError) as first:
@@ -65,7 +65,7 @@ def ask(
             }
         )
         completion = provider.complete(retry)
-        on_call(_record(provider, retry, completion))
+        on_call(record_call(provider, retry, completion))
         try:
             return _interpret(completion, model)
         except (ResponseParseError, ReplyValidationError) as second:

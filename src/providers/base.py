@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -75,26 +74,3 @@ class RejectedPlan(BaseModel):
 
     files: list[str]
     benchmark: str = ""
-
-
-class GenerationScope(BaseModel):
-    """What a provider that works on the local tree is given of the generation it serves."""
-
-    worktree: Path = Field(description="The generation's worktree, a checkout of main.")
-    rejected_plans: list[RejectedPlan] = Field(default_factory=list)
-
-
-@runtime_checkable
-class LocalProvider(Protocol):
-    """A provider that reads the generation's own tree, so it is bound to each generation."""
-
-    def for_generation(self, scope: GenerationScope) -> Provider:
-        """A provider like this one, built for the generation of scope."""
-        ...
-
-
-def for_generation(provider: Provider, scope: GenerationScope) -> Provider:
-    """The provider to ask within one generation: a local one bound to it, any other as is."""
-    if isinstance(provider, LocalProvider):
-        return provider.for_generation(scope)
-    return provider

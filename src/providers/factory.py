@@ -8,14 +8,12 @@ from pathlib import Path
 
 from self_improving_agent.base.config import AgentSection, ProvidersSection
 from self_improving_agent.base.errors import ConfigError
-from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.providers.base import Provider
 
 
 def make_provider(
     agent: AgentSection,
     providers: ProvidersSection,
-    safety: SafetySection,
     *,
     repo: Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -40,10 +38,10 @@ def make_provider(
         from self_improving_agent.providers.mock import MockProvider
 
         return MockProvider(providers.mock, model, spec, environ=env, base_dir=repo)
-    return _offline(safety)
+    return _offline()
 
 
-def _offline(safety: SafetySection) -> Provider:
+def _offline() -> Provider:
     """The offline provider, imported only when chosen because it ships separately."""
     try:
         from self_improving_agent.providers.offline import OfflineProvider
@@ -52,4 +50,4 @@ def _offline(safety: SafetySection) -> Provider:
             "the offline provider is not available in this installation; "
             "choose --provider anthropic, bedrock, openai or mock"
         ) from None
-    return OfflineProvider(safety)
+    return OfflineProvider()

@@ -42,10 +42,24 @@ _DEFAULT_REPLIES: dict[Persona, str] = {
 }
 
 
+class Recognised(BaseModel):
+    """A reply given whenever a persona's request holds a marker (a prompt the script knows)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    persona: Persona
+    contains: str = Field(min_length=1, description="Text the system prompt or prompt holds.")
+    reply: str | dict[str, object]
+
+
 class MockScript(BaseModel):
     """The script file: per persona, the raw replies in the order they are returned."""
 
     model_config = ConfigDict(extra="forbid")
+
+    when: list[Recognised] = Field(
+        default_factory=list, description="Replies to recognised requests, before the lists."
+    )
 
     architect: list[str | dict[str, object]] = Field(default_factory=list)
     builder: list[str | dict[str, object]] = Field(default_factory=list)
@@ -118,7 +132,7 @@ class MockProvider:
     def complete(self, request: CompletionRequest) -> Completion:
         """The persona's next reply as raw text, with estimated usage and cost."""
         started = time.perf_counter()
-        text = self._next_reply(request.persona)
+        text = self._recognised(request) or self._next_reply(request.persona)
         usage = estimated_usage(request, text)
         return Completion(
             text=text,
@@ -127,6 +141,14 @@ class MockProvider:
             cost_usd=cost_usd(usage, self._spec),
             model=self._model,
         )
+
+    def _recognised(self, request: CompletionRequest) -> str | None:
+        """The reply of the first marker the request holds, taken from no list; None if none."""
+        for rule in self._script.when if self._script else []:
+            shown = f"{request.system}\n{request.prompt}"
+            if rule.persona == request.persona and rule.contains in shown:
+                return rule.reply if isinstance(rule.reply, str) else json.dumps(rule.reply)
+        return None
 
     def _next_reply(self, persona: Persona) -> str:
         """Consume the persona's next scripted reply (after the delay), or the fixed default."""

@@ -11,9 +11,10 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from self_improving_agent.base.limits import MAX_PROCESSES, MAX_WRITTEN_FILE_BYTES
 from self_improving_agent.base.secrets import scrub_env
@@ -136,7 +137,7 @@ def kill_live_tools() -> None:
 atexit.register(kill_live_tools)
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _kill_group(proc: subprocess.Popen[Any]) -> None:
     """Kill the whole process group so grandchildren (test subprocesses) die too."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -227,3 +228,48 @@ def _run(
     elapsed = time.perf_counter() - start
     out, err = printable(drained.stdout), printable(drained.stderr)
     return ToolRun(proc.returncode, out, err, elapsed, drained.timed_out, proc.pid, exhausted)
+
+
+@contextlib.contextmanager
+def piped_process(
+    cmd: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    sandbox: SandboxSpec | None,
+    limits: Limits | None,
+    stderr: IO[bytes],
+) -> Iterator[subprocess.Popen[bytes]]:
+    """cmd started by exec, contained, talking over pipes; its whole group killed at the end.
+
+    OSError when it cannot start.
+    """
+    run = launch(sandbox, cmd, cwd, env)
+    steps: list[Callable[[], None]] = [limits, *run.child_setup] if limits else run.child_setup
+    try:
+        proc = subprocess.Popen(
+            run.argv,
+            cwd=cwd,
+            env=run.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
+            # Safe despite threads: the steps only make syscalls (setrlimit, prctl, Landlock).
+            preexec_fn=_chain(steps),
+            pass_fds=run.pass_fds,
+        )
+    finally:
+        run.close()
+    with _LIVE_LOCK:
+        _LIVE_GROUPS.add(proc.pid)
+    try:
+        yield proc
+    finally:
+        _kill_group(proc)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        proc.wait()
+        with _LIVE_LOCK:
+            _LIVE_GROUPS.discard(proc.pid)

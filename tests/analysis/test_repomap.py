@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from self_improving_agent.analysis.repomap import (
-    build_repo_map,
     file_refusal,
     is_blocked,
     looks_secret,
     read_planned_files,
     redact_secrets,
 )
-from self_improving_agent.base.errors import RepoMapError
+from self_improving_agent.base.errors import MindError
 from self_improving_agent.base.tokens import estimate_tokens
+from self_improving_agent.core.mind_start import export_tree
+from self_improving_agent.mind.repomap import map_of
 from tests.conftest import make_repo
 
 BLOCKED = [".env*", "*.pem", "*.key"]
@@ -25,6 +27,15 @@ AWS_ID = "AKIA" + "IOSFODNN7EXAMPLE"
 ANTHROPIC = "sk-" + "ant-api03-Xy7Qw2Lm9Pz4"
 GITHUB = "ghp" + "_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z"
 RANDOM_VALUE = "q8Zr2Lk9Xw4Tb7Nc1Vm5Hd3J"
+
+
+def build_repo_map(repo: Path, budget: int, blocked: list[str]) -> str:
+    """The map the mind draws from its view of repo's HEAD, exported as a generation does."""
+    with tempfile.TemporaryDirectory() as scratch:
+        view = Path(scratch) / "view"
+        export_tree(repo, "HEAD", view, blocked)
+        return map_of(view, budget, blocked)
+
 
 SOURCE = '''"""A module."""
 
@@ -197,7 +208,7 @@ def test_code_comes_first_ranked_by_use_and_data_files_are_counted(tmp_path: Pat
 
 
 def test_map_of_a_non_repository_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RepoMapError, match="is it a git repository"):
+    with pytest.raises(MindError, match="cannot be made"):
         build_repo_map(tmp_path, 1000, BLOCKED)
 
 

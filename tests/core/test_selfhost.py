@@ -18,14 +18,8 @@ from self_improving_agent.base.models import Change
 from self_improving_agent.base.store import Store
 from self_improving_agent.cli.run import RunRequest, start_run
 from self_improving_agent.core.generation import RunOptions
-from self_improving_agent.core.selfhost import (
-    PROJECT_NAME,
-    check_after_merge,
-    child_env,
-    is_self_hosted,
-    running_root,
-    verify_start,
-)
+from self_improving_agent.core.own_repo import PROJECT_NAME, is_self_hosted, running_root
+from self_improving_agent.core.selfhost import check_after_merge, child_env, verify_start
 from self_improving_agent.core.session import loop_generations, open_deps
 from self_improving_agent.providers.factory import make_provider
 from tests.conftest import git, make_repo, provider_sections

@@ -7,22 +7,19 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from self_improving_agent.analysis.repomap import build_repo_map
 from self_improving_agent.base.models import Build, EditResult, EvolutionEntry, Plan, Review
 from self_improving_agent.benchmarks.base import BenchResult
+from self_improving_agent.core.reviewing import MAX_DIFF_CHARS, REVIEWER_SYSTEM, reviewer_request
+from self_improving_agent.mind.offline import scores_of
 from self_improving_agent.mind.personas import (
     ARCHITECT_SYSTEM,
     BUILDER_SYSTEM,
-    MAX_DIFF_CHARS,
-    REVIEWER_SYSTEM,
     architect_request,
     builder_request,
     request_tokens,
-    reviewer_request,
 )
 from self_improving_agent.providers.base import prompt_hash
-from self_improving_agent.providers.offline import scores_of
-from tests.analysis.test_repomap import BLOCKED, generated_repo
+from tests.analysis.test_repomap import BLOCKED, build_repo_map, generated_repo
 
 PLAN = Plan(
     title="Add tests for the store",

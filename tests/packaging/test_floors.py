@@ -94,3 +94,17 @@ def test_no_import_circle() -> None:
     for node in sorted(graph):
         if node not in state and (cycle := visit(node)):
             raise AssertionError("import circle: " + " -> ".join(cycle))
+
+
+def test_the_judge_imports_only_the_minds_messages() -> None:
+    """Outside src/mind/ nothing reaches into the mind but the message types of the pipe."""
+    allowed = f"{PACKAGE}.mind.messages"
+    reaching = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.relative_to(SRC).parts[0] == "mind":
+            continue
+        for name in sorted(imports(path, top_level_only=False)):
+            inside = name == f"{PACKAGE}.mind" or name.startswith(f"{PACKAGE}.mind.")
+            if inside and name != f"{PACKAGE}.mind" and not name.startswith(allowed):
+                reaching.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not reaching, "\n".join(reaching)

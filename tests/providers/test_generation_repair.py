@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from self_improving_agent.base.models import Change
-from self_improving_agent.providers.offline import DECLINED_REPAIR
+from self_improving_agent.mind.offline import DECLINED_REPAIR
 from self_improving_agent.reports.report_model import GenerationReport
 from tests.conftest import git
 from tests.loop_kit import build, plan, review, sample_repo

@@ -1,4 +1,5 @@
-"""Tests of the offline provider's three personas through the real ask-and-parse path."""
+"""The offline personas through the real ask-and-parse path: Architect and Builder in the mind,
+the Reviewer in the judge."""
 
 from __future__ import annotations
 
@@ -11,20 +12,12 @@ from self_improving_agent.base.config_load import load_settings
 from self_improving_agent.base.errors import ProviderError
 from self_improving_agent.base.models import Build, EditResult, LlmCall, Plan, Review
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.mind.personas import (
-    MAX_DIFF_CHARS,
-    architect_request,
-    builder_request,
-    reviewer_request,
-)
+from self_improving_agent.core.reviewing import MAX_DIFF_CHARS, reviewer_request
+from self_improving_agent.mind.offline import OfflineMind, plan_of, scores_of
+from self_improving_agent.mind.personas import architect_request, builder_request
 from self_improving_agent.providers.asking import ask
-from self_improving_agent.providers.base import (
-    GenerationScope,
-    Provider,
-    RejectedPlan,
-    for_generation,
-)
-from self_improving_agent.providers.offline import OfflineProvider, plan_of, scores_of
+from self_improving_agent.providers.base import Provider, RejectedPlan
+from self_improving_agent.providers.offline import OfflineProvider
 
 FILES = {
     "pyproject.toml": '[tool.ruff.lint]\nselect = ["F", "I"]\n',
@@ -53,9 +46,15 @@ def _scores(**values: float) -> list[BenchResult]:
 
 
 def _bound(settings: Settings, tree: Path, *rejected: RejectedPlan) -> Provider:
-    """The offline provider as a generation on tree gets it."""
-    scope = GenerationScope(worktree=tree, rejected_plans=list(rejected))
-    return for_generation(OfflineProvider(settings.safety), scope)
+    """The offline personas as a generation's mind on tree has them."""
+    safety = settings.safety
+    return OfflineMind(
+        tree,
+        max_files=safety.max_files_per_generation,
+        blocked=safety.blocked_patterns,
+        protected=safety.protected_paths,
+        rejected=rejected,
+    )
 
 
 def _plan(tree: Path, settings: Settings, calls: list[LlmCall], **scores: float) -> Plan:
@@ -104,10 +103,10 @@ def test_nothing_left_gives_a_valid_plan_and_an_empty_build(tree: Path, settings
     assert build.summary.startswith("nothing left to improve")
 
 
-def test_architect_without_a_worktree_is_a_provider_error(settings: Settings) -> None:
+def test_the_judges_offline_provider_answers_only_the_reviewer(settings: Settings) -> None:
     request = architect_request("map", _scores(lint_score=0.5), [], [])
-    with pytest.raises(ProviderError, match="worktree"):
-        OfflineProvider(settings.safety).complete(request)
+    with pytest.raises(ProviderError, match="runs in the mind's process"):
+        OfflineProvider().complete(request)
 
 
 def test_the_prompts_carry_what_the_offline_personas_read() -> None:
@@ -153,7 +152,7 @@ def _review(settings: Settings, files: list[str], diff: str) -> Review:
     plan = Plan(title="Fix lint", files_to_modify=files)
     edits = [EditResult(file=f, op="write", applied=True, lines_changed=1) for f in files]
     request = reviewer_request(plan, diff, edits)
-    return ask(OfflineProvider(settings.safety), request, Review, lambda _: None)
+    return ask(OfflineProvider(), request, Review, lambda _: None)
 
 
 def test_reviewer_approves_a_small_diff_in_scope(settings: Settings) -> None:

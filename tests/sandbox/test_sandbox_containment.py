@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from self_improving_agent.base.models import Change
 from self_improving_agent.cli.app import app
-from self_improving_agent.core.selfhost import running_root
+from self_improving_agent.core.own_repo import running_root
 from self_improving_agent.sandbox import namespaces
 from self_improving_agent.sandbox.sandbox import record
 from tests.conftest import git, make_repo

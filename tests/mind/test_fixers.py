@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from self_improving_agent.providers.fixers import (
+from self_improving_agent.mind.fixers import (
     add_none_returns,
     missing_inits,
     python_files,
