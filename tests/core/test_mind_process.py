@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -182,8 +183,11 @@ def test_the_real_mind_plans_builds_and_repairs_through_the_judge(repo: Path) ->
     ids=["crash", "malformed", "unknown-version", "hang", "reviewer"],
 )
 def test_a_broken_mind_is_one_named_error_and_leaves_no_process(
-    repo: Path, tmp_path: Path, body: str, named: str
+    repo: Path, tmp_path: Path, body: str, named: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     code = fake_mind(tmp_path, body)
     with (
         pytest.raises(MindError, match=named),
@@ -191,7 +195,7 @@ def test_a_broken_mind_is_one_named_error_and_leaves_no_process(
     ):
         link.plan()
     assert_no_orphan(str(code))
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("agent-mind-1-*"))
+    assert list(scratch.iterdir()) == []
 
 
 LOOP = (
