@@ -20,6 +20,7 @@ from self_improving_agent.base.errors import (
     ProviderError,
 )
 from self_improving_agent.base.models import LlmCall, Plan
+from self_improving_agent.base.secrets import redact, secret_values
 from self_improving_agent.base.text import printable
 from self_improving_agent.core.mind_start import mind_place, started
 from self_improving_agent.mind import messages as m
@@ -109,7 +110,13 @@ class MindLink:
 
     def _complete(self, phase: str, ask: m.Ask) -> m.Answer:
         """Make the model call the mind asked for, within the budget; record it."""
-        request = ask.request
+        # The mind cannot know the judge's secret values; the judge takes them out of what it sends.
+        secrets = secret_values(os.environ)
+        request = ask.request.model_copy(
+            update={
+                k: redact(getattr(ask.request, k), secrets) for k in ("system", "context", "prompt")
+            }
+        )
         if request.persona == "reviewer":
             raise MindError(phase, "the mind asked for a Reviewer's completion; only the judge may")
         self.calls += 1

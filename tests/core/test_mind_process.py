@@ -323,3 +323,18 @@ def test_a_broken_mind_ends_the_generation_as_a_rejected_entry(
     assert re.search(named.split(": ", 1)[1], json.dumps(report_of(outcome)["errors"]))
     assert_nothing_left(repo)
     assert_no_orphan(str(code))
+
+
+def test_the_judge_takes_its_secret_values_out_of_what_the_mind_sends(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mind that found the key's value in a committed file cannot send it to the provider."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    body = SPEAK + f"send({{'v': 1, 'kind': 'hello'}})\nrecv(); recv()\nask('x {KEY} y')\n"
+    edge = Edge()
+    with (
+        pytest.raises(MindError),
+        opened(repo, serving(edge), fake_mind(tmp_path, body), timeout_s=5) as link,
+    ):
+        link.plan()
+    assert KEY not in edge.requests[0].prompt and "***" in edge.requests[0].prompt
