@@ -230,24 +230,24 @@ def open_mind(
     repo: Path,
     sha: str,
     number: int,
-    start: m.Start,
+    blocked: Sequence[str],
     serving: Serving,
     *,
     mode: SandboxMode,
     timeout_s: float,
     code: Path | None = None,
 ) -> Iterator[MindLink]:
-    """The generation's mind, started contained over its view of sha and told the generation.
+    """The generation's mind, started contained over its view of sha; `open` tells it the rest.
 
+    It starts before the judge needs it, so its interpreter loads while main's tree is measured.
     Its process group is killed and its scratch removed when the block ends, however it ends.
     """
     with (
-        mind_place(repo, sha, number, start.blocked_patterns, code) as place,
+        mind_place(repo, sha, number, blocked, code) as place,
         place.stderr.open("wb") as stderr,
         started(place, mode, stderr) as proc,
     ):
         link = MindLink(proc, place.stderr, serving, timeout_s)
-        link.open(start)
         try:
             yield link
         finally:

@@ -48,6 +48,7 @@ def open_worktree(ctx: Context) -> Workspace:
 def plan(ctx: Context, ws: Workspace) -> Planned:
     """Measure main's tree (cached) in the worktree, start the mind and take its plan."""
     deps, config = ctx.deps, ctx.deps.config
+    mind = ctx.closing.enter_context(_open_mind(ctx, ws))
     before = deps.measure(ws.path)
     # Main's benchmark config, read before any edit, judges the candidate.
     bench_config = load_bench_config(ws.path, config.benchmarks)
@@ -55,18 +56,16 @@ def plan(ctx: Context, ws: Workspace) -> Planned:
     if failure:
         # Main's own tree cannot be measured here: no candidate can be judged, none accepted.
         raise PhaseFailed("benchmark", f"main's tree cannot be measured: {failure}")
-    mind = ctx.closing.enter_context(_open_mind(ctx, ws, before))
+    mind.open(_start(ctx, before))
     first = mind.plan()
     chosen = plan_once_more_if_repeated(ctx.memory, first.plan, lambda n: mind.plan(n).plan)
     return Planned(ws, before, bench_config, chosen, deps.provider, first.prompt_hash, mind)
 
 
-def _open_mind(
-    ctx: Context, ws: Workspace, before: SuiteResult
-) -> AbstractContextManager[MindLink]:
-    """The generation's mind over main's tree at the worktree's base, served by this judge."""
+def _start(ctx: Context, before: SuiteResult) -> Start:
+    """What the mind is told of the generation: main's scores, history, goals and limits."""
     deps, config = ctx.deps, ctx.deps.config
-    start = Start(
+    return Start(
         results=list(before.results),
         history=deps.store.list_generations()[-6:-1],
         goals=list(ctx.options.goals),
@@ -77,18 +76,23 @@ def _open_mind(
         max_files=config.safety.max_files_per_generation,
         local=deps.provider.name == "offline",
     )
+
+
+def _open_mind(ctx: Context, ws: Workspace) -> AbstractContextManager[MindLink]:
+    """The generation's mind over main's tree at the worktree's base, served by this judge."""
+    deps, config = ctx.deps, ctx.deps.config
     serving = Serving(
         provider=deps.provider,
         on_call=ctx.rec.add_call,
         lessons=lambda terms, limit: lesson_lines(ctx.memory, terms, limit),
         over_budget=lambda: over_budget(deps.store, ctx.options.max_cost),
-        local=start.local,
+        local=deps.provider.name == "offline",
     )
     return open_mind(
         deps.repo,
         ws.base_sha,
         ctx.number,
-        start,
+        config.safety.blocked_patterns,
         serving,
         mode=config.sandbox.mode,
         timeout_s=deps.mind_timeout_s,

@@ -13,7 +13,6 @@ from self_improving_agent.base.models import Build, LlmCall, Plan
 from self_improving_agent.mind import messages as m
 from self_improving_agent.mind.evidence import architect_evidence, builder_evidence
 from self_improving_agent.mind.lessons import LESSONS_SHOWN, terms_in_play
-from self_improving_agent.mind.offline import OfflineMind
 from self_improving_agent.mind.personas import (
     architect_request,
     builder_request,
@@ -22,7 +21,12 @@ from self_improving_agent.mind.personas import (
 )
 from self_improving_agent.mind.repomap import map_of
 from self_improving_agent.providers.asking import ask
-from self_improving_agent.providers.base import Completion, CompletionRequest, prompt_hash
+from self_improving_agent.providers.base import (
+    Completion,
+    CompletionRequest,
+    Provider,
+    prompt_hash,
+)
 
 
 class Channel:
@@ -79,8 +83,11 @@ class Mind:
     def __init__(self, tree: Path, start: m.Start, judge: JudgeProvider) -> None:
         """Answer locally with the offline personas when the judge says so, else through it."""
         self._tree, self._start, self._judge = tree, start, judge
-        self._local: OfflineMind | None = None
+        self._local: Provider | None = None
         if start.local:
+            # Imported only when used: the offline personas' tools cost the start-up of every mind.
+            from self_improving_agent.mind.offline import OfflineMind
+
             self._local = OfflineMind(
                 tree,
                 max_files=start.max_files,

@@ -9,9 +9,9 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -126,12 +126,16 @@ def serving(edge: Edge, store: Store | None = None, max_cost: float | None = Non
     return Serving(edge, on_call, lambda terms, limit: [], budget, local=False)
 
 
+@contextmanager
 def opened(
     repo: Path, serve: Serving, code: Path | None, mode: SandboxMode = "auto", timeout_s: float = 60
-) -> Any:
+) -> Iterator[MindLink]:
     """The mind over repo's main, started with code (None: the installed mind)."""
     sha = git(repo, "rev-parse", "main").strip()
-    return open_mind(repo, sha, 1, start(), serve, mode=mode, timeout_s=timeout_s, code=code)
+    minded = open_mind(repo, sha, 1, [".env"], serve, mode=mode, timeout_s=timeout_s, code=code)
+    with minded as link:
+        link.open(start())
+        yield link
 
 
 def test_the_real_mind_plans_builds_and_repairs_through_the_judge(repo: Path) -> None:

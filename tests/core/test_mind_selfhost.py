@@ -66,8 +66,9 @@ def test_a_merged_improvement_to_the_mind_proposes_the_next_generation(tmp_path:
         "reviewer": [review(), review()],
         "when": [{"persona": "architect", "contains": MARKER, "reply": SECOND.model_dump_json()}],
     }
-    first = run_once(clone, script, tmp_path, "first")
-    assert report(clone, 1)["status"] == "accepted", first
+    run_once(clone, script, tmp_path, "first")
+    gen = report(clone, 1)
+    assert gen["status"] == "accepted", (gen.get("reason"), gen.get("errors"))
     assert MARKER in git(clone, "show", f"main:{PERSONAS}")
     # A fresh script: the architect list is empty, so only a recognised prompt gets a plan.
     script["architect"], script["builder"] = [], script["builder"][1:]
