@@ -120,10 +120,11 @@ def check_after_merge(
     verify = verify or functools.partial(verify_start, mode=deps.config.sandbox.mode)
     sha = deps.git.main_sha()
     deps.progress(f"gen {outcome.generation}: checking that the new main starts")
-    # A shared clone in scratch: the check needs no write access to the real .git or .agent.
+    # A clone in scratch: the check needs no write access to the real .git or .agent. Not a
+    # --shared one: its objects would stay in the repository, which the sandbox does not show.
     with scratch_dir(f"agent-selfhost-{outcome.generation}-") as scratch:
         tree = Path(scratch) / "clone"
-        git_run(deps.repo, "clone", "--quiet", "--shared", "--no-checkout", ".", str(tree))
+        git_run(deps.repo, "clone", "--quiet", "--no-checkout", ".", str(tree))
         git_run(tree, "checkout", "--quiet", "--detach", sha)
         problem = verify(tree, os.environ)
     if problem is None:
