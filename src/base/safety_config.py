@@ -20,54 +20,22 @@ class SafetySection(BaseModel):
     require_tests: bool = Field(True, description="Refuse to merge when no test ran.")
     protected_paths: list[str] = Field(
         default_factory=lambda: [
-            # The code that measures, gates and decides (see the README's protected set).
-            "src/gates/",
-            "src/analysis/code_scan/",
-            "src/benchmarks/",
-            "src/base/safety_config.py",
-            "src/sandbox/proc.py",
-            "src/base/safe_files.py",
-            "src/base/secrets.py",
-            "src/base/text.py",
-            "src/sandbox/sandbox.py",
-            "src/sandbox/bwrap.py",
-            "src/sandbox/landlock.py",
-            "src/base/seccomp.py",
-            "src/base/namespaces.py",
-            "src/base/cgroups.py",
-            "src/envs/",
-            "src/policies/",
+            # The judge's settings in any repository; the agent's own code is out of a
+            # generation's reach because its judge runs from a pinned commit, not from here.
             "config/benchmarks.json",
             "config/agent.toml:[safety]",
             "config/agent.toml:[benchmarks]",
             "config/agent.toml:[sandbox]",
+            "config/agent.toml:[providers]",
             "config/agent.toml:[agent.benchmark_threshold]",
             "config/agent.toml:[agent.review_consensus]",
             "config/agent.toml:[agent.auto_merge]",
             "config/agent.toml:[agent.significance]",
-            "src/core/candidate.py",
-            ".ci/",
-            "Makefile",
         ],
         description="Paths (a trailing / means a folder; file:[table] a TOML table) never written.",
     )
     protected_functions: list[str] = Field(
-        default_factory=lambda: [
-            "src/gates/decision.py:gather_facts",
-            "src/gates/decision.py:merge_facts",
-            "src/gates/decision.py:make_merge_decision",
-            "src/core/editing.py:apply_change",
-            "src/core/editing.py:apply_changes",
-            "src/core/phases.py:Generation._apply",
-            "src/core/phases.py:Generation.decide_phase",
-            "src/base/config.py:Settings.safety",
-            "src/base/config.py:Settings.benchmarks",
-            "src/base/config.py:BenchmarksSection",
-            "src/base/config.py:AgentSection.auto_merge",
-            "src/base/config.py:AgentSection.benchmark_threshold",
-            "src/base/config.py:AgentSection.review_consensus",
-            "src/base/config.py:AgentSection.significance",
-        ],
+        default_factory=list,
         description="`path:function` whose body the agent may not change.",
     )
 

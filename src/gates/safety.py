@@ -20,7 +20,6 @@ from self_improving_agent.analysis.code_scan import (
     coding_problem,
     gc_paused,
     package_dirs,
-    package_of,
     scan_source,
 )
 from self_improving_agent.analysis.code_scan.capabilities import capabilities, gained
@@ -33,12 +32,9 @@ from self_improving_agent.gates.rebinding import definitions, rebinds
 from self_improving_agent.gates.tool_config import loosened_tool_config
 from self_improving_agent.gates.trust import (
     FOR_PEOPLE,
-    is_test_path,
     path_findings,
-    protected_modules,
     with_evaluators,
 )
-from self_improving_agent.gates.trust_writes import trust_findings
 
 PATH_INVALID = "path/invalid"
 PATH_ABSOLUTE = "path/absolute"
@@ -271,15 +267,8 @@ class SafetyValidator:
         return findings
 
     def _rule_findings(self, rel: str, tree: ast.Module | None) -> list[CodeFinding]:
-        """Outcome hooks and, outside tests, the trust boundary of one version of a file."""
-        if tree is None:
-            return []
-        findings = list(outcome_hooks(tree))
-        if not is_test_path(rel):
-            paths, functions = self.safety.protected_paths, self.safety.protected_functions
-            modules = protected_modules(paths, functions, self.package_dirs)
-            findings += trust_findings(tree, package_of(rel, self.package_dirs), modules)
-        return findings
+        """Outcome hooks of one version of a file."""
+        return [] if tree is None else list(outcome_hooks(tree))
 
     def _check_functions(self, rel: str, before: str | None, tree: ast.Module) -> list[Violation]:
         """Protected functions keep their exact AST and cannot be rebound from anywhere."""

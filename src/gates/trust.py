@@ -16,16 +16,12 @@ from self_improving_agent.base.safety_config import SafetySection
 STARTUP_HOOK = "trust/startup-hook"
 COMPILED = "trust/compiled-code"
 SHADOW = "trust/shadow"
-PROTECTED_WRITE = "trust/protected-write"
-ENV_OVERRIDE = "trust/env-override"
 FOR_PEOPLE = "edit it by hand, or in PR mode ask a reviewer"
 
 WHY = {
     STARTUP_HOOK: "sitecustomize, usercustomize and .pth files run in every interpreter started",
     COMPILED: "compiled modules and bytecode can't be read by any gate yet Python imports them",
     SHADOW: "a package, extension or bytecode file of a protected module's name replaces it",
-    PROTECTED_WRITE: "patching a protected module from outside changes the judge without a diff",
-    ENV_OVERRIDE: "AGENT_* variables override the config, protected tables included",
 }
 COMPILED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")
 STARTUP_NAMES = ("sitecustomize", "usercustomize")

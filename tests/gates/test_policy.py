@@ -19,7 +19,11 @@ from self_improving_agent.gates.policy import (
     is_protected_path,
 )
 
-SAFETY = SafetySection(max_lines_per_write=100, max_files_per_generation=3)
+# The shipped protections plus a user's own folders, as the agent once protected its source.
+OWN = SafetySection(
+    protected_paths=[*SafetySection().protected_paths, "src/gates/", "src/policies/", ".ci/"]
+)
+SAFETY = OWN.model_copy(update={"max_lines_per_write": 100, "max_files_per_generation": 3})
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +118,7 @@ def test_write_requests(
     ],
 )
 def test_protected_paths(path: str) -> None:
-    assert is_protected_path(path, SafetySection())
+    assert is_protected_path(path, OWN)
 
 
 @pytest.mark.parametrize(

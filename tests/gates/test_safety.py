@@ -36,6 +36,13 @@ protected_paths = ["src/gates/safety.py"]
 """
 
 
+# A user who protects paths and functions of their own, as the agent once did over its source.
+OWN = SafetySection(
+    protected_paths=[*SafetySection().protected_paths, "src/gates/", "src/policies/", ".ci/"],
+    protected_functions=["src/gates/decision.py:make_merge_decision"],
+)
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A repository with a protected function and a config file with a [safety] table."""
@@ -87,7 +94,7 @@ def rules(verdict: SafetyVerdict) -> set[str]:
     ],
 )
 def test_path_rules(root: Path, path: str, rule: str) -> None:
-    verdict = SafetyValidator(root, code_rules=False).validate_before_write(path, "x = 1\n")
+    verdict = SafetyValidator(root, OWN, code_rules=False).validate_before_write(path, "x = 1\n")
     assert rule in rules(verdict)
     assert all(repr(path) in v.message for v in verdict.violations)
 
@@ -108,7 +115,7 @@ def test_symlink_out_of_the_root_is_an_escape(root: Path, tmp_path: Path) -> Non
 
 def test_symlink_to_a_protected_file_is_protected(root: Path) -> None:
     (root / "innocent.py").symlink_to(root / "src/gates/safety.py")
-    verdict = SafetyValidator(root).validate_before_write("innocent.py", '"""Gone."""\n')
+    verdict = SafetyValidator(root, OWN).validate_before_write("innocent.py", '"""Gone."""\n')
     assert rules(verdict) == {"path/protected"}
 
 
@@ -166,7 +173,7 @@ def test_edit_elsewhere_in_protected_file_passes(root: Path) -> None:
     ],
 )
 def test_protected_function_may_not_change(root: Path, content: str) -> None:
-    verdict = SafetyValidator(root).validate_before_write("src/gates/decision.py", content)
+    verdict = SafetyValidator(root, OWN).validate_before_write("src/gates/decision.py", content)
     assert "protected-function" in rules(verdict)
 
 
@@ -180,8 +187,8 @@ def test_protected_function_may_not_change(root: Path, content: str) -> None:
     ],
 )
 def test_protected_function_may_not_be_rebound_from_another_file(root: Path, content: str) -> None:
-    verdict = SafetyValidator(root).validate_before_write("src/core/other.py", content)
-    assert rules(verdict) == {"protected-function", "trust/protected-write"}
+    verdict = SafetyValidator(root, OWN).validate_before_write("src/core/other.py", content)
+    assert rules(verdict) == {"protected-function"}
 
 
 def test_new_file_defining_a_protected_name_passes(tmp_path: Path) -> None:

@@ -39,13 +39,19 @@ def _no_agent_env(clean_env: None) -> None:
     """Each test sets only the AGENT_* variables it needs."""
 
 
+# A user who protects their own decision module and function, as the agent once did its own.
+USER_SAFETY = {
+    "config/agent.toml": '[safety]\nprotected_paths = ["src/gates/safety.py"]\n'
+    'protected_functions = ["src/gates/decision.py:make_merge_decision"]\n'
+}
+
+
 def generation(
     tmp_path: Path, changes: list[Change], files: list[str], *, no_safety: bool = False
 ) -> tuple[int, str, dict[str, Any]]:
     """Run one auto-merge generation through the CLI; exit code, stderr and gen-1.json."""
-    repo = sample_repo(
-        tmp_path / "repo", {"src/gates/decision.py": LOOP_PY, "pyproject.toml": PYPROJECT}
-    )
+    tree = {"src/gates/decision.py": LOOP_PY, "pyproject.toml": PYPROJECT, **USER_SAFETY}
+    repo = sample_repo(tmp_path / "repo", tree)
     reply = build(*changes)
     script = {
         "architect": [plan(files)],

@@ -1,4 +1,4 @@
-"""The trust boundary: protected modules, their shadows, startup hooks and writes into them."""
+"""The trust boundary: protected modules, their shadows and startup hooks."""
 
 from __future__ import annotations
 
@@ -6,22 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.gates.safety import SafetyValidator
 
 PEOPLE = "edit it by hand, or in PR mode ask a reviewer"
 
 # (id, path, content, rule)
 REFUSED: list[tuple[str, str, str, str]] = [
-    ("decision-module", "src/gates/decision.py", "x = 1\n", "path/protected"),
-    ("decision-model", "src/gates/decision_model.py", "x = 1\n", "path/protected"),
-    ("weighted-total", "src/benchmarks/runner.py", "x = 1\n", "path/protected"),
-    ("outcome-reader", "src/benchmarks/pass_rate.py", "x = 1\n", "path/protected"),
-    ("code-scan", "src/analysis/code_scan/rules.py", "x = 1\n", "path/protected"),
-    ("proc", "src/sandbox/proc.py", "x = 1\n", "path/protected"),
-    ("sandbox", "src/sandbox/sandbox.py", "x = 1\n", "path/protected"),
-    ("envs", "src/envs/build.py", "x = 1\n", "path/protected"),
-    ("safety-loading", "src/base/safety_config.py", "x = 1\n", "path/protected"),
-    ("makefile", "Makefile", "all:\n\ttrue\n", "path/protected"),
     ("new-bench-config", "config/benchmarks.json", "{}\n", "path/protected"),
     ("shadow-package", "src/sandbox/proc/__init__.py", "x = 1\n", "trust/shadow"),
     ("shadow-so", "src/sandbox/proc.cpython-311-x86_64-linux-gnu.so", "x", "trust/shadow"),
@@ -39,72 +30,6 @@ REFUSED: list[tuple[str, str, str, str]] = [
         "code/code-swap",
     ),
     (
-        "setattr-folded",
-        "src/core/hack.py",
-        "import self_improving_agent.gates.decision as d\n"
-        "setattr(d, 'make_' + 'merge_decision', print)\n",
-        "trust/protected-write",
-    ),
-    (
-        "vars-update",
-        "src/core/__init__.py",
-        "import self_improving_agent.gates.decision as d\n"
-        "vars(d).update(make_merge_decision=print)\n",
-        "trust/protected-write",
-    ),
-    (
-        "dict-store",
-        "src/__init__.py",
-        "from self_improving_agent.gates import safety\n"
-        "safety.__dict__['SafetyValidator'] = object\n",
-        "trust/protected-write",
-    ),
-    (
-        "validator-monkeypatch",
-        "src/core/__init__.py",
-        "from self_improving_agent.gates.safety import SafetyValidator\n"
-        "SafetyValidator.validate_before_write = lambda *a: None\n",
-        "trust/protected-write",
-    ),
-    (
-        "decision-model-forced",
-        "src/reports/x.py",
-        "from self_improving_agent.gates.decision_model import Decision\n"
-        "Decision.model_post_init = print\n",
-        "trust/protected-write",
-    ),
-    (
-        "redefinition-in-importer",
-        "src/core/generation.py",
-        "from self_improving_agent.gates.decision import make_merge_decision\n\n"
-        "def make_merge_decision(*args):\n    return None\n",
-        "trust/protected-write",
-    ),
-    (
-        "reassign-in-importer",
-        "src/core/generation.py",
-        "from self_improving_agent.gates.decision import gather_facts\ngather_facts = print\n",
-        "trust/protected-write",
-    ),
-    (
-        "sys-modules-replace",
-        "src/cli/x.py",
-        "import sys\nsys.modules['self_improving_agent.gates.decision'] = object()\n",
-        "trust/protected-write",
-    ),
-    (
-        "env-override",
-        "src/core/__init__.py",
-        "import os\nos.environ.setdefault('AGENT_SAFETY__PROTECTED_PATHS', '[]')\n",
-        "trust/env-override",
-    ),
-    (
-        "env-override-store",
-        "src/cli/run2.py",
-        "import os\nos.environ['AGENT_' + 'BENCHMARK_THRESHOLD'] = '-1000'\n",
-        "trust/env-override",
-    ),
-    (
         "threshold-in-agent-table",
         "config/agent.toml",
         "[agent]\nbenchmark_threshold = -1000\n",
@@ -113,7 +38,6 @@ REFUSED: list[tuple[str, str, str, str]] = [
     ("consensus", "config/agent.toml", "[agent]\nreview_consensus = 0\n", "path/protected-table"),
     ("auto-merge", "config/agent.toml", "[agent]\nauto_merge = true\n", "path/protected-table"),
     ("significance", "config/agent.toml", "[agent]\nsignificance = 0.9\n", "path/protected-table"),
-    ("candidate-measuring", "src/core/candidate.py", "x = 1\n", "path/protected"),
     (
         "bench-config-moved",
         "config/agent.toml",
@@ -123,6 +47,18 @@ REFUSED: list[tuple[str, str, str, str]] = [
 ]
 
 ALLOWED: list[tuple[str, str, str]] = [
+    # The agent's own layout means nothing in another repository; its own judge is pinned.
+    ("own-layout-decision-module", "src/gates/decision.py", "x = 1\n"),
+    ("own-layout-decision-model", "src/gates/decision_model.py", "x = 1\n"),
+    ("own-layout-weighted-total", "src/benchmarks/runner.py", "x = 1\n"),
+    ("own-layout-outcome-reader", "src/benchmarks/pass_rate.py", "x = 1\n"),
+    ("own-layout-code-scan", "src/analysis/code_scan/rules.py", "x = 1\n"),
+    ("own-layout-proc", "src/sandbox/proc.py", "x = 1\n"),
+    ("own-layout-sandbox", "src/sandbox/sandbox.py", "x = 1\n"),
+    ("own-layout-envs", "src/envs/build.py", "x = 1\n"),
+    ("own-layout-safety-loading", "src/base/safety_config.py", "x = 1\n"),
+    ("own-layout-makefile", "Makefile", "all:\n\ttrue\n"),
+    ("own-layout-candidate-measuring", "src/core/candidate.py", "x = 1\n"),
     ("pipeline-module", "src/core/session.py", "x = 1\n"),
     ("reports", "src/reports/text.py", "def show() -> str:\n    return 'x'\n"),
     (
@@ -142,6 +78,10 @@ ALLOWED: list[tuple[str, str, str]] = [
 ]
 
 
+# A user who protects modules of their own: their shadows are refused too.
+USER_PROTECTED = SafetySection(
+    protected_paths=[*SafetySection().protected_paths, "src/sandbox/proc.py", "src/gates/"]
+)
 PACKAGE_DIR = '[tool.setuptools]\npackage-dir = { "self_improving_agent" = "src" }\n'
 
 
@@ -161,7 +101,7 @@ def root(tmp_path: Path) -> Path:
     ("path", "content", "rule"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
 )
 def test_refused(root: Path, path: str, content: str, rule: str) -> None:
-    verdict = SafetyValidator(root).validate_before_write(path, content)
+    verdict = SafetyValidator(root, USER_PROTECTED).validate_before_write(path, content)
     assert rule in {v.rule for v in verdict.violations}
     if rule.startswith(("trust/", "path/protected")) and rule != "trust/compiled-code":
         assert any(PEOPLE in v.message for v in verdict.violations if v.rule == rule)

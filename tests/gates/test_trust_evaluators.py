@@ -94,12 +94,6 @@ def test_a_package_shadowing_an_evaluator_script_is_refused(repo: Path) -> None:
     assert "trust/shadow" in {v.rule for v in verdict.violations}
 
 
-def test_patching_an_evaluator_module_from_elsewhere_is_refused(repo: Path) -> None:
-    content = "from eval import score\nscore.x = 0\n"
-    verdict = SafetyValidator(repo).validate_before_write("src/core/hack.py", content)
-    assert "trust/protected-write" in {v.rule for v in verdict.violations}
-
-
 def test_other_files_stay_writable(repo: Path) -> None:
     for path in ("eval/other.py", "src/core/x.py", "outside.py", "missing.py"):
         assert SafetyValidator(repo).validate_before_write(path, "x = 1\n").violations == []

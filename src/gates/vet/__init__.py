@@ -40,11 +40,6 @@ def context_at(
         local_roots=roots | frozenset(packages),
         backend_paths=tuple(backend_paths(pyproject)),
         bench_config=bench_config,
-        agent_repo=any(
-            (repo / p.rstrip("/")).exists()
-            for p in safety.protected_paths
-            if p.endswith(".py") or (p.endswith("/") and p.startswith("src/"))
-        ),
     )
 
 

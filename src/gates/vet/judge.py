@@ -45,7 +45,6 @@ INI_TOOLS = (
     *("pydocstyle", "pylint", "radon", "bdist_wheel", "egg_info"),
 )
 CAPABILITY = "capability/gained"
-TRUST = ("trust/protected-write", "trust/env-override")
 TOOL_CONFIG = "config/tool-settings"
 SUPPRESSION = "config/suppression"
 TESTS = "tests/changed"
@@ -63,7 +62,6 @@ class VetContext:
     local_roots: frozenset[str] = frozenset()
     backend_paths: tuple[str, ...] = ()
     bench_config: str = "config/benchmarks.json"
-    agent_repo: bool = False
 
 
 def _text(data: bytes | None, path: str) -> tuple[str | None, bool]:
@@ -106,9 +104,6 @@ def judge_file(fc: FileChange, ctx: VetContext, validator: SafetyValidator) -> F
         item = VetItem(rule=violation.rule, line=violation.line, message=violation.message)
         if violation.rule in HARD_PATH_RULES:
             refused.append(item)
-        elif violation.rule.startswith(TRUST) and not ctx.agent_repo:
-            # The agent's own modules and AGENT_* settings mean nothing in another repository.
-            continue
         elif violation.rule not in DECIDED_ELSEWHERE:
             person.append(item)
     person += _config(fc, before, after)
