@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from self_improving_agent import __version__
-from self_improving_agent.cli import config_cmds, measure_cmds, report_cmds, run_cmds, state_cmds
+from self_improving_agent.cli import (
+    config_cmds,
+    judge_cmds,
+    measure_cmds,
+    report_cmds,
+    run_cmds,
+    state_cmds,
+)
 from self_improving_agent.cli.options import echo
 from self_improving_agent.cli.vet import vet_command
 
@@ -28,6 +35,10 @@ app.add_typer(config_app, name="config")
 env_app = typer.Typer(help="The environment a repository is measured in.", no_args_is_help=True)
 app.add_typer(env_app, name="env")
 app.command("vet")(vet_command)
+judge_app = typer.Typer(
+    help="The pinned judge of the agent's own repository.", no_args_is_help=True
+)
+app.add_typer(judge_app, name="judge")
 
 
 def _version(value: bool) -> None:
@@ -64,6 +75,8 @@ app.command("dashboard")(report_cmds.dashboard)
 app.command("bench")(measure_cmds.bench)
 env_app.command("show")(measure_cmds.env_show)
 env_app.command("rebuild")(measure_cmds.env_rebuild)
+judge_app.command("show")(judge_cmds.judge_show)
+judge_app.command("promote")(judge_cmds.judge_promote)
 app.command("demo")(run_cmds.demo)
 app.command("run")(run_cmds.run)
 app.command("loop")(run_cmds.loop)

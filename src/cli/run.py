@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,38 +99,7 @@ def start_run(
             wait_for_reviews(deps.pr, progress, echo)
     if result.message:
         progress(result.message)
-    if result.handoff:
-        progress(
-            "the agent merged a change into itself: the next generations run in a fresh"
-            " process of the new main"
-        )
-        argv = handoff_argv(repo, settings, request, result.handoff)
-        return subprocess.run(argv, cwd=repo, check=False).returncode
     return result.exit_code
-
-
-def handoff_argv(repo: Path, settings: Settings, request: RunRequest, remaining: int) -> list[str]:
-    """The command that continues the loop with the agent's new code, with the same choices."""
-    agent, options = settings.agent, run_options(settings, request)
-    argv = [sys.executable, str(repo / "main.py"), "loop", "--repo", str(repo)]
-    argv += ["--max-gen", str(remaining), "--provider", agent.provider, "--model", agent.model]
-    argv += ["--auto-merge" if options.auto_merge else "--no-auto-merge"]
-    argv += ["--log-format", agent.log_format, "--log-level", agent.log_level]
-    if agent.main_branch:
-        argv += ["--main-branch", agent.main_branch]
-    if settings.benchmarks.python:
-        argv += ["--python", settings.benchmarks.python]
-    for goal in options.goals:
-        argv += ["--goal", goal]
-    if not options.code_rules:
-        argv.append("--no-safety")
-    if request.max_cost is not None:
-        argv += ["--max-cost", str(request.max_cost)]
-    if request.github != "off":
-        argv.append("--github-auto" if request.github == "auto" else "--github")
-    if request.config is not None:
-        argv += ["--config", str(request.config)]
-    return argv
 
 
 def merge_generation(repo: Path, settings: Settings, number: int) -> Merged:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -107,7 +108,11 @@ def takes_run_flags(func: Callable[..., None]) -> Callable[..., None]:
 def _start(flags: RunFlags, count: int | None, max_cost: float | None, wait: bool) -> None:
     """Build the settings and the request from the flags, run, and exit with the run's code."""
     from self_improving_agent.cli.run import RunRequest, start_run
+    from self_improving_agent.core.judge_exec import judge_from_pin
 
+    # On the agent's own repository this process becomes the pinned judge's before any setting
+    # is read: what main holds now judges nothing until a person promotes it.
+    judge_from_pin(flags.repo, os.environ, sys.argv[1:])
     settings = settings_for(
         flags.repo,
         flags.config,

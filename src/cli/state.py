@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.models import EvolutionEntry
 from self_improving_agent.base.store import Store, db_path
 from self_improving_agent.cli.views import render_status
+from self_improving_agent.core.own_repo import is_self_hosted
+from self_improving_agent.git_ops.judge_pin import ahead_note
+from self_improving_agent.git_ops.main_branch import resolve_main_branch
 from self_improving_agent.memory.lessons import Lesson, SqliteLessons
 
 OPEN = ("running", "pending", "awaiting_review")
@@ -28,6 +32,16 @@ def status_text(repo: Path, source: str) -> str:
             [e for e in entries if e.status in OPEN],
             entries[-1] if entries else None,
         )
+
+
+def judge_note(repo: Path, main_branch: str | None) -> str | None:
+    """On the agent's own repository: one line when main is ahead of the pinned judge."""
+    if not is_self_hosted(repo):
+        return None
+    try:
+        return ahead_note(repo, resolve_main_branch(repo, main_branch))
+    except GitError:
+        return None
 
 
 def stored_generations(repo: Path) -> list[EvolutionEntry]:

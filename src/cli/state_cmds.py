@@ -24,12 +24,15 @@ from self_improving_agent.cli.options import (
 def status(repo: RepoOpt = Path("."), config: ConfigOpt = None) -> None:
     """Where the state is, how generations ended and which are still open."""
     from self_improving_agent.cli.run import poll_for_status
-    from self_improving_agent.cli.state import status_text
+    from self_improving_agent.cli.state import judge_note, status_text
 
     settings = settings_for(repo, config)
     for line in poll_for_status(repo, settings):
         err(line)
     echo(status_text(repo, config_source(repo, config)))
+    note = judge_note(repo, settings.agent.main_branch)
+    if note:
+        echo(f"judge:      {note}")
 
 
 @reports_errors

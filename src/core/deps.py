@@ -111,6 +111,7 @@ class Deps:
     # The mind's package folder; None: main's on the agent's own repository, else the installed.
     mind_code: Path | None = None
     mind_timeout_s: float = 600.0
+    judge_commit: str = ""
 
 
 class GenerationOutcome(BaseModel):

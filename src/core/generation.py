@@ -30,6 +30,7 @@ from self_improving_agent.core.lessons import lesson_memory, lesson_of, remember
 from self_improving_agent.core.recorder import Recorder
 from self_improving_agent.core.repair import RepairFailed, repair
 from self_improving_agent.core.values import Context, Decided, Reached
+from self_improving_agent.git_ops.judge_pin import judge_changes
 from self_improving_agent.git_ops.worktree import MergeRefused
 from self_improving_agent.reports.report_files import report_path
 from self_improving_agent.reports.report_model import Reproducibility
@@ -154,8 +155,17 @@ def _context(deps: Deps, options: RunOptions) -> Context:
         tool_versions=tool_versions(),
         code_rules=options.code_rules,
         sandbox=record(deps.config.sandbox.mode).model_dump(),
+        judge_commit=deps.judge_commit,
+        judge_files_ahead=_judge_ahead(deps),
     )
     return Context(deps, options, number, rec, memory, reproducibility)
+
+
+def _judge_ahead(deps: Deps) -> list[str]:
+    """The judge files main has changed since the pinned judge of this run (none unpinned)."""
+    if not deps.judge_commit:
+        return []
+    return judge_changes(deps.repo, deps.judge_commit, deps.git.main_sha())
 
 
 def _refuse(phase: str, why: str | None) -> None:

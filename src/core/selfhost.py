@@ -20,6 +20,10 @@ from self_improving_agent.reports.report_files import amend_report
 from self_improving_agent.sandbox.proc import run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec, contained
 
+# Names the pinned judge commit a process runs as. Only the judge's own re-exec sets it (and
+# the check below, for the new main it starts on purpose): a generation's code never runs in
+# the judge's process nor starts it.
+MARK = "AGENT_JUDGE_COMMIT"
 # A dry run measures the whole repository twice (before and after), so it needs minutes.
 START_TIMEOUT_S = 900.0
 CHILD_ERROR_CHARS = 300
@@ -79,6 +83,8 @@ def verify_start(
 ) -> str | None:
     """Why a fresh process of the code in worktree cannot start and run, or None when it can."""
     env = child_env(environ, worktree)
+    # The check is that the new main starts, so it runs that code, not a pinned judge's.
+    env[MARK] = git_run(worktree, "rev-parse", "HEAD").stdout.strip()
     reports = _reports_folder(worktree)
     with contained(mode, [worktree]) as box:
         if box.mechanism in ("bwrap", "landlock"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from self_improving_agent.core.generation import (
     reports_dir,
     run_generation,
 )
+from self_improving_agent.core.judge_exec import running_judge
 from self_improving_agent.core.own_repo import is_self_hosted
 from self_improving_agent.core.pr_mode import connect
 from self_improving_agent.core.selfhost import check_after_merge
@@ -52,7 +54,6 @@ class LoopResult(BaseModel):
     outcomes: list[GenerationOutcome]
     exit_code: int = 0
     message: str = ""
-    handoff: int = 0
 
 
 def open_deps(
@@ -154,6 +155,7 @@ def open_deps(
         pr=flow,
         after_merge=check_after_merge if is_self_hosted(repo) else None,
         compare=compare,
+        judge_commit=running_judge(os.environ),
     )
 
 
@@ -251,12 +253,8 @@ def loop_generations(
                 deps.progress(line)
         outcome = run_generation(deps, options)
         if outcome.status == "accepted" and not options.dry_run and deps.after_merge is not None:
+            # The judge stays as it is: merged judge code judges nothing until promoted.
             outcome = deps.after_merge(deps, outcome)
-            if outcome.status == "accepted" and done < max_generations:
-                # The agent just merged into itself: the new code must run the next round.
-                outcomes.append(outcome)
-                ended(outcome)
-                return LoopResult(outcomes=outcomes, handoff=max_generations - done)
         outcomes.append(outcome)
         ended(outcome)
         failures = failures + 1 if outcome.errored else 0

@@ -54,6 +54,16 @@ class Reproducibility(BaseModel):
     sandbox: dict[str, object] = Field(
         default_factory=dict, description="The sandbox the runs used and what it restricted."
     )
+    judge_commit: str = Field(
+        "",
+        description="The pinned commit of the agent's own code that judged it; empty when the"
+        " installed agent judged another repository.",
+    )
+    judge_files_ahead: list[str] = Field(
+        default_factory=list,
+        description="Judge files main had changed since that pin when the generation started:"
+        " merged, but judging nothing until a person promotes them.",
+    )
 
 
 class GenerationReport(BaseModel):

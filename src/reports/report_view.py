@@ -133,6 +133,15 @@ def _header(report: GenerationReport, color: bool) -> list[str]:
     finished = report.finished_at or "not finished"
     lines.append(f"  started:  {report.started_at}   finished: {clean(finished)}")
     lines.append(f"  duration: {fmt_seconds(report.duration_s)}")
+    judge = report.reproducibility.judge_commit
+    if judge:
+        lines.append(f"  judge:    pinned at {judge[:10]}")
+    ahead = report.reproducibility.judge_files_ahead
+    if ahead:
+        lines.append(
+            f"  judge:    main is ahead of the pin by {len(ahead)} judge file(s), which judge"
+            " nothing until a person runs `agent judge promote`"
+        )
     return lines
 
 

@@ -266,7 +266,7 @@ NATIVE_BY_DESIGN = {
     "tests/sandbox/escape_probes.py",
 }
 # The checkout shim loads this tree's src/ under the package name, by design.
-SHIM_RULES = {"code/loader", "trust/protected-write"}
+SHIM_RULES = {"code/loader"}
 
 
 def own_files() -> list[Path]:
