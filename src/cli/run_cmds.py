@@ -108,14 +108,16 @@ def takes_run_flags(func: Callable[..., None]) -> Callable[..., None]:
 def _start(flags: RunFlags, count: int | None, max_cost: float | None, wait: bool) -> None:
     """Build the settings and the request from the flags, run, and exit with the run's code."""
     from self_improving_agent.cli.run import RunRequest, start_run
-    from self_improving_agent.core.judge_exec import judge_from_pin
+    from self_improving_agent.core.judge_exec import judge_from_pin, pinned_config
 
     # On the agent's own repository this process becomes the pinned judge's before any setting
     # is read: what main holds now judges nothing until a person promotes it.
     judge_from_pin(flags.repo, os.environ, sys.argv[1:])
+    # The pinned judge's settings are the pin's own file, never the working tree's or main's.
+    config = flags.config or pinned_config(os.environ)
     settings = settings_for(
         flags.repo,
-        flags.config,
+        config,
         python=flags.python,
         sandbox=flags.sandbox,
         provider=flags.provider,
@@ -133,7 +135,7 @@ def _start(flags: RunFlags, count: int | None, max_cost: float | None, wait: boo
         code_rules=not flags.no_safety,
         github=flags.pr_mode(),
         wait=wait,
-        config=flags.config,
+        config=config,
     )
     raise typer.Exit(start_run(flags.repo, settings, request, typer.echo, err))
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from self_improving_agent.base.config import DEFAULT_CONFIG_RELPATH
 from self_improving_agent.base.errors import AgentError, GitError
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.core.own_repo import PROJECT_NAME, is_self_hosted, running_root
@@ -65,7 +66,7 @@ def _writable(tree: Path) -> None:
 def export_pin(repo: Path, sha: str, cache: Path) -> Path:
     """The read-only tree of commit sha under cache, made once (content-addressed by commit)."""
     target = cache / sha
-    if (target / "src" / "__init__.py").is_file():
+    if target.is_dir():
         return target
     cache.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{sha[:10]}-", dir=cache))
@@ -82,7 +83,8 @@ def export_pin(repo: Path, sha: str, cache: Path) -> Path:
         try:
             tree.rename(target)
         except OSError:
-            if not (target / "src" / "__init__.py").is_file():
+            # Another process exported the same commit first: its tree is this one.
+            if not target.is_dir():
                 raise
     finally:
         _writable(scratch)
@@ -131,11 +133,11 @@ def reexec_argv(tree: Path, args: Sequence[str]) -> list[str]:
 
 def judge_from_pin(repo: Path, environ: Mapping[str, str], args: Sequence[str]) -> None:
     """On the agent's own repository, replace this process by the pinned judge's; else return."""
-    if not is_self_hosted(repo):
+    # Set, the agent chose this process's code itself: the pinned judge re-executed, or the
+    # self-hosting check starting the new main (whose git may not see the objects to look up).
+    if environ.get(MARK) or not is_self_hosted(repo):
         return
     sha = ensure_pin(repo)
-    if environ.get(MARK) == sha:
-        return
     tree = export_pin(repo, sha, judge_cache(environ))
     if running_root() == tree:
         return
@@ -155,3 +157,11 @@ def running_judge(environ: Mapping[str, str]) -> str:
     """The pinned commit this process judges from, or '' when it runs installed code."""
     sha = environ.get(MARK, "")
     return sha if sha and running_root() == judge_cache(environ) / sha else ""
+
+
+def pinned_config(environ: Mapping[str, str]) -> Path | None:
+    """The config file of the pinned judge this process runs, or None when it runs unpinned."""
+    if not running_judge(environ):
+        return None
+    path = running_root() / DEFAULT_CONFIG_RELPATH
+    return path if path.is_file() else None
