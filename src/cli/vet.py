@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -48,21 +50,39 @@ def load_change(repo: Path, target: str | None) -> tuple[ChangeSet | None, VetRe
     try:
         return from_patch(repo, patch, label), None
     except GitError:
-        refused = _refused_paths(patch, label)
+        refused = _refused_paths(repo, patch, label)
         if refused is None:
             raise
         return None, refused
 
 
-def _refused_paths(patch: bytes, label: str) -> VetReport | None:
-    """A patch git refuses to apply is still refused by name when it writes where none may."""
+def _through_links(repo: Path, path: str, links: dict[str, str]) -> str:
+    """path with every leading folder that is a symbolic link (the patch's own, or one already
+    in the repository) replaced by where the link points, relative to the repository."""
+    parts = path.split("/")
+    for depth in range(len(parts) - 1, 0, -1):
+        prefix = "/".join(parts[:depth])
+        target = links.get(prefix)
+        if target is None and (repo / prefix).is_symlink():
+            target = os.readlink(repo / prefix)
+        if target is not None:
+            joined = posixpath.join(posixpath.dirname(prefix), target, *parts[depth:])
+            return joined if target.startswith("/") else posixpath.normpath(joined)
+    return path
+
+
+def _refused_paths(repo: Path, patch: bytes, label: str) -> VetReport | None:
+    """A patch git refuses to apply is still refused by name when it writes where none may,
+    its paths followed through the links it makes or the repository has."""
     from self_improving_agent.gates.vet import FileVerdict, VetItem, VetReport
     from self_improving_agent.gates.vet.outside import hard_refusal
-    from self_improving_agent.git_ops.changeset import patch_paths
+    from self_improving_agent.git_ops.changeset import patch_links, patch_paths
 
     files = []
+    links = patch_links(patch)
     for path in patch_paths(patch):
-        hard = hard_refusal(path, [".env*", "*.pem", "*.key"])
+        real = _through_links(repo, path, links)
+        hard = hard_refusal(real, [".env*", "*.pem", "*.key"], links.get(path))
         if hard is not None:
             item = VetItem(rule=hard[0], message=hard[1])
             files.append(FileVerdict(path=path, status="in the patch", refused=[item]))

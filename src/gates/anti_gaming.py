@@ -36,8 +36,20 @@ def lost_tests(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]
     return lost
 
 
+def read_as_code(path: str, content: str) -> bool:
+    """Whether the checkers read this file as code: Python source, a stub, a notebook, or a
+    script whose first line runs Python (prose such as Markdown is never read for comments)."""
+    if path.casefold().endswith((".py", ".pyi", ".pyw", ".ipynb")):
+        return True
+    first = content.lstrip("\ufeff").partition("\n")[0]
+    return first.startswith("#!") and "python" in first
+
+
 def count_suppressions(path: str, content: str) -> int:
-    """Suppression comments in one file; strings don't count in Python that tokenizes."""
+    """Suppression comments in one file the checkers read as code; strings don't count in
+    Python that tokenizes."""
+    if not read_as_code(path, content):
+        return 0
     if path.endswith((".py", ".pyi")):
         try:
             tokens = list(tokenize.generate_tokens(io.StringIO(content).readline))
@@ -47,7 +59,7 @@ def count_suppressions(path: str, content: str) -> int:
             comments = (tok.string for tok in tokens if tok.type == tokenize.COMMENT)
             names = sum(t.type == tokenize.NAME and t.string in SUPPRESSION_NAMES for t in tokens)
             return names + sum(len(SUPPRESSION_RE.findall(comment)) for comment in comments)
-    # Not Python, or broken Python: count every '#' tail, erring towards more.
+    # A notebook, a script, or broken Python: count every '#' tail, erring towards more.
     tails = (line.partition("#")[2] for line in content.splitlines() if "#" in line)
     return sum(len(SUPPRESSION_RE.findall(tail)) for tail in tails)
 

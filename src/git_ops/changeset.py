@@ -84,6 +84,19 @@ def patch_paths(patch: bytes) -> list[str]:
     return found
 
 
+def patch_links(patch: bytes) -> dict[str, str]:
+    """Symbolic links a patch creates: path -> the target its one added line names."""
+    links: dict[str, str] = {}
+    for section in re.split(rb"^(?=diff --git )", patch, flags=re.M):
+        head = re.match(rb"diff --git a/(\S+) b/(\S+)", section)
+        if head is None or not re.search(rb"^new (?:file )?mode 120000$", section, re.M):
+            continue
+        added = re.findall(rb"^\+(?!\+\+ )(.*)$", section, re.M)
+        if len(added) == 1:
+            links[head.group(2).decode("utf-8", "replace")] = added[0].decode("utf-8", "replace")
+    return links
+
+
 def from_patch(repo: Path, patch: bytes, label: str) -> ChangeSet:
     """The change a patch makes to HEAD, applied to a scratch index (no file is touched)."""
     head = _head(repo)

@@ -51,6 +51,13 @@ def test_broken_python_falls_back_to_counting_every_comment_tail() -> None:
     assert count_suppressions("a.py", 'x = (\n"# noqa"\n') == 1
 
 
+def test_prose_is_not_read_for_suppressions_but_scripts_are() -> None:
+    prose = "Write `# noqa: E501` or `# type: ignore` only with a reason.\n"
+    assert count_suppressions("README.md", prose) == 0
+    assert count_suppressions("docs/guide.rst", prose) == 0
+    assert count_suppressions("bin/tool", "#!/usr/bin/env python3\nx = 1  # noqa\n") == 1
+
+
 PYPROJECT = """
 [project]
 version = "1.0"

@@ -15,6 +15,14 @@ from self_improving_agent.analysis.code_scan.capability import (
     WRITES,
     Capability,
 )
+from self_improving_agent.analysis.code_scan.namespaces import (
+    ENV_VALUE_NODES,
+    ENVIRONMENTS,
+    NAMESPACE_METHODS,
+    environment_escapes,
+    foreign_namespace,
+    namespace_label,
+)
 from self_improving_agent.analysis.code_scan.rules import (
     EXEC_SPAWNS,
     INTERPRETER_VALUES,
@@ -23,6 +31,7 @@ from self_improving_agent.analysis.code_scan.rules import (
     dangerous_rule,
 )
 from self_improving_agent.analysis.code_scan.values import UNKNOWN_STR, Values, is_dotted
+from self_improving_agent.analysis.code_scan.writes import WriteTargets
 
 if TYPE_CHECKING:
     from self_improving_agent.analysis.code_scan.checks import Checker
@@ -53,7 +62,7 @@ WRITE_CALLS = frozenset(
     {"os.remove", "os.unlink", "os.rename", "os.replace", "os.makedirs", "os.mkdir"}
     | {"os.rmdir", "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate"}
     | {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move"}
-    | {"shutil.rmtree", "os.open"}
+    | {"shutil.rmtree"}
 )
 WRITE_METHODS = frozenset({"write_text", "write_bytes", "unlink", "mkdir", "touch", "rename"})
 WRITE_METHODS |= {"symlink_to", "chmod", "replace", "rmdir", "hardlink_to"}
@@ -91,6 +100,7 @@ class CallPass:
         self.found: list[Capability] = []
         self.writes = False
         self.outside: set[str] = set()
+        self.targets = WriteTargets(self.flow)
 
     def _add(self, kind: str, target: str, detail: str, node: ast.AST) -> None:
         """Record one capability."""
@@ -115,10 +125,18 @@ class CallPass:
                 assert isinstance(node, ast.Subscript)
                 if self.flow.resolve(node.value) & {"os.environ", "os.environb"}:
                     self._env_name(node.slice, node)
+            if kind in ENV_VALUE_NODES and isinstance(node, ast.expr):
+                self._environment(node)
         if self.writes:
             for where in sorted(self.outside):
                 self._add(WRITES, where, "", self.checker.tree)
         return self.found
+
+    def _environment(self, node: ast.expr) -> None:
+        """The whole environment taken as a value that goes somewhere."""
+        parents, alias = self.checker.parents, self.checker._is_alias_value
+        if self.flow.resolve(node) & ENVIRONMENTS and environment_escapes(parents, node, alias):
+            self._add(SECRETS, "os.environ", "every variable", node)
 
     def _callees(self, node: ast.Call) -> set[str]:
         """Dotted names the call may invoke."""
@@ -128,7 +146,11 @@ class CallPass:
         """Processes, network, secrets, writes and reaching in at one call."""
         if isinstance(node.func, ast.Attribute) and node.func.attr in PATH_WRITERS:
             self.writes = True
-        for func in self._callees(node):
+        callees = self._callees(node)
+        self._namespace_call(node)
+        for where in self.targets.at_call(node, callees):
+            self._add(WRITES, where, "", node)
+        for func in callees:
             root = func.partition(".")[0]
             if func in SPAWNS or func in SHELL_CALLS:
                 self._spawn(node, func)
@@ -150,6 +172,8 @@ class CallPass:
                 self._add(REACH, func, self._args(node), node)
             elif func == "builtins.open":
                 self.writes = self.writes or self._open_writes(node)
+            elif func == "os.open":
+                self.writes = self.writes or self.targets.flags_write(node)
             elif func in WRITE_CALLS or (
                 func.startswith("pathlib.") and func.rpartition(".")[2] in WRITE_METHODS
             ):
@@ -291,16 +315,25 @@ class CallPass:
             self.outside.add(value)
 
     def _store(self, node: ast.AST) -> None:
-        """Assigning or deleting another module's attribute, or a sys.modules entry."""
+        """Assigning or deleting another module's attribute, or an entry of a namespace that is
+        not this module's own (sys.modules, builtins, a frame's or another module's globals)."""
         assert isinstance(node, ast.Attribute | ast.Subscript)
-        bases = {v for v in self.flow.resolve(node.value) if is_dotted(v)}
-        for base in sorted(bases):
-            if isinstance(node, ast.Attribute):
+        values = self.flow.resolve(node.value)
+        for base in sorted(values):
+            if isinstance(node, ast.Attribute) and is_dotted(base):
                 target = f"{base}.{node.attr}"
                 if target not in PLAIN_SYS and not target.startswith("os.environ"):
                     self._add(REACH, target, "is reassigned", node)
-            elif base in ("sys.modules", "builtins.__dict__") or base.startswith("<ns>"):
-                self._add(REACH, base, "gets an entry", node)
+            elif isinstance(node, ast.Subscript) and foreign_namespace(base):
+                self._add(REACH, namespace_label(base), "gets an entry", node)
+
+    def _namespace_call(self, node: ast.Call) -> None:
+        """A namespace's entries changed by a method (update, setdefault, pop, __setitem__)."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in NAMESPACE_METHODS:
+            for base in sorted(self.flow.resolve(func.value)):
+                if foreign_namespace(base):
+                    self._add(REACH, namespace_label(base), "gets an entry", node)
 
     def _reference(self, node: ast.AST) -> None:
         """getattr or vars handed on as a value (functools.reduce(getattr, ...))."""

@@ -38,8 +38,9 @@ class SpawnChecks:
         self.flow = flow
         self.report = report
 
-    def shell_unsafe(self, call: ast.Call, positional: bool) -> bool:
-        """Whether a call may pass a truthy shell: literal falsy shell or none at all is safe."""
+    def shell_unsafe(self, call: ast.Call, positional: bool, forwarded: bool = True) -> bool:
+        """Whether a call may pass a truthy shell: literal falsy shell or none at all is safe
+        (forwarded=False leaves out an opaque `**kwargs`)."""
         if positional and (
             len(call.args) > SHELL_POSITION or any(isinstance(a, ast.Starred) for a in call.args)
         ):
@@ -49,7 +50,9 @@ class SpawnChecks:
                 return True
             if keyword.arg is None:
                 if not isinstance(keyword.value, ast.Dict):
-                    return True
+                    if forwarded:
+                        return True
+                    continue
                 for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
                     named = None if key is None else self.flow.fold(key)
                     if (named is None or "shell" in named) and not falsy_literal(value):
@@ -85,13 +88,30 @@ class SpawnChecks:
         if problem:
             self.report(SPAWN_ARGV, node, f"{name}: {problem}")
 
+    def _forwarded_only(self, node: ast.Call) -> bool:
+        """Whether only forwarded `**kwargs` (no shell given by name or position) may set shell."""
+        named = any(k.arg == "shell" for k in node.keywords)
+        return not named and not self.shell_unsafe(node, positional=True, forwarded=False)
+
+    def constant_list(self, argv: list[Element]) -> bool:
+        """Whether every argv word is one known constant (a shell would run those words)."""
+        for element in argv:
+            texts = None if element is None else strings(element)
+            if texts is None or len(texts) != 1:
+                return False
+        return bool(argv)
+
     def check_subprocess(self, node: ast.Call, func: str) -> None:
         """No shell, and no shell or interpreter told to run a string."""
-        if self.shell_unsafe(node, positional=True):
-            self.report(SUBPROCESS_SHELL, node, f"{func} with a shell may not be used")
-            return
         first = node.args[0] if node.args else keyword_value(node, "args")
         argv = self.argv_of(first) if first is not None else []
+        # A list argv given to a shell runs its first word as the command line: a constant
+        # list stays the same constant command, so forwarded keywords cannot make it code.
+        listed = first is not None and isinstance(first, ast.List | ast.Tuple)
+        safe_list = listed and self.constant_list(argv) and self._forwarded_only(node)
+        if self.shell_unsafe(node, positional=True) and not safe_list:
+            self.report(SUBPROCESS_SHELL, node, f"{func} with a shell may not be used")
+            return
         executable = keyword_value(node, "executable")
         if executable is not None:
             argv = [self.flow.resolve(executable), *argv[1:]]
