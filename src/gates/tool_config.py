@@ -102,6 +102,40 @@ BOOL_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False
 
 Flat = dict[tuple[str, ...], Any]
 
+# Where each tool a benchmark runs (or a project's checks run) reads its settings: file ->
+# (tool: the tables or ini sections it reads there). Every other list of config files derives
+# from this one table.
+_BY_TOOL: dict[str, dict[str, tuple[str, ...]]] = {
+    "ruff": {"pyproject.toml": ("tool.ruff",), "ruff.toml": ("",), ".ruff.toml": ("",)},
+    "mypy": {
+        **{"pyproject.toml": ("tool.mypy",), "mypy.ini": ("mypy",), ".mypy.ini": ("mypy",)},
+        **{"setup.cfg": ("mypy",)},
+    },
+    "pytest": {
+        **{"pyproject.toml": ("tool.pytest",), "pytest.ini": ("pytest",)},
+        **{".pytest.ini": ("pytest",), "pytest.toml": ("pytest",), ".pytest.toml": ("pytest",)},
+        **{"setup.cfg": ("tool:pytest",), "tox.ini": ("pytest",)},
+    },
+    "coverage": {
+        **{"pyproject.toml": ("tool.coverage",), "setup.cfg": ("coverage",)},
+        **{"tox.ini": ("coverage",)},
+        ".coveragerc": ("run", "report", "paths", "html", "xml", "json"),
+    },
+    "radon": {
+        **{"pyproject.toml": ("tool.radon",), "radon.cfg": ("radon",)},
+        **{"setup.cfg": ("radon",), "tox.ini": ("radon",)},
+    },
+    "flake8": {".flake8": ("flake8",), "setup.cfg": ("flake8",), "tox.ini": ("flake8",)},
+}
+TOOL_SOURCES: dict[str, tuple[str, ...]] = {}
+for _files in _BY_TOOL.values():
+    for _name, _where in _files.items():
+        TOOL_SOURCES[_name] = (*TOOL_SOURCES.get(_name, ()), *_where)
+TOOL_FILES = frozenset(TOOL_SOURCES)
+INI_SECTIONS = tuple(
+    dict.fromkeys(w for name, ws in TOOL_SOURCES.items() if not name.endswith(".toml") for w in ws)
+)
+
 
 def loosened_tool_config(path: str, before: str, after: str) -> list[str]:
     """Each change to ruff/mypy/coverage/pytest/flake8 settings that may loosen them."""
@@ -134,9 +168,11 @@ def _flatten(value: Any, prefix: tuple[str, ...], out: Flat) -> Flat:
 
 
 def _pyproject(text: str) -> Flat:
-    """The tool tables of a pyproject.toml, pytest 9's native [tool.pytest] included."""
+    """The tool tables of a pyproject.toml every measured tool reads (pytest's native
+    [tool.pytest] apart from its [tool.pytest.ini_options])."""
     tool = tomllib.loads(text).get("tool", {})
-    tables = {f"tool.{name}": tool.get(name) for name in ("ruff", "mypy", "coverage")}
+    names = [w.removeprefix("tool.") for w in TOOL_SOURCES["pyproject.toml"] if w != "tool.pytest"]
+    tables = {f"tool.{name}": tool.get(name) for name in names}
     pytest_table = tool.get("pytest", {})
     tables["tool.pytest.ini_options"] = pytest_table.get("ini_options")
     tables["tool.pytest"] = {k: v for k, v in pytest_table.items() if k != "ini_options"} or None
@@ -190,22 +226,18 @@ def _norm(key: str) -> str:
     return re.sub(r"\[\d+\]$", "", key).lower().replace("-", "_")
 
 
-_INI_TOOLS = ("mypy", "flake8", "tool:pytest", "pytest", "coverage")
-_READERS: dict[str, Callable[[str], Flat]] = {
-    "pyproject.toml": _pyproject,
-    "ruff.toml": _ruff_toml,
-    ".ruff.toml": _ruff_toml,
-    "setup.cfg": lambda text: _ini(text, _INI_TOOLS),
-    "tox.ini": lambda text: _ini(text, _INI_TOOLS),
-    "mypy.ini": lambda text: _ini(text, ("mypy",)),
-    ".mypy.ini": lambda text: _ini(text, ("mypy",)),
-    "pytest.ini": lambda text: _ini(text, ("pytest",)),
-    ".pytest.ini": lambda text: _ini(text, ("pytest",)),
-    "pytest.toml": _pytest_toml,
-    ".pytest.toml": _pytest_toml,
-    ".flake8": lambda text: _ini(text, ("flake8",)),
-    ".coveragerc": lambda text: _ini(text, ("run", "report", "paths", "html", "xml", "json")),
-}
+def _reader(name: str) -> Callable[[str], Flat]:
+    """How one configuration file is read: its TOML tables or its ini sections."""
+    if name == "pyproject.toml":
+        return _pyproject
+    if name.endswith("ruff.toml"):
+        return _ruff_toml
+    if name.endswith(".toml"):
+        return _pytest_toml
+    return lambda text: _ini(text, TOOL_SOURCES[name])
+
+
+_READERS: dict[str, Callable[[str], Flat]] = {name: _reader(name) for name in TOOL_SOURCES}
 
 
 def _compare(old: Flat, new: Flat) -> Iterator[str]:

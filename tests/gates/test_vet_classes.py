@@ -119,3 +119,19 @@ def test_a_write_through_a_link_the_patch_makes_is_refused(tmp_path: Path) -> No
     assert {f["path"] for f in files} == {"up", "up/escape.txt"}
     assert all(f["refused"][0]["rule"] == "refused/outside-tree" for f in files)
     assert not (tmp_path / "escape.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"pyproject.toml": BASE["pyproject.toml"] + '\n[tool.radon]\nexclude = "sample/*"\n'},
+        {"setup.cfg": "[radon]\ncc_min = F\n"},
+        {"tox.ini": "[flake8]\nmax-line-length = 300\n"},
+    ],
+    ids=["radon table in pyproject", "radon section in setup.cfg", "flake8 section in tox.ini"],
+)
+def test_every_tool_settings_location_is_compared(tmp_path: Path, files: dict) -> None:
+    code, report = vet(tmp_path, files)
+    assert code == 3, report
+    messages = [i["message"] for f in report["files"] for i in f["person"]]
+    assert any("loosened-config" in m for m in messages), messages

@@ -19,6 +19,7 @@ from self_improving_agent.gates.safety import (
     SafetyValidator,
     is_python,
 )
+from self_improving_agent.gates.tool_config import INI_SECTIONS, TOOL_FILES
 from self_improving_agent.gates.trust import STARTUP_HOOK
 from self_improving_agent.gates.vet.model import STATUS_WORDS, FileVerdict, VetItem, VetReport
 from self_improving_agent.gates.vet.outside import (
@@ -35,15 +36,10 @@ from self_improving_agent.git_ops.changeset import ChangeSet, FileChange
 HARD_PATH_RULES = frozenset({PATH_INVALID, PATH_ABSOLUTE, PATH_ESCAPE, PATH_GIT})
 # Rules the hard refusals already decide, spelled otherwise by the write gate's path checks.
 DECIDED_ELSEWHERE = frozenset({PATH_BLOCKED, STARTUP_HOOK})
-TOOL_CONFIG_NAMES = frozenset(
-    {"pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", ".pytest.ini", "pytest.toml"}
-    | {".pytest.toml", "ruff.toml", ".ruff.toml", "mypy.ini", ".mypy.ini", ".coveragerc"}
-    | {".flake8", "radon.cfg", ".pylintrc", "pylintrc"}
-)
-INI_TOOLS = (
-    *("mypy", "flake8", "tool:pytest", "pytest", "coverage", "isort", "pycodestyle"),
-    *("pydocstyle", "pylint", "radon", "bdist_wheel", "egg_info"),
-)
+TOOL_CONFIG_NAMES = TOOL_FILES | {".pylintrc", "pylintrc"}
+# Sections of setup.cfg and tox.ini that configure tools rather than the build.
+INI_TOOLS = (*INI_SECTIONS, "isort", "pycodestyle", "pydocstyle", "pylint", "bdist_wheel")
+INI_TOOLS += ("egg_info",)
 CAPABILITY = "capability/gained"
 TOOL_CONFIG = "config/tool-settings"
 SUPPRESSION = "config/suppression"
