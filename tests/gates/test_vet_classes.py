@@ -135,3 +135,50 @@ def test_every_tool_settings_location_is_compared(tmp_path: Path, files: dict) -
     assert code == 3, report
     messages = [i["message"] for f in report["files"] for i in f["person"]]
     assert any("loosened-config" in m for m in messages), messages
+
+
+OLD_TEST = (
+    "import pytest\n\n\n@pytest.mark.parametrize('x', [1, 2])\ndef test_x(x):\n"
+    "    assert str(x).isdigit()\n\n\ndef test_raises():\n    with pytest.raises(KeyError):\n"
+    "        {}[1]\n"
+)
+STRONGER = {
+    "a parametrized case added": OLD_TEST.replace("[1, 2]", "[1, 2, 3]"),
+    "an assertion added after a value is named": OLD_TEST.replace(
+        "    assert str(x).isdigit()\n",
+        "    s = str(x)\n    assert s.isdigit()\n    assert len(s) == 1\n",
+    ),
+    "a match added to an expectation": OLD_TEST.replace("(KeyError)", "(KeyError, match='1')"),
+}
+WEAKER = {
+    "a parametrized case removed": OLD_TEST.replace("[1, 2]", "[1]"),
+    "an assertion loosened": OLD_TEST.replace("assert str(x).isdigit()", "assert str(x)"),
+    "an expectation widened": OLD_TEST.replace("(KeyError)", "(Exception)"),
+    "a skip call added": OLD_TEST.replace("    assert str", "    pytest.skip()\n    assert str"),
+    "an assertion calling something new": OLD_TEST.replace(
+        "    assert str(x).isdigit()\n", "    assert str(x).isdigit()\n    assert pytest.skip()\n"
+    ),
+    "an unused name bound to a call": OLD_TEST.replace(
+        "    assert str", "    _ = pytest.skip()\n    assert str"
+    ),
+}
+
+
+def _test_file_change(tmp_path: Path, after: str) -> tuple[int, dict]:
+    """Vet a change of an existing test file from OLD_TEST to after."""
+    repo = make_repo(tmp_path / "repo", {**BASE, "tests/test_x.py": OLD_TEST})
+    (repo / "tests" / "test_x.py").write_text(after, encoding="utf-8")
+    result = runner.invoke(app, ["vet", "--repo", str(repo), "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("after", STRONGER.values(), ids=STRONGER.keys())
+def test_a_strictly_stronger_test_passes(tmp_path: Path, after: str) -> None:
+    code, report = _test_file_change(tmp_path, after)
+    assert code == 0, report
+
+
+@pytest.mark.parametrize("after", WEAKER.values(), ids=WEAKER.keys())
+def test_a_weaker_or_different_test_is_held(tmp_path: Path, after: str) -> None:
+    code, report = _test_file_change(tmp_path, after)
+    assert code == 3, report

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 from self_improving_agent.base.pysource import parse_source
+from self_improving_agent.gates.vet.test_strength import at_least_as_strong
 
 TEST_FOLDER = re.compile(r"(^|/)(tests?|testing)/")
 TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
@@ -100,7 +101,9 @@ def _body_changes(old: list[ast.stmt], new: list[ast.stmt], owner: str) -> Itera
             ] or [ast.dump(b) for b in stmt.bases] != [ast.dump(b) for b in new_class.bases]:
                 yield f"changes the decorators or bases of {label}"
             yield from _body_changes(stmt.body, new_class.body, f"{label}.")
-        elif ast.dump(stmt) != ast.dump(new_defs[name]):
+        elif ast.dump(stmt) != ast.dump(new_defs[name]) and not at_least_as_strong(
+            stmt, new_defs[name]
+        ):
             yield f"changes {label} (line {new_defs[name].lineno})"
     if sorted(_others(old)) != sorted(_others(new)):
         where = f" of {owner.rstrip('.')}" if owner else " at module level"
