@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from self_improving_agent.cli.app import app
-from tests.conftest import make_repo
+from tests.conftest import git, make_repo
 from tests.gates.test_vet import BASE, vet
 
 runner = CliRunner()
@@ -182,3 +182,24 @@ def test_a_strictly_stronger_test_passes(tmp_path: Path, after: str) -> None:
 def test_a_weaker_or_different_test_is_held(tmp_path: Path, after: str) -> None:
     code, report = _test_file_change(tmp_path, after)
     assert code == 3, report
+
+
+def test_a_test_file_moved_with_its_module_passes_and_one_moved_alone_is_held(
+    tmp_path: Path,
+) -> None:
+
+    files = {
+        **BASE,
+        "sample/fmt.py": "def f():\n    return 1\n",
+        "tests/test_fmt.py": "from sample.fmt import f\n\n\ndef test_f():\n    assert f() == 1\n",
+    }
+    repo = make_repo(tmp_path / "repo", files)
+    git(repo, "mv", "sample/fmt.py", "sample/render.py")
+    git(repo, "mv", "tests/test_fmt.py", "tests/test_render.py")
+    test = repo / "tests" / "test_render.py"
+    test.write_text(test.read_text().replace("sample.fmt", "sample.render"), encoding="utf-8")
+    result = runner.invoke(app, ["vet", "--repo", str(repo), "--json"])
+    assert result.exit_code == 0, result.stdout
+    git(repo, "mv", "tests/test_render.py", "tests/checks_render.py")
+    result = runner.invoke(app, ["vet", "--repo", str(repo), "--json"])
+    assert result.exit_code == 3, result.stdout

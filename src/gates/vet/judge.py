@@ -30,7 +30,7 @@ from self_improving_agent.gates.vet.outside import (
     outside_reason,
     pyproject_changes,
 )
-from self_improving_agent.gates.vet.tests_changed import test_change_reasons
+from self_improving_agent.gates.vet.tests_changed import module_renames, test_change_reasons
 from self_improving_agent.git_ops.changeset import ChangeSet, FileChange
 
 HARD_PATH_RULES = frozenset({PATH_INVALID, PATH_ABSOLUTE, PATH_ESCAPE, PATH_GIT})
@@ -75,11 +75,18 @@ def vet_changes(changes: ChangeSet, ctx: VetContext) -> VetReport:
     validator = SafetyValidator(
         ctx.root, ctx.safety, code_rules=False, bench_config=ctx.bench_config
     )
-    files = [judge_file(change, ctx, validator) for change in changes.files]
+    moves = [(c.old_path, c.path) for c in changes.files if c.old_path and c.old_path != c.path]
+    renames = module_renames(moves)
+    files = [judge_file(change, ctx, validator, renames) for change in changes.files]
     return VetReport(base=changes.base, change=changes.label, files=files)
 
 
-def judge_file(fc: FileChange, ctx: VetContext, validator: SafetyValidator) -> FileVerdict:
+def judge_file(
+    fc: FileChange,
+    ctx: VetContext,
+    validator: SafetyValidator,
+    renames: dict[str, str] | None = None,
+) -> FileVerdict:
     """Refusals, reasons for a person, or nothing, for one file."""
     link = fc.after.decode("utf-8", "replace") if fc.new_mode == "120000" and fc.after else None
     hard = (
@@ -108,7 +115,7 @@ def judge_file(fc: FileChange, ctx: VetContext, validator: SafetyValidator) -> F
             person.append(VetItem(rule=UNREADABLE, message="Python that is not UTF-8 text"))
         elif after is not None:
             person += _capabilities(fc, before, after, ctx)
-    reasons = test_change_reasons(fc.path, fc.old_path, before, after, ctx.local_roots)
+    reasons = test_change_reasons(fc.path, fc.old_path, before, after, ctx.local_roots, renames)
     person += [VetItem(rule=TESTS, message=why) for why in reasons]
     return FileVerdict(
         path=fc.path, old_path=fc.old_path, status=status, refused=refused, person=_unique(person)

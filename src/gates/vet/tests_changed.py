@@ -21,14 +21,73 @@ def is_test_file(path: str) -> bool:
     return bool(TEST_FOLDER.search(folded) or TEST_FILE.search(folded)) or base == "conftest.py"
 
 
+def module_name(path: str) -> str | None:
+    """The dotted module a .py path provides ('src/pkg/a.py' -> 'pkg.a'), or None."""
+    if not path.endswith(".py") or is_test_file(path):
+        return None
+    parts = path.removesuffix(".py").removesuffix("/__init__").split("/")
+    parts = parts[1:] if parts[0] == "src" and len(parts) > 1 else parts
+    return ".".join(parts) if all(p.isidentifier() for p in parts) else None
+
+
+def module_renames(moves: list[tuple[str, str]]) -> dict[str, str]:
+    """Old dotted module -> new, for the code files a change moves (git's rename detection)."""
+    found = {}
+    for old, new in moves:
+        before, after = module_name(old), module_name(new)
+        if before and after and before != after:
+            found[before] = after
+    return found
+
+
+def _paired(old_path: str, path: str, renames: dict[str, str]) -> bool:
+    """Whether a test file moves with the module it tests (test_a.py -> test_b.py with a -> b)."""
+    for old, new in renames.items():
+        stem_old, stem_new = old.rpartition(".")[2], new.rpartition(".")[2]
+        if stem_old in old_path and old_path.replace(stem_old, stem_new) == path:
+            return is_test_file(path)
+    return False
+
+
+def _follow_renames(source: str, renames: dict[str, str]) -> str:
+    """Main's test source with its imports of moved modules pointed at their new names."""
+    if not renames:
+        return source
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return source
+
+    def moved(name: str) -> str:
+        for old, new in renames.items():
+            if name == old or name.startswith(old + "."):
+                return new + name[len(old) :]
+        return name
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            node.module = moved(node.module)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                alias.name = moved(alias.name)
+    return ast.unparse(tree)
+
+
 def test_change_reasons(
     path: str,
     old_path: str | None,
     before: str | None,
     after: str | None,
     local_roots: frozenset[str],
+    renames: dict[str, str] | None = None,
 ) -> list[str]:
-    """Why this change to a test file must be seen by a person (empty: it only adds tests)."""
+    """Why this change to a test file must be seen by a person (empty: it only adds tests);
+    imports of modules the change moves follow them, and a test file may move with its module."""
+    renames = renames or {}
+    if before is not None:
+        before = _follow_renames(before, renames)
+    if old_path is not None and old_path != path and _paired(old_path, path, renames):
+        old_path = None
     source = old_path or path
     base = posixpath.basename(path.casefold())
     if before is not None and not is_test_file(source):
