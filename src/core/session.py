@@ -70,8 +70,7 @@ def open_deps(
     policy = PolicyGate.load(default_policies_dir(), safety)
     git = GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch))
     # A stale git lock would stop the merge at the end: say so before any work is done.
-    locked = git.lock_problem()
-    if locked:
+    if locked := git.lock_problem():
         raise AgentError(f"{locked}.")
     ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
     # The full name: a tag or remote branch called like the main line must never be measured.

@@ -134,7 +134,7 @@ class CallPass:
 
     def _environment(self, node: ast.expr) -> None:
         """The whole environment taken as a value that goes somewhere."""
-        parents, alias = self.checker.parents, self.checker._is_alias_value
+        parents, alias = self.checker.parents, self.checker.is_alias_value
         if self.flow.resolve(node) & ENVIRONMENTS and environment_escapes(parents, node, alias):
             self._add(SECRETS, "os.environ", "every variable", node)
 
