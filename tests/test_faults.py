@@ -299,7 +299,8 @@ def test_a_reply_the_agent_cannot_use_ends_its_generation_in_one_sentence(
     started = time.monotonic()
     code, out, err = invoke(repo, script, "run", "--auto-merge")
     assert time.monotonic() - started < 60
-    assert code == 0 and out.startswith(expected), out + err
+    # A result line's further parts are printed on indented lines of their own.
+    assert code == 0 and out.replace("\n    ", "; ").startswith(expected), out + err
     assert "Traceback" not in out + err
     assert report(repo, 1)["status"] == "rejected"
     assert history(repo) == [(1, "rejected")]

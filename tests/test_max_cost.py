@@ -66,5 +66,6 @@ def test_without_max_cost_the_loop_runs_to_max_gen(tmp_path: Path, clean_env: No
     path = write_script(tmp_path / "script.json", script)
     code, out, err = agent(repo, path, "loop", "--max-gen", "2")
     assert code == 0
-    assert [line.split()[1] for line in out.splitlines()] == ["1", "2"]
+    # One result line per generation; a result's further parts are indented below it.
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("gen ")] == ["1", "2"]
     assert "stopping" not in err

@@ -11,7 +11,6 @@ import typer
 
 from self_improving_agent.base.errors import AgentError
 from self_improving_agent.cli.options import MainBranchOpt, RepoOpt, echo, reports_errors
-from self_improving_agent.core.judge_exec import dependency_problem, export_pin, judge_cache
 from self_improving_agent.core.own_repo import is_self_hosted
 from self_improving_agent.git_ops.judge_pin import commit_of, judge_changes, move_pin, read_pin
 from self_improving_agent.git_ops.main_branch import resolve_main_branch
@@ -80,6 +79,9 @@ def judge_promote(
         echo(f"the judge is already pinned at {target[:10]}")
         return
     echo("\n".join(summary(root, pin, target, rev or "main")))
+    # Exporting and reading requirements loads what the other commands never need.
+    from self_improving_agent.core.judge_exec import dependency_problem, export_pin, judge_cache
+
     problem = dependency_problem(export_pin(root, target, judge_cache(os.environ)), target)
     if problem:
         raise AgentError(f"{problem}; install it before promoting that judge.")

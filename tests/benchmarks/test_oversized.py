@@ -7,7 +7,7 @@ from pathlib import Path
 from self_improving_agent.base.limits import MAX_FILE_BYTES
 from self_improving_agent.benchmarks import code_coverage, lint_score, type_check
 from self_improving_agent.benchmarks.pytest_run import run_pytest
-from self_improving_agent.providers.fixers import python_files, ruff_fixable
+from self_improving_agent.mind.fixers import python_files, ruff_fixable
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 

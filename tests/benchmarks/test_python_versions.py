@@ -18,7 +18,7 @@ from self_improving_agent.benchmarks.python_versions import (
     version_problem,
 )
 from self_improving_agent.core.editing import apply_change
-from self_improving_agent.providers.fixers import ruff_fixable
+from self_improving_agent.mind.fixers import ruff_fixable
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 

@@ -15,7 +15,7 @@ import pytest
 import tomli_w
 
 from self_improving_agent.base.models import Change
-from self_improving_agent.core.selfhost import running_root
+from self_improving_agent.core.own_repo import running_root
 from self_improving_agent.git_ops.judge_pin import PIN_REF
 from tests.conftest import git
 from tests.loop_kit import build, plan, review, write_script
