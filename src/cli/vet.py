@@ -34,7 +34,7 @@ def _read_patch(target: str) -> tuple[bytes, str]:
 
 
 def load_change(repo: Path, target: str | None) -> tuple[ChangeSet | None, VetReport | None]:
-    """The change to vet, or (for a patch git will not apply) the refusal of its paths."""
+    """The change to vet, or the refusal of the paths a patch names."""
     from self_improving_agent.git_ops.changeset import from_patch, from_range, from_worktree
 
     if target is None:
@@ -47,13 +47,12 @@ def load_change(repo: Path, target: str | None) -> tuple[ChangeSet | None, VetRe
             "- for a patch on stdin, or nothing for the working tree"
         )
     patch, label = _read_patch(target)
-    try:
-        return from_patch(repo, patch, label), None
-    except GitError:
-        refused = _refused_paths(repo, patch, label)
-        if refused is None:
-            raise
+    # Judged by the paths the patch names, before git tries it: git may still apply a patch
+    # that writes where none may under another prefix strip, or through a link.
+    refused = _refused_paths(repo, patch, label)
+    if refused is not None:
         return None, refused
+    return from_patch(repo, patch, label), None
 
 
 def _through_links(repo: Path, path: str, links: dict[str, str]) -> str:
