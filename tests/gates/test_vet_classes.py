@@ -121,6 +121,22 @@ def test_a_write_through_a_link_the_patch_makes_is_refused(tmp_path: Path) -> No
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_a_patch_git_would_apply_under_another_strip_is_judged_by_the_paths_it_names(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo", dict(BASE))
+    patch = tmp_path / "absolute.patch"
+    # Under -p1 this writes /etc/cron.d/job; git would still apply it under -p0 as b/etc/...
+    patch.write_text(
+        "diff --git a//etc/cron.d/job b//etc/cron.d/job\nnew file mode 100644\n"
+        "--- /dev/null\n+++ b//etc/cron.d/job\n@@ -0,0 +1 @@\n+* * * * * root id\n"
+    )
+    result = runner.invoke(app, ["vet", "--repo", str(repo), "--json", str(patch)])
+    assert result.exit_code == 4, result.output
+    files = json.loads(result.stdout)["files"]
+    assert [f["path"] for f in files] == ["/etc/cron.d/job"]
+
+
 @pytest.mark.parametrize(
     "files",
     [
