@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from self_improving_agent.envs.archive import extract_data
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.1
 FILES = {
@@ -47,7 +49,7 @@ def export(rev: str, into: Path) -> Path:
     data = git(ROOT, "archive", "--format=tar", rev)
     into.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
+        extract_data(tar, into)
     return into
 
 
