@@ -18,6 +18,8 @@ from self_improving_agent.base.secrets import redactor
 
 STATE_DIRNAME = ".agent"
 DB_FILENAME = "agent.db"
+# The folders the agent makes under its state folder (worktrees, set-aside copies).
+STATE_SUBDIRS = ("worktrees", "set-aside")
 
 
 _ENTRY_COLUMNS = tuple(EvolutionEntry.model_fields)
@@ -31,6 +33,31 @@ def now_iso() -> str:
 def state_dir(repo: Path) -> Path:
     """The folder that holds the agent's state for a repository."""
     return repo / STATE_DIRNAME
+
+
+def occupied_state_path(repo: Path, *extra: Path) -> Path | None:
+    """The first folder the agent needs (state, its subfolders, extra) held by a file or link."""
+    wanted = [state_dir(repo), *(state_dir(repo) / name for name in STATE_SUBDIRS), *extra]
+    for folder in wanted:
+        # Every folder from the repository down to it, so a file `reports` blocks reports/x too.
+        inside = folder.is_relative_to(repo) and folder != repo
+        steps = folder.relative_to(repo).parts if inside else ()
+        chain = [repo.joinpath(*steps[: n + 1]) for n in range(len(steps))] or [folder]
+        for path in chain:
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                return path
+    return None
+
+
+def check_state_paths(repo: Path, *extra: Path) -> None:
+    """Raise one sentence when a folder the agent needs is taken by the user's file or link."""
+    taken = occupied_state_path(repo, *extra)
+    if taken is not None:
+        kind = "link" if taken.is_symlink() else "file"
+        raise StoreError(
+            f"{taken} is a {kind}, but the agent keeps its state or reports in a folder there; "
+            "move or rename it (or set another reports_dir) and run again."
+        )
 
 
 def db_path(repo: Path) -> Path:
@@ -71,6 +98,7 @@ class Store:
     @classmethod
     def for_repo(cls, repo: Path) -> Store:
         """Open (creating if needed) a repository's store and keep .agent/ out of git status."""
+        check_state_paths(repo)
         ensure_excluded(repo, [f"/{STATE_DIRNAME}/"])
         return cls(db_path(repo))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import ConfigError
-from self_improving_agent.base.store import Store
+from self_improving_agent.base.store import Store, check_state_paths
 from self_improving_agent.core.generation import GenerationOutcome, RunOptions
 from self_improving_agent.core.pr_mode import GitHubFlow, PrRow, connect, pr_rows
 from self_improving_agent.core.session import (
@@ -78,8 +78,9 @@ def start_run(
     count = request.max_generations
     if count is None:
         count = settings.agent.max_generations
-    # A missing main line or a required sandbox that is missing is refused before any
-    # generation number, report or branch is used.
+    # A missing main line, a state folder taken by a user's file or a required sandbox that is
+    # missing is refused before any generation number, report or branch is used.
+    check_state_paths(repo, repo / settings.agent.reports_dir)
     resolve_main_branch(repo, settings.agent.main_branch)
     record(settings.sandbox.mode)
     if not options.code_rules:
@@ -104,6 +105,7 @@ def start_run(
 
 def merge_generation(repo: Path, settings: Settings, number: int) -> Merged:
     """Merge a pending generation into the branch it was built from; no model is needed."""
+    check_state_paths(repo, repo / settings.agent.reports_dir)
     with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
         return merge_pending(
             store,

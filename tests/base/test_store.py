@@ -14,7 +14,7 @@ import pytest
 from self_improving_agent.base.errors import StoreError
 from self_improving_agent.base.migrations import MIGRATIONS
 from self_improving_agent.base.models import EvolutionEntry
-from self_improving_agent.base.store import Store, db_path, now_iso
+from self_improving_agent.base.store import Store, db_path, now_iso, occupied_state_path
 from tests.conftest import git
 
 
@@ -212,3 +212,17 @@ def test_a_full_disk_is_one_sentence_naming_the_file(tmp_path: Path) -> None:
     (line,) = done.stdout.splitlines()
     assert line.startswith(f"cannot write the state database {db} (")
     assert "full" in line or "too large" in line
+
+
+def test_a_state_folder_held_by_a_file_or_link_is_named_before_anything_is_made(
+    repo: Path,
+) -> None:
+    (repo / "reports").write_text("mine\n")
+    assert occupied_state_path(repo) is None
+    assert occupied_state_path(repo, repo / "reports" / "gens") == repo / "reports"
+    (repo / ".agent").mkdir()
+    (repo / ".agent" / "set-aside").symlink_to(repo)
+    with pytest.raises(StoreError, match=r"set-aside is a link, .*move or rename it"):
+        Store.for_repo(repo)
+    assert not db_path(repo).exists()
+    assert "/.agent/" not in (repo / ".git" / "info" / "exclude").read_text()
