@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from self_improving_agent.base.pysource import source_text
+from self_improving_agent.base.pysource import parse_source, read_source, source_text
 
 Version = tuple[int, int]
 # The lowest version ruff can be told to check for; mypy's is asked of mypy itself.
@@ -57,7 +57,7 @@ def declared_spec(root: Path) -> str | None:
         if parser.has_option("options", "python_requires"):
             return parser.get("options", "python_requires")
     with contextlib.suppress(OSError, SyntaxError, ValueError, UnicodeDecodeError):
-        for node in ast.walk(ast.parse((root / "setup.py").read_text(encoding="utf-8"))):
+        for node in ast.walk(parse_source(read_source(root / "setup.py"))):
             value = node.value if isinstance(node, ast.keyword) else None
             if node_is(node, "python_requires") and isinstance(value, ast.Constant):
                 return str(value.value)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from self_improving_agent.base.errors import FixerError
 from self_improving_agent.base.limits import MAX_FILE_BYTES
+from self_improving_agent.base.pysource import decode_source
 from self_improving_agent.benchmarks.python_versions import ruff_version_args
 from self_improving_agent.benchmarks.sources import TOOL_SCRIPTS, SourceTree
 from self_improving_agent.benchmarks.type_check import configured_targets, default_targets
@@ -192,11 +193,27 @@ def add_none_returns(source: str) -> tuple[str, int]:
     return "".join(lines), len(ends)
 
 
+def fixable_source(path: Path) -> str | None:
+    """A Python file's text as Python reads it, or None when a fixer must leave the file alone.
+
+    None for a file Python cannot decode, and for one in another encoding than UTF-8 (a latin-1
+    coding cookie): the edit applier writes UTF-8 only, so a fix there could never land.
+    """
+    try:
+        data = path.read_bytes()
+        text = decode_source(data)
+        data.decode("utf-8")
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return text
+
+
 def annotatable(root: Path, files: list[str]) -> dict[str, int]:
     """Per file, how many functions would get `-> None`."""
     counts = {}
     for rel in files:
-        _, count = add_none_returns((root / rel).read_text(encoding="utf-8"))
+        source = fixable_source(root / rel)
+        _, count = add_none_returns(source) if source is not None else ("", 0)
         if count:
             counts[rel] = count
     return counts

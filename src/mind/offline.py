@@ -13,6 +13,7 @@ from self_improving_agent.base.models import Build, Change, Plan
 from self_improving_agent.mind.fixers import (
     Finding,
     add_none_returns,
+    fixable_source,
     python_files,
     ruff_fix,
     ruff_fixable,
@@ -183,9 +184,9 @@ def build_changes(root: Path, benchmark: str, files: list[str]) -> list[Change]:
     codes = ruff_fixable(root) if benchmark == "lint_score" else {}
     for rel in files:
         path = root / rel
-        if not path.is_file():
+        old = fixable_source(path) if path.is_file() else None
+        if old is None:
             continue
-        old = path.read_text(encoding="utf-8")
         if benchmark == "lint_score":
             new = ruff_fix(root, rel, old, codes.get(rel, []))
         elif benchmark == "type_check":

@@ -54,6 +54,13 @@ def test_declared_in_each_place(tmp_path: Path) -> None:
     assert declared_lowest(poetry_repo(tmp_path, "^3.9")) == (3, 9)
 
 
+def test_a_latin1_setup_py_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    setup = "# -*- coding: latin-1 -*-\n# caf\xe9\nfrom setuptools import setup\n"
+    (repo / "setup.py").write_bytes((setup + "setup(python_requires='>=3.8')\n").encode("latin-1"))
+    assert declared_lowest(repo) == (3, 8)
+
+
 def test_tools_get_the_lowest_only_where_the_project_sets_none(tmp_path: Path) -> None:
     repo = poetry_repo(tmp_path, ">=3.7,<4")
     assert ruff_version_args(repo) == ["--target-version", "py37"]

@@ -6,12 +6,16 @@ from pathlib import Path
 
 from self_improving_agent.mind.fixers import (
     add_none_returns,
+    annotatable,
+    fixable_source,
     missing_inits,
     python_files,
     ruff_fix,
     ruff_fixable,
     survey,
 )
+from self_improving_agent.mind.offline import build_changes
+from tests.conftest import git
 
 RUFF_CONFIG = '[tool.ruff.lint]\nselect = ["F", "I", "UP"]\n'
 UNUSED = '"""M."""\n\nimport os\nimport sys\n\n\ndef cwd() -> str:\n    return os.getcwd()\n'
@@ -139,3 +143,22 @@ def test_only_files_mypy_measures_are_planned_for_annotation(tmp_path: Path) -> 
     (root / "mypy.ini").write_text("[mypy]\nfiles = scripts\n", encoding="utf-8")
     found = survey(root, {"type_check": 0.5}, max_files=5)
     assert [(f.fixer, f.files) for f in found] == [("annotate", ["scripts/tool.py"])]
+
+
+def test_a_latin1_or_undecodable_module_beside_the_fix_is_left_alone(repo: Path) -> None:
+    bare = "def log(msg: str):\n    print(msg)\n"
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (repo / "pkg" / "typed.py").write_text(bare, encoding="utf-8")
+    latin = b"# -*- coding: latin-1 -*-\n" + ('"""Legacy \xe9t\xe9."""\n' + bare).encode("latin-1")
+    (repo / "pkg" / "legacy.py").write_bytes(latin)
+    (repo / "pkg" / "broken.py").write_bytes(b'"""caf\xe9."""\n' + bare.encode())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "encodings")
+    files = ["pkg/typed.py", "pkg/legacy.py", "pkg/broken.py"]
+    assert fixable_source(repo / "pkg" / "legacy.py") is None
+    assert annotatable(repo, files) == {"pkg/typed.py": 1}
+    changes = build_changes(repo, "type_check", files)
+    assert [c.file for c in changes] == ["pkg/typed.py"]
+    assert (repo / "pkg" / "legacy.py").read_bytes() == latin
+    assert git(repo, "status", "--porcelain") == ""
