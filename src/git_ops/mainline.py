@@ -31,13 +31,29 @@ def list_worktrees(repo: Path) -> list[WorktreeEntry]:
     for block in run(repo, "worktree", "list", "--porcelain").stdout.split("\n\n"):
         fields = dict([*line.split(" ", 1), ""][:2] for line in block.splitlines() if line)
         if "worktree" in fields:
+            path = Path(fields["worktree"])
+            if not entries and "bare" not in fields:
+                path = main_checkout(repo, path)
             branch = fields.get("branch") or None
-            entries.append(
-                WorktreeEntry(
-                    path=Path(fields["worktree"]), head=fields.get("HEAD", ""), branch=branch
-                )
-            )
+            entries.append(WorktreeEntry(path=path, head=fields.get("HEAD", ""), branch=branch))
     return entries
+
+
+def main_checkout(repo: Path, listed: Path) -> Path:
+    """The main work tree, which git lists as its git dir when `.git` is a `gitdir:` file."""
+    common = out(repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    if os.path.realpath(listed) != os.path.realpath(common):
+        return listed
+    # Only the main checkout itself knows where it is: its git dir is the common dir.
+    if os.path.realpath(out(repo, "rev-parse", "--absolute-git-dir")) == os.path.realpath(common):
+        return Path(out(repo, "rev-parse", "--show-toplevel"))
+    configured = run(repo, "config", "core.worktree", check=False).stdout.strip()
+    if configured:
+        return Path(common, configured).resolve()
+    raise GitError(
+        f"the main checkout of the repository whose git dir is {common} cannot be found from "
+        f"{repo}; run the agent in the main checkout (the folder whose .git file points there)."
+    )
 
 
 def holder_of(repo: Path, branch: str) -> Path | None:

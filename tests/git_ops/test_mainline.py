@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from self_improving_agent.base.errors import MergeRefused
+from self_improving_agent.base.errors import GitError, MergeRefused
 from self_improving_agent.git_ops.mainline import (
     AGENT_REFLOG,
     advance_main,
@@ -126,3 +126,25 @@ def test_no_lag_is_reported_for_a_move_the_user_made(repo: Path) -> None:
     new = _commit_on_side(repo, "new.txt", "agent\n")
     git(repo, "update-ref", "refs/heads/main", new, old)
     assert checkout_lag(repo, "main") is None
+
+
+def _separate(tmp_path: Path) -> Path:
+    """A checkout whose .git is a `gitdir:` file pointing at tmp_path/real.git."""
+    repo = tmp_path / "R"
+    git(tmp_path, "init", "-q", "-b", "main", f"--separate-git-dir={tmp_path / 'real.git'}", "R")
+    (repo / "app.py").write_text("x = 1\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    return repo
+
+
+def test_the_main_checkout_of_a_separate_git_dir_is_its_work_tree(tmp_path: Path) -> None:
+    repo = _separate(tmp_path)
+    assert (repo / ".git").is_file()
+    git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"))
+    entries = list_worktrees(repo)
+    assert entries[0].path.resolve() == repo.resolve()
+    assert holder_of(repo, "main") == entries[0].path
+    # From a linked worktree git cannot know it: one sentence, never the git dir as a checkout.
+    with pytest.raises(GitError, match=r"main checkout .* cannot be found from .*run the agent"):
+        list_worktrees(tmp_path / "wt")

@@ -179,3 +179,20 @@ def test_remove_after_merge_is_a_no_op(gg: GenerationGit, project: Path) -> None
     gg.remove(ws)
     assert sha_of(project) == merged
     nothing_left(project, 1)
+
+
+def test_merge_into_a_checkout_whose_git_dir_is_elsewhere(tmp_path: Path) -> None:
+    repo = tmp_path / "R"
+    git(tmp_path, "init", "-q", "-b", "main", f"--separate-git-dir={tmp_path / 'real.git'}", "R")
+    (repo / "app.py").write_text("x = 1\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    gg = GenerationGit(repo)
+    ws = generation(gg, 1, {"app.py": "x = 2\n"})
+    gen_sha = sha_of(ws.path, "HEAD")
+    assert gg.merge(ws) == gen_sha
+    assert sha_of(repo) == gen_sha
+    assert read_text(repo / "app.py") == "x = 2\n"
+    assert git(repo, "status", "--porcelain") == ""
+    assert (repo / ".git").is_file()
+    nothing_left(repo, 1)
