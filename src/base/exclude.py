@@ -26,12 +26,13 @@ def ensure_excluded(repo: Path, patterns: Iterable[str]) -> list[str]:
     path = exclude_file(repo)
     if path is None:
         return []
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    existing = text.splitlines()
+    # Bytes, not text: the user's own lines may be in any encoding and are kept as they are.
+    data = path.read_bytes() if path.is_file() else b""
+    existing = data.decode("utf-8", "surrogateescape").splitlines()
     missing = [p for p in patterns if p not in existing]
     if missing:
         path.parent.mkdir(parents=True, exist_ok=True)
-        prefix = "\n" if text and not text.endswith("\n") else ""
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(prefix + "\n".join(missing) + "\n")
+        prefix = "\n" if data and not data.endswith(b"\n") else ""
+        with path.open("ab") as handle:
+            handle.write((prefix + "\n".join(missing) + "\n").encode("utf-8"))
     return missing
