@@ -41,7 +41,12 @@ from self_improving_agent.git_ops.main_branch import resolve_main_branch
 from self_improving_agent.git_ops.mainline import checkout_lag
 from self_improving_agent.git_ops.worktree import GenerationGit
 from self_improving_agent.providers.base import Provider
-from self_improving_agent.reports.report_files import amend_report, report_path, write_report
+from self_improving_agent.reports.report_files import (
+    amend_report,
+    report_path,
+    report_patterns,
+    write_report,
+)
 from self_improving_agent.reports.report_model import GenerationReport
 
 PrMode = Literal["off", "review", "auto"]
@@ -72,18 +77,13 @@ def open_deps(
     # A stale git lock would stop the merge at the end: say so before any work is done.
     if locked := git.lock_problem():
         raise AgentError(f"{locked}.")
-    ensure_excluded(repo, ["/.agent/", f"/{settings.agent.reports_dir.strip('/')}/"])
+    ensure_excluded(repo, ["/.agent/", *report_patterns(settings.agent.reports_dir)])
     # The full name: a tag or remote branch called like the main line must never be measured.
     main_ref = f"refs/heads/{git.main_branch}"
     flow = None
     if github != "off":
         flow = connect(
-            repo,
-            settings.github,
-            settings.agent.reports_dir,
-            store,
-            git,
-            auto=github == "auto",
+            repo, settings.github, settings.agent.reports_dir, store, git, auto=github == "auto"
         )
         flow.check_ready()
     sections = MeasureSections(benchmarks=settings.benchmarks, sandbox=settings.sandbox)

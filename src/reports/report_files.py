@@ -34,6 +34,12 @@ def report_path(reports_dir: Path, generation: int) -> Path:
     return reports_dir / f"gen-{generation}.json"
 
 
+def report_patterns(reports_dir: str) -> list[str]:
+    """The exclude patterns of the files the agent writes there, never the user's own files."""
+    folder = reports_dir.strip("/")
+    return [f"/{folder}/gen-*.json", f"/{folder}/.gen-*.json.*.tmp"]
+
+
 def write_report(report: GenerationReport, reports_dir: Path) -> Path:
     """Write gen-N.json through a temp file and os.replace, so readers never see half a file."""
     target = report_path(reports_dir, report.generation)
