@@ -42,6 +42,23 @@ def git_ignores(root: Path, path: str) -> bool:
     return done.returncode == 0
 
 
+def inner_repository(root: Path, path: str) -> str | None:
+    """The submodule or nested repository holding path (another repository), or None."""
+    parents = [str(parent) for parent in PurePosixPath(path).parents if str(parent) != "."]
+    for folder in parents:
+        if (root / folder / ".git").exists():
+            return folder
+    if not parents:
+        return None
+    try:
+        done = git(root, "ls-files", "--stage", "-z", "--", *(f":(literal){p}" for p in parents))
+    except GitError:
+        return None
+    entries = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    gitlinks = {e.split("\t", 1)[1] for e in entries if e.startswith("160000 ") and "\t" in e}
+    return next((folder for folder in parents if folder in gitlinks), None)
+
+
 class PathGate:
     """The built-in minimum gate: inside the worktree, not .git/, not a blocked file name."""
 
@@ -56,6 +73,9 @@ class PathGate:
         problem = path_problem(self._root, path)
         if problem is None and is_blocked(path, self._blocked):
             problem = "the file name matches a blocked pattern (secrets are never written)"
+        inner = inner_repository(self._root, path) if problem is None else None
+        if inner is not None:
+            problem = f"it lies in {inner}, another repository (a submodule); change it there"
         if problem is None and git_ignores(self._root, path):
             # Written but never committed, the edit would be reported applied and then lost.
             problem = "git ignores this path, so the change would never be committed"

@@ -18,7 +18,7 @@ from self_improving_agent.core.editing import (
 )
 from self_improving_agent.gates.verdict import GateVerdict
 from self_improving_agent.gates.write_gates import PathGate
-from tests.conftest import git
+from tests.conftest import git, make_repo
 from tests.core.edit_kit import MODULE, apply, edit_worktree, read
 
 
@@ -161,6 +161,24 @@ def test_path_gate_blocks_secret_file_names(wt: Path) -> None:
     assert not gate.check("certs/server.PEM", "x", new_file=True, lines_changed=1).allowed
     verdict = gate.check("src/app.py", "x", new_file=True, lines_changed=1)
     assert verdict.allowed and verdict.gate == "path" and verdict.reasons == []
+
+
+def test_path_gate_refuses_writes_into_another_repository(wt: Path, tmp_path: Path) -> None:
+    sub = make_repo(tmp_path / "sub", {"calc/core.py": "X = 1\n"})
+    # Registered but not checked out, as in an agent worktree; and a nested repository.
+    git(
+        wt,
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        f"160000,{git(sub, 'rev-parse', 'HEAD').strip()},vendor/sub",
+    )
+    make_repo(wt / "nested", {"a.py": "A = 1\n"})
+    gate = PathGate(wt)
+    for path in ("vendor/sub/calc/core.py", "nested/a.py", "nested/deep/b.py"):
+        verdict = gate.check(path, "x", new_file=True, lines_changed=1)
+        assert not verdict.allowed and "another repository" in verdict.reasons[0], path
+    assert gate.check("vendor/other.py", "x", new_file=True, lines_changed=1).allowed
 
 
 def test_counting_changed_lines_of_a_huge_repetitive_reply_is_fast() -> None:
