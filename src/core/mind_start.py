@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
+import os
 import sys
 import tarfile
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,10 @@ from typing import IO
 
 import self_improving_agent
 from self_improving_agent.analysis.repomap import is_blocked
+from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.errors import GitError, MindError
 from self_improving_agent.base.gitcmd import git
+from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
 from self_improving_agent.core.own_repo import is_self_hosted
 from self_improving_agent.envs.archive import HAS_DATA_FILTER, checked_members
 from self_improving_agent.sandbox.proc import limiter, piped_process, sandbox_env
@@ -78,8 +79,10 @@ def mind_place(
     repo: Path, sha: str, number: int, blocked: Sequence[str], code: Path | None
 ) -> Iterator[MindPlace]:
     """A scratch folder holding the tree view; the mind's code from it on the agent's own repo."""
-    scratch = Path(tempfile.mkdtemp(prefix=f"agent-mind-{number}-"))
-    try:
+    # Named like measuring scratch (prefix, then this pid), so a start after a kill sweeps it;
+    # removed without following what the sandboxed mind may have planted in it.
+    with scratch_dir(f"{SCRATCH_PREFIX}{os.getpid()}-mind-{number}-") as folder:
+        scratch = Path(folder)
         tree = scratch / "tree"
         export_tree(repo, sha, tree, blocked)
         if code is None:
@@ -87,8 +90,6 @@ def mind_place(
             # improvement to it proposes the very next change.
             code = tree / "src" if is_self_hosted(repo) else installed_code()
         yield MindPlace(code, tree, scratch / "box", scratch / "stderr")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def mind_argv(place: MindPlace) -> list[str]:
