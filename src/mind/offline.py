@@ -25,14 +25,13 @@ from self_improving_agent.providers.base import (
     RejectedPlan,
     estimated_usage,
 )
+from self_improving_agent.providers.offline import plan_of
 
 MODEL = "offline"
 # The personas' prompts are what this provider reads, as a model would: these mark their parts.
-FILES_MARKER = "\n\nThe planned files:\n"
 SCORES_MARKER = "Benchmark scores (0..1, weakest first):\n"
 REPAIR_MARKER = "Your change broke what worked before"
 _SCORE_LINE = re.compile(r"^- (\S+): (-?\d+(?:\.\d+)?)")
-_PLAN_FIELDS = ("Plan", "Files to modify", "Target benchmarks")
 NOTHING = "nothing left to improve"
 _STEPS = {
     "ruff": "Apply ruff's own safe fixes for {detail} to each file; nothing else.",
@@ -46,23 +45,6 @@ def scores_of(prompt: str) -> dict[str, float]:
     _, marker, rest = prompt.partition(SCORES_MARKER)
     block = rest.split("\n\n", 1)[0] if marker else ""
     return {m[1]: float(m[2]) for m in map(_SCORE_LINE.match, block.splitlines()) if m}
-
-
-def plan_of(text: str, persona: str) -> Plan:
-    """The plan that heads a Builder's context or a Reviewer's: title, files and targets."""
-    fields: dict[str, str] = {}
-    for line in text.partition(FILES_MARKER)[0].splitlines():
-        key, _, value = line.partition(": ")
-        if key in _PLAN_FIELDS:
-            fields.setdefault(key, value)
-    if not fields.get("Plan") or not fields.get("Files to modify"):
-        raise ProviderError(f"the offline {persona} was sent no plan (Plan: and Files to modify:)")
-    targets = fields.get("Target benchmarks", "")
-    return Plan(
-        title=fields["Plan"],
-        files_to_modify=fields["Files to modify"].split(", "),
-        target_benchmarks=targets.split(", ") if targets else [],
-    )
 
 
 DECLINED_REPAIR = "the offline Builder does not repair: its fixers cannot act on test failures"

@@ -13,11 +13,11 @@ from self_improving_agent.base.errors import ProviderError
 from self_improving_agent.base.models import Build, EditResult, LlmCall, Plan, Review
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.core.reviewing import MAX_DIFF_CHARS, reviewer_request
-from self_improving_agent.mind.offline import OfflineMind, plan_of, scores_of
+from self_improving_agent.mind.offline import OfflineMind, scores_of
 from self_improving_agent.mind.personas import architect_request, builder_request
 from self_improving_agent.providers.asking import ask
 from self_improving_agent.providers.base import Provider, RejectedPlan
-from self_improving_agent.providers.offline import OfflineProvider
+from self_improving_agent.providers.offline import OfflineProvider, plan_of
 
 FILES = {
     "pyproject.toml": '[tool.ruff.lint]\nselect = ["F", "I"]\n',
