@@ -59,12 +59,6 @@ def hook(repo: Path, name: str, marker: Path) -> None:
     path.chmod(0o755)
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A small repository on main."""
-    return make_repo(tmp_path / "project", {"app.py": "x = 1\n", "notes.md": "notes\n"})
-
-
 @pytest.mark.parametrize("lock", ["index.lock", "HEAD.lock", "refs/heads/main.lock"])
 def test_a_stale_lock_refuses_the_merge_whole_and_names_the_file(project: Path, lock: str) -> None:
     gg = GenerationGit(project)

@@ -15,7 +15,7 @@ from self_improving_agent.git_ops.main_branch import (
     resolve_main_branch,
 )
 from self_improving_agent.git_ops.worktree import GenerationGit
-from tests.conftest import git, make_repo
+from tests.conftest import git
 from tests.git_ops.test_merge_integrity import consistent_after, generation, state
 
 # A git ahead of the real one on PATH: once main's ref has moved, another process "takes"
@@ -26,12 +26,6 @@ code=$?
 case " $* " in *" update-ref -m "*" refs/heads/main "*) : > '{lock}' ;; esac
 exit $code
 """
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A small repository on main."""
-    return make_repo(tmp_path / "project", {"app.py": "x = 1\n", "notes.md": "notes\n"})
 
 
 def refs(repo: Path) -> str:

@@ -19,18 +19,6 @@ from tests.git_ops.worktree_kit import (
 )
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A small repository with two files on main."""
-    return make_repo(tmp_path / "project", {"app.py": "x = 1\n", "notes.md": "notes\n"})
-
-
-@pytest.fixture
-def gg(project: Path) -> GenerationGit:
-    """GenerationGit bound to the project."""
-    return GenerationGit(project)
-
-
 def test_create_makes_worktree_and_branch_from_main(gg: GenerationGit, project: Path) -> None:
     ws = gg.create(1)
     assert ws.path == gg.root / ".agent" / "worktrees" / "gen-1"

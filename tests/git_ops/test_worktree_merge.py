@@ -8,7 +8,7 @@ import pytest
 
 from self_improving_agent.base.errors import GitError, MergeRefused
 from self_improving_agent.git_ops.worktree import GenerationGit
-from tests.conftest import git, make_repo
+from tests.conftest import git
 from tests.git_ops.worktree_kit import (
     AGENT,
     generation,
@@ -17,18 +17,6 @@ from tests.git_ops.worktree_kit import (
     sha_of,
     user_commit,
 )
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A small repository with two files on main."""
-    return make_repo(tmp_path / "project", {"app.py": "x = 1\n", "notes.md": "notes\n"})
-
-
-@pytest.fixture
-def gg(project: Path) -> GenerationGit:
-    """GenerationGit bound to the project."""
-    return GenerationGit(project)
 
 
 def test_merge_fast_forwards_when_main_has_not_moved(gg: GenerationGit, project: Path) -> None:
