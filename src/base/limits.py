@@ -44,3 +44,7 @@ MAX_PROCESSES = 1024
 
 # No file a tool run writes may grow past this (RLIMIT_FSIZE): a disk-filling loop ends there.
 MAX_WRITTEN_FILE_BYTES = 1024 * 1024 * 1024
+
+# Disk one sandboxed run may fill in its writable trees (the measured copy, scratch, caches):
+# past it a watchdog kills the run and the measurement is an error.
+MAX_RUN_DISK_BYTES = 2 * 1024 * 1024 * 1024

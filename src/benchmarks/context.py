@@ -46,10 +46,17 @@ class BenchContext:
     setenv: tuple[tuple[str, str], ...] = ()
 
     def run_python(
-        self, args: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
+        self,
+        args: list[str],
+        timeout_s: float,
+        extra_env: dict[str, str] | None = None,
+        channel: str | None = None,
     ) -> ToolRun:
-        """Run `<measuring interpreter> args` in the tree: the target's code runs here."""
-        return self._run(str(self.python), args, timeout_s, extra_env)
+        """Run `<measuring interpreter> args` in the tree: the target's code runs here.
+
+        channel names the variable that gets a report pipe's fd (see run_tool).
+        """
+        return self._run(str(self.python), args, timeout_s, extra_env, channel)
 
     def run_agent_tool(self, args: list[str], timeout_s: float) -> ToolRun:
         """Run `<agent's python> args` in the tree, for tools that only read it (ruff, mypy)."""
@@ -62,7 +69,12 @@ class BenchContext:
         return self._run(argv[0], argv[1:], timeout_s, extra_env)
 
     def _run(
-        self, program: str, args: list[str], timeout_s: float, extra_env: dict[str, str] | None
+        self,
+        program: str,
+        args: list[str],
+        timeout_s: float,
+        extra_env: dict[str, str] | None,
+        channel: str | None = None,
     ) -> ToolRun:
         """One confined tool run in the tree with secrets removed."""
         limits = self.sections.benchmarks
@@ -78,6 +90,7 @@ class BenchContext:
                 [self.repo, self.cache_dir],
                 (*self.env_dirs, self.host_dir),
             ),
+            channel,
         )
 
 

@@ -80,13 +80,13 @@ def rerun(test_id: str, candidate: RerunTree, main: Callable[[], RerunTree], n: 
     ours: list[str] = []
     theirs: list[str] = []
     for i in range(n):
-        ours.append(candidate.outcome(test_id, f"rerun-{i}"))
+        ours.append(candidate.outcome(test_id))
         if ours[-1] == "passed":
             why = f"passed on rerun {i + 1} of the candidate"
             return FlakyTest(test_id=test_id, candidate_reruns=ours, main_reruns=[], why=why)
     tree = main()
     for i in range(n):
-        theirs.append(tree.outcome(test_id, f"rerun-main-{i}"))
+        theirs.append(tree.outcome(test_id))
         if theirs[-1] != "passed":
             why = f"{theirs[-1]} on rerun {i + 1} of main's unchanged tree"
             return FlakyTest(test_id=test_id, candidate_reruns=ours, main_reruns=theirs, why=why)
@@ -126,7 +126,7 @@ def check_tests(
             check.restored = sorted(f for f, text in restore.items() if text is not None)
             check.left_out = sorted(f for f, text in restore.items() if text is None)
             candidate = opened(restore)
-            found = candidate.outcomes(label="main-tests")
+            found = candidate.outcomes()
             if isinstance(found, str):
                 check.error = found
                 return check

@@ -1,7 +1,9 @@
-"""The one pytest run that test_pass_rate and code_coverage share: junit XML and coverage JSON."""
+"""The one pytest run that test_pass_rate and code_coverage share: outcomes and coverage JSON."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,42 +13,45 @@ from self_improving_agent.benchmarks.coverage_config import (
     read_coverage_config,
     write_rc,
 )
+from self_improving_agent.benchmarks.outcome_stream import PIPE_VARIABLE, plugin_args
 from self_improving_agent.sandbox.proc import ToolRun
 
-# pytest's exit codes that still leave a trustworthy junit report behind.
+# pytest's exit codes after which the session's reported outcomes are complete.
 REPORTED_EXIT_CODES = (0, 1, 2, 5)
 NO_TESTS_EXIT_CODE = 5
 
 
-JUNIT_NAME, COVERAGE_NAME = "junit.xml", "coverage.json"
+COVERAGE_NAME = "coverage.json"
 
 
 @dataclass(frozen=True)
 class PytestRun:
-    """The process and where it wrote its reports: names below scratch, read with safe_files."""
+    """The process (its outcomes in run.reported) and where coverage went, below scratch."""
 
     run: ToolRun
     scratch: Path
     own: frozenset[str] = frozenset()
-    junit: str = JUNIT_NAME
     coverage: str = COVERAGE_NAME
     coverage_config: str = ""
 
 
-def pytest_args(rc: Path, scratch: Path, workers: int = 1) -> list[str]:
-    """Arguments after `python -m`: pytest under coverage, every report under scratch.
+def reporting(ctx: BenchContext) -> tuple[list[str], dict[str, str]]:
+    """pytest arguments and environment that report outcomes over the host's channel."""
+    plugin, env = plugin_args(ctx.host_dir)
+    setenv = dict(ctx.setenv).get("PYTHONPATH")
+    if setenv:
+        env["PYTHONPATH"] += os.pathsep + setenv
+    return ["-p", "no:cacheprovider", "--continue-on-collection-errors", *plugin], env
+
+
+def pytest_args(
+    rc: Path, scratch: Path, workers: int = 1, reports: Sequence[str] = ()
+) -> list[str]:
+    """Arguments after `python -m`: pytest under coverage, with reports, coverage under scratch.
 
     Coverage starts before pytest loads any plugin, as with `coverage run -m pytest`; with
     several test processes pytest-cov starts it in each, as pytest-xdist needs.
     """
-    reports = [
-        "-p",
-        "no:cacheprovider",
-        "--continue-on-collection-errors",
-        f"--junitxml={scratch / JUNIT_NAME}",
-        "-o",
-        "junit_family=xunit1",
-    ]
     if workers > 1:
         cov = ["--cov", f"--cov-config={rc}", f"--cov-report=json:{scratch / COVERAGE_NAME}"]
         return ["pytest", "-n", str(workers), *reports, *cov]
@@ -61,8 +66,10 @@ def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     data = ctx.scratch / ".coverage"
     # The rc lives in host_dir, where sandboxed code can read it but never replace it.
     rc = write_rc(effective(config, data, ctx.tree, ctx.tree.oversized), ctx.host_dir)
-    env = {"COVERAGE_FILE": str(data)}
-    run = ctx.run_python(["-m", *pytest_args(rc, ctx.scratch, workers)], timeout_s, env)
+    reports, env = reporting(ctx)
+    env["COVERAGE_FILE"] = str(data)
+    args = ["-m", *pytest_args(rc, ctx.scratch, workers, reports)]
+    run = ctx.run_python(args, timeout_s, env, PIPE_VARIABLE)
     if workers == 1 and not run.timed_out:
         _coverage_json(ctx, rc, ctx.scratch / COVERAGE_NAME, timeout_s)
     return PytestRun(run, ctx.scratch, ctx.tree.own_names(), coverage_config=config.described())

@@ -11,9 +11,10 @@ from pathlib import Path
 from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
+from self_improving_agent.base.safe_files import UnsafeResult
 from self_improving_agent.benchmarks.context import BenchContext, MeasureSections
-from self_improving_agent.benchmarks.pass_rate import Outcome, read_junit
-from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES
+from self_improving_agent.benchmarks.outcome_stream import PIPE_VARIABLE, Outcome, read_stream
+from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES, reporting
 from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
 from self_improving_agent.benchmarks.sources import SourceTree, repo_files
 from self_improving_agent.benchmarks.submodules import submodule_files
@@ -78,42 +79,29 @@ class RerunTree:
     timeout_s: float
     env_error: str = ""
 
-    def outcomes(self, ids: Sequence[str] = (), label: str = "run") -> dict[str, Outcome] | str:
+    def outcomes(self, ids: Sequence[str] = ()) -> dict[str, Outcome] | str:
         """Node id -> outcome of one pytest run of ids (all tests when empty), or why none."""
         if self.env_error:
             return self.env_error
-        # pytest makes the folder itself: the host writes nothing into scratch after a run.
-        junit = f"{label}/junit.xml"
         workers = self.ctx.sections.benchmarks.pytest_workers if not ids else 1
-        args = [
-            "-m",
-            "pytest",
-            *(["-n", str(workers)] if workers > 1 else []),
-            "-p",
-            "no:cacheprovider",
-            "--continue-on-collection-errors",
-            f"--junitxml={self.ctx.scratch / junit}",
-            "-o",
-            "junit_family=xunit1",
-            *ids,
-        ]
-        run = self.ctx.run_python(args, self.timeout_s)
+        reports, env = reporting(self.ctx)
+        args = ["-m", "pytest", *(["-n", str(workers)] if workers > 1 else []), *reports, *ids]
+        run = self.ctx.run_python(args, self.timeout_s, env, PIPE_VARIABLE)
         if run.timed_out:
             return f"pytest was killed after {run.duration_s:.1f}s"
         if run.exhausted:
             return run.exhausted
-        exited = f"pytest exited {run.returncode}: {run.tail()}"
-        if run.returncode not in REPORTED_EXIT_CODES:
-            return exited
         try:
-            facts = read_junit(self.ctx.scratch, junit)
-        except Exception as exc:  # any unreadable or odd report is a run that told nothing
-            return f"unreadable junit report: {exc}"
-        return exited if facts is None else facts.outcomes
+            facts = read_stream(run.reported or b"")
+        except UnsafeResult as exc:
+            return f"containment finding: {exc}"
+        if facts is None or facts.exit_status not in REPORTED_EXIT_CODES:
+            return f"pytest exited {run.returncode} without a complete session: {run.tail()}"
+        return facts.outcomes
 
-    def outcome(self, test_id: str, label: str) -> str:
+    def outcome(self, test_id: str) -> str:
         """One test's outcome when run alone; 'missing' when the run did not report it."""
-        found = self.outcomes([test_id], label)
+        found = self.outcomes([test_id])
         if isinstance(found, str):
             return "error"
         return found.get(test_id, "missing")

@@ -17,6 +17,8 @@ HEAD_BYTES = 8 * MIB
 TAIL_BYTES = 1 * MIB
 # Past this much output on both streams together the tool is killed and the run is an error.
 CEILING_BYTES = 256 * MIB
+# What a report channel (the host's pytest plugin) may carry; past it the tool is killed.
+CHANNEL_BYTES = 64 * MIB
 _CHUNK = 64 * 1024
 # How long the pipes may stay open once the tool ended or was killed: only a process outside
 # its group (a setsid straggler with no sandbox around it) can hold them that long.
@@ -70,6 +72,10 @@ class Drained:
     stderr: str
     timed_out: bool
     overflowed: bool
+    # Everything read from the report channel, when there was one.
+    reported: bytes | None = None
+    # Why the watchdog stopped the tool, when it did.
+    stopped: str | None = None
 
 
 def drain(
@@ -77,19 +83,24 @@ def drain(
     timeout_s: float,
     kill: Callable[[], None],
     ceiling: int = CEILING_BYTES,
+    channel: int | None = None,
+    watch: Callable[[], str | None] | None = None,
 ) -> Drained:
-    """Read proc's stdout and stderr to their end with bounded memory, then reap it.
+    """Read proc's stdout, stderr and channel (a pipe's read end) to their end, then reap it.
 
-    kill ends the tool's process group: at timeout_s, past ceiling bytes in all, and when the pipes
-    stay open _GRACE_S after the tool itself ended.
+    kill ends the tool's process group: at timeout_s, past ceiling bytes in all (CHANNEL_BYTES
+    on the channel), when watch names a reason to stop (checked at every wake-up), and when the
+    pipes stay open _GRACE_S after the tool itself ended.
     """
     assert proc.stdout is not None and proc.stderr is not None
     streams = {proc.stdout.fileno(): Capped(), proc.stderr.fileno(): Capped()}
+    reported = bytearray()
     deadline = time.monotonic() + timeout_s
     timed_out = overflowed = killed = False
+    stopped: str | None = None
     settle: float | None = None
     with selectors.DefaultSelector() as selector:
-        for fd in streams:
+        for fd in [*streams, *([] if channel is None else [channel])]:
             os.set_blocking(fd, False)
             selector.register(fd, selectors.EVENT_READ)
         while selector.get_map():
@@ -97,6 +108,11 @@ def drain(
             if not killed and now >= deadline:
                 timed_out = killed = True
                 kill()
+            if not killed and watch is not None:
+                stopped = watch()
+                if stopped:
+                    killed = True
+                    kill()
             if settle is None and (killed or proc.poll() is not None):
                 settle = now + _GRACE_S
             if settle is not None and now >= settle:
@@ -112,7 +128,14 @@ def drain(
                 if not data:
                     selector.unregister(key.fd)
                     continue
-                streams[key.fd].add(data)
+                if key.fd == channel:
+                    reported += data
+                else:
+                    streams[key.fd].add(data)
+                if not killed and len(reported) > CHANNEL_BYTES:
+                    stopped = f"the report channel carried over {CHANNEL_BYTES // MIB} MiB"
+                    killed = True
+                    kill()
                 if not killed and sum(s.total for s in streams.values()) > ceiling:
                     overflowed = killed = True
                     kill()
@@ -125,7 +148,8 @@ def drain(
     out, err = (streams[f.fileno()].text() for f in (proc.stdout, proc.stderr))
     proc.stdout.close()
     proc.stderr.close()
-    return Drained(out, err, timed_out, overflowed)
+    reports = None if channel is None else bytes(reported)
+    return Drained(out, err, timed_out, overflowed, reports, stopped)
 
 
 def _read(fd: int) -> bytes | None:

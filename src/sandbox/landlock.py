@@ -25,9 +25,6 @@ _NET_TCP = (1 << 0) | (1 << 1)  # bind and connect, ABI 4
 _SCOPES = (1 << 0) | (1 << 1)  # abstract unix sockets and signals, ABI 6
 
 
-_REST = "reads of the rest of the host filesystem (/etc, /var, /opt): only bwrap narrows them"
-
-
 class _RulesetAttr(ctypes.Structure):
     """struct landlock_ruleset_attr (ABI 6 size; older kernels get a shorter prefix)."""
 
@@ -73,7 +70,10 @@ class Covered:
 def coverage(abi: int, isolated: bool = False) -> Covered:
     """Plain words for what ABI version abi enforces and what it cannot; isolated: namespaces."""
     restricts = ["filesystem writes outside the measured tree and scratch"]
-    restricts.append("reads of the home directory, /tmp and /run (all but what the run needs)")
+    restricts.append(
+        "reads of anything but what bwrap shows too: system folders, a few /etc files, the "
+        "interpreter, the environment and the tree (no home, /tmp, /run, /var, other checkouts)"
+    )
     missing = ["UDP and DNS to the host (Landlock has no UDP control)"]
     if isolated:
         restricts += [
@@ -88,7 +88,6 @@ def coverage(abi: int, isolated: bool = False) -> Covered:
         missing = [
             "host unix sockets bound by a relative path, renamed or hard-linked after bind, or "
             "bound after the run started: Landlock up to ABI 7 cannot refuse connect() by path",
-            _REST,
         ]
     else:
         missing += [
@@ -99,7 +98,6 @@ def coverage(abi: int, isolated: bool = False) -> Covered:
             "direct child dies with it",
             "the host /dev/shm stays writable",
             "SysV shared memory and message queues are shared with the host",
-            _REST,
         ]
         if abi >= 4:
             restricts.append("TCP connect and bind to any address, the host's loopback included")
@@ -140,23 +138,6 @@ def _allow(ruleset: int, path: Path, rights: int) -> None:
 def grant(ruleset: int, path: Path, write: bool = False) -> None:
     """Grant reads (or everything) beneath path, in the child too: for mounts made after."""
     _allow(ruleset, path, _fs_rights(abi_version()) if write else _READ)
-
-
-def visible_roots(hidden: Iterable[Path], root: Path = Path("/")) -> list[Path]:
-    """The fewest paths whose union is root minus every hidden path (their contents included)."""
-    hidden_set = {p.resolve() for p in hidden}
-    if root in hidden_set:
-        return []
-    if not any(root in h.parents for h in hidden_set):
-        return [root]
-    found: list[Path] = []
-    try:
-        entries = sorted(root.iterdir())
-    except OSError:
-        return found
-    for entry in entries:
-        found += visible_roots(hidden_set, entry)
-    return found
 
 
 def build_ruleset(

@@ -16,11 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from self_improving_agent.base.limits import MAX_PROCESSES, MAX_WRITTEN_FILE_BYTES
+from self_improving_agent.base.limits import (
+    MAX_PROCESSES,
+    MAX_RUN_DISK_BYTES,
+    MAX_WRITTEN_FILE_BYTES,
+)
 from self_improving_agent.base.secrets import scrub_env
 from self_improving_agent.base.text import printable
 from self_improving_agent.sandbox.capture import CEILING_BYTES, MIB, drain
 from self_improving_agent.sandbox.cgroups import Budget, Layout, RunCgroup, layout, sweep
+from self_improving_agent.sandbox.disk import DiskWatch
 from self_improving_agent.sandbox.sandbox import SandboxSpec, launch
 
 TAIL_CHARS = 2000
@@ -40,6 +45,8 @@ class ToolRun:
     pid: int
     # Which of the run's limits (processes, memory) it reached, in words; the result is an error.
     exhausted: str | None = None
+    # What the tool wrote to its report channel, when it was given one (see run_tool).
+    reported: bytes | None = None
 
     def tail(self) -> str:
         """The end of stderr (or stdout when stderr is empty), for error details."""
@@ -89,6 +96,7 @@ class Limits:
     cpu_s: int
     memory_mb: int
     processes: int = MAX_PROCESSES
+    disk_bytes: int = MAX_RUN_DISK_BYTES
 
     def __call__(self) -> None:
         """Runs in the child between fork and exec: only async-signal-safe work here."""
@@ -118,6 +126,13 @@ def _run_cgroup(limits: Limits | None, sandbox: SandboxSpec | None) -> RunCgroup
     if limits is None or sandbox is None or sandbox.mechanism in ("off", "none") or not where:
         return None
     return RunCgroup(where, Budget(limits.processes, limits.memory_mb))
+
+
+def _disk_watch(limits: Limits | None, sandbox: SandboxSpec | None) -> DiskWatch | None:
+    """The watchdog on the disk a limited run fills in what it may write, any mechanism."""
+    if limits is None or sandbox is None:
+        return None
+    return DiskWatch([sandbox.scratch, *sandbox.writable], limits.disk_bytes)
 
 
 # Process groups of tools running right now, so a stop can kill them at once from any thread.
@@ -161,16 +176,28 @@ def run_tool(
     timeout_s: float,
     limits: Limits | None = None,
     sandbox: SandboxSpec | None = None,
+    channel: str | None = None,
 ) -> ToolRun:
-    """Run cmd (contained by sandbox) to completion or kill its group at timeout_s; never raises."""
+    """Run cmd (contained by sandbox) to completion or kill its group at timeout_s; never raises.
+
+    channel: an environment variable that gets the number of a pipe's write end; what the tool
+    writes there comes back as ToolRun.reported, read live by the host, never through a file.
+    """
     start = time.perf_counter()
     try:
         group = _run_cgroup(limits, sandbox)
     except OSError as exc:
         return ToolRun(126, "", f"cannot make the cgroup for {cmd[0]}: {exc}", 0.0, False, 0)
+    read_end, write_end = os.pipe() if channel else (-1, -1)
+    if channel:
+        env = {**env, channel: str(write_end)}
     try:
-        return _run(cmd, cwd, env, timeout_s, limits, sandbox, group, start)
+        pipe = (read_end, write_end) if channel else None
+        return _run(cmd, cwd, env, timeout_s, limits, sandbox, group, start, pipe)
     finally:
+        # _run closed the write end once the tool held it.
+        if channel:
+            os.close(read_end)
         if group is not None:
             group.close()
 
@@ -184,14 +211,18 @@ def _run(
     sandbox: SandboxSpec | None,
     group: RunCgroup | None,
     start: float,
+    pipe: tuple[int, int] | None = None,
 ) -> ToolRun:
     """run_tool once its cgroup exists: the child joins it before anything else."""
     try:
         run = launch(sandbox, cmd, cwd, env)
     except OSError as exc:
+        if pipe:
+            os.close(pipe[1])
         return ToolRun(126, "", f"cannot set up the sandbox for {cmd[0]}: {exc}", 0.0, False, 0)
     steps: list[Callable[[], None]] = [group.join_step()] if group else []
     steps += [limits, *run.child_setup] if limits else run.child_setup
+    disk = _disk_watch(limits, sandbox)
     try:
         proc = subprocess.Popen(
             run.argv,
@@ -203,23 +234,30 @@ def _run(
             start_new_session=True,
             # Safe despite threads: the steps only make syscalls (setrlimit, prctl, Landlock).
             preexec_fn=_chain(steps),
-            pass_fds=run.pass_fds,
+            pass_fds=[*run.pass_fds, *(pipe[1:] if pipe else [])],
         )
     except OSError as exc:
         return ToolRun(127, "", f"cannot start {cmd[0]}: {exc}", 0.0, False, 0)
     finally:
         run.close()
+        if pipe:
+            # Only the tool holds the write end now: the channel ends when the tool's side does.
+            os.close(pipe[1])
     with _LIVE_LOCK:
         _LIVE_GROUPS.add(proc.pid)
     try:
         # Read with a cap: a tool printing without end costs counting, never the agent's memory.
-        drained = drain(proc, timeout_s, lambda: _kill_group(proc))
+        channel = pipe[0] if pipe else None
+        stop = disk.exceeded if disk else None
+        drained = drain(proc, timeout_s, lambda: _kill_group(proc), channel=channel, watch=stop)
     finally:
         # A tool that exited may have left children behind in its group.
         _kill_group(proc)
         with _LIVE_LOCK:
             _LIVE_GROUPS.discard(proc.pid)
     exhausted = group.exhausted() if group else None
+    # A burst right before the tool ended is caught here, after the tool's group is gone.
+    exhausted = drained.stopped or (disk.exceeded() if disk else None) or exhausted
     if drained.overflowed:
         exhausted = (
             f"output exceeded {CEILING_BYTES // MIB} MiB on stdout and stderr; the tool was killed"
@@ -227,7 +265,16 @@ def _run(
     # What a tool printed is shown to people and models: no terminal controls survive it.
     elapsed = time.perf_counter() - start
     out, err = printable(drained.stdout), printable(drained.stderr)
-    return ToolRun(proc.returncode, out, err, elapsed, drained.timed_out, proc.pid, exhausted)
+    return ToolRun(
+        proc.returncode,
+        out,
+        err,
+        elapsed,
+        drained.timed_out,
+        proc.pid,
+        exhausted,
+        drained.reported,
+    )
 
 
 @contextlib.contextmanager

@@ -262,8 +262,10 @@ def launch(
         return run
     isolated = namespaces.available()
     shm = [Path("/dev/shm")] if Path("/dev/shm").is_dir() else []
+    # The same view as bwrap's binds; a run without its own /proc keeps the host's.
+    proc = [] if isolated else [Path("/proc")]
     ruleset = landlock.build_ruleset(
-        [*landlock.visible_roots(hidden), *readable],
+        [*bwrap.shown(readable, writable), *proc],
         [*writable, *shm],
         [Path("/dev")],
         tcp=not isolated,

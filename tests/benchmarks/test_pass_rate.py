@@ -1,40 +1,70 @@
-"""test_pass_rate: junit parsing, the score, and agreement with pytest run by hand."""
+"""test_pass_rate: the outcome stream, the score, and agreement with pytest run by hand."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from self_improving_agent.base.safe_files import UnsafeResult
 from self_improving_agent.benchmarks import code_coverage, pass_rate
-from self_improving_agent.benchmarks.pass_rate import count_outcomes, parse_junit, score_pass_rate
+from self_improving_agent.benchmarks.outcome_stream import read_stream
+from self_improving_agent.benchmarks.pass_rate import count_outcomes, score_pass_rate
 from self_improving_agent.benchmarks.pytest_run import run_pytest
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
 
-JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-<testcase classname="tests.test_a" name="test_ok" file="tests/test_a.py" line="1"/>
-<testcase classname="tests.test_a.TestK" name="test_p[1-2]" file="tests/test_a.py" line="5">
-<failure message="x"/></testcase>
-<testcase classname="tests.test_a" name="test_s" file="tests/test_a.py"><skipped/></testcase>
-<testcase classname="tests.test_a" name="test_e" file="tests/test_a.py"><error/></testcase>
-<testcase classname="" name="tests.test_bad"><error message="collection failure"/></testcase>
-</testsuite></testsuites>"""
+
+def line(record: dict[str, object]) -> bytes:
+    """One record as the plugin writes it."""
+    return json.dumps(record).encode() + b"\n"
 
 
-def test_parse_junit_gives_pytest_node_ids_and_outcomes() -> None:
-    assert parse_junit(JUNIT) == {
+STREAM = b"".join(
+    line(r)
+    for r in (
+        {"start": 1},
+        {"id": "tests/test_bad.py", "when": "collect", "outcome": "failed", "text": "E boom"},
+        {"id": "tests/test_a.py::test_ok", "when": "setup", "outcome": "passed"},
+        {"id": "tests/test_a.py::test_ok", "when": "call", "outcome": "passed"},
+        {"id": "tests/test_a.py::test_ok", "when": "teardown", "outcome": "passed"},
+        {"id": "tests/test_a.py::K::test_p[1-2]", "when": "call", "outcome": "failed"},
+        {"id": "tests/test_a.py::test_s", "when": "setup", "outcome": "skipped"},
+        {"id": "tests/test_a.py::test_e", "when": "call", "outcome": "passed"},
+        {"id": "tests/test_a.py::test_e", "when": "teardown", "outcome": "failed"},
+        {"end": 1},
+    )
+)
+
+
+def test_the_stream_gives_node_ids_and_outcomes_an_error_outside_the_call_winning() -> None:
+    facts = read_stream(STREAM)
+    assert facts is not None and facts.exit_status == 1
+    assert facts.outcomes == {
+        "tests/test_bad.py": "error",
         "tests/test_a.py::test_ok": "passed",
-        "tests/test_a.py::TestK::test_p[1-2]": "failed",
+        "tests/test_a.py::K::test_p[1-2]": "failed",
         "tests/test_a.py::test_s": "skipped",
         "tests/test_a.py::test_e": "error",
-        "tests/test_bad.py": "error",
     }
 
 
+def test_a_stream_without_its_end_is_no_session_and_one_written_after_it_a_finding() -> None:
+    assert read_stream(STREAM.rsplit(b"{", 1)[0]) is None
+    with pytest.raises(UnsafeResult, match="after the session ended"):
+        read_stream(STREAM + line({"id": "x", "when": "call", "outcome": "passed"}))
+    with pytest.raises(UnsafeResult, match="not JSON"):
+        read_stream(b"<testsuite/>\n" + STREAM)
+
+
 def test_counts_and_score_treat_errors_as_failures() -> None:
-    counts = count_outcomes(parse_junit(JUNIT))
+    facts = read_stream(STREAM)
+    assert facts is not None
+    counts = count_outcomes(facts.outcomes)
     assert counts == {"passed": 1, "failed": 1, "errors": 2, "skipped": 1, "total": 5}
     assert score_pass_rate(counts["passed"], counts["total"], counts["skipped"]) == 0.25
     assert score_pass_rate(0, 2, 2) == 0.0

@@ -30,8 +30,8 @@ def test_base_versions_and_compose_put_main_back(tmp_path: Path) -> None:
         assert (tree.ctx.repo / "pkg.py").read_text() == "X = 2\n"
         assert not (tree.ctx.repo / "tests/test_new.py").exists()
         assert tree.outcomes() == {"tests/test_a.py::test_a": "passed"}
-        assert tree.outcome("tests/test_a.py::test_a", "one") == "passed"
-        assert tree.outcome("tests/test_a.py::test_gone", "two") in ("missing", "error")
+        assert tree.outcome("tests/test_a.py::test_a") == "passed"
+        assert tree.outcome("tests/test_a.py::test_gone") in ("missing", "error")
 
 
 @pytest.mark.skipif(choose("auto") != "bwrap", reason="needs bubblewrap")
@@ -48,4 +48,4 @@ def test_reruns_run_in_the_sandbox_and_the_target_env(tmp_path: Path) -> None:
     sections = MeasureSections(benchmarks=BenchmarksSection(python=sys.executable))
     env = resolve_env(repo, "HEAD", sys.executable, None)
     with open_tree(repo, sections, {}, env, 60) as tree:
-        assert tree.outcome("tests/test_probe.py::test_probe", "probe") == "passed"
+        assert tree.outcome("tests/test_probe.py::test_probe") == "passed"

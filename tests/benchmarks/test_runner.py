@@ -262,7 +262,7 @@ def test_pytest_runs_in_parallel_only_when_configured(tmp_path: Path) -> None:
     assert pytest_args(rc, tmp_path)[:5] == ["coverage", "run", f"--rcfile={rc}", "-m", "pytest"]
     args = pytest_args(rc, tmp_path, workers=3)
     assert args[:3] == ["pytest", "-n", "3"]
-    assert "--junitxml=" + str(tmp_path / "junit.xml") in args
+    assert "--cov-report=json:" + str(tmp_path / "coverage.json") in args
 
 
 def test_a_parallel_test_run_counts_the_same_as_a_serial_one(tmp_path: Path) -> None:

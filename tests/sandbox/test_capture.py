@@ -95,3 +95,14 @@ def test_a_tool_that_closes_its_pipes_still_times_out() -> None:
     done = drain(proc, 1, _killer(proc))
     assert done.timed_out
     assert proc.returncode == -signal.SIGKILL
+
+
+def test_a_report_channel_arrives_whole_and_is_capped(tmp_path: Path) -> None:
+    """What the tool writes to the fd named in the variable comes back; past 64 MiB it is killed."""
+    write = "import os\nos.write(int(os.environ['OUT']), b'{}\\n')\n"
+    run = run_tool([sys.executable, "-c", write], tmp_path, ENV, 60, channel="OUT")
+    assert (run.returncode, run.reported) == (0, b"{}\n")
+    flood = "import os\nfd = int(os.environ['OUT'])\nwhile True:\n    os.write(fd, b'x' * 65536)\n"
+    run = run_tool([sys.executable, "-c", flood], tmp_path, ENV, 600, channel="OUT")
+    assert run.exhausted == "the report channel carried over 64 MiB"
+    assert run.reported is not None and len(run.reported) <= 65 * MIB

@@ -127,14 +127,6 @@ def test_an_environment_reached_through_sys_path_is_bound_back_whole(
     assert f"--ro-bind-try {env.resolve()} {env.resolve()}" in " ".join(argv)
 
 
-def test_landlock_reads_everything_but_the_hidden_paths(tmp_path: Path) -> None:
-    """The visible roots cover the siblings of a hidden folder and never the folder itself."""
-    for name in ("a/keep", "a/home/me", "b"):
-        (tmp_path / name).mkdir(parents=True)
-    roots = landlock.visible_roots([tmp_path / "a" / "home"], tmp_path)
-    assert roots == [tmp_path / "a" / "keep", tmp_path / "b"]
-
-
 def test_landlock_coverage_names_what_it_cannot_do() -> None:
     """An old ABI records TCP as not covered; ABI 4+ blocks TCP wholesale, loopback included."""
     old, new = landlock.coverage(3), landlock.coverage(6)
