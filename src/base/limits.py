@@ -48,3 +48,7 @@ MAX_WRITTEN_FILE_BYTES = 1024 * 1024 * 1024
 # Disk one sandboxed run may fill in its writable trees (the measured copy, scratch, caches):
 # past it a watchdog kills the run and the measurement is an error.
 MAX_RUN_DISK_BYTES = 2 * 1024 * 1024 * 1024
+
+# The memory (a cgroup's limit) of a sandboxed run that was given no limits of its own, such as
+# a build backend or the self-hosting check: the benchmarks' default.
+DEFAULT_RUN_MEMORY_MB = 4096

@@ -16,8 +16,8 @@ RESTRICTS = (
     "a narrow view of the host: only system libraries, a few /etc files, the interpreter, "
     "the environment and the repository, all read-only; no credential files",
     "host unix sockets: every socket file the kernel lists inside those trees is /dev/null",
-    "writes only to the measured tree and a private scratch; /tmp, HOME and TMPDIR are "
-    "private tmpfs of 512 MiB each, counted in the run's memory; any one file at most 1 GiB",
+    "writes only to the measured tree and a private scratch; /tmp, /dev/shm, HOME and TMPDIR "
+    "are private tmpfs of 512 MiB each, counted in the run's memory; any one file at most 1 GiB",
     "own PID namespace and /proc: the agent's processes and environment are invisible",
     "the whole process tree is killed when the run ends or the agent dies",
     "no capabilities and a new session (no terminal injection)",
@@ -133,8 +133,9 @@ def wrap(
     if os.geteuid() == 0:
         # Root keeps every capability in bwrap by default; CAP_SYS_ADMIN could remount / rw.
         argv += ["--cap-drop", "ALL"]
-    argv += [*_system(), "--dev", "/dev", "--proc", "/proc"]
     size = str(TMPFS_BYTES)
+    # bwrap's /dev is a tmpfs of no size: /dev/shm gets one of its own, sized like the others.
+    argv += [*_system(), "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm", "--proc", "/proc"]
     for path in sorted({Path("/tmp"), *hidden}, key=lambda p: len(p.parts)):
         argv += ["--size", size, "--tmpfs", str(path)]
     # Parents first, so a deeper bind lands on top of the one it lies in.

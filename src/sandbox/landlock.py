@@ -11,6 +11,10 @@ from pathlib import Path
 
 # The syscall numbers are the same on every architecture that has Landlock.
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
+_STAT = (
+    "the existence, size and times of host files outside the view (Landlock does not govern "
+    "stat; their contents cannot be read)"
+)
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
@@ -88,6 +92,7 @@ def coverage(abi: int, isolated: bool = False) -> Covered:
         missing = [
             "host unix sockets bound by a relative path, renamed or hard-linked after bind, or "
             "bound after the run started: Landlock up to ABI 7 cannot refuse connect() by path",
+            f"{_STAT}, /etc excepted (a private tmpfs holding only the files bwrap shows)",
         ]
     else:
         missing += [
@@ -98,6 +103,7 @@ def coverage(abi: int, isolated: bool = False) -> Covered:
             "direct child dies with it",
             "the host /dev/shm stays writable",
             "SysV shared memory and message queues are shared with the host",
+            _STAT,
         ]
         if abi >= 4:
             restricts.append("TCP connect and bind to any address, the host's loopback included")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from self_improving_agent.base.limits import (
+    DEFAULT_RUN_MEMORY_MB,
     MAX_PROCESSES,
     MAX_RUN_DISK_BYTES,
     MAX_WRITTEN_FILE_BYTES,
@@ -121,18 +122,24 @@ def _cgroups() -> Layout | None:
 
 
 def _run_cgroup(limits: Limits | None, sandbox: SandboxSpec | None) -> RunCgroup | None:
-    """The cgroup bounding a sandboxed run with limits, when the machine offers one."""
+    """The cgroup bounding a sandboxed run, when the machine offers one.
+
+    A run without limits (a build backend, the self-hosting check) gets the defaults: no
+    sandboxed code runs without a process and memory limit.
+    """
     where = _cgroups()
-    if limits is None or sandbox is None or sandbox.mechanism in ("off", "none") or not where:
+    if sandbox is None or sandbox.mechanism in ("off", "none") or not where:
         return None
-    return RunCgroup(where, Budget(limits.processes, limits.memory_mb))
+    budget = limits or Limits(0, DEFAULT_RUN_MEMORY_MB)
+    return RunCgroup(where, Budget(budget.processes, budget.memory_mb))
 
 
 def _disk_watch(limits: Limits | None, sandbox: SandboxSpec | None) -> DiskWatch | None:
-    """The watchdog on the disk a limited run fills in what it may write, any mechanism."""
-    if limits is None or sandbox is None:
+    """The watchdog on the disk a contained run fills in what it may write, any mechanism."""
+    if sandbox is None:
         return None
-    return DiskWatch([sandbox.scratch, *sandbox.writable], limits.disk_bytes)
+    budget = limits.disk_bytes if limits else MAX_RUN_DISK_BYTES
+    return DiskWatch([sandbox.scratch, *sandbox.writable], budget)
 
 
 # Process groups of tools running right now, so a stop can kill them at once from any thread.

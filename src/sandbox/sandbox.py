@@ -281,7 +281,11 @@ def launch(
 
         keep = [*readable, *writable]
         masked = sockets.visible(host_sockets, [Path("/"), *keep], hidden)
-        step = namespaces.isolate_step(hidden, keep, [home, tmp], grant_new_mounts, masked)
+        # /etc as under bwrap: a tmpfs with only the files programs need bound back.
+        etc = [Path("/etc", name) for name in bwrap.ETC]
+        step = namespaces.isolate_step(
+            [*hidden, Path("/etc")], [*keep, *etc], [home, tmp], grant_new_mounts, masked
+        )
         run.child_setup.append(step)
     if os.geteuid() == 0:
         # Without CAP_SYS_PTRACE, root's children cannot read the non-dumpable agent's /proc.

@@ -57,3 +57,43 @@ def test_space_used_elsewhere_is_not_the_runs(tmp_path: Path) -> None:
     os.close(fd)
     assert watch.filled() >= 32 * MIB
     assert "past its budget of 8 MiB" in (watch.exceeded() or "")
+
+
+THREADS = """import threading
+hold = threading.Event()
+started = 0
+try:
+    for _ in range(1100):
+        threading.Thread(target=hold.wait).start()
+        started += 1
+except RuntimeError:
+    pass
+print(started, flush=True)
+hold.set()
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_run_given_no_limits_still_has_the_process_limit(tmp_path: Path, mode: str) -> None:
+    """A build backend or self-hosting check (no limits passed) cannot hold 1,100 threads."""
+    from self_improving_agent.sandbox import cgroups
+
+    if mode != "off" and cgroups.layout() is None:
+        pytest.skip("no writable pids and memory cgroup here: named in the report")
+    spec = sandbox_for(mode, tmp_path / "scratch", [tmp_path])  # type: ignore[arg-type]
+    run = run_tool([sys.executable, "-c", THREADS], tmp_path, sandbox_env({}), 120, sandbox=spec)
+    if mode == "off":
+        assert (run.stdout.strip(), run.exhausted) == ("1100", None)
+        return
+    assert int(run.stdout.strip()) < 1024
+    assert run.exhausted == "the run reached its process limit (1024)"
+
+
+@pytest.mark.parametrize("mode", mechanism_params())
+def test_dev_shm_is_a_sized_tmpfs(tmp_path: Path, mode: str) -> None:
+    """/dev/shm holds at most 512 MiB, like /tmp, HOME and TMPDIR."""
+    size = "import os\nfound = os.statvfs('/dev/shm')\nprint(found.f_blocks * found.f_frsize)\n"
+    spec = sandbox_for(mode, tmp_path / "scratch", [tmp_path])  # type: ignore[arg-type]
+    run = run_tool([sys.executable, "-c", size], tmp_path, sandbox_env({}), 60, sandbox=spec)
+    assert run.returncode == 0, run.stderr
+    assert 0 < int(run.stdout) <= 512 * MIB
