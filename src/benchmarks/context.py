@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +58,15 @@ class BenchContext:
 
         channel names the variable that gets a report pipe's fd (see run_tool).
         """
+        if args[:1] == ["-m"]:
+            args = [str(launcher(self.host_dir)), *args[1:]]
         return self._run(str(self.python), args, timeout_s, extra_env, channel)
 
     def run_agent_tool(self, args: list[str], timeout_s: float) -> ToolRun:
         """Run `<agent's python> args` in the tree, for tools that only read it (ruff, mypy)."""
-        return self._run(sys.executable, args, timeout_s, None)
+        # -P: the tree (the working folder) is not put on sys.path, so no `mypy/` or `ruff/`
+        # package in it stands in for the tool.
+        return self._run(sys.executable, ["-P", *args], timeout_s, None)
 
     def run_command(
         self, argv: list[str], timeout_s: float, extra_env: dict[str, str] | None = None
@@ -92,6 +98,20 @@ class BenchContext:
             ),
             channel,
         )
+
+
+_LAUNCHER = Path(__file__).with_name("tool_launcher.py")
+
+
+def launcher(host_dir: Path) -> Path:
+    """The tool launcher in host_dir, where sandboxed code cannot replace it; written once."""
+    target = host_dir / "_agent_launch.py"
+    if not target.exists():
+        # Written whole under another name, then renamed: a parallel benchmark never reads half.
+        temporary = host_dir / f"_agent_launch.{secrets.token_hex(8)}"
+        temporary.write_bytes(_LAUNCHER.read_bytes())
+        os.replace(temporary, target)
+    return target
 
 
 def timeout_result(name: str, run: ToolRun) -> BenchResult:

@@ -58,7 +58,11 @@ def run(ctx: BenchContext, timeout_s: float) -> BenchResult:
     pairs = [[name, str(ctx.repo / root)] for name, root in modules.items()]
     # Written before the run starts, where the code under measurement cannot replace it.
     listed.write_text(json.dumps(pairs), encoding="utf-8")
-    result = ctx.run_python(["-c", IMPORTER, str(out), str(listed)], timeout_s)
+    # A script, not -c: its folder (host-only) goes first on sys.path, not the tree, so no
+    # `json.py` in the tree stands in for the importer's own imports.
+    importer = ctx.host_dir / "importer.py"
+    importer.write_text(IMPORTER, encoding="utf-8")
+    result = ctx.run_python([str(importer), str(out), str(listed)], timeout_s)
     if result.timed_out:
         return timeout_result(NAME, result)
     if result.exhausted:
