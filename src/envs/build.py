@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from uv import find_uv_bin
@@ -15,7 +16,7 @@ from self_improving_agent.base.gitcmd import GitRun, git
 from self_improving_agent.envs.declarations import Declarations
 from self_improving_agent.envs.metadata import project_requires
 from self_improving_agent.envs.model import MEASURING_TOOLS, EnvError
-from self_improving_agent.sandbox.proc import ToolRun, run_tool, sandbox_env, tool_env
+from self_improving_agent.sandbox.proc import ToolRun, run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec
 
 BUILD_TIMEOUT_S = 1800.0
@@ -38,16 +39,40 @@ def scm_version(repo: Path, ref: str) -> dict[str, str]:
     return {"SETUPTOOLS_SCM_PRETEND_VERSION": found.group(0) if found else "0.0.0"}
 
 
+# What the host's own package installs (uv, with network, no sandbox) get from the environment:
+# where to find things, the user's index and uv settings, proxies and certificates. uv expands
+# ${VAR} in the declarations it reads, so any other variable could travel out in a URL.
+_HOST_PASSED = ("PATH", "HOME", "USER", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR", "NETRC")
+_HOST_CERTS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE")
+_HOST_PREFIXES = ("LC_", "UV_", "XDG_")
+_PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def host_install_env(
+    extra: dict[str, str], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of an install on the host: an allowlist of the host's, then extra."""
+    host = os.environ if environ is None else environ
+    passed = (*_HOST_PASSED, *_HOST_CERTS)
+    env = {
+        k: v
+        for k, v in host.items()
+        if k in passed or k.startswith(_HOST_PREFIXES) or k.lower() in _PROXIES
+    }
+    return {**env, **extra}
+
+
 def uv(
     args: list[str],
     cwd: Path,
     extra: dict[str, str] | None = None,
     sandbox: SandboxSpec | None = None,
 ) -> ToolRun:
-    """Run uv: on the host with the user's index settings (UV_* pass, secrets removed); in a
-    sandbox with the allowlisted environment only, so no index credential goes in."""
+    """Run uv: on the host with an allowlist (the user's index settings, proxies, paths) so no
+    other variable can be expanded into a URL; in a sandbox with its own allowlist only, so no
+    index credential goes in."""
     fixed = {"UV_NO_PROGRESS": "1", **(extra or {})}
-    env = tool_env(os.environ, fixed) if sandbox is None else sandbox_env(fixed)
+    env = host_install_env(fixed) if sandbox is None else sandbox_env(fixed)
     return run_tool([find_uv_bin(), *args], cwd, env, BUILD_TIMEOUT_S, sandbox=sandbox)
 
 
