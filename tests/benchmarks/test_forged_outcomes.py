@@ -90,3 +90,48 @@ def test_results_forged_after_the_session_do_not_raise_the_pass_rate(
     result = suite.results[0]
     assert (result.raw["passed"], result.raw["failed"], result.raw["total"]) == (1, 2, 3)
     assert result.score == pytest.approx(1 / 3)
+
+
+DUPLICATOR = '''"""Keeps a copy of the outcome pipe from import time, forges through it at exit."""
+import atexit, json, os
+
+COPIES = []
+for name, value in os.environ.items():
+    if value.isdigit():
+        try:
+            COPIES.append(os.dup(int(value)))
+        except OSError:
+            pass
+PASSED, END = {"id": "t.py::t0", "when": "call", "outcome": "passed"}, {"end": 0}
+
+
+def forge():
+    for fd in COPIES:
+        try:
+            os.write(fd, "".join(json.dumps(r) + "\\n" for r in (PASSED, END)).encode())
+        except OSError:
+            pass
+
+
+atexit.register(forge)
+'''
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_copy_of_the_pipe_written_after_the_session_fails_closed(
+    tmp_path: Path, mode: str
+) -> None:
+    """A conftest may copy the pipe before pytest hands it over; writing after the end is seen."""
+    sections = MeasureSections(
+        benchmarks=BenchmarksSection(python=sys.executable),
+        sandbox=SandboxSection(mode=mode),  # type: ignore[arg-type]
+    )
+    files = {
+        "pkg/__init__.py": "",
+        "tests/conftest.py": DUPLICATOR,
+        "tests/test_x.py": "def test_bad():\n    assert False\n",
+    }
+    repo = make_repo(tmp_path / "repo", files)
+    result = run_benchmarks(repo, sections, only=["test_pass_rate"], use_cache=False).results[0]
+    assert result.status == "error"
+    assert "after the session ended" in result.raw["containment_finding"]
