@@ -20,7 +20,7 @@ RESTRICTS = (
     "are private tmpfs of 512 MiB each, counted in the run's memory; any one file at most 1 GiB",
     "own PID namespace and /proc: the agent's processes and environment are invisible",
     "the whole process tree is killed when the run ends or the agent dies",
-    "no capabilities and a new session (no terminal injection)",
+    "no capabilities but root's file-permission ones, and a new session (no terminal injection)",
 )
 # The host's system directories a run needs; a merged-/usr symlink is recreated as one.
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -54,6 +54,8 @@ ETC = (
     "terminfo",
     "timezone",
 )
+# What root keeps inside: its power over file permissions in what the run sees, nothing else.
+ROOT_CAPS = ("--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_FOWNER", "--cap-add", "CAP_CHOWN")
 # Each private tmpfs (/tmp, home directories) holds this much at most; it counts as memory.
 TMPFS_BYTES = 512 * 1024 * 1024
 
@@ -132,7 +134,10 @@ def wrap(
     argv = [binary, *_NAMESPACES, "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
     if os.geteuid() == 0:
         # Root keeps every capability in bwrap by default; CAP_SYS_ADMIN could remount / rw.
-        argv += ["--cap-drop", "ALL"]
+        # Only file permissions stay root's (test suites run as root expect them), and only
+        # over the trees bound here, read-only ones refusing writes whatever the mode bits.
+        # Never CAP_DAC_READ_SEARCH: open_by_handle_at would reach files outside the binds.
+        argv += ["--cap-drop", "ALL", *ROOT_CAPS]
     size = str(TMPFS_BYTES)
     # bwrap's /dev is a tmpfs of no size: /dev/shm gets one of its own, sized like the others.
     argv += [*_system(), "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm", "--proc", "/proc"]

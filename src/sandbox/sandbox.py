@@ -26,6 +26,9 @@ SandboxMode = Literal["auto", "bwrap", "landlock", "off"]
 Mechanism = Literal["bwrap", "landlock", "off", "none"]
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP = 1, 4, 24
 _LAST_CAP = 63
+# CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, as bwrap keeps them: test suites run as root expect
+# them, and Landlock still refuses whatever it was not granted.
+_KEPT_CAPS = (0, 1, 3)
 _libc = ctypes.CDLL(None, use_errno=True)
 _UNCONTAINED = "nothing: the target's code runs with the user's full rights and network"
 
@@ -185,8 +188,10 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
 
 
 def _drop_capabilities() -> None:
-    """Child setup for root: empty the bounding set, so the exec'd tool holds no capability."""
+    """Child setup for root: the bounding set keeps only root's power over file permissions."""
     for cap in range(_LAST_CAP + 1):
+        if cap in _KEPT_CAPS:
+            continue
         # Numbers past the kernel's last capability fail with EINVAL, which is fine.
         _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ def checkout() -> Iterator[Path]:
 def read_in(mode: str, tmp_path: Path, paths: list[str]) -> dict[str, str]:
     """What a run under mode read of paths (the text, or the error's name)."""
     tree, scratch = tmp_path / "tree", tmp_path / "scratch"
-    tree.mkdir()
+    tree.mkdir(exist_ok=True)
     (tree / "read.py").write_text(READ, encoding="utf-8")
     spec = sandbox_for(mode, scratch, [tree])  # type: ignore[arg-type]
     cmd = [sys.executable, str(tree / "read.py"), *paths]
@@ -63,3 +64,21 @@ def test_another_checkouts_store_and_env_are_hidden(
         assert all(MARK in found[p] for p in secrets)
         return
     assert all(found[p] in ("PermissionError", "FileNotFoundError") for p in secrets), found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root's file permissions are what is tested")
+@pytest.mark.parametrize("mode", [*mechanism_params(), pytest.param("off", id="off")])
+def test_root_keeps_its_file_permissions_over_what_the_run_sees_only(
+    tmp_path: Path, checkout: Path, mode: str
+) -> None:
+    """A mode-0 file in the tree reads as it would for root; hidden files stay out of reach."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    locked = tree / "locked.txt"
+    locked.write_text("mine\n", encoding="utf-8")
+    locked.chmod(0)
+    found = read_in(mode, tmp_path, [str(locked), str(checkout / ".env"), "/etc/shadow"])
+    assert found[str(locked)] == "mine\n"
+    if mode != "off":
+        assert found[str(checkout / ".env")] in ("PermissionError", "FileNotFoundError")
+        assert found["/etc/shadow"] in ("PermissionError", "FileNotFoundError")
