@@ -14,6 +14,7 @@ from self_improving_agent.benchmarks.coverage_config import (
     write_rc,
 )
 from self_improving_agent.benchmarks.outcome_stream import PIPE_VARIABLE, plugin_args
+from self_improving_agent.benchmarks.pytest_plugins import COV_PLUGIN, XDIST_PLUGIN, loaded_plugins
 from self_improving_agent.sandbox.proc import ToolRun
 
 # pytest's exit codes after which the session's reported outcomes are complete.
@@ -45,30 +46,40 @@ def reporting(ctx: BenchContext) -> tuple[list[str], dict[str, str]]:
 
 
 def pytest_args(
-    rc: Path, scratch: Path, workers: int = 1, reports: Sequence[str] = ()
+    rc: Path,
+    scratch: Path,
+    workers: int = 1,
+    reports: Sequence[str] = (),
+    loaded: frozenset[str] = frozenset({COV_PLUGIN, XDIST_PLUGIN}),
 ) -> list[str]:
     """Arguments after `python -m`: pytest under coverage, with reports, coverage under scratch.
 
     Coverage starts before pytest loads any plugin, as with `coverage run -m pytest`; with
-    several test processes pytest-cov starts it in each, as pytest-xdist needs.
+    several test processes pytest-cov starts it in each, as pytest-xdist needs. loaded names
+    the plugins the project's own addopts leave loaded: options of a plugin it disables are
+    never passed, since pytest would refuse them.
     """
-    if workers > 1:
+    if workers > 1 and {COV_PLUGIN, XDIST_PLUGIN} <= loaded:
         cov = ["--cov", f"--cov-config={rc}", f"--cov-report=json:{scratch / COVERAGE_NAME}"]
         return ["pytest", "-n", str(workers), *reports, *cov]
     # --no-cov keeps a project's own `--cov` options in addopts from starting a second tracer.
-    return ["coverage", "run", f"--rcfile={rc}", "-m", "pytest", *reports, "--no-cov"]
+    no_cov = ["--no-cov"] if COV_PLUGIN in loaded else []
+    return ["coverage", "run", f"--rcfile={rc}", "-m", "pytest", *reports, *no_cov]
 
 
 def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     """Run the target's test suite once with junit and coverage reports."""
+    loaded = loaded_plugins(ctx.repo, dict(ctx.setenv), (COV_PLUGIN, XDIST_PLUGIN))
     workers = ctx.sections.benchmarks.pytest_workers
+    if not {COV_PLUGIN, XDIST_PLUGIN} <= loaded:
+        workers = 1
     config = read_coverage_config(ctx.repo)
     data = ctx.scratch / ".coverage"
     # The rc lives in host_dir, where sandboxed code can read it but never replace it.
     rc = write_rc(effective(config, data, ctx.tree, ctx.tree.oversized), ctx.host_dir)
     reports, env = reporting(ctx)
     env["COVERAGE_FILE"] = str(data)
-    args = ["-m", *pytest_args(rc, ctx.scratch, workers, reports)]
+    args = ["-m", *pytest_args(rc, ctx.scratch, workers, reports, loaded)]
     run = ctx.run_python(args, timeout_s, env, PIPE_VARIABLE)
     if workers == 1 and not run.timed_out:
         _coverage_json(ctx, rc, ctx.scratch / COVERAGE_NAME, timeout_s)
