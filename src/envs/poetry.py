@@ -42,19 +42,45 @@ def specifier(constraint: str) -> str | None:
     return ",".join(part for part in re.split(r"[,\s]+", glued) if part)
 
 
-def requirement(name: str, spec: object) -> str | None:
-    """One Poetry dependency as a requirement string; None for paths, URLs and git sources."""
-    if name.lower() == "python":
+def python_marker(constraint: str) -> str | None:
+    """A Poetry `python` constraint of one dependency as a PEP 508 marker, None when it has none."""
+    spec = specifier(constraint)
+    if not spec:
         return None
-    table: Mapping[str, Any] = spec if isinstance(spec, dict) else {"version": spec}
+    clauses = []
+    for part in spec.split(","):
+        version = part.lstrip("<>=!~")
+        op = part[: len(part) - len(version)]
+        version = version.removesuffix(".*")
+        field = "python_full_version" if version.count(".") >= 2 else "python_version"
+        clauses.append(f'{field} {op or "=="} "{version}"')
+    return " and ".join(clauses)
+
+
+def _one(name: str, table: Mapping[str, Any]) -> str | None:
+    """One Poetry constraint table as a requirement string; None for paths, URLs and git."""
     if any(key in table for key in ("path", "git", "url", "file")):
         return None
     version = specifier(str(table.get("version", "*")))
     extras = [e for e in table.get("extras", []) if isinstance(e, str)]
     out = name + (f"[{','.join(extras)}]" if extras else "") + (version or "")
-    if isinstance(table.get("markers"), str):
-        out += f"; {table['markers']}"
-    return out
+    markers = [f"({m})" for m in [table.get("markers")] if isinstance(m, str)]
+    if isinstance(table.get("python"), str) and (python := python_marker(table["python"])):
+        markers.append(f"({python})")
+    return f"{out}; {' and '.join(markers)}" if markers else out
+
+
+def requirements(name: str, spec: object) -> list[str]:
+    """One Poetry dependency as requirement strings: one per entry of a multiple-constraints list.
+
+    `mypy = [{version = "^1.0", python = "<3.8"}, {version = "^1.5", python = ">=3.8"}]` is
+    two requirements, each under its Python marker, as Poetry itself reads it.
+    """
+    if name.lower() == "python":
+        return []
+    entries = spec if isinstance(spec, list) else [spec]
+    tables = [e if isinstance(e, dict) else {"version": e} for e in entries]
+    return [req for table in tables if (req := _one(name, table)) is not None]
 
 
 def group_requirements(poetry: Mapping[str, Any], name: str) -> list[str] | None:
@@ -65,7 +91,7 @@ def group_requirements(poetry: Mapping[str, Any], name: str) -> list[str] | None
         deps = poetry.get("dev-dependencies")
     if not isinstance(deps, dict):
         return None
-    return [req for key, spec in deps.items() if (req := requirement(key, spec)) is not None]
+    return [req for key, spec in deps.items() for req in requirements(key, spec)]
 
 
 def python_constraint(poetry: Mapping[str, Any]) -> str | None:

@@ -119,3 +119,17 @@ def test_tox_setenv_keeps_literal_values_only() -> None:
     )
     assert tox_setenv(text) == {"MODE": "test", "EMPTY": ""}
     assert tox_setenv("[tox]\n") == {} and tox_setenv("not ini [") == {}
+
+
+def test_a_poetry_dependency_with_multiple_constraints_is_one_requirement_per_python() -> None:
+    poetry = (
+        '[tool.poetry]\nname = "p"\n[tool.poetry.group.dev.dependencies]\nmypy = [\n'
+        '  {version = "^1.0", python = "<3.8"},\n'
+        '  {version = "^1.5", python = ">=3.8", markers = "sys_platform != \'win32\'"},\n]\n'
+        'tox = {version = "^4", python = "^3.9.1"}\n'
+    )
+    assert declared({"pyproject.toml": poetry}).requirements == [
+        'mypy>=1.0,<2; (python_version < "3.8")',
+        "mypy>=1.5,<2; (sys_platform != 'win32') and (python_version >= \"3.8\")",
+        'tox>=4,<5; (python_full_version >= "3.9.1" and python_version < "4")',
+    ]
