@@ -46,6 +46,8 @@ class BenchContext:
     env_dirs: tuple[Path, ...] = ()
     # Literal `setenv` values of main's tox config: the only variables the project sets itself.
     setenv: tuple[tuple[str, str], ...] = ()
+    # The whole copy when repo is one workspace member's folder of it: its siblings are imported.
+    copy_root: Path | None = None
 
     def run_python(
         self,
@@ -93,7 +95,7 @@ class BenchContext:
             sandbox_for(
                 self.sections.sandbox.mode,
                 self.scratch,
-                [self.repo, self.cache_dir],
+                [self.copy_root or self.repo, self.cache_dir],
                 (*self.env_dirs, self.host_dir),
             ),
             channel,

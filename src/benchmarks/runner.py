@@ -24,6 +24,7 @@ from self_improving_agent.benchmarks.context import (
     error_result,
 )
 from self_improving_agent.benchmarks.custom import CustomBenchmark
+from self_improving_agent.benchmarks.members import measure_members
 from self_improving_agent.benchmarks.pytest_run import PytestRun, run_pytest
 from self_improving_agent.benchmarks.registry import PYTEST_GROUP, REGISTRY
 from self_improving_agent.benchmarks.repeats import repeat_alone
@@ -34,6 +35,7 @@ from self_improving_agent.envs.measured_tree import measured_copy
 from self_improving_agent.envs.model import Env, EnvError
 from self_improving_agent.envs.overlay import make_overlay
 from self_improving_agent.envs.resolve import resolve_env
+from self_improving_agent.envs.workspace import measured_members_in
 from self_improving_agent.sandbox.sandbox import (
     Mechanism,
     SandboxRecord,
@@ -203,35 +205,56 @@ def measure(
     progress: Progress | None = None,
     env: Env | EnvError | None = None,
     shared_cache: bool = False,
+    members: Mapping[str, Env | EnvError | None] | None = None,
 ) -> dict[str, BenchResult]:
     """Run the named benchmarks concurrently on a private copy of the tree; every name answers.
 
     shared_cache: the tree is main's committed tree, whose run may update the shared tool caches.
-    """
+    members: a workspace's members and their environments, each measured as its own project."""
     mechanism = choose(sections.sandbox.mode)
     # The pid in the name lets a later start remove what a killed process could not.
     with scratch_dir(f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
-        ctx = tree_context(repo, sections, files, Path(tmp), env, store, shared_cache)
-        jobs = plan_jobs(ctx, names, config)
+        whole = None if members else env
+        ctx = tree_context(repo, sections, files, Path(tmp), whole, store, shared_cache)
+        if not members:
+            return _measure_tree(ctx, names, config, mechanism, progress)
+        each = partial(
+            _measure_tree, names=names, config=config, mechanism=mechanism, progress=None
+        )
         results: dict[str, BenchResult] = {}
-        with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="bench") as pool:
-            futures: list[Future[list[BenchResult]]] = []
-            for job in jobs:
-                for name in job[0]:
-                    if progress:
-                        progress(name, None)
-                futures.append(pool.submit(_guarded, job))
-            for future in as_completed(futures):
-                for result in future.result():
-                    _finish(result, mechanism, results, progress)
-        # Repeated benchmarks measure noise: they run alone, after everything else has finished.
-        for name in names:
-            if config.repeats(name) > 1:
+        for result in measure_members(ctx, repo, members, names, each):
+            _finish(result, mechanism, results, progress)
+        return results
+
+
+def _measure_tree(
+    ctx: BenchContext,
+    names: list[str],
+    config: BenchConfig,
+    mechanism: Mechanism,
+    progress: Progress | None,
+) -> dict[str, BenchResult]:
+    """The named benchmarks of one context: concurrent jobs, then the repeated ones alone."""
+    jobs = plan_jobs(ctx, names, config)
+    results: dict[str, BenchResult] = {}
+    with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="bench") as pool:
+        futures: list[Future[list[BenchResult]]] = []
+        for job in jobs:
+            for name in job[0]:
                 if progress:
                     progress(name, None)
-                for result in _guarded(([name], partial(_repeated, name, ctx, config))):
-                    _finish(result, mechanism, results, progress)
-        return results
+            futures.append(pool.submit(_guarded, job))
+        for future in as_completed(futures):
+            for result in future.result():
+                _finish(result, mechanism, results, progress)
+    # Repeated benchmarks measure noise: they run alone, after everything else has finished.
+    for name in names:
+        if config.repeats(name) > 1:
+            if progress:
+                progress(name, None)
+            for result in _guarded(([name], partial(_repeated, name, ctx, config))):
+                _finish(result, mechanism, results, progress)
+    return results
 
 
 def _finish(
@@ -259,14 +282,18 @@ def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
 
 
 def environment(
-    repo: Path, sections: MeasureSections, ref: str, note: Callable[[str], None] | None
+    repo: Path,
+    sections: MeasureSections,
+    ref: str,
+    note: Callable[[str], None] | None,
+    member: str = "",
 ) -> Env | EnvError:
-    """The measuring environment, or the build error that says why there is none."""
+    """The measuring environment (of one workspace member), or the error saying why not."""
     if sections.benchmarks.python:
         # A named interpreter that cannot measure is bad input: one sentence, nothing measured.
-        return resolve_env(repo, ref, sections.benchmarks.python, note)
+        return resolve_env(repo, ref, sections.benchmarks.python, note, member=member)
     try:
-        return resolve_env(repo, ref, None, note, mode=sections.sandbox.mode)
+        return resolve_env(repo, ref, None, note, mode=sections.sandbox.mode, member=member)
     except EnvError as exc:
         return exc
 
@@ -288,8 +315,12 @@ def run_benchmarks(
     files = repo_files(repo)
     config = load_bench_config(repo, sections.benchmarks)
     names = select(config, only)
-    env = environment(repo, sections, ref, note) if needs_env(config, names) else None
-    env_key = env.key() if isinstance(env, Env) else repr(env)
+    wanted = needs_env(config, names)
+    listed = measured_members_in(repo, files)
+    ws = {m: environment(repo, sections, ref, note, m) if wanted else None for m in listed}
+    env = None if ws or not wanted else environment(repo, sections, ref, note)
+    envs = list(ws.values()) if ws else [env]
+    env_key = "|".join(e.key() if isinstance(e, Env) else repr(e) for e in envs)
     key = content_key(repo, files, config, sections.benchmarks, env_key)
     found: dict[str, BenchResult] = {}
     if store is not None and use_cache:
@@ -303,7 +334,7 @@ def run_benchmarks(
     missing = [name for name in names if name not in found]
     if missing:
         shared = is_committed(repo, ref)
-        fresh = measure(repo, sections, config, missing, files, store, progress, env, shared)
+        fresh = measure(repo, sections, config, missing, files, store, progress, env, shared, ws)
         if store is not None:
             for result in fresh.values():
                 if result.status not in UNCACHED_STATUSES and config.repeats(result.name) == 1:

@@ -13,7 +13,7 @@ from uv import find_uv_bin
 
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import GitRun, git
-from self_improving_agent.envs.declarations import Declarations
+from self_improving_agent.envs.declarations import Declarations, requirement_name
 from self_improving_agent.envs.metadata import project_requires
 from self_improving_agent.envs.model import MEASURING_TOOLS, EnvError
 from self_improving_agent.sandbox.proc import ToolRun, run_tool, sandbox_env
@@ -22,6 +22,7 @@ from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec
 BUILD_TIMEOUT_S = 1800.0
 REQUIREMENTS_NAME = ".agent-test-requirements.txt"
 _VERSION = re.compile(r"\d+(\.\d+)*")
+_EXTRAS = re.compile(r"\[([^\]]*)\]")
 
 
 def scm_version(repo: Path, ref: str) -> dict[str, str]:
@@ -94,6 +95,45 @@ def install_args(decl: Declarations, tree: Path) -> list[str]:
     return [*args, *MEASURING_TOOLS, *decl.build_requires]
 
 
+def _extras(line: str) -> list[str]:
+    """The extras a requirement line asks for (`b[x,y]>=1` -> x, y)."""
+    found = _EXTRAS.search(line.split(";")[0])
+    return [e.strip() for e in found.group(1).split(",") if e.strip()] if found else []
+
+
+def own_needs(
+    decl: Declarations, tree: Path, python: Path, version: dict[str, str], mode: SandboxMode
+) -> list[str] | str:
+    """The third-party requirements of the project and of each workspace member it names.
+
+    A member named as a requirement comes from the tree, never from an index: its own
+    requirements are read the same way (in the sandbox) and take its place.
+    """
+    pending = [(tree, list(decl.extras))]
+    pending += [
+        (tree / decl.siblings[requirement_name(line)], _extras(line))
+        for line in decl.sibling_requires
+    ]
+    seen: set[tuple[Path, tuple[str, ...]]] = set()
+    found: list[str] = []
+    while pending:
+        path, extras = pending.pop(0)
+        key = (path.resolve(), tuple(extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        needs = project_requires(path, python, extras, version, mode)
+        if isinstance(needs, str):
+            return needs if path == tree else f"the workspace member {path.name}: {needs}"
+        for need in needs:
+            name = requirement_name(need)
+            if name in decl.siblings:
+                pending.append((tree / decl.siblings[name], _extras(need)))
+            elif need not in found:
+                found.append(need)
+    return found
+
+
 def build(
     decl: Declarations,
     tree: Path,
@@ -116,7 +156,7 @@ def build(
     filled = uv(["pip", "install", "-q", "--python", str(python), *install_args(decl, tree)], tree)
     _check(filled, f"installing the test dependencies ({decl.source})", fix)
     if decl.installable:
-        needs = project_requires(tree, python, decl.extras, version, mode)
+        needs = own_needs(decl, tree, python, version, mode)
         if isinstance(needs, str):
             raise EnvError(
                 f"reading the project's dependencies in the sandbox failed: {needs}; {fix}"

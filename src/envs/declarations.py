@@ -16,6 +16,7 @@ import ast
 import configparser
 import contextlib
 import hashlib
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -26,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from self_improving_agent.envs.poetry import group_requirements
 from self_improving_agent.envs.runners import Reader, RunnerDeps, nox_deps, tox_deps
-from self_improving_agent.envs.workspace import member_dirs
+from self_improving_agent.envs.workspace import measured_members, member_dirs, project_name
 
 TEST_NAMES = ("test", "tests", "testing")
 DEV_NAMES = ("dev",)
@@ -48,6 +49,7 @@ DEV_REQUIREMENT_GLOBS = (
 )
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 _NAME = re.compile(r"[-_.]+")
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # `py38: mock` applies to some tox environments only; the default one has no factors.
 _FACTOR = re.compile(r"^[\w.,!-]+:\s")
@@ -66,6 +68,13 @@ class Declarations(BaseModel):
         default_factory=dict, description="Workspace member folder -> extras installed with it."
     )
     build_requires: list[str] = Field(default_factory=list, description="Build backend needs.")
+    siblings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other workspace members by project name -> folder relative to this one.",
+    )
+    sibling_requires: list[str] = Field(
+        default_factory=list, description="Test requirements naming other workspace members."
+    )
     digests: dict[str, str] = Field(default_factory=dict, description="sha256 of used files.")
 
     def fingerprint(self, python_version: str, tools: tuple[str, ...]) -> str:
@@ -214,6 +223,47 @@ def read_declarations(files: list[str], read: Reader) -> Declarations:
     merged.source = f"{decl.source}; workspace members {'; '.join(sources)}"
     merged.reason = f"{decl.reason}; each workspace member's own test dependencies too"
     return merged
+
+
+def requirement_name(line: str) -> str:
+    """The normalized project name a requirement line names ("" for options such as -r)."""
+    found = _REQ_NAME.match(line)
+    return normalize(found.group(1)) if found else ""
+
+
+def _toml_of(read: Reader, name: str) -> dict[str, Any]:
+    """A committed TOML file's data, {} when absent or unreadable."""
+    with contextlib.suppress(tomllib.TOMLDecodeError):
+        return tomllib.loads(read(name) or "")
+    return {}
+
+
+def member_declarations(files: list[str], read: Reader, member: str) -> Declarations:
+    """One workspace member's own declarations; members it names are left to the overlay.
+
+    Another member is never fetched from an index under its name: it is installed from the
+    tree (no deps), and its own third-party requirements join this member's environment.
+    """
+    inner = [f[len(member) + 1 :] for f in files if f.startswith(f"{member}/")]
+    decl = _declarations(inner, _prefixed(read, member))
+    siblings: dict[str, str] = {}
+    digests = dict(decl.digests)
+    for other in measured_members(files, _toml_of(read, "pyproject.toml")):
+        text = read(f"{other}/pyproject.toml")
+        name = project_name(_toml_of(read, f"{other}/pyproject.toml"))
+        if other != member and name:
+            siblings[normalize(name)] = os.path.relpath(other, member)
+            digests[f"{other}/pyproject.toml"] = hashlib.sha256((text or "").encode()).hexdigest()
+    named = [r for r in decl.requirements if requirement_name(r) in siblings]
+    return decl.model_copy(
+        update={
+            "requirements": [r for r in decl.requirements if r not in named],
+            "siblings": siblings,
+            "sibling_requires": named,
+            "digests": digests,
+            "source": f"{member}: {decl.source}",
+        }
+    )
 
 
 def _prefixed(read: Reader, folder: str) -> Reader:

@@ -62,12 +62,14 @@ def make_overlay(
     scratch: Path,
     host_dir: Path,
     sandbox: SandboxSpec | None = None,
+    member: str = "",
 ) -> Overlay:
     """A throwaway venv that sees env's packages and has the tree installed, no deps, no network.
 
     The tree's build backend is the candidate's code, so it installs the tree into a venv in
     scratch, inside sandbox. The interpreter that measures is another venv, in host_dir, whose
     .pth files the host writes: nothing the build left in scratch can redirect a host write.
+    member names the workspace member measured: every member is installed, itself included.
     """
     # uv's cache stays in scratch: nothing of a measurement is left in the user's home.
     host_cache = host_dir / "uv-cache"
@@ -91,6 +93,8 @@ def make_overlay(
     broken = install_members(build_python, tree, scratch, offline, sandbox)
     # The measuring interpreter reads what the build installed, inside the sandbox only.
     write_private(site / "_agent_tree.pth", f"import site; site.addsitedir({str(build_site)!r})\n")
+    if member:
+        return Overlay(python, "the workspace's members are installed (editable)", broken)
     if not package:
         note = "the tree is not a package; its tests import it from its folder"
         return Overlay(python, note, broken)

@@ -16,7 +16,12 @@ from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.envs.archive import extract_data
 from self_improving_agent.envs.build import build, scm_version
-from self_improving_agent.envs.declarations import Declarations, read_declarations, tox_setenv
+from self_improving_agent.envs.declarations import (
+    Declarations,
+    member_declarations,
+    read_declarations,
+    tox_setenv,
+)
 from self_improving_agent.envs.interp import describe, interpreter_of
 from self_improving_agent.envs.model import MEASURING_TOOLS, Env, EnvError, cache_root
 from self_improving_agent.sandbox.sandbox import SandboxMode
@@ -49,8 +54,9 @@ def check_commit(repo: Path, ref: str) -> None:
     raise EnvError(f"{ref} names no commit in {repo}; set [agent] main_branch to a branch")
 
 
-def committed_declarations(repo: Path, ref: str) -> Declarations:
-    """The declarations of the tree committed at ref (never the working tree)."""
+def committed_declarations(repo: Path, ref: str, member: str = "") -> Declarations:
+    """The declarations of the tree committed at ref (never the working tree), or of one of
+    its workspace members."""
     check_commit(repo, ref)
     files = [f for f in _git(repo, "ls-tree", "-r", "-z", "--name-only", ref).decode().split("\0")]
     known = set(files)
@@ -61,7 +67,8 @@ def committed_declarations(repo: Path, ref: str) -> Declarations:
             return None
         return _git(repo, "show", f"{ref}:{name}").decode("utf-8", errors="replace")
 
-    return read_declarations([f for f in files if f], read)
+    listed = [f for f in files if f]
+    return member_declarations(listed, read, member) if member else read_declarations(listed, read)
 
 
 def base_version() -> str:
@@ -95,9 +102,9 @@ class Plan(NamedTuple):
     folder: Path
 
 
-def plan_env(repo: Path, ref: str) -> Plan:
-    """Where the environment of ref's declarations lives (built or not)."""
-    decl = committed_declarations(repo, ref)
+def plan_env(repo: Path, ref: str, member: str = "") -> Plan:
+    """Where the environment of ref's declarations (or one member's) lives, built or not."""
+    decl = committed_declarations(repo, ref, member)
     fingerprint = decl.fingerprint(base_version(), MEASURING_TOOLS)
     return Plan(decl, fingerprint, cache_root() / fingerprint)
 
@@ -116,9 +123,10 @@ def built_env(
     progress: Progress | None,
     rebuild: bool = False,
     mode: SandboxMode = "auto",
+    member: str = "",
 ) -> Env:
     """The cached environment of ref's declarations, built first when missing or asked to."""
-    decl, fingerprint, target = plan_env(repo, ref)
+    decl, fingerprint, target = plan_env(repo, ref, member)
     meta = target / META
     with _locked(cache_root() / f"{fingerprint}.lock"):
         if meta.is_file() and not rebuild:
@@ -129,7 +137,7 @@ def built_env(
         with scratch_dir("agent-env-src-") as tmp:
             _extract(repo, ref, Path(tmp))
             version = scm_version(repo, ref)
-            seconds = build(decl, Path(tmp), target, sys.executable, version, mode)
+            seconds = build(decl, Path(tmp) / member, target, sys.executable, version, mode)
         env = describe(target / "bin" / "python", "built", decl.source, fingerprint)
         env = env.model_copy(update={"build_s": round(seconds, 2)})
         meta.write_text(env.model_dump_json(indent=2), encoding="utf-8")
@@ -145,18 +153,21 @@ def resolve_env(
     progress: Progress | None = None,
     rebuild: bool = False,
     mode: SandboxMode = "auto",
+    member: str = "",
 ) -> Env:
-    """The named interpreter as is, or the environment built from ref's declarations."""
+    """The named interpreter as is, or the environment built from ref's declarations (those of
+    one workspace member when member names it)."""
     if python:
         env = describe(interpreter_of(python), "given", "[benchmarks] python / --python")
     else:
-        env = built_env(repo, ref, progress, rebuild, mode)
-    return env.model_copy(update={"setenv": committed_setenv(repo, ref)})
+        env = built_env(repo, ref, progress, rebuild, mode, member)
+    return env.model_copy(update={"setenv": committed_setenv(repo, ref, member)})
 
 
-def committed_setenv(repo: Path, ref: str) -> dict[str, str]:
-    """The literal setenv values of ref's committed tox.ini (none when it has none)."""
-    names = _git(repo, "ls-tree", "--name-only", ref, "--", "tox.ini").decode().split()
-    if "tox.ini" not in names:
+def committed_setenv(repo: Path, ref: str, member: str = "") -> dict[str, str]:
+    """The literal setenv values of ref's committed tox.ini (a member's own), none without one."""
+    name = f"{member}/tox.ini" if member else "tox.ini"
+    names = _git(repo, "ls-tree", "--name-only", ref, "--", name).decode().split()
+    if name not in names:
         return {}
-    return tox_setenv(_git(repo, "show", f"{ref}:tox.ini").decode("utf-8", errors="replace"))
+    return tox_setenv(_git(repo, "show", f"{ref}:{name}").decode("utf-8", errors="replace"))

@@ -17,10 +17,43 @@ MAX_DEPTH = 3
 
 
 def _declared_globs(pyproject: Mapping[str, Any]) -> list[str]:
-    """Member globs of a uv workspace ([tool.uv.workspace] members)."""
+    """Member globs of a uv workspace ([tool.uv.workspace] members) or of hatch's environments
+    ([tool.hatch.envs.<name>.workspace] members, strings or {path = ...} tables)."""
     tool = pyproject.get("tool") or {}
     members = ((tool.get("uv") or {}).get("workspace") or {}).get("members")
-    return [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
+    found = [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
+    envs = (tool.get("hatch") or {}).get("envs") or {}
+    for env in envs.values() if isinstance(envs, dict) else []:
+        listed = ((env.get("workspace") if isinstance(env, dict) else None) or {}).get("members")
+        for item in listed if isinstance(listed, list) else []:
+            path = item.get("path") if isinstance(item, dict) else item
+            if isinstance(path, str):
+                found.append(path.strip("./") or ".")
+    return found
+
+
+def is_project(pyproject: Mapping[str, Any], files: list[str]) -> bool:
+    """Whether a folder is itself a project: [project], Poetry, or a setup.py/setup.cfg."""
+    tool = pyproject.get("tool") or {}
+    return bool(
+        "project" in pyproject
+        or "poetry" in tool
+        or any(name in files for name in ("setup.py", "setup.cfg"))
+    )
+
+
+def measured_members(files: list[str], pyproject: Mapping[str, Any]) -> list[str]:
+    """The members measured one by one: a workspace whose root is not itself a project."""
+    if is_project(pyproject, files):
+        return []
+    return member_dirs(files, False, pyproject)
+
+
+def project_name(pyproject: Mapping[str, Any]) -> str | None:
+    """A project's name from [project] or [tool.poetry], or None."""
+    name = (pyproject.get("project") or {}).get("name")
+    name = name or ((pyproject.get("tool") or {}).get("poetry") or {}).get("name")
+    return name if isinstance(name, str) else None
 
 
 def member_dirs(files: list[str], root_is_project: bool, pyproject: Mapping[str, Any]) -> list[str]:
@@ -55,9 +88,18 @@ def members_of(tree: Path) -> list[str]:
         for path in tree.rglob(name)
         if len((rel := path.relative_to(tree)).parts) <= MAX_DEPTH + 1
     ]
-    root_is_project = any((tree / name).is_file() for name in (*MEMBER_FILES, "setup.cfg"))
     try:
         pyproject = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         pyproject = {}
-    return member_dirs(files, root_is_project, pyproject)
+    top = [name for name in ("setup.py", "setup.cfg") if (tree / name).is_file()]
+    return member_dirs(files, is_project(pyproject, top), pyproject)
+
+
+def measured_members_in(tree: Path, files: list[str]) -> list[str]:
+    """The members measured one by one in a tree given its files (see measured_members)."""
+    try:
+        pyproject = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        pyproject = {}
+    return measured_members(files, pyproject)
