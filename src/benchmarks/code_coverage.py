@@ -16,7 +16,7 @@ from self_improving_agent.benchmarks.context import (
     timeout_result,
 )
 from self_improving_agent.benchmarks.findings import coverage_findings
-from self_improving_agent.benchmarks.pytest_run import PytestRun
+from self_improving_agent.benchmarks.pytest_run import REPORTED_EXIT_CODES, PytestRun
 from self_improving_agent.benchmarks.sources import SKIP_DIRS, is_test_path
 
 NAME = "code_coverage"
@@ -72,6 +72,10 @@ def measure(prun: PytestRun) -> BenchResult:
         return timeout_result(NAME, run)
     if run.exhausted:
         return error_result(NAME, run.exhausted, run.duration_s)
+    if run.returncode not in REPORTED_EXIT_CODES:
+        # pytest never ran the tests (a usage error, say): whatever coverage saw measures nothing.
+        detail = f"pytest exited {run.returncode}, so no test ran: {run.tail()}"
+        return error_result(NAME, detail, run.duration_s)
     try:
         data = read_result(prun.scratch, prun.coverage, "coverage")
         if data is None:

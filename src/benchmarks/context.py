@@ -48,6 +48,8 @@ class BenchContext:
     setenv: tuple[tuple[str, str], ...] = ()
     # The whole copy when repo is one workspace member's folder of it: its siblings are imported.
     copy_root: Path | None = None
+    # Distributions the measuring environment holds (None: not known, the agent's own).
+    packages: frozenset[str] | None = None
 
     def run_python(
         self,

@@ -253,6 +253,7 @@ def member_context(
         env_note=overlay.note,
         env_dirs=env_dirs,
         setenv=tuple(sorted(env.setenv.items())),
+        packages=frozenset(env.packages),
         env_error=overlay.error,
     )
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 # The plugins the agent's own pytest options need, by the names pytest registers them under.
 COV_PLUGIN, XDIST_PLUGIN = "pytest_cov", "xdist"
+# The distribution that provides each of them.
+PLUGIN_DISTS = {COV_PLUGIN: "pytest-cov", XDIST_PLUGIN: "pytest-xdist"}
 # The ini files pytest reads, in its order, and the section each must hold to count.
 _INI_FILES = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"))
 _CFG_FILES = (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
@@ -79,3 +81,11 @@ def loaded_plugins(root: Path, setenv: Mapping[str, str], wanted: Iterable[str])
             else:
                 loaded[name] = True
     return frozenset(name for name in wanted if name in loaded)
+
+
+def usable_plugins(
+    root: Path, setenv: Mapping[str, str], packages: frozenset[str] | None
+) -> frozenset[str]:
+    """The agent's plugins that load: held by the environment (None: assumed) and not disabled."""
+    held = [name for name, dist in PLUGIN_DISTS.items() if packages is None or dist in packages]
+    return loaded_plugins(root, setenv, held)

@@ -14,7 +14,11 @@ from self_improving_agent.benchmarks.coverage_config import (
     write_rc,
 )
 from self_improving_agent.benchmarks.outcome_stream import PIPE_VARIABLE, plugin_args
-from self_improving_agent.benchmarks.pytest_plugins import COV_PLUGIN, XDIST_PLUGIN, loaded_plugins
+from self_improving_agent.benchmarks.pytest_plugins import (
+    COV_PLUGIN,
+    XDIST_PLUGIN,
+    usable_plugins,
+)
 from self_improving_agent.sandbox.proc import ToolRun
 
 # pytest's exit codes after which the session's reported outcomes are complete.
@@ -69,7 +73,7 @@ def pytest_args(
 
 def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     """Run the target's test suite once with junit and coverage reports."""
-    loaded = loaded_plugins(ctx.repo, dict(ctx.setenv), (COV_PLUGIN, XDIST_PLUGIN))
+    loaded = usable_plugins(ctx.repo, dict(ctx.setenv), ctx.packages)
     workers = ctx.sections.benchmarks.pytest_workers
     if not {COV_PLUGIN, XDIST_PLUGIN} <= loaded:
         workers = 1

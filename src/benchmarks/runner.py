@@ -191,6 +191,7 @@ def tree_context(
         env_note=overlay.note,
         env_dirs=env_dirs,
         setenv=tuple(sorted(env.setenv.items())),
+        packages=frozenset(env.packages),
         env_error=overlay.error,
     )
 

@@ -17,9 +17,12 @@ def install_members(
     for member in members_of(tree):
         run = uv([*args, "--no-build-isolation", "-e", str(tree / member)], scratch, extra, sandbox)
         if run.returncode != 0:
-            tail = (run.tail().strip().splitlines() or [""])[-1]
+            # uv's last words are often a hint split over lines: keep the cause, not a fragment.
+            lines = [line.strip() for line in run.tail().splitlines() if line.strip()]
+            tail = " / ".join(lines[-3:])
             return (
-                f"the workspace member {member} cannot be built ({tail}); fix its project file "
-                "or set [benchmarks] python to an interpreter where it is installed"
+                f"the workspace member {member} cannot be built ({tail}); fix its project file, "
+                "or, with [benchmarks] python, install its build backend (its [build-system] "
+                "requires) into that interpreter"
             )
     return ""

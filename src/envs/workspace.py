@@ -33,8 +33,15 @@ def _declared_globs(pyproject: Mapping[str, Any]) -> list[str]:
 
 
 def is_project(pyproject: Mapping[str, Any], files: list[str]) -> bool:
-    """Whether a folder is itself a project: [project], Poetry, or a setup.py/setup.cfg."""
+    """Whether a folder is itself a project: [project], Poetry, or a setup.py/setup.cfg.
+
+    A uv workspace root with [project] but no [build-system] is virtual, as uv reads it: uv
+    never builds or installs it (unless [tool.uv] package = true).
+    """
     tool = pyproject.get("tool") or {}
+    uv = tool.get("uv") or {}
+    if "workspace" in uv and "build-system" not in pyproject and uv.get("package") is not True:
+        return bool("poetry" in tool or any(n in files for n in ("setup.py", "setup.cfg")))
     return bool(
         "project" in pyproject
         or "poetry" in tool

@@ -159,3 +159,16 @@ def test_coverage_starts_before_a_pytest_plugin_is_loaded(tmp_path: Path) -> Non
     assert measured.status == "ok", measured.detail
     # Its import-time lines run while pytest reads its options: they count as covered.
     assert measured.raw["covered"] == measured.raw["statements"]
+
+
+def test_coverage_of_a_pytest_run_that_never_ran_the_tests_is_an_error(tmp_path: Path) -> None:
+    from self_improving_agent.benchmarks.pytest_run import COVERAGE_NAME, PytestRun
+    from self_improving_agent.sandbox.proc import ToolRun
+
+    # The data coverage wrote while pytest refused its arguments: 16 lines, none run.
+    report = {"totals": {"covered_lines": 0, "num_statements": 16}, "files": {}}
+    (tmp_path / COVERAGE_NAME).write_text(json.dumps(report), encoding="utf-8")
+    usage = ToolRun(4, "", "error: unrecognized arguments: --no-cov", 0.1, False, 1)
+    result = code_coverage.measure(PytestRun(usage, tmp_path))
+    assert result.status == "error"
+    assert result.detail.startswith("pytest exited 4, so no test ran: error: unrecognized")

@@ -14,6 +14,7 @@ from self_improving_agent.benchmarks.pytest_plugins import (
     XDIST_PLUGIN,
     loaded_plugins,
     project_addopts,
+    usable_plugins,
 )
 from self_improving_agent.benchmarks.pytest_run import pytest_args
 from self_improving_agent.benchmarks.runner import run_benchmarks
@@ -78,3 +79,8 @@ def test_a_project_disabling_plugins_is_measured(
     ).results
     assert (tests.status, tests.raw["passed"]) == ("ok", 1), tests.detail
     assert (coverage.status, coverage.raw["covered"], coverage.raw["statements"]) == ("ok", 3, 4)
+
+
+def test_a_plugin_the_environment_lacks_is_never_loaded(tmp_path: Path) -> None:
+    assert usable_plugins(tmp_path, {}, frozenset({"pytest", "pytest-xdist"})) == {XDIST_PLUGIN}
+    assert usable_plugins(tmp_path, {}, None) == set(WANTED)

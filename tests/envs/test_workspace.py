@@ -137,3 +137,14 @@ def test_env_show_names_each_members_own_environment(tmp_path: Path) -> None:
     assert "workspace member libs/alpha:\nnot built yet" in text
     assert "from:         libs/alpha: extras test on" in text
     assert "from:         libs/beta: the project alone plus pytest on" in text
+
+
+def test_a_uv_root_without_a_build_system_is_virtual_as_uv_reads_it() -> None:
+    files = ["pyproject.toml", "libs/a/pyproject.toml", "apps/b/pyproject.toml"]
+    uv = {"workspace": {"members": ["libs/*", "apps/*"]}}
+    root = {"project": {"name": "mono", "dependencies": []}, "tool": {"uv": uv}}
+    assert measured_members(files, root) == ["apps/b", "libs/a"]
+    built = {**root, "build-system": {"requires": ["hatchling"]}}
+    assert measured_members(files, built) == []
+    packaged = {**root, "tool": {"uv": {**uv, "package": True}}}
+    assert measured_members(files, packaged) == []
