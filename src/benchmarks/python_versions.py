@@ -7,7 +7,7 @@ import configparser
 import contextlib
 import re
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from self_improving_agent.base.pysource import parse_source, read_source, source_text
@@ -73,6 +73,16 @@ def declared_lowest(root: Path) -> Version | None:
     """The lowest Python the project says it supports, or None when it says nothing."""
     spec = declared_spec(root)
     return lowest_of(spec) if spec else None
+
+
+def lowest_for(root: Path, rel: str) -> Version | None:
+    """The lowest Python of the project holding rel: the nearest folder above it declaring one
+    (a workspace member's own), else None."""
+    for folder in PurePosixPath(rel).parents:
+        found = declared_lowest(root / folder)
+        if found is not None:
+            return found
+    return None
 
 
 def _sets(root: Path, key: str, tool: str, ini: tuple[str, ...]) -> bool:

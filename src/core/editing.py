@@ -14,7 +14,7 @@ from self_improving_agent.base.errors import EditFailure
 from self_improving_agent.base.limits import MAX_EDITS_PER_FILE, MAX_FILE_BYTES
 from self_improving_agent.base.models import Build, Change, EditResult
 from self_improving_agent.base.pysource import parse_source, source_text
-from self_improving_agent.benchmarks.python_versions import declared_lowest, version_problem
+from self_improving_agent.benchmarks.python_versions import lowest_for, version_problem
 from self_improving_agent.core.file_bytes import Spelled, read_spelled, spelled_bytes
 from self_improving_agent.gates.verdict import WriteGate
 from self_improving_agent.gates.write_gates import PathGate, path_problem, refusals
@@ -214,7 +214,7 @@ def apply_change(worktree: Path, change: Change, gates: Sequence[WriteGate]) -> 
     invalid = syntax_problem(path, text)
     if invalid is None and path.endswith(".py"):
         # What is written must run on the lowest Python the project supports.
-        invalid = version_problem(path, text, declared_lowest(worktree))
+        invalid = version_problem(path, text, lowest_for(worktree, path))
     if invalid is not None:
         _roll_back(target, before, created)
         return EditResult(file=path, op=op, applied=False, error=f"{invalid}; rolled back")

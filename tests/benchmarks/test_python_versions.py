@@ -11,6 +11,7 @@ from self_improving_agent.benchmarks import type_check
 from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.python_versions import (
     declared_lowest,
+    lowest_for,
     lowest_of,
     mypy_lowest,
     mypy_version_args,
@@ -123,3 +124,22 @@ def test_a_write_that_would_not_run_on_the_lowest_python_is_rolled_back(tmp_path
     assert not result.applied
     assert "`X | Y` of types runs only on Python 3.10+" in (result.error or "")
     assert (repo / "pkg/mod.py").read_text() == "from typing import Optional\n"
+
+
+def test_a_write_in_a_workspace_member_keeps_to_that_members_lowest_python(tmp_path: Path) -> None:
+    member = '[project]\nname = "old"\nrequires-python = ">=3.9"\n'
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "pyproject.toml": '[tool.uv.workspace]\nmembers = ["libs/*"]\n',
+            "libs/old/pyproject.toml": member,
+            "libs/old/src/old/__init__.py": "X = 1\n",
+            "libs/new/src/new/__init__.py": "X = 1\n",
+        },
+    )
+    assert lowest_for(repo, "libs/old/src/old/__init__.py") == (3, 9)
+    assert lowest_for(repo, "libs/new/src/new/__init__.py") is None
+    bad = Change(file="libs/old/src/old/__init__.py", op="append", content="A = int | None\n")
+    assert "runs only on Python 3.10+" in (apply_change(repo, bad, []).error or "")
+    fine = Change(file="libs/new/src/new/__init__.py", op="append", content="A = int | None\n")
+    assert apply_change(repo, fine, []).applied
