@@ -55,9 +55,18 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
         "covered": totals.covered_lines,
         "statements": totals.num_statements,
         "branches": totals.num_branches,
+        "covered_branches": totals.covered_branches,
         "files": len(parsed.files),
         "evidence": coverage_findings(report["files"], counted),
     }
+
+
+def covered_text(raw: dict[str, Any]) -> str:
+    """`a of b lines` and, where branches are measured, `and c of d branches`: what percent is."""
+    text = f"{raw['covered']} of {raw['statements']} lines"
+    if raw.get("branches"):
+        text += f" and {raw['covered_branches']} of {raw['branches']} branches"
+    return text
 
 
 def score_coverage(percent: float) -> float:
@@ -89,7 +98,7 @@ def measure(prun: PytestRun) -> BenchResult:
     if raw["statements"] == 0:
         return nothing_result(NAME, "no statements measured", run.duration_s)
     raw["config"] = prun.coverage_config
-    detail = f"{raw['covered']} of {raw['statements']} lines covered ({prun.coverage_config})"
+    detail = f"{covered_text(raw)} covered ({prun.coverage_config})"
     return BenchResult(
         name=NAME,
         score=score_coverage(raw["percent"]),

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from self_improving_agent.base.safe_files import UnsafeResult, read_result
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.code_coverage import NAME as COVERAGE
-from self_improving_agent.benchmarks.code_coverage import score_coverage, summarize
+from self_improving_agent.benchmarks.code_coverage import covered_text, score_coverage, summarize
 from self_improving_agent.benchmarks.context import BenchContext, containment_result, error_result
 from self_improving_agent.benchmarks.pass_rate import NAME as PASS_RATE
 from self_improving_agent.benchmarks.pass_rate import score_pass_rate
@@ -153,7 +153,7 @@ def _coverage(
             detail="no statements measured in any workspace member",
         )
     detail = (
-        f"{raw['covered']} of {raw['statements']} lines covered over {len(per)} workspace "
+        f"{covered_text(raw)} covered over {len(per)} workspace "
         "members, each with its own coverage configuration"
     )
     return BenchResult(

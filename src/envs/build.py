@@ -109,16 +109,18 @@ def own_needs(
     A member named as a requirement comes from the tree, never from an index: its own
     requirements are read the same way (in the sandbox) and take its place.
     """
+
+    def member(name: str) -> Path:
+        """Another member's folder, without `..` (the sandbox binds and enters it by name)."""
+        return Path(os.path.normpath(tree / decl.siblings[name]))
+
     pending = [(tree, list(decl.extras))]
-    pending += [
-        (tree / decl.siblings[requirement_name(line)], _extras(line))
-        for line in decl.sibling_requires
-    ]
+    pending += [(member(requirement_name(line)), _extras(line)) for line in decl.sibling_requires]
     seen: set[tuple[Path, tuple[str, ...]]] = set()
     found: list[str] = []
     while pending:
         path, extras = pending.pop(0)
-        key = (path.resolve(), tuple(extras))
+        key = (path, tuple(extras))
         if key in seen:
             continue
         seen.add(key)
@@ -128,7 +130,7 @@ def own_needs(
         for need in needs:
             name = requirement_name(need)
             if name in decl.siblings:
-                pending.append((tree / decl.siblings[name], _extras(need)))
+                pending.append((member(name), _extras(need)))
             elif need not in found:
                 found.append(need)
     return found

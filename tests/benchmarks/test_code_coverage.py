@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from self_improving_agent.benchmarks import code_coverage
-from self_improving_agent.benchmarks.code_coverage import score_coverage, summarize
+from self_improving_agent.benchmarks.code_coverage import covered_text, score_coverage, summarize
 from self_improving_agent.benchmarks.pytest_run import run_pytest
 from tests.benchmarks.conftest import context
 from tests.conftest import make_repo
@@ -32,12 +32,16 @@ def test_summarize_reads_the_totals_coverage_report_prints() -> None:
         "covered": 3,
         "statements": 8,
         "branches": 0,
+        "covered_branches": 0,
         "files": 1,
         "evidence": [],
     }
     # With branch = true, `coverage report` counts branches too.
     branchy = summarize(_report(3, 8, covered_branches=1, num_branches=2))
     assert branchy["percent"] == 40.0
+    # The sentence names what the percent counts: 4 of 10 is 40%.
+    assert covered_text(branchy) == "3 of 8 lines and 1 of 2 branches"
+    assert covered_text(summarize(_report(3, 8))) == "3 of 8 lines"
 
 
 def test_summarize_rejects_an_unexpected_shape() -> None:
