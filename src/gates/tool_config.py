@@ -25,7 +25,13 @@ LOOSENING_LISTS = {
     "norecursedirs",
     "disable_error_code",
 }
+# Lists that name more checks as they grow.
 TIGHTENING_LISTS = {"select", "extend_select", "enable_error_code"}
+# Lists of what a tool checks: growing one checks more; setting one where the tool checked
+# its default (everything it finds) may check less.
+SCOPE_LISTS = {"files", "testpaths", "packages", "modules", "source", "source_pkgs"}
+# Python's warning actions (pytest's filterwarnings): 'error' turns a warning into a failure.
+STRICT_WARNING_ACTIONS = ("error",)
 TIGHTENING_BOOL_PREFIXES = ("strict", "warn_", "disallow_", "no_implicit_")
 TIGHTENING_BOOLS = {"check_untyped_defs", "extra_checks", "branch", "xfail_strict"}
 LOOSENING_BOOL_PREFIXES = ("ignore_", "allow_", "implicit_")
@@ -120,6 +126,7 @@ _BY_TOOL: dict[str, dict[str, tuple[str, ...]]] = {
         **{"pyproject.toml": ("tool.coverage",), "setup.cfg": ("coverage",)},
         **{"tox.ini": ("coverage",)},
         ".coveragerc": ("run", "report", "paths", "html", "xml", "json"),
+        ".coveragerc.toml": ("run", "report", "paths", "tool.coverage"),
     },
     "radon": {
         **{"pyproject.toml": ("tool.radon",), "radon.cfg": ("radon",)},
@@ -215,10 +222,11 @@ def _ini_value(key: str, raw: str) -> Any:
         return float(text) if "." in text else int(text)
     except ValueError:
         pass
-    if _norm(key) == "addopts":
+    if _norm(key) in ("addopts", "filterwarnings"):
         return text
     parts = [part for part in re.split(r"[,\s]+", text) if part]
-    return parts if len(parts) != 1 or _norm(key) in LOOSENING_LISTS | TIGHTENING_LISTS else text
+    listed = LOOSENING_LISTS | TIGHTENING_LISTS | SCOPE_LISTS
+    return parts if len(parts) != 1 or _norm(key) in listed else text
 
 
 def _norm(key: str) -> str:
@@ -226,10 +234,20 @@ def _norm(key: str) -> str:
     return re.sub(r"\[\d+\]$", "", key).lower().replace("-", "_")
 
 
+def _coveragerc_toml(text: str) -> Flat:
+    """coverage's .coveragerc.toml: [run]/[report] tables, or the same under [tool.coverage]."""
+    data = tomllib.loads(text)
+    tables = {**data, **data.get("tool", {}).get("coverage", {})}
+    tables.pop("tool", None)
+    return _flatten(tables, ("[coverage]",), {})
+
+
 def _reader(name: str) -> Callable[[str], Flat]:
     """How one configuration file is read: its TOML tables or its ini sections."""
     if name == "pyproject.toml":
         return _pyproject
+    if name == ".coveragerc.toml":
+        return _coveragerc_toml
     if name.endswith("ruff.toml"):
         return _ruff_toml
     if name.endswith(".toml"):
@@ -260,12 +278,14 @@ def _loosens(key: tuple[str, ...], old: Any, new: Any, existed: bool) -> str | N
         return None
     if name == "addopts":
         return _addopts_loosens(old if existed else "", new)
+    if name == "filterwarnings":
+        return _warnings_loosen(old if existed else [], new)
     if isinstance(new, list) and (not existed or isinstance(old, list)):
         before, after = set(map(str, old or [])), set(map(str, new))
         added, removed = sorted(after - before), sorted(before - after)
         if names & LOOSENING_LISTS:
             return f"adds {added}" if added else None
-        if names & TIGHTENING_LISTS:
+        if names & TIGHTENING_LISTS or (names & SCOPE_LISTS and existed):
             return f"removes {removed}" if removed else None
     elif isinstance(new, bool) and (not existed or isinstance(old, bool)):
         if name in TIGHTENING_BOOLS or name.startswith(TIGHTENING_BOOL_PREFIXES):
@@ -278,6 +298,22 @@ def _loosens(key: tuple[str, ...], old: Any, new: Any, existed: bool) -> str | N
         if name in LOWER_IS_TIGHTER and existed and _lower(new, old) is True:
             return None
     return f"{'added' if not existed else 'changed from ' + repr(old)} to {new!r}"
+
+
+def _warnings_loosen(old: Any, new: Any) -> str | None:
+    """Warning filters loosen when a filter other than 'error' is added or an 'error' one removed
+    (an ini value is one filter per line)."""
+
+    def filters(value: Any) -> set[str]:
+        items = value if isinstance(value, list) else str(value or "").splitlines()
+        return {str(item).strip() for item in items if str(item).strip()}
+
+    before, after = filters(old), filters(new)
+    strict = [f for f in before - after if f.partition(":")[0].strip() in STRICT_WARNING_ACTIONS]
+    added = [f for f in after - before if f.partition(":")[0].strip() not in STRICT_WARNING_ACTIONS]
+    problems = [f"adds {sorted(added)}"] if added else []
+    problems += [f"removes {sorted(strict)}"] if strict else []
+    return "; ".join(problems) or None
 
 
 def _lower(new: float, old: Any) -> bool | None:

@@ -225,3 +225,12 @@ def top_names(repo: Path, rev: str, folder: str = "") -> list[str]:
     except GitError:
         return []
     return [name.decode("utf-8", "replace") for name in out.split(b"\0") if name]
+
+
+def tracked_paths(repo: Path, rev: str) -> list[str]:
+    """Every file path at a revision."""
+    try:
+        out = _git(repo, "ls-tree", "-r", "--name-only", "-z", rev)
+    except GitError:
+        return []
+    return [name.decode("utf-8", "replace") for name in out.split(b"\0") if name]

@@ -35,9 +35,12 @@ BASE = {
 }
 
 
-def vet(tmp_path: Path, files: dict[str, str | None], *args: str) -> tuple[int, dict]:
-    """Vet the working tree after writing files over BASE (None deletes); exit code and JSON."""
-    repo = make_repo(tmp_path / "repo", dict(BASE))
+def vet(
+    tmp_path: Path, files: dict[str, str | None], *args: str, base: dict[str, str] | None = None
+) -> tuple[int, dict]:
+    """Vet the working tree after writing files over BASE and base (None deletes); exit code
+    and JSON."""
+    repo = make_repo(tmp_path / "repo", {**BASE, **(base or {})})
     for rel, text in files.items():
         target = repo / rel
         if text is None:

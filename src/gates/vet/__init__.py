@@ -9,7 +9,13 @@ from self_improving_agent.gates.own_tools import tools_from
 from self_improving_agent.gates.vet.judge import VetContext, vet_changes
 from self_improving_agent.gates.vet.model import EXIT_CODES, FileVerdict, VetItem, VetReport
 from self_improving_agent.gates.vet.outside import backend_paths
-from self_improving_agent.git_ops.changeset import ChangeSet, file_at, from_worktree, top_names
+from self_improving_agent.git_ops.changeset import (
+    ChangeSet,
+    file_at,
+    from_worktree,
+    top_names,
+    tracked_paths,
+)
 
 __all__ = [
     "EXIT_CODES",
@@ -40,6 +46,7 @@ def context_at(
         local_roots=roots | frozenset(packages),
         backend_paths=tuple(backend_paths(pyproject)),
         bench_config=bench_config,
+        files=frozenset(tracked_paths(repo, base)),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from self_improving_agent.analysis.code_scan.capabilities import gained, source_capabilities
@@ -21,6 +21,7 @@ from self_improving_agent.gates.safety import (
 )
 from self_improving_agent.gates.tool_config import INI_SECTIONS, TOOL_FILES
 from self_improving_agent.gates.trust import STARTUP_HOOK
+from self_improving_agent.gates.vet.ignores import IGNORE_FILES, newly_hidden
 from self_improving_agent.gates.vet.model import STATUS_WORDS, FileVerdict, VetItem, VetReport
 from self_improving_agent.gates.vet.outside import (
     DEPENDENCY,
@@ -58,6 +59,8 @@ class VetContext:
     local_roots: frozenset[str] = frozenset()
     backend_paths: tuple[str, ...] = ()
     bench_config: str = "config/benchmarks.json"
+    # Main's files and the change's: what an ignore file could hide from the checks.
+    files: frozenset[str] = frozenset()
 
 
 def _text(data: bytes | None, path: str) -> tuple[str | None, bool]:
@@ -77,6 +80,8 @@ def vet_changes(changes: ChangeSet, ctx: VetContext) -> VetReport:
     )
     moves = [(c.old_path, c.path) for c in changes.files if c.old_path and c.old_path != c.path]
     renames = module_renames(moves)
+    paths = ctx.files | {c.path for c in changes.files if c.after is not None}
+    ctx = replace(ctx, files=frozenset(paths))
     files = [judge_file(change, ctx, validator, renames) for change in changes.files]
     return VetReport(base=changes.base, change=changes.label, files=files)
 
@@ -90,7 +95,9 @@ def judge_file(
     """Refusals, reasons for a person, or nothing, for one file."""
     link = fc.after.decode("utf-8", "replace") if fc.new_mode == "120000" and fc.after else None
     hard = (
-        hard_refusal(fc.path, ctx.safety.blocked_patterns, link) if fc.after is not None else None
+        hard_refusal(fc.path, ctx.safety.blocked_patterns, link, fc.after)
+        if fc.after is not None
+        else None
     )
     status = STATUS_WORDS.get(fc.status, fc.status)
     if hard is not None:
@@ -110,6 +117,11 @@ def judge_file(
         elif violation.rule not in DECIDED_ELSEWHERE:
             person.append(item)
     person += _config(fc, before, after)
+    if posixpath.basename(fc.path) in IGNORE_FILES:
+        hidden = newly_hidden(fc.path, before, after, ctx.files)
+        if hidden:
+            why = f"hides {', '.join(hidden[:5])} from ruff, which skips ignored files"
+            person.append(VetItem(rule=TOOL_CONFIG, message=why))
     if is_python(fc.path, after or "") or fc.path.endswith((".py", ".pyi")):
         if not (before_text and after_text):
             person.append(VetItem(rule=UNREADABLE, message="Python that is not UTF-8 text"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import fnmatch
 import posixpath
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import PurePosixPath
@@ -20,6 +21,9 @@ ESCAPE = "refused/outside-tree"
 # Folder prefixes (casefolded) whose every file runs, or decides what runs, outside the sandbox.
 OUTSIDE_FOLDERS = {
     ".github/": "GitHub settings and CI workflows run on GitHub's machines",
+    ".gitea/": "Gitea Actions workflows run on CI machines",
+    ".forgejo/": "Forgejo Actions workflows run on CI machines",
+    ".woodpecker/": "Woodpecker pipelines run on CI machines",
     ".gitlab/": "GitLab CI configuration runs on CI machines",
     ".circleci/": "CircleCI configuration runs on CI machines",
     ".buildkite/": "Buildkite pipelines run on CI machines",
@@ -29,17 +33,20 @@ OUTSIDE_FOLDERS = {
     ".husky/": "git hooks run on the developer's machine",
     ".githooks/": "git hooks run on the developer's machine",
 }
+# Parts of .github/ GitHub only shows to people (issue and discussion forms, docs, funding).
+GITHUB_PAGES = ("issue_template/", "discussion_template/")
+GITHUB_PAGE_SUFFIXES = (".md", ".markdown", ".rst", ".txt")
+GITHUB_PAGE_NAMES = frozenset({"funding.yml", "funding.yaml"})
 OUTSIDE_NAMES = {
     "makefile": "make runs its recipes on the developer's and CI machines",
     "gnumakefile": "make runs its recipes on the developer's and CI machines",
     "justfile": "just runs its recipes on the developer's machine",
     ".justfile": "just runs its recipes on the developer's machine",
     "noxfile.py": "nox runs its sessions outside the sandbox",
-    "tox.ini": "tox runs its commands outside the sandbox",
+    "tox.toml": "tox runs its commands outside the sandbox",
     ".pre-commit-config.yaml": "pre-commit runs its hooks on every commit",
     ".pre-commit-hooks.yaml": "pre-commit runs these hooks on other machines",
     "setup.py": "setup.py runs at every build and install",
-    "setup.cfg": "setup.cfg configures the build and install",
     "manifest.in": "MANIFEST.in decides what a build ships",
     "hatch_build.py": "a build hook runs at every build",
     "build.py": "a build script runs at every build",
@@ -60,6 +67,26 @@ OUTSIDE_NAMES = {
     ".mise.toml": "mise runs its tasks and installs its tools",
     "containerfile": "a container build runs its steps",
     ".dockerignore": "it decides what a container build sees",
+    # go-task reads these names in the folder it runs in.
+    **dict.fromkeys(
+        [f"{stem}.{ext}" for stem in ("taskfile", "taskfile.dist") for ext in ("yml", "yaml")],
+        "go-task runs its tasks on the developer's machine",
+    ),
+    "uv.toml": "uv reads it to choose package indexes, sources and Python builds",
+    "poetry.toml": "poetry reads it to choose package sources and virtualenvs",
+    "pdm.toml": "pdm reads it to choose package sources and scripts",
+    "hatch.toml": "hatch runs its environments' scripts and build hooks",
+    ".python-version": "uv and pyenv install and run the interpreter it names",
+    ".pdbrc": "pdb runs its commands whenever a debugger starts in this folder",
+    ".npmrc": "npm reads it for registries, tokens and install scripts",
+    ".yarnrc": "yarn reads it for registries and install scripts",
+    ".yarnrc.yml": "yarn reads it for registries and install scripts",
+    "pip.conf": "pip reads it (with PIP_CONFIG_FILE) for indexes",
+    ".condarc": "conda reads it for channels",
+    "procfile": "a process manager runs its commands",
+    "vagrantfile": "Vagrant runs it on the developer's machine",
+    "earthfile": "Earthly runs its build steps",
+    "tiltfile": "Tilt runs it on the developer's machine",
 }
 DEPENDENCY_NAMES = frozenset(
     {"pipfile", "pipfile.lock", "poetry.lock", "uv.lock", "pdm.lock", "pylock.toml"}
@@ -81,10 +108,42 @@ CHECK_TOOLS = frozenset(
 )
 SECRET_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults", ".tpl", ".in")
 STARTUP_STEMS = frozenset({"sitecustomize", "usercustomize"})
+# Files programs read credentials from, by the name each program looks for: netrc (curl, pip,
+# requests), twine, libpq, git's credential store, ssh, AWS, Google service accounts,
+# Streamlit, Vault, Apache, Docker, Java keystores and PKCS#12 bundles.
+CREDENTIAL_NAMES = frozenset(
+    {".netrc", "_netrc", ".pypirc", ".pgpass", ".git-credentials", ".vault-token", ".htpasswd"}
+    | {"credentials.json", "client_secret.json", "service-account.json", "secrets.toml"}
+    | {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}
+)
+CREDENTIAL_GLOBS = ("*.p12", "*.pfx", "*.jks", "*.keystore", "client_secret_*.json")
+# Files whose name depends on the folder that holds them (~/.aws/credentials, ~/.docker/config).
+CREDENTIAL_IN = {".aws": ("credentials",), ".docker": ("config.json",), ".kube": ("config",)}
+PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+
+
+def is_secret_file(path: str, blocked: Sequence[str] = (), data: bytes | None = None) -> bool:
+    """Whether a file holds credentials: .env and its variants (not templates), files the
+    programs that use credentials read them from, the configured patterns, or a private key."""
+    folded = [part.casefold() for part in PurePosixPath(path).parts] or [""]
+    base = folded[-1]
+    if base.endswith(SECRET_TEMPLATES):
+        return False
+    if data is not None and PRIVATE_KEY.search(data[:1_000_000]):
+        return True
+    if base == ".env" or base.startswith(".env.") or base.endswith(".env"):
+        return True
+    if base in CREDENTIAL_NAMES or any(fnmatch.fnmatchcase(base, g) for g in CREDENTIAL_GLOBS):
+        return True
+    if len(folded) > 1 and base in CREDENTIAL_IN.get(folded[-2], ()):
+        return True
+    # `.env*` is judged above, so .envrc (a direnv script) and templates are not secrets.
+    patterns = [p.casefold() for p in blocked if not p.casefold().startswith(".env")]
+    return any(fnmatch.fnmatchcase(base, pattern) for pattern in patterns)
 
 
 def hard_refusal(
-    path: str, blocked: Sequence[str], link_target: str | None = None
+    path: str, blocked: Sequence[str], link_target: str | None = None, data: bytes | None = None
 ) -> tuple[str, str] | None:
     """(rule, why) when no repository may receive this file, else None."""
     parts = PurePosixPath(path).parts
@@ -97,13 +156,11 @@ def hard_refusal(
     stem = base.rsplit(".", 1)[0]
     if base.endswith(".pth") or (stem in STARTUP_STEMS and base.endswith((".py", ".pyc"))):
         return STARTUP, "Python runs startup hooks in every interpreter that sees them"
-    template = base.endswith(SECRET_TEMPLATES)
-    is_env = base == ".env" or base.startswith(".env.") or base.endswith(".env")
-    # `.env*` is judged above, so .envrc (a direnv script) and templates are not secrets.
-    patterns = [p.casefold() for p in blocked if not p.casefold().startswith(".env")]
-    matched = any(fnmatch.fnmatchcase(base, pattern) for pattern in patterns)
-    if (is_env or matched) and not template:
-        return SECRETS, "secrets files (.env, keys) are never written by a change"
+    if is_secret_file(path, blocked, None if link_target is not None else data):
+        return (
+            SECRETS,
+            "secrets files (.env, keys, credential stores) are never written by a change",
+        )
     if link_target is not None:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(path), link_target))
         if link_target.startswith("/") or target == ".." or target.startswith("../"):
@@ -113,12 +170,29 @@ def hard_refusal(
     return None
 
 
+def _github_page(folded: str) -> bool:
+    """A .github/ file GitHub only shows to people: forms, templates, docs, funding links."""
+    inner = folded.split(".github/", 1)[1]
+    base = posixpath.basename(inner)
+    if inner.startswith(("workflows/", "actions/")) or (
+        "/" in inner and not inner.startswith(GITHUB_PAGES)
+    ):
+        return False
+    return (
+        inner.startswith(GITHUB_PAGES)
+        or base.endswith(GITHUB_PAGE_SUFFIXES)
+        or (base in GITHUB_PAGE_NAMES)
+    )
+
+
 def outside_reason(path: str, backend_paths: Sequence[str] = ()) -> str | None:
     """Why this file runs, or decides what runs, outside the sandbox; None when it does not."""
     folded = path.casefold()
     base = posixpath.basename(folded)
     for folder, why in OUTSIDE_FOLDERS.items():
         if folded.startswith(folder) or f"/{folder}" in folded:
+            if folder == ".github/" and _github_page(folded):
+                continue
             return why
     if base in OUTSIDE_NAMES:
         return OUTSIDE_NAMES[base]
