@@ -234,3 +234,9 @@ def tracked_paths(repo: Path, rev: str) -> list[str]:
     except GitError:
         return []
     return [name.decode("utf-8", "replace") for name in out.split(b"\0") if name]
+
+
+def word_at(repo: Path, rev: str, word: str) -> bool:
+    """Whether a whole word occurs in any Python file at a revision (true when git can't say)."""
+    done = git(repo, "grep", "-q", "-w", "-F", "-e", word, rev, "--", "*.py", env=GIT_ENV)
+    return done.returncode != 1

@@ -189,7 +189,10 @@ FOR_A_PERSON = {
     "a renamed test": {"tests/test_core.py": BASE["tests/test_core.py"].replace("_two", "_2")},
     "a weakened test": {"tests/test_core.py": BASE["tests/test_core.py"].replace("== 'A'", "")},
     "a deleted test file": {"tests/test_core.py": None},
-    "a new conftest": {"tests/conftest.py": "import pytest\n"},
+    "a new conftest with a hook": {
+        "tests/conftest.py": "import pytest\n\n\ndef pytest_configure(config):\n    pass\n"
+    },
+    "a new conftest importing local code": {"tests/conftest.py": "from tests.helper import *\n"},
     "skip raised from a new helper": {
         "tests/helper.py": "import unittest\n\nraise unittest.SkipTest('x')\n",
         "tests/test_core.py": "from tests.helper import *\n" + BASE["tests/test_core.py"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from self_improving_agent.analysis.code_scan.capabilities import gained, source_capabilities
@@ -32,7 +33,7 @@ from self_improving_agent.gates.vet.outside import (
     pyproject_changes,
 )
 from self_improving_agent.gates.vet.tests_changed import module_renames, test_change_reasons
-from self_improving_agent.git_ops.changeset import ChangeSet, FileChange
+from self_improving_agent.git_ops.changeset import ChangeSet, FileChange, word_at
 
 HARD_PATH_RULES = frozenset({PATH_INVALID, PATH_ABSOLUTE, PATH_ESCAPE, PATH_GIT})
 # Rules the hard refusals already decide, spelled otherwise by the write gate's path checks.
@@ -61,6 +62,7 @@ class VetContext:
     bench_config: str = "config/benchmarks.json"
     # Main's files and the change's: what an ignore file could hide from the checks.
     files: frozenset[str] = frozenset()
+    base: str = ""
 
 
 def _text(data: bytes | None, path: str) -> tuple[str | None, bool]:
@@ -81,7 +83,7 @@ def vet_changes(changes: ChangeSet, ctx: VetContext) -> VetReport:
     moves = [(c.old_path, c.path) for c in changes.files if c.old_path and c.old_path != c.path]
     renames = module_renames(moves)
     paths = ctx.files | {c.path for c in changes.files if c.after is not None}
-    ctx = replace(ctx, files=frozenset(paths))
+    ctx = replace(ctx, files=frozenset(paths), base=changes.base)
     files = [judge_file(change, ctx, validator, renames) for change in changes.files]
     return VetReport(base=changes.base, change=changes.label, files=files)
 
@@ -127,11 +129,18 @@ def judge_file(
             person.append(VetItem(rule=UNREADABLE, message="Python that is not UTF-8 text"))
         elif after is not None:
             person += _capabilities(fc, before, after, ctx)
-    reasons = test_change_reasons(fc.path, fc.old_path, before, after, ctx.local_roots, renames)
+    reasons = test_change_reasons(
+        fc.path, fc.old_path, before, after, ctx.local_roots, renames, partial(_used, ctx)
+    )
     person += [VetItem(rule=TESTS, message=why) for why in reasons]
     return FileVerdict(
         path=fc.path, old_path=fc.old_path, status=status, refused=refused, person=_unique(person)
     )
+
+
+def _used(ctx: VetContext, name: str) -> bool:
+    """Whether main's Python names a word (a fixture a new conftest adds could shadow)."""
+    return not ctx.base or word_at(ctx.root, ctx.base, name)
 
 
 def _unique(items: list[VetItem]) -> list[VetItem]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from self_improving_agent.base.pysource import parse_source
+from self_improving_agent.gates.vet.conftests import conftest_reasons
 from self_improving_agent.gates.vet.test_strength import at_least_as_strong
 
 TEST_FOLDER = re.compile(r"(^|/)(tests?|testing)/")
@@ -66,7 +67,17 @@ def _follow_renames(source: str, renames: dict[str, str]) -> str:
 
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            node.module = moved(node.module)
+            for alias in node.names:
+                # `from pkg import mod` of a moved module: `from pkg2 import mod2 as mod`.
+                full = renames.get(f"{node.module}.{alias.name}")
+                if full is not None and len(node.names) == 1:
+                    module, _, name = full.rpartition(".")
+                    if name != alias.name:
+                        alias.asname = alias.asname or alias.name
+                    alias.name, node.module = name, module
+                    break
+            else:
+                node.module = moved(node.module)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 alias.name = moved(alias.name)
@@ -80,6 +91,7 @@ def test_change_reasons(
     after: str | None,
     local_roots: frozenset[str],
     renames: dict[str, str] | None = None,
+    used_in_main: Callable[[str], bool] = lambda _name: True,
 ) -> list[str]:
     """Why this change to a test file must be seen by a person (empty: it only adds tests);
     imports of modules the change moves follow them, and a test file may move with its module."""
@@ -93,15 +105,15 @@ def test_change_reasons(
     if before is not None and not is_test_file(source):
         return []
     if before is None:
-        if base == "conftest.py":
-            return ["adds a conftest.py, which changes how every test below it runs"]
+        if base == "conftest.py" and after is not None:
+            return list(conftest_reasons(None, after, used_in_main, local_roots))
         return []
     if after is None:
         return [f"deletes {source}, which holds main's tests or their helpers"]
     if old_path is not None and old_path != path:
         return [f"moves {old_path} to {path}; main's tests keep their place"]
     if base == "conftest.py":
-        return ["changes a conftest.py, which changes how every test below it runs"]
+        return list(conftest_reasons(before, after, used_in_main, local_roots))
     if not path.endswith(".py"):
         return ["changes test data main's tests read"]
     return list(_python_changes(before, after, local_roots))
