@@ -67,6 +67,7 @@ def capabilities(
         checker = Checker(tree, package_of(path), module_roots(tree) | CallPass.ROOTS)
         findings = checker.scan()
         calls = CallPass(checker, own_tools)
+        calls.targets.depth = path.strip("/").count("/")
         found = [*_from_findings(checker, findings, calls), *calls.run()]
     seen: dict[tuple[str, str, str], Capability] = {}
     for cap in sorted(found, key=lambda c: c.line):

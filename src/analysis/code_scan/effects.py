@@ -3,9 +3,32 @@
 from __future__ import annotations
 
 import ast
-import re
 from typing import TYPE_CHECKING
 
+from self_improving_agent.analysis.code_scan import credentials as cred
+from self_improving_agent.analysis.code_scan.callees import (
+    ENV_DUMPS,
+    ENV_READERS,
+    ENV_SETS,
+    EXIT_HOOKS,
+    FORKS,
+    HANDED_ON,
+    LOCATORS,
+    NETWORK_CALLS,
+    NETWORK_PREFIXES,
+    NETWORK_ROOTS,
+    PATH_WRITERS,
+    PLAIN_SYS,
+    REACHERS,
+    REPORT_WORDS,
+    SCRATCH,
+    SECRET_NAME,
+    SHELL_CALLS,
+    SIGNALS,
+    WRITE_CALLS,
+    WRITE_METHODS,
+    constant_texts,
+)
 from self_improving_agent.analysis.code_scan.capability import (
     CODE,
     NETWORK,
@@ -30,60 +53,13 @@ from self_improving_agent.analysis.code_scan.rules import (
     SUBPROCESS_CALLS,
     dangerous_rule,
 )
-from self_improving_agent.analysis.code_scan.values import UNKNOWN_STR, Values, is_dotted
+from self_improving_agent.analysis.code_scan.values import Values, is_dotted
 from self_improving_agent.analysis.code_scan.writes import WriteTargets
 
 if TYPE_CHECKING:
     from self_improving_agent.analysis.code_scan.checks import Checker
 
 SPAWNS = SUBPROCESS_CALLS | RAW_SPAWNS.keys() | EXEC_SPAWNS.keys()
-SHELL_CALLS = frozenset({"os.system", "os.popen", "subprocess.getoutput"})
-# Process starts with no argv of their own (a fork, a pool, a Python target).
-FORKS = frozenset({"os.fork", "os.forkpty", "pty.fork", "multiprocessing.Process"})
-FORKS |= {"multiprocessing.Pool", "multiprocessing.get_context", "os.register_at_fork"}
-FORKS |= {"concurrent.futures.ProcessPoolExecutor", "multiprocessing.pool.Pool"}
-EXIT_HOOKS = frozenset({"atexit.register", "sys.addaudithook", "sys.settrace", "sys.setprofile"})
-EXIT_HOOKS |= {"threading.settrace", "signal.signal"}
-REPORT_WORDS = ("junit", ".coverage", "coverage.json", "coverage.xml", ".pytest_cache")
-SHELL_CALLS |= {"subprocess.getstatusoutput", "asyncio.create_subprocess_shell"}
-NETWORK_ROOTS = frozenset(
-    {"socket", "requests", "httpx", "aiohttp", "urllib3", "ftplib", "smtplib", "poplib"}
-    | {"imaplib", "telnetlib", "socketserver", "websocket", "websockets", "paramiko"}
-    | {"pycurl", "grpc", "boto3", "botocore", "httplib2", "xmlrpc", "nntplib", "ssl"}
-)
-NETWORK_PREFIXES = ("urllib.request.", "http.client.", "http.server.", "urllib.urlopen")
-NETWORK_CALLS = frozenset({"asyncio.open_connection", "asyncio.start_server", "webbrowser.open"})
-NETWORK_CALLS |= {"asyncio.open_unix_connection", "asyncio.start_unix_server"}
-ENV_READERS = frozenset({"os.getenv", "os.getenvb", "os.environ.get", "os.environ.pop"})
-ENV_READERS |= {"os.environ.__getitem__", "os.environb.get"}
-ENV_DUMPS = frozenset({"os.environ.items", "os.environ.values", "os.environb.items"})
-SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|PWD|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION", re.I)
-WRITE_CALLS = frozenset(
-    {"os.remove", "os.unlink", "os.rename", "os.replace", "os.makedirs", "os.mkdir"}
-    | {"os.rmdir", "os.symlink", "os.link", "os.chmod", "os.chown", "os.truncate"}
-    | {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move"}
-    | {"shutil.rmtree"}
-)
-WRITE_METHODS = frozenset({"write_text", "write_bytes", "unlink", "mkdir", "touch", "rename"})
-WRITE_METHODS |= {"symlink_to", "chmod", "replace", "rmdir", "hardlink_to"}
-# Method names that write whatever they are called on (str.replace and the like excluded).
-PATH_WRITERS = WRITE_METHODS - {"rename", "replace"}
-SCRATCH = ("/tmp/", "/var/tmp/", "/dev/null", "/dev/stdout", "/dev/stderr", "/dev/shm/")
-REACHERS = frozenset({"builtins.vars", "inspect.getmembers", "inspect.getmembers_static"})
-REACHERS |= {"builtins.dir", "builtins.getattr", "builtins.setattr", "builtins.delattr"}
-LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name", "operator.attrgetter"})
-LOCATORS |= {"operator.methodcaller", "importlib.reload"}
-HANDED_ON = frozenset({"builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars"})
-# Assigning these is ordinary program plumbing, not reaching into the interpreter.
-PLAIN_SYS = frozenset({"sys.argv", "sys.stdout", "sys.stderr", "sys.stdin", "sys.path"})
-PLAIN_SYS |= {"sys.dont_write_bytecode", "sys.tracebacklimit", "sys.ps1", "sys.ps2"}
-
-
-def _constant(values: Values) -> list[str] | None:
-    """The strings values may be when all are known constants, else None."""
-    if not values or UNKNOWN_STR in values or any(not v.startswith("'") for v in values):
-        return None
-    return sorted(v[1:] for v in values)
 
 
 class CallPass:
@@ -91,6 +67,7 @@ class CallPass:
 
     ROOTS = NETWORK_ROOTS | {"urllib", "http", "pathlib", "shutil", "inspect", "os", "sys"}
     ROOTS |= {"multiprocessing", "concurrent", "atexit", "signal", "threading", "pty"}
+    ROOTS |= cred.CREDENTIAL_ROOTS
 
     def __init__(self, checker: Checker, own_tools: frozenset[str]) -> None:
         """Capabilities over the checker's flow; own_tools are programs the project ships."""
@@ -156,6 +133,12 @@ class CallPass:
                 self._spawn(node, func)
             elif func in FORKS:
                 self._add(PROCESS, func, "", node)
+            elif func in SIGNALS:
+                self._add(PROCESS, func, f"signals a process {self._args(node)}", node)
+            elif root in cred.CREDENTIAL_ROOTS:
+                self._add(SECRETS, func, "a credential store", node)
+            elif func in ENV_SETS and node.args:
+                self._env_set(node.args[0], node)
             elif func in EXIT_HOOKS:
                 self._add(REACH, func, "hooks the interpreter's own events", node)
             elif (
@@ -178,15 +161,17 @@ class CallPass:
                 func.startswith("pathlib.") and func.rpartition(".")[2] in WRITE_METHODS
             ):
                 self.writes = True
-            if func.startswith(("pathlib.Path.home", "os.path.expanduser")):
+            if func.startswith(("pathlib.Path.home", "os.path.expanduser", "pathlib.Path.exp")):
                 self.outside.add("the home folder")
+                self._add(SECRETS, cred.HOME, "", node)
 
     def _args(self, node: ast.Call) -> str:
         """'with constant arguments' or 'with computed arguments'."""
         parts = [*node.args, *(k.value for k in node.keywords)]
         for part in parts:
             if isinstance(part, ast.Starred) or (
-                not isinstance(part, ast.Constant) and _constant(self.flow.resolve(part)) is None
+                not isinstance(part, ast.Constant)
+                and constant_texts(self.flow.resolve(part)) is None
             ):
                 return "with computed arguments"
         return "with constant arguments"
@@ -214,7 +199,7 @@ class CallPass:
         argv = self._argv(node, func)
         words = []
         for element in argv:
-            texts = None if element is None else _constant(element)
+            texts = None if element is None else constant_texts(element)
             if texts is None or len(texts) != 1:
                 return None
             words.append(texts[0])
@@ -259,22 +244,33 @@ class CallPass:
         if first is None:
             return None
         if first & INTERPRETER_VALUES:
-            rest = [None if e is None else _constant(e) for e in argv[1:]]
+            rest = [None if e is None else constant_texts(e) for e in argv[1:]]
             words = [r[0] if r and len(r) == 1 else None for r in rest]
             constant = all(w is not None for w in words)
             own = constant and self._own(["python", *(w or "" for w in words)])
             return "own" if own else "other"
-        texts = _constant(first) or []
+        texts = constant_texts(first) or []
         return "other" if any(t.startswith("/proc/self/") for t in texts) else None
 
     def _env_name(self, name: ast.expr, node: ast.AST) -> None:
         """A read of one environment variable: a secret by its name, or a computed name."""
-        texts = _constant(self.flow.resolve(name)) if not isinstance(name, ast.Starred) else None
+        texts = (
+            constant_texts(self.flow.resolve(name)) if not isinstance(name, ast.Starred) else None
+        )
         if texts is None:
             self._add(SECRETS, "os.environ", "by a computed name", node)
         for text in texts or []:
             if SECRET_NAME.search(text):
                 self._add(SECRETS, "os.environ", text, node)
+            elif text.upper() in cred.HOME_VARIABLES:
+                self._add(SECRETS, cred.HOME, f"${text}", node)
+
+    def _env_set(self, name: ast.expr, node: ast.AST) -> None:
+        """Setting a variable that Python, a checking tool or the agent reads."""
+        for text in constant_texts(self.flow.resolve(name)) or []:
+            why = cred.configures_tools(text)
+            if why:
+                self._add(REACH, f"os.environ {text}", f"is set: {why}", node)
 
     def _reacher(self, node: ast.Call, func: str) -> None:
         """vars/dir/getattr/setattr over another module's namespace."""
@@ -282,7 +278,7 @@ class CallPass:
         if not bases:
             return
         name = node.args[1] if len(node.args) > 1 else None
-        names = _constant(self.flow.resolve(name)) if name is not None else None
+        names = constant_texts(self.flow.resolve(name)) if name is not None else None
         if func in ("builtins.getattr", "builtins.dir") and names is not None:
             for base in sorted(bases):
                 for text in names:
@@ -300,7 +296,7 @@ class CallPass:
         mode = mode or next((k.value for k in node.keywords if k.arg == "mode"), None)
         if mode is None:
             return False
-        texts = _constant(self.flow.resolve(mode))
+        texts = constant_texts(self.flow.resolve(mode))
         return texts is None or any(set(t) & set("wax+") for t in texts)
 
     def _path_constant(self, node: ast.AST) -> None:
@@ -308,6 +304,8 @@ class CallPass:
         value = getattr(node, "value", None)
         if not isinstance(value, str) or len(value) > 300 or "\n" in value:
             return
+        if cred.proc_private(value):
+            self._add(SECRETS, value, "another process's or this one's private state", node)
         if value.startswith("~") or (value.startswith("/") and len(value) > 1):
             if not value.startswith(SCRATCH) and value != "/" and " " not in value:
                 self.outside.add(value)
@@ -324,6 +322,8 @@ class CallPass:
                 target = f"{base}.{node.attr}"
                 if target not in PLAIN_SYS and not target.startswith("os.environ"):
                     self._add(REACH, target, "is reassigned", node)
+            elif isinstance(node, ast.Subscript) and base in ("os.environ", "os.environb"):
+                self._env_set(node.slice, node)
             elif isinstance(node, ast.Subscript) and foreign_namespace(base):
                 self._add(REACH, namespace_label(base), "gets an entry", node)
 

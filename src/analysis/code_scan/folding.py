@@ -6,8 +6,21 @@ import ast
 import base64
 import binascii
 import codecs
+import re
+import string
+from collections.abc import Callable
 
-from self_improving_agent.analysis.code_scan.values import UNKNOWN_STR, Values, strings
+from self_improving_agent.analysis.code_scan.values import (
+    UNKNOWN_STR,
+    Values,
+    canonical,
+    is_dotted,
+    strings,
+)
+
+# A str.format field: the argument (index or name), then its attribute and item accesses.
+FIELD = re.compile(r"([^.\[]*)(.*)", re.S)
+ATTRS = re.compile(r"\.([A-Za-z_]\w*)")
 
 
 def pairs(left: list[str], right: list[str]) -> Values:
@@ -55,4 +68,29 @@ def decode(func: str, data: Values, codec: Values) -> Values:
                 found.add("'" + bytes.fromhex(text).decode("latin-1"))
         except (LookupError, ValueError, TypeError, binascii.Error):
             found.add(UNKNOWN_STR)
+    return frozenset(found)
+
+
+def format_reads(node: ast.Call, text: str, resolve: Callable[[ast.expr], Values]) -> Values:
+    """Attributes str.format reads from its arguments ('{0.environ}'.format(os))."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f]
+    except ValueError:
+        return frozenset()
+    found: set[str] = set()
+    for index, field in enumerate(fields):
+        match = FIELD.match(field)
+        if match is None or not match.group(2):
+            continue
+        first, attrs = match.group(1), ATTRS.findall(match.group(2))
+        if first.isdigit() or not first:
+            position = int(first) if first else index
+            arg = node.args[position] if position < len(node.args) else None
+        else:
+            arg = next((k.value for k in node.keywords if k.arg == first), None)
+        if arg is None or isinstance(arg, ast.Starred) or not attrs:
+            continue
+        for base in resolve(arg):
+            if is_dotted(base):
+                found.add(canonical(".".join([base, *attrs])))
     return frozenset(found)

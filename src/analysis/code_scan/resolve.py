@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from self_improving_agent.analysis.code_scan.folding import decode, slice_text
+from self_improving_agent.analysis.code_scan.folding import decode, format_reads, slice_text
 from self_improving_agent.analysis.code_scan.store import Store
 from self_improving_agent.analysis.code_scan.values import (
     EMPTY,
@@ -275,6 +275,8 @@ class Resolver(Store):
             return self._string_method(node, func, get, depth)
         if func in ("codecs.decode", "base64.b64decode", "bytes.fromhex", "builtins.bytes.fromhex"):
             return decode(func, get(0), get(1))
+        if func in ("builtins.list", "builtins.tuple") and len(node.args) == 1:
+            return frozenset(v for v in get(0) if v.startswith("<seq>"))
         if func in ("builtins.str", "builtins.bytes") and node.args:
             return frozenset(v for v in get(0) if v.startswith("'"))
         if is_dotted(func) and not func.startswith("builtins."):
@@ -311,6 +313,10 @@ class Resolver(Store):
             return frozenset({"'" + text.join(p[0] for p in parts if p)})
         if method in ("decode", "encode"):
             return frozenset({base})
+        if method == "format" and "{" in text:
+            reached = format_reads(node, text, lambda n: self.resolve(n, depth + 1))
+            if reached:
+                return reached
         if method in ("format", "replace"):
             values = [strings(self.resolve(a, depth + 1)) for a in node.args]
             if any(v is None or len(v) != 1 for v in values) or node.keywords:

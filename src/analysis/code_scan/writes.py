@@ -46,7 +46,16 @@ PATH_WRITES = {
     "shutil.copystat": 1,
     "shutil.move": -1,
     "shutil.make_archive": 0,
+    "shutil.unpack_archive": 1,
+    # Relative writes after a change of folder land in the new folder.
+    "os.chdir": 0,
+    "os.chroot": 0,
 }
+# Archive methods that write under the folder they are given (tarfile, zipfile).
+EXTRACTS = {"extractall": 0, "extract": 1}
+CWD = frozenset({"pathlib.Path.cwd", "os.getcwd", "os.getcwdb"})
+ABOVE_CWD = "above the working folder"
+ABOVE_REPO = "above the repository (climbing from __file__)"
 # Path methods that write the path they are called on.
 SELF_WRITES = frozenset({"write_text", "write_bytes", "touch", "mkdir", "unlink", "rmdir"})
 SELF_WRITES |= {"symlink_to", "hardlink_to", "chmod", "lchmod"}
@@ -83,6 +92,8 @@ class WriteTargets:
     def __init__(self, flow: Flow) -> None:
         """Index the module's bindings by the key they bind."""
         self.flow = flow
+        # Folders between the repository's root and the module (set by the caller).
+        self.depth = MAX_DEPTH
         self.bound: dict[object, list[ast.expr]] = {}
         for key, value, how in flow.bindings:
             if how in ("=", "+") and isinstance(value, ast.expr):
@@ -106,6 +117,10 @@ class WriteTargets:
                 return [func.value]
             if func.attr in ("rename", "replace") and self._is_path(func.value):
                 return [func.value, *args[:1]]
+            if func.attr in EXTRACTS:
+                named = keyword_value(node, "path")
+                index = EXTRACTS[func.attr]
+                return args[index : index + 1] or ([named] if named is not None else [])
             return []
         for callee in sorted(callees & PATH_WRITES.keys()):
             if callee in ("builtins.open", "io.open", "codecs.open"):
@@ -170,6 +185,9 @@ class WriteTargets:
             return self.where(node.left, depth + 1) or right
         if isinstance(node, ast.Name):
             return self._from_values(node) or self._first(self._bound(node), depth)
+        climbed = self._above(node)
+        if climbed:
+            return climbed
         if isinstance(node, ast.Attribute):
             return self._from_values(node) or (
                 self.where(node.value, depth + 1) if node.attr in SAME_PLACE else None
@@ -179,6 +197,47 @@ class WriteTargets:
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         return None
+
+    def _above(self, node: ast.expr) -> str | None:
+        """A folder above the working folder or the repository, reached by .parent, .parents[k]
+        or os.path.dirname from the working folder or this file."""
+        base, climbs = self._climb(node, 0)
+        if base == "cwd" and climbs > 0:
+            return ABOVE_CWD
+        if base == "file" and climbs >= self.depth + 2:
+            return ABOVE_REPO
+        return None
+
+    def _climb(self, node: ast.expr, depth: int) -> tuple[str, int]:
+        """Where a path starts ('file', 'cwd' or '') and how many folders it climbs from there."""
+        if depth > MAX_DEPTH:
+            return "", 0
+        if isinstance(node, ast.Name):
+            if node.id == "__file__":
+                return "file", 0
+            bound = self._bound(node)
+            return self._climb(bound[0], depth + 1) if len(bound) == 1 else ("", 0)
+        if isinstance(node, ast.Attribute) and node.attr == "parent":
+            base, climbs = self._climb(node.value, depth + 1)
+            return base, climbs + 1
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
+            index = node.slice
+            if node.value.attr == "parents" and isinstance(index, ast.Constant):
+                base, climbs = self._climb(node.value.value, depth + 1)
+                return base, climbs + int(index.value) + 1 if isinstance(index.value, int) else 0
+        if isinstance(node, ast.Call):
+            callees = {v for v in self.flow.resolve(node.func) if is_dotted(v)}
+            if callees & CWD:
+                return "cwd", 0
+            func, args = node.func, node.args
+            if isinstance(func, ast.Attribute) and func.attr in ("resolve", "absolute"):
+                return self._climb(func.value, depth + 1)
+            if callees & {"os.path.dirname"} and args:
+                base, climbs = self._climb(args[0], depth + 1)
+                return base, climbs + 1
+            if callees & PATH_MAKERS and len(args) == 1:
+                return self._climb(args[0], depth + 1)
+        return "", 0
 
     def _first(self, nodes: list[ast.expr], depth: int) -> str | None:
         """The first outside place among expressions."""
