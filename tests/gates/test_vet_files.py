@@ -84,3 +84,24 @@ def test_a_widened_mypy_file_list_passes_and_a_narrowed_one_is_held(tmp_path) ->
     assert vet(tmp_path / "a", {**base, "pyproject.toml": wider}, base=base)[0] == 0
     narrower = PYPROJECT + MYPY.replace('["sample"]', '["sample/core.py"]')
     assert vet(tmp_path / "b", {"pyproject.toml": narrower}, base=base)[0] == 3
+
+
+COVERAGE = "[coverage:report]\nexclude_lines =\n    pragma: no cover\n    raise AssertionError\n"
+CODE = "def f(x):\n    return x\n"
+
+
+@pytest.mark.parametrize(
+    ("after", "held"),
+    [
+        (CODE.replace("(x):", "(x):  # never raise AssertionError here"), True),
+        (CODE + "\n\ndef g():\n    raise AssertionError('unreachable')\n", False),
+        (CODE.replace("return x", "return x  # the identity"), False),
+    ],
+    ids=["a comment that matches", "code that matches", "a comment that does not"],
+)
+def test_a_comment_that_matches_mains_coverage_exclusion_is_held(
+    tmp_path, after: str, held: bool
+) -> None:
+    base = {"setup.cfg": COVERAGE, "sample/f.py": CODE}
+    code, report = vet(tmp_path, {"sample/f.py": after}, base=base)
+    assert code == (3 if held else 0), report

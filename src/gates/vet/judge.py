@@ -22,6 +22,7 @@ from self_improving_agent.gates.safety import (
 )
 from self_improving_agent.gates.tool_config import INI_SECTIONS, TOOL_FILES
 from self_improving_agent.gates.trust import STARTUP_HOOK
+from self_improving_agent.gates.vet.coverage_excludes import hidden_exclusions, main_patterns
 from self_improving_agent.gates.vet.ignores import IGNORE_FILES, newly_hidden
 from self_improving_agent.gates.vet.model import STATUS_WORDS, FileVerdict, VetItem, VetReport
 from self_improving_agent.gates.vet.outside import (
@@ -33,7 +34,7 @@ from self_improving_agent.gates.vet.outside import (
     pyproject_changes,
 )
 from self_improving_agent.gates.vet.tests_changed import module_renames, test_change_reasons
-from self_improving_agent.git_ops.changeset import ChangeSet, FileChange, word_at
+from self_improving_agent.git_ops.changeset import ChangeSet, FileChange, file_at, word_at
 
 HARD_PATH_RULES = frozenset({PATH_INVALID, PATH_ABSOLUTE, PATH_ESCAPE, PATH_GIT})
 # Rules the hard refusals already decide, spelled otherwise by the write gate's path checks.
@@ -63,6 +64,7 @@ class VetContext:
     # Main's files and the change's: what an ignore file could hide from the checks.
     files: frozenset[str] = frozenset()
     base: str = ""
+    coverage_excludes: tuple[str, ...] = ()
 
 
 def _text(data: bytes | None, path: str) -> tuple[str | None, bool]:
@@ -83,7 +85,8 @@ def vet_changes(changes: ChangeSet, ctx: VetContext) -> VetReport:
     moves = [(c.old_path, c.path) for c in changes.files if c.old_path and c.old_path != c.path]
     renames = module_renames(moves)
     paths = ctx.files | {c.path for c in changes.files if c.after is not None}
-    ctx = replace(ctx, files=frozenset(paths), base=changes.base)
+    excludes = main_patterns(partial(_main_text, ctx.root, changes.base))
+    ctx = replace(ctx, files=frozenset(paths), base=changes.base, coverage_excludes=excludes)
     files = [judge_file(change, ctx, validator, renames) for change in changes.files]
     return VetReport(base=changes.base, change=changes.label, files=files)
 
@@ -129,6 +132,9 @@ def judge_file(
             person.append(VetItem(rule=UNREADABLE, message="Python that is not UTF-8 text"))
         elif after is not None:
             person += _capabilities(fc, before, after, ctx)
+            for line in hidden_exclusions(ctx.coverage_excludes, before, after):
+                why = "a comment matches main's coverage exclusion, so coverage skips the line"
+                person.append(VetItem(rule=SUPPRESSION, line=line, message=why))
     reasons = test_change_reasons(
         fc.path, fc.old_path, before, after, ctx.local_roots, renames, partial(_used, ctx)
     )
@@ -136,6 +142,12 @@ def judge_file(
     return FileVerdict(
         path=fc.path, old_path=fc.old_path, status=status, refused=refused, person=_unique(person)
     )
+
+
+def _main_text(root: Path, base: str, name: str) -> str | None:
+    """A root file of main as text, or None."""
+    data = file_at(root, base, name) if base else None
+    return data.decode("utf-8", "replace") if data is not None else None
 
 
 def _used(ctx: VetContext, name: str) -> bool:
