@@ -42,6 +42,9 @@ HELD = {
     "an archive unpacked into the root": (
         "import zipfile\n\nzipfile.ZipFile('a.zip').extractall('/')\n"
     ),
+    "a getattr over a literal table of modules and names": (
+        "import os\n\nfor mod, name in ((os, 'sy' + 'stem'),):\n    getattr(mod, name)('id')\n"
+    ),
     "a signal to another process": "import os, signal\n\nos.killpg(0, signal.SIGTERM)\n",
 }
 FINE = {

@@ -88,6 +88,11 @@ class Flow(Resolver):
         elif isinstance(node, ast.AugAssign):
             self._assign(node.target, node, "+")
         elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            rows = node.iter.elts if isinstance(node.iter, ast.List | ast.Tuple | ast.Set) else []
+            if isinstance(node.target, ast.Tuple | ast.List) and rows:
+                # `for a, b in [(x, y), ...]`: each name holds its column of a literal table.
+                for row in rows:
+                    self._assign(node.target, row, "+")
             self._assign(node.target, node.iter, "elt")
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             self._assign(node.optional_vars, node.context_expr)
