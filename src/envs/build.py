@@ -1,4 +1,8 @@
-"""Build an environment with uv from a checked-out tree's declarations (network allowed)."""
+"""Build an environment with uv from a checked-out tree's declarations (network allowed).
+
+The host installs only named third-party requirements from an index; the project is built
+only in the sandbox, offline.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,13 @@ from uv import find_uv_bin
 from self_improving_agent.base.errors import GitError
 from self_improving_agent.base.gitcmd import GitRun, git
 from self_improving_agent.envs.declarations import Declarations, requirement_name
+from self_improving_agent.envs.hostreqs import HostInstall, host_install
 from self_improving_agent.envs.metadata import project_requires
 from self_improving_agent.envs.model import MEASURING_TOOLS, EnvError
 from self_improving_agent.sandbox.proc import ToolRun, run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import SandboxMode, SandboxSpec
 
 BUILD_TIMEOUT_S = 1800.0
-REQUIREMENTS_NAME = ".agent-test-requirements.txt"
 _VERSION = re.compile(r"\d+(\.\d+)*")
 _EXTRAS = re.compile(r"\[([^\]]*)\]")
 
@@ -40,27 +44,24 @@ def scm_version(repo: Path, ref: str) -> dict[str, str]:
     return {"SETUPTOOLS_SCM_PRETEND_VERSION": found.group(0) if found else "0.0.0"}
 
 
-# What the host's own package installs (uv, with network, no sandbox) get from the environment:
-# where to find things, the user's index and uv settings, proxies and certificates. uv expands
-# ${VAR} in the declarations it reads, so any other variable could travel out in a URL.
-_HOST_PASSED = ("PATH", "HOME", "USER", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR", "NETRC")
-_HOST_CERTS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE")
-_HOST_PREFIXES = ("LC_", "UV_", "XDG_")
-_PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+# What the host's uv sees of the agent's environment: paths, locale, caches, the user's own
+# index, proxy and certificate settings. No other variable, so no secret can be expanded or read.
+HOST_PASSED = (
+    "PATH", "LANG", "LANGUAGE", "TZ", "HOME", "TMPDIR", "XDG_CACHE_HOME", "XDG_DATA_HOME",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+)  # fmt: skip
+HOST_PASSED_PREFIXES = ("LC_", "UV_", "PIP_")
 
 
-def host_install_env(
-    extra: dict[str, str], environ: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The environment of an install on the host: an allowlist of the host's, then extra."""
-    host = os.environ if environ is None else environ
-    passed = (*_HOST_PASSED, *_HOST_CERTS)
+def host_env(environ: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """The host uv's environment: an allowlist of the agent's, then the agent's fixed values."""
     env = {
-        k: v
-        for k, v in host.items()
-        if k in passed or k.startswith(_HOST_PREFIXES) or k.lower() in _PROXIES
+        k: v for k, v in environ.items() if k in HOST_PASSED or k.startswith(HOST_PASSED_PREFIXES)
     }
-    return {**env, **extra}
+    env.update({"UV_NO_CONFIG": "1", "PYTHONDONTWRITEBYTECODE": "1", **extra})
+    return env
 
 
 def uv(
@@ -69,12 +70,15 @@ def uv(
     extra: dict[str, str] | None = None,
     sandbox: SandboxSpec | None = None,
 ) -> ToolRun:
-    """Run uv: on the host with an allowlist (the user's index settings, proxies, paths) so no
-    other variable can be expanded into a URL; in a sandbox with its own allowlist only, so no
-    index credential goes in."""
+    """Run uv with no configuration file of the repository's (or anyone's: --no-config).
+
+    On the host with an allowlisted environment (the user's UV_* index settings pass); in a
+    sandbox with the sandbox's allowlist only, so no index credential goes in.
+    """
     fixed = {"UV_NO_PROGRESS": "1", **(extra or {})}
-    env = host_install_env(fixed) if sandbox is None else sandbox_env(fixed)
-    return run_tool([find_uv_bin(), *args], cwd, env, BUILD_TIMEOUT_S, sandbox=sandbox)
+    env = host_env(os.environ, fixed) if sandbox is None else sandbox_env(fixed)
+    argv = [find_uv_bin(), *args[:1], *(["--no-config"] * ("--no-config" not in args)), *args[1:]]
+    return run_tool(argv, cwd, env, BUILD_TIMEOUT_S, sandbox=sandbox)
 
 
 def _check(run: ToolRun, what: str, fix: str) -> None:
@@ -84,15 +88,16 @@ def _check(run: ToolRun, what: str, fix: str) -> None:
         raise EnvError(f"{what} failed: {' / '.join(tail)}; {fix}")
 
 
+def host_share(decl: Declarations, tree: Path) -> HostInstall:
+    """What main's declarations ask the host to install, parsed and re-written by the agent."""
+    return host_install(decl.requirements, decl.requirement_files, tree)
+
+
 def install_args(decl: Declarations, tree: Path) -> list[str]:
-    """Arguments of the host's `uv pip install`: third-party declarations only, never the tree."""
-    args: list[str] = []
-    if decl.requirements:
-        (tree / REQUIREMENTS_NAME).write_text("\n".join(decl.requirements) + "\n", encoding="utf-8")
-        args += ["-r", REQUIREMENTS_NAME]
-    for name in decl.requirement_files:
-        args += ["-r", name]
-    return [*args, *MEASURING_TOOLS, *decl.build_requires]
+    """Arguments of the host's `uv pip install`: named requirements only, never a file or path."""
+    share = host_share(decl, tree)
+    tools = host_install([*MEASURING_TOOLS, *decl.build_requires], [], tree).requirements
+    return [*share.requirements, *tools]
 
 
 def _extras(line: str) -> list[str]:
@@ -102,9 +107,14 @@ def _extras(line: str) -> list[str]:
 
 
 def own_needs(
-    decl: Declarations, tree: Path, python: Path, version: dict[str, str], mode: SandboxMode
+    decl: Declarations,
+    tree: Path,
+    python: Path,
+    version: dict[str, str],
+    mode: SandboxMode,
+    extras: list[str],
 ) -> list[str] | str:
-    """The third-party requirements of the project and of each workspace member it names.
+    """The third-party requirements of the project (with extras) and of each member it names.
 
     A member named as a requirement comes from the tree, never from an index: its own
     requirements are read the same way (in the sandbox) and take its place.
@@ -114,7 +124,7 @@ def own_needs(
         """Another member's folder, without `..` (the sandbox binds and enters it by name)."""
         return Path(os.path.normpath(tree / decl.siblings[name]))
 
-    pending = [(tree, list(decl.extras))]
+    pending = [(tree, extras)]
     pending += [(member(requirement_name(line)), _extras(line)) for line in decl.sibling_requires]
     seen: set[tuple[Path, tuple[str, ...]]] = set()
     found: list[str] = []
@@ -150,20 +160,29 @@ def build(
     build backend (setup.py, say) runs only in the sandbox, to say what the project requires.
     """
     start = time.perf_counter()
+    share = host_share(decl, tree)
+    args = install_args(decl, tree)
     shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     fix = "fix the declarations on the main branch, or set [benchmarks] python"
-    made = uv(["venv", "-q", "--python", base_python, str(target)], tree)
+    if share.dropped:
+        fix += f" (their options {', '.join(share.dropped)} are not used: set indexes in UV_*)"
+    # The host's uv runs in the agent's own folder: no file of the repository is in its view.
+    home = target.parent
+    made = uv(["venv", "-q", "--python", base_python, str(target)], home)
     _check(made, "creating the environment", fix)
     python = target / "bin" / "python"
-    filled = uv(["pip", "install", "-q", "--python", str(python), *install_args(decl, tree)], tree)
+    filled = uv(["pip", "install", "-q", "--python", str(python), *args], home)
     _check(filled, f"installing the test dependencies ({decl.source})", fix)
     if decl.installable:
-        needs = own_needs(decl, tree, python, version, mode)
+        extras = list(dict.fromkeys([*decl.extras, *share.extras]))
+        needs = own_needs(decl, tree, python, version, mode, extras)
         if isinstance(needs, str):
             raise EnvError(
                 f"reading the project's dependencies in the sandbox failed: {needs}; {fix}"
             )
         if needs:
-            added = uv(["pip", "install", "-q", "--python", str(python), *needs], tree)
+            wanted = host_install(needs, [], tree).requirements
+            added = uv(["pip", "install", "-q", "--python", str(python), *wanted], home)
             _check(added, "installing the project's own dependencies", fix)
     return time.perf_counter() - start
