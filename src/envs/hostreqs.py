@@ -98,7 +98,8 @@ class _Reader:
                 "is missing or not a file in the repository; fix the `-r` line"
             )
         self.seen.add(path)
-        data = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
         for inner in _logical_lines(data):
             self.line(path.parent, inner)
 
