@@ -69,7 +69,7 @@ def test_an_environment_that_cannot_be_built_is_a_whole_sentence_and_exit_1(
     monkeypatch.setenv("UV_OFFLINE", "1")
     files = {
         "setup.py": "from setuptools import setup\n\nsetup(name='pkg')\n",
-        "requirements-test.txt": "./no-such-folder\n",
+        "requirements-test.txt": "no-such-package-anywhere==1.0\n",
         "pkg/__init__.py": "X = 1\n",
     }
     repo = make_repo(tmp_path / "repo", files)
