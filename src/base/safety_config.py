@@ -39,9 +39,6 @@ class SafetySection(BaseModel):
         description="`path:function` whose body the agent may not change.",
     )
 
-    max_new_suppressions: int = Field(
-        2, ge=0, le=100, description="New noqa / type: ignore / pragma: no cover comments allowed."
-    )
     max_lines_per_write: int = Field(
         400, ge=1, le=100_000, description="Cedar forbids a single write changing more lines."
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from self_improving_agent.base.errors import AgentError
 from self_improving_agent.benchmarks.config import BenchConfig
 from self_improving_agent.benchmarks.context import MeasureSections
+from self_improving_agent.benchmarks.main_tests import added, counted, main_tests_only
 from self_improving_agent.benchmarks.pass_rate import NAME as TESTS
 from self_improving_agent.benchmarks.pass_rate import (
     count_outcomes,
@@ -43,26 +44,31 @@ class LostTestCheck(BaseModel):
     """What the lost-test check ran beyond the measurement, for the decision and the report."""
 
     reruns: int = Field(0, description="[benchmarks] flaky_reruns when the check ran.")
-    main_tests: bool = Field(False, description="Main's test files and conftests judged it.")
+    own_tests: bool = Field(False, description="It changed tests: its own ran apart, unscored.")
     restored: list[str] = Field(
-        default_factory=list, description="Existing test files it changed, run in main's version."
+        default_factory=list, description="Existing test files it changed, measured in main's."
     )
     left_out: list[str] = Field(
-        default_factory=list, description="Test files and conftests it added, left out."
+        default_factory=list, description="Test files and conftests it added, not measured."
     )
     # Every outcome is for the decision only; a report keeps the counts and the ones that failed.
     outcomes: dict[str, str] | None = Field(
         None,
         exclude=True,
-        description="Main's tests against the candidate; None when they did not run.",
+        description="The candidate's own tests on its own tree; None when they did not run.",
     )
-    counts: dict[str, int] = Field(
-        default_factory=dict, description="passed, failed, errors, skipped of main's tests."
+    new_counts: dict[str, int] = Field(
+        default_factory=dict, description="passed, failed, errors, skipped of its new tests."
     )
-    not_passed: dict[str, str] = Field(
-        default_factory=dict, description="Main's tests that failed or errored against it."
+    new_not_passed: dict[str, str] = Field(
+        default_factory=dict, description="Its new tests that failed or errored."
     )
-    error: str | None = Field(None, description="Why main's tests could not be run, or None.")
+    error: str | None = Field(None, description="Why its own tests could not be run, or None.")
+    for_person: list[str] = Field(
+        default_factory=list,
+        description="Main's tests in files it rewrote that fail against it while its own version "
+        "passes or is gone: counted as on main, shown to a person.",
+    )
     flaky: list[FlakyTest] = Field(default_factory=list)
     confirmed: list[str] = Field(
         default_factory=list, description="Lost tests that failed every rerun on the candidate."
@@ -102,38 +108,38 @@ def check_tests(
     after: Mapping[str, str],
     config: BenchConfig,
     *,
+    own: Path | None = None,
     ref: str = "HEAD",
     note: Callable[[str], None] | None = None,
 ) -> LostTestCheck:
-    """Run main's tests against the candidate in repo when it changed any, and rerun lost tests."""
+    """Rerun lost tests in repo (the candidate measured with main's tests); when it changed
+    tests, run its own suite in own, apart, for the report and the decision, never the score."""
     changed_tests = [f for f in files_changed if is_test_path(f)]
     check = LostTestCheck(reruns=sections.benchmarks.flaky_reruns)
-    judged = dict(after)
     originals = base_versions(repo, base, files_changed)
     timeout = config.timeout(TESTS)
     env: list[Env | EnvError | None] = []
 
-    def opened(restore: Restore) -> RerunTree:
+    def opened(restore: Restore, tree: Path = repo) -> RerunTree:
         if not env:
             env.append(environment(repo, sections, ref, note))
-        return stack.enter_context(open_tree(repo, sections, restore, env[0], timeout))
+        return stack.enter_context(open_tree(tree, sections, restore, env[0], timeout))
 
     with ExitStack() as stack:
-        candidate: RerunTree | None = None
-        if changed_tests:
-            restore = {f: originals[f] for f in changed_tests}
-            check.main_tests = True
-            check.restored = sorted(f for f, text in restore.items() if text is not None)
-            check.left_out = sorted(f for f, text in restore.items() if text is None)
-            candidate = opened(restore)
-            found = candidate.outcomes()
+        if changed_tests and own is not None:
+            check.own_tests = True
+            check.restored = sorted(f for f in changed_tests if originals[f] is not None)
+            check.left_out = sorted(f for f in changed_tests if originals[f] is None)
+            found = opened({}, own).outcomes()
             if isinstance(found, str):
                 check.error = found
-                return check
-            check.counts = count_outcomes(found)
-            check.outcomes = judged = {t: str(o) for t, o in found.items()}
-            check.not_passed = {t: o for t, o in judged.items() if o in RERUN_OUTCOMES}
-        lost = suspects(before, judged)
+            else:
+                check.outcomes = {t: str(o) for t, o in found.items()}
+                new = added(before, check.outcomes)
+                check.new_counts = count_outcomes(new)
+                check.new_not_passed = {t: o for t, o in new.items() if o in RERUN_OUTCOMES}
+                check.for_person = rewritten_for_person(before, after, check)
+        lost = [t for t in suspects(before, after) if t not in check.for_person]
         if len(lost) > MAX_RERUN_TESTS or not check.reruns:
             check.not_rerun = lost
             return check
@@ -144,6 +150,7 @@ def check_tests(
                 main_tree.append(opened(originals))
             return main_tree[0]
 
+        candidate: RerunTree | None = None
         for test_id in lost:
             candidate = candidate or opened({})
             result = rerun(test_id, candidate, main, check.reruns)
@@ -154,27 +161,45 @@ def check_tests(
     return check
 
 
+def rewritten_for_person(
+    before: Mapping[str, str], after: Mapping[str, str], check: LostTestCheck
+) -> list[str]:
+    """Tests that passed on main, fail in main's version against the change, and live in a file
+    it rewrote where its own version passes or is gone."""
+    own, rewritten = check.outcomes or {}, set(check.restored)
+    return [
+        t
+        for t, was in sorted(before.items())
+        if was == "passed"
+        and after.get(t) != "passed"
+        and t.split("::")[0] in rewritten
+        and own.get(t) in ("passed", None)
+    ]
+
+
 def flaky_as_before(
     after: SuiteResult,
     before: Mapping[str, str],
     check: LostTestCheck,
     weights: Mapping[str, float],
 ) -> SuiteResult:
-    """after with each flaky test counted in test_pass_rate as it was before, total recomputed."""
+    """after with each flaky test, and each left to a person, counted in test_pass_rate as it
+    was before (main's tests only), total recomputed."""
     flaky = {f.test_id for f in check.flaky}
-    if not flaky:
+    kept = flaky | set(check.for_person)
+    if not kept:
         return after
     results = []
     for result in after.results:
         outcomes = result.raw.get("outcomes")
         if result.name == TESTS and result.status == "ok" and isinstance(outcomes, dict):
-            fixed: dict[str, Any] = {
-                t: before[t] if t in flaky and t in before else o for t, o in outcomes.items()
-            }
-            counts = count_outcomes(fixed)
+            # A kept test counts as before even when the run did not report it.
+            fixed: dict[str, Any] = {**outcomes, **{t: before[t] for t in kept if t in before}}
+            counts = count_outcomes(counted(before, fixed))
             score = score_pass_rate(counts["passed"], counts["total"], counts["skipped"])
-            detail = f"{result.detail}; {len(flaky)} flaky test(s) counted as before"
-            raw = {**result.raw, "flaky": sorted(flaky), "score_as_measured": result.score}
+            detail = f"{result.detail}; {len(kept)} flaky or rewritten test(s) counted as before"
+            measured = result.raw.get("score_as_measured", result.score)
+            raw = {**result.raw, "flaky": sorted(flaky), "score_as_measured": measured}
             result = result.model_copy(update={"score": score, "detail": detail, "raw": raw})
         results.append(result)
     return after.model_copy(update={"results": results, "total": weighted_total(results, weights)})
@@ -189,19 +214,22 @@ def judge_lost_tests(
     after: SuiteResult,
     config: BenchConfig,
     *,
+    own: Path | None = None,
     ref: str = "HEAD",
     note: Callable[[str], None] | None = None,
 ) -> tuple[LostTestCheck, SuiteResult]:
-    """The candidate's test check (base: main's commit), and after with flaky tests as before;
+    """The candidate's test check (repo: the candidate measured with main's checks; base: main's
+    commit; own: its own tree), and after scored over main's tests with flaky ones as before;
     config is main's benchmark config, which judges the candidate."""
     old = recorded_outcomes(before.results)
     new = recorded_outcomes(after.results)
+    after = main_tests_only(after, old, config.weight_map())
     if not old:
         # No test outcome before: the lost-test rule has nothing to protect.
         return LostTestCheck(reruns=sections.benchmarks.flaky_reruns), after
     try:
         check = check_tests(
-            repo, base, sections, files_changed, old, new, config, ref=ref, note=note
+            repo, base, sections, files_changed, old, new, config, own=own, ref=ref, note=note
         )
     except (OSError, subprocess.CalledProcessError, AgentError) as exc:
         # Fail closed: tests stay lost and changed tests unjudged, with the cause on record.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from self_improving_agent.base.safe_files import UnsafeResult
 from self_improving_agent.benchmarks.base import BenchResult
@@ -13,7 +13,7 @@ from self_improving_agent.benchmarks.context import (
     nothing_result,
     timeout_result,
 )
-from self_improving_agent.benchmarks.outcome_stream import Outcome, SessionFacts, read_stream
+from self_improving_agent.benchmarks.outcome_stream import SessionFacts, read_stream
 from self_improving_agent.benchmarks.pytest_run import (
     NO_TESTS_EXIT_CODE,
     REPORTED_EXIT_CODES,
@@ -59,7 +59,7 @@ def session_error(run: ToolRun, facts: SessionFacts | None) -> str:
     return f"pytest's session ended with status {facts.exit_status}: {run.tail()}"
 
 
-def count_outcomes(outcomes: dict[str, Outcome]) -> dict[str, int]:
+def count_outcomes(outcomes: Mapping[str, str]) -> dict[str, int]:
     """passed, failed, errors, skipped and total."""
     values = list(outcomes.values())
     return {

@@ -41,7 +41,7 @@ Compare = Callable[[Path, Path, Sequence[str]], dict[str, Comparison]]
 
 
 class JudgeTests(Protocol):
-    """Main's tests against a candidate tree and reruns of its lost tests."""
+    """Reruns of a candidate's lost tests, and its own tests run apart from main's."""
 
     def __call__(
         self,
@@ -51,8 +51,9 @@ class JudgeTests(Protocol):
         before: SuiteResult,
         after: SuiteResult,
         config: BenchConfig,
+        own: Path | None = None,
     ) -> tuple[LostTestCheck, SuiteResult]:
-        """The check, and after with flaky tests counted as before."""
+        """The check, and after scored over main's tests with flaky ones counted as before."""
         ...
 
 

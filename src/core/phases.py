@@ -31,8 +31,10 @@ from self_improving_agent.core.reviewing import reviewer_request, round_lines
 from self_improving_agent.core.values import Built, Context, Decided, Planned, Repaired, Reviewed
 from self_improving_agent.gates.decision import gather_facts, make_merge_decision
 from self_improving_agent.gates.merge_gates import merge_gates
-from self_improving_agent.gates.vet import vet_generation
+from self_improving_agent.gates.vet import vet
+from self_improving_agent.gates.vet.main_checks import apply_main_checks, held_checks
 from self_improving_agent.gates.write_gates import write_gates
+from self_improving_agent.git_ops.changeset import from_worktree
 from self_improving_agent.git_ops.worktree import Workspace
 from self_improving_agent.mind.messages import Start
 from self_improving_agent.providers.asking import ask
@@ -115,7 +117,7 @@ def build(ctx: Context, planned: Planned) -> Built:
     first = planned.mind.build(chosen, files)
     if not first.build.changes:
         reason = f"no change: {first.build.summary or 'the Builder had nothing to do'}"
-        return Built((), dict(files), (), first.prompt_hash, no_change=reason)
+        return Built((), (), first.prompt_hash, no_change=reason)
     edits = apply_build(ctx, planned, first.build)
     if any(not e.applied for e in edits):
         fresh = read_planned_files(ws.path, chosen.files_to_modify, blocked)
@@ -124,7 +126,7 @@ def build(ctx: Context, planned: Planned) -> Built:
         )
     if any(e.applied for e in edits) and not ctx.options.dry_run:
         deps.git.commit(ws, f"agent gen-{ctx.number}: {chosen.title}")
-    return Built(tuple(edits), dict(files), tuple(deps.git.changed_files(ws)), first.prompt_hash)
+    return Built(tuple(edits), tuple(deps.git.changed_files(ws)), first.prompt_hash)
 
 
 def apply_build(ctx: Context, planned: Planned, build: Build) -> list[EditResult]:
@@ -149,7 +151,8 @@ def build_refusal(built: Built) -> str | None:
 
 
 def measure(ctx: Context, planned: Planned, built: Built) -> Candidate:
-    """Measure the changed worktree whole: stages, repeats beside main's tree, the lost tests."""
+    """Measure the change with main's tool settings and tests (a copy with main's checks put
+    back, as `agent vet --measure` does): stages, repeats beside main's tree, the lost tests."""
     deps, ws = ctx.deps, planned.ws
 
     @contextmanager
@@ -161,17 +164,23 @@ def measure(ctx: Context, planned: Planned, built: Built) -> Candidate:
         finally:
             deps.git.remove_worktree(path)
 
-    def judge(after: SuiteResult) -> tuple[LostTestCheck, SuiteResult]:
-        """Main's tests and reruns judge the lost tests; flaky ones count as before."""
-        files = built.files_changed
-        return deps.judge_tests(
-            ws.path, ws.base_sha, files, planned.before, after, planned.bench_config
-        )
-
     compare = deps.compare or cannot_compare
-    return measure_candidate(
-        ws.path, planned.before, planned.bench_config, deps.measure, compare, main_tree, judge
-    )
+    tree = deps.git.create_detached(f"measured-{ctx.number}", ws.base_sha)
+    try:
+        apply_main_checks(tree, from_worktree(ws.path, ws.base_sha))
+
+        def judge(after: SuiteResult) -> tuple[LostTestCheck, SuiteResult]:
+            """Reruns judge the lost tests; the change's own tests run apart in its worktree."""
+            files = built.files_changed
+            return deps.judge_tests(
+                tree, ws.base_sha, files, planned.before, after, planned.bench_config, ws.path
+            )
+
+        return measure_candidate(
+            tree, planned.before, planned.bench_config, deps.measure, compare, main_tree, judge
+        )
+    finally:
+        deps.git.remove_worktree(tree)
 
 
 def review(ctx: Context, planned: Planned, repaired: Repaired) -> Reviewed:
@@ -188,7 +197,8 @@ def decide(ctx: Context, planned: Planned, repaired: Repaired, reviewed: Reviewe
     config, candidate = ctx.deps.config, repaired.candidate
     files_changed = list(repaired.built.files_changed)
     ws = planned.ws
-    vetted = vet_generation(ws.path, ws.base_sha, config.safety, config.benchmarks.config)
+    changes = from_worktree(ws.path, ws.base_sha)
+    vetted = vet(ws.path, changes, config.safety, config.benchmarks.config)
     facts = gather_facts(
         candidate.before,
         candidate.after.results,
@@ -202,6 +212,7 @@ def decide(ctx: Context, planned: Planned, repaired: Repaired, reviewed: Reviewe
         noise=candidate.noise(),
         check=candidate.check,
         held=vetted.for_person(),
+        evidence=held_checks(changes, vetted),
     )
     gates = merge_gates(
         ctx.deps.policy,
@@ -210,8 +221,6 @@ def decide(ctx: Context, planned: Planned, repaired: Repaired, reviewed: Reviewe
         safety=config.safety,
         benchmarks=config.benchmarks,
         sandbox=config.sandbox,
-        originals=dict(repaired.built.originals),
-        files_changed=files_changed,
         vetted=vetted,
     )
     decision = make_merge_decision(

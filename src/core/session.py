@@ -120,8 +120,10 @@ def open_deps(
         before: SuiteResult,
         after: SuiteResult,
         config: BenchConfig,
+        own: Path | None = None,
     ) -> tuple[LostTestCheck, SuiteResult]:
-        """Main's tests and reruns judge the candidate's lost tests; flaky ones count as before."""
+        """Reruns judge the candidate's lost tests (flaky ones count as before); its own tests
+        run apart in own."""
         return judge_lost_tests(
             tree,
             base,
@@ -130,6 +132,7 @@ def open_deps(
             before,
             after,
             config,
+            own=own,
             ref=main_ref,
             note=progress,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -53,7 +52,6 @@ class Built:
     """The implement phase's value: the edits as the gates let them through, and what changed."""
 
     edits: tuple[EditResult, ...]
-    originals: Mapping[str, str]
     files_changed: tuple[str, ...]
     prompt_hash: str
     no_change: str | None = None

@@ -1,4 +1,4 @@
-"""Benchmark-integrity checks between two runs: lost tests and new suppression comments."""
+"""Benchmark-integrity checks between two runs: lost tests; suppression comments counted."""
 
 from __future__ import annotations
 
@@ -62,12 +62,3 @@ def count_suppressions(path: str, content: str) -> int:
     # A notebook, a script, or broken Python: count every '#' tail, erring towards more.
     tails = (line.partition("#")[2] for line in content.splitlines() if "#" in line)
     return sum(len(SUPPRESSION_RE.findall(tail)) for tail in tails)
-
-
-def new_suppressions(before: Mapping[str, str], after: Mapping[str, str]) -> int:
-    """Suppression comments added, file by file (path -> content; a missing path is empty)."""
-    added = 0
-    for path, content in after.items():
-        grown = count_suppressions(path, content) - count_suppressions(path, before.get(path, ""))
-        added += max(0, grown)
-    return added

@@ -59,6 +59,9 @@ class DecisionFacts(BaseModel):
         description="What `agent vet` holds for a person: capabilities gained, files that run "
         "outside the sandbox, changed tests or tool settings.",
     )
+    held_evidence: str = Field(
+        "", description="The diff of the held tests, tool settings and suppressions."
+    )
 
 
 def gather_facts(
@@ -75,6 +78,7 @@ def gather_facts(
     noise: Sequence[str] = (),
     check: LostTestCheck | None = None,
     held: Sequence[str] = (),
+    evidence: str = "",
 ) -> DecisionFacts:
     """Every fact the decision needs, from the before/after results and the generation's parts."""
     before_by_name = {r.name: r for r in before}
@@ -125,6 +129,7 @@ def gather_facts(
         tests_for_human=verdict.for_human,
         test_check_problem=problem,
         held_for_person=list(held),
+        held_evidence=evidence,
     )
 
 
@@ -209,6 +214,7 @@ def make_merge_decision(
             f"{len(gates)} gate(s) allowed",
         ],
         needs_human=_human_reasons(facts.tests_for_human) + facts.held_for_person,
+        evidence=facts.held_evidence,
     )
 
 

@@ -15,3 +15,8 @@ class Decision(BaseModel):
         description="Why an accepted change must not merge without a person (PR review or "
         "`agent merge`).",
     )
+    evidence: str = Field(
+        "",
+        description="The diff of the tests, tool settings and suppressions that sent it to a "
+        "person (main's checks measured it without them).",
+    )

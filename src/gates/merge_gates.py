@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from self_improving_agent.base.cleanup import scratch_dir
@@ -13,10 +13,8 @@ from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.base.text import printable
 from self_improving_agent.benchmarks.sources import repo_files
 from self_improving_agent.envs.measured_tree import measured_copy
-from self_improving_agent.gates.anti_gaming import new_suppressions
 from self_improving_agent.gates.decision import DecisionFacts, merge_facts
 from self_improving_agent.gates.policy import PolicyGate
-from self_improving_agent.gates.tool_config import loosened_tool_config
 from self_improving_agent.gates.verdict import GateVerdict
 from self_improving_agent.gates.vet import VetReport
 from self_improving_agent.gates.write_gates import policy_verdict
@@ -26,22 +24,10 @@ from self_improving_agent.sandbox.sandbox import sandbox_for
 SMOKE_TIMEOUT_S = 120.0
 
 
-def anti_gaming_gate(
-    originals: Mapping[str, str],
-    current: Mapping[str, str],
-    lost_tests: Sequence[str],
-    max_suppressions: int,
-) -> GateVerdict:
-    """Lost tests, too many new suppressions, or loosened tool config reject a generation."""
+def anti_gaming_gate(lost_tests: Sequence[str]) -> GateVerdict:
+    """Lost tests reject a generation; added suppressions and changed tool settings cannot
+    raise its score (main's checks measure it) and `agent vet` holds them for a person."""
     reasons = list(lost_tests)
-    added = new_suppressions(originals, current)
-    if added > max_suppressions:
-        reasons.append(
-            f"anti-gaming/suppressions: {added} new noqa/type: ignore/pragma comments"
-            f" (at most {max_suppressions})"
-        )
-    for path, new in current.items():
-        reasons += loosened_tool_config(path, originals.get(path, ""), new)
     return GateVerdict(allowed=not reasons, reasons=reasons, gate="anti-gaming")
 
 
@@ -83,17 +69,6 @@ def smoke_gate(
     return GateVerdict(allowed=not reasons, reasons=reasons, gate="smoke")
 
 
-def current_texts(worktree: Path, files_changed: Sequence[str]) -> dict[str, str]:
-    """The changed files as they now stand in the worktree ('' for a deleted one)."""
-    current = {}
-    for path in files_changed:
-        target = worktree / path
-        current[path] = (
-            target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
-        )
-    return current
-
-
 def merge_gates(
     policy: PolicyGate,
     worktree: Path,
@@ -102,14 +77,11 @@ def merge_gates(
     safety: SafetySection,
     benchmarks: BenchmarksSection,
     sandbox: SandboxSection,
-    originals: Mapping[str, str],
-    files_changed: Sequence[str],
     vetted: VetReport | None = None,
 ) -> list[GateVerdict]:
     """Anti-gaming, smoke and vet gates, then Cedar's `merge` asked with the facts and verdicts."""
-    current = current_texts(worktree, files_changed)
     gates = [
-        anti_gaming_gate(originals, current, facts.lost_test_reasons, safety.max_new_suppressions),
+        anti_gaming_gate(facts.lost_test_reasons),
         smoke_gate(worktree, safety, benchmarks, sandbox),
     ]
     if vetted is not None:

@@ -29,7 +29,6 @@ from self_improving_agent.gates.outcome_hooks import outcome_hooks
 from self_improving_agent.gates.outcome_rules import test_code_findings
 from self_improving_agent.gates.own_tools import own_tools
 from self_improving_agent.gates.rebinding import definitions, rebinds
-from self_improving_agent.gates.tool_config import loosened_tool_config
 from self_improving_agent.gates.trust import (
     FOR_PEOPLE,
     path_findings,
@@ -144,10 +143,6 @@ class SafetyValidator:
     def check_content(self, rel: str, before: str | None, after: str) -> list[Violation]:
         """The rules a file's new content breaks that its previous content did not."""
         violations = self._check_tables(rel, before, after)
-        violations += [
-            Violation(rule=text.partition(":")[0], message=text)
-            for text in loosened_tool_config(rel, before or "", after)
-        ]
         if is_python(rel, after):
             violations += self._check_python(rel, before, after)
         return violations

@@ -134,6 +134,12 @@ def _decision(report: GenerationReport) -> str:
     if report.decision.needs_human:
         lines += ["", "**Not merged automatically; a person must decide:**", ""]
         lines += [f"- {_text(reason)}" for reason in report.decision.needs_human]
+    if report.decision.evidence:
+        shown = _text(report.decision.evidence.rstrip("\n"))
+        # A fence longer than any run of tildes in the diff, so the diff cannot close it.
+        fence = "~" * max(4, 1 + max((len(r) for r in re.findall(r"~+", shown)), default=0))
+        lines += ["", "Evidence (main's checks measured the change without these edits):", ""]
+        lines += [f"{fence}diff", shown, fence]
     check = report.tests_check
     if check is not None and check.flaky:
         lines += ["", "Flaky tests (rerun; not counted as lost):", ""]

@@ -240,23 +240,26 @@ def _decision(report: GenerationReport, color: bool) -> list[str]:
     lines = [*_heading("Decision", color), f"  {verdict}"]
     lines.extend(f"  - {clean(reason)}" for reason in d.reasons)
     lines.extend(f"  ! needs a person: {clean(reason)}" for reason in d.needs_human)
+    if d.evidence:
+        lines.append("  evidence (main's checks measured the change without these edits):")
+        lines.extend(f"    {clean(line)}" for line in d.evidence.splitlines())
     return lines
 
 
 def _tests_check(report: GenerationReport, color: bool) -> list[str]:
-    """What the lost-test check ran beyond the measurement: main's tests, reruns, flaky tests."""
+    """What the lost-test check ran beyond the measurement: the change's own tests, reruns."""
     check = report.tests_check
     if check is None or not (
-        check.main_tests or check.flaky or check.confirmed or check.not_rerun or check.error
+        check.own_tests or check.flaky or check.confirmed or check.not_rerun or check.error
     ):
         return []
     lines = _heading("Lost-test check", color)
-    if check.main_tests:
-        counts = ", ".join(f"{n} {what}" for what, n in check.counts.items() if what != "total")
-        lines.append(f"  main's tests against the change: {counts or 'did not run'}")
-        lines.extend(f"    {o}: {clean(t)}" for t, o in check.not_passed.items())
-        lines.extend(f"    main's version of {clean(f)}" for f in check.restored)
-        lines.extend(f"    left out (new): {clean(f)}" for f in check.left_out)
+    if check.own_tests:
+        counts = ", ".join(f"{n} {what}" for what, n in check.new_counts.items() if what != "total")
+        lines.append(f"  the change's new tests (run apart, never scored): {counts or 'none'}")
+        lines.extend(f"    {o}: {clean(t)}" for t, o in check.new_not_passed.items())
+        lines.extend(f"    measured in main's version: {clean(f)}" for f in check.restored)
+        lines.extend(f"    left out of the measurement (new): {clean(f)}" for f in check.left_out)
     if check.error:
         lines.append(f"  {paint('error', RED, color)}: {clean(check.error)}")
     for f in check.flaky:

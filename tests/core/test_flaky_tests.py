@@ -93,8 +93,8 @@ def test_a_test_that_flips_on_a_rerun_is_flaky_and_does_not_reject(tmp_path: Pat
     outcome, repo = run_with(tmp_path, body)
     assert outcome.status == "accepted", outcome.reason
     check = check_of(outcome)
-    # No test file changed: the measurement's own run judged, main's tests did not run again.
-    assert not check["main_tests"] and check["counts"] == {}
+    # No test file changed: the measurement judged, the change's own tests did not run apart.
+    assert not check["own_tests"] and check["new_counts"] == {}
     assert [f["test_id"] for f in check["flaky"]] == [FLAKY_ID]
     assert check["flaky"][0]["candidate_reruns"] == ["passed"]
     assert check["confirmed"] == []

@@ -1,4 +1,5 @@
-"""Main's own test files judge a candidate that changed tests: it cannot rewrite its judges."""
+"""Main's own test files measure a candidate that changed tests: it cannot rewrite its judges;
+its new tests run apart and never score."""
 
 from __future__ import annotations
 
@@ -53,25 +54,34 @@ def report_of(outcome: GenerationOutcome) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_a_rename_with_its_tests_updated_waits_for_a_person(tmp_path: Path) -> None:
-    """Main's test_calc cannot import `add` any more; the candidate's own version passes."""
-    calc = SAMPLE_FILES["pkg/calc.py"].replace("def add(", "def plus(")
-    tests = TEST_CALC.replace("import add", "import plus").replace("assert add(", "assert plus(")
+def test_a_behaviour_change_with_its_test_rewritten_waits_for_a_person(tmp_path: Path) -> None:
+    """Main's test_add_negative fails against the change; the change's own version passes."""
+    calc = SAMPLE_FILES["pkg/calc.py"].replace(
+        "    return a + b",
+        "    if a < 0 or b < 0:\n        raise ValueError(a, b)\n    return a + b",
+    )
+    tests = "import pytest\n" + TEST_CALC.replace(
+        "    assert add(-1, -2) == -3", "    with pytest.raises(ValueError):\n        add(-1, -2)"
+    )
     outcome, repo = generation(tmp_path, {"pkg/calc.py": calc, "tests/test_calc.py": tests})
     assert outcome.status == "pending", outcome.reason
     assert "waiting for a person to `agent merge 1`" in outcome.reason
-    assert "main's versions of 2 test(s) in test files this change rewrote" in outcome.reason
+    assert "main's versions of 1 test(s) in test files this change rewrote" in outcome.reason
     report = report_of(outcome)
     assert report["tests_check"]["restored"] == ["tests/test_calc.py"]
-    assert report["decision"]["needs_human"]
+    assert report["tests_check"]["for_person"] == ["tests/test_calc.py::test_add_negative"]
+    # Counted as on main: the rewrite neither lowers nor raises the pass rate.
+    assert report["benchmarks"]["test_pass_rate"]["after"] == 1.0
+    assert "+    with pytest.raises(ValueError):" in report["decision"]["evidence"]
     shown = render_report(load_report(repo / "reports", 1), color=False)
-    assert "main's tests against the change: 0 passed, 0 failed, 1 errors" in shown
-    assert "    main's version of tests/test_calc.py" in shown
-    assert "  ! needs a person: main's versions of 2 test(s)" in shown
+    assert "the change's new tests (run apart, never scored): 0 passed" in shown
+    assert "    measured in main's version: tests/test_calc.py" in shown
+    assert "  ! needs a person: main's versions of 1 test(s)" in shown
+    assert "+    with pytest.raises(ValueError):" in shown
     before = git(repo, "rev-parse", "main")
     merge_generation(repo, SETTINGS, 1)
     assert git(repo, "rev-parse", "main") != before
-    assert "def plus(" in (repo / "pkg/calc.py").read_text(encoding="utf-8")
+    assert "raise ValueError" in (repo / "pkg/calc.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -94,24 +104,29 @@ def test_a_conftest_that_hides_a_break_is_judged_without_it(tmp_path: Path) -> N
         "tests/test_calc.py::test_add",
         "tests/test_calc.py::test_add_negative",
     ]
-    assert report_of(outcome)["benchmarks"]["test_pass_rate"]["after"] == 1.0
+    # Measured without the new conftest, so the break shows in the score itself.
+    assert report_of(outcome)["benchmarks"]["test_pass_rate"]["after"] == 0.0
     assert "return a + b" in (repo / "pkg/calc.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("assertion", "status"), [("3", "accepted"), ("4", "rejected")])
-def test_new_tests_count_in_the_pass_rate_and_not_in_the_check(
-    tmp_path: Path, assertion: str, status: str
-) -> None:
-    """A new test passes main's check either way; when it fails, the pass rate drops."""
+def test_new_tests_run_apart_and_never_score(tmp_path: Path, assertion: str, status: str) -> None:
+    """A new test is reported apart; passing it merges, failing it is refused (main would hold
+    a failing test), and either way the pass rate is main's tests' own."""
     new_test = f"\n\ndef test_add_more() -> None:\n    assert add(1, 2) == {assertion}\n"
-    outcome, _repo = generation(tmp_path, {"tests/test_calc.py": TEST_CALC + new_test})
+    outcome, repo = generation(tmp_path, {"tests/test_calc.py": TEST_CALC + new_test})
     assert outcome.status == status, outcome.reason
     report = report_of(outcome)
     check = report["tests_check"]
-    assert check["main_tests"] and check["restored"] == ["tests/test_calc.py"]
-    # Main's two tests ran; the new one only in the candidate's own measurement.
-    assert check["counts"]["total"] == 2 and "outcomes" not in check
+    assert check["own_tests"] and check["restored"] == ["tests/test_calc.py"]
+    passed = 1 if status == "accepted" else 0
+    assert check["new_counts"]["total"] == 1 and check["new_counts"]["passed"] == passed
+    assert report["benchmarks"]["test_pass_rate"]["after"] == 1.0
     assert report["decision"]["needs_human"] == []
+    shown = render_report(load_report(repo / "reports", 1), color=False)
+    assert f"the change's new tests (run apart, never scored): {passed} passed" in shown
     if status == "rejected":
-        assert "test_pass_rate dropped from 1.000 to 0.667" in outcome.reason
+        assert "1 new test(s) of the change do not pass: tests/test_calc.py::test_add_more" in (
+            outcome.reason
+        )

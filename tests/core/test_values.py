@@ -25,7 +25,7 @@ def _candidate() -> Candidate:
 
 
 def test_every_phase_value_refuses_an_assignment() -> None:
-    built = Built(edits=(), originals={}, files_changed=(), prompt_hash="h")
+    built = Built(edits=(), files_changed=(), prompt_hash="h")
     repaired = Repaired(built, _candidate())
     reviewed = Reviewed(Review(approved=True, score=0.9, findings=[]), "h")
     decided = Decided(

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from self_improving_agent.gates.anti_gaming import count_suppressions, lost_tests, new_suppressions
+from self_improving_agent.gates.anti_gaming import count_suppressions, lost_tests
 from self_improving_agent.gates.outcome_hooks import OUTCOME_HOOK, outcome_hooks
 from self_improving_agent.gates.tool_config import loosened_tool_config
 
@@ -29,18 +29,13 @@ def test_lost_tests_ignores_new_and_previously_failing_tests() -> None:
 
 
 def test_suppressions_count_comments_not_strings() -> None:
-    before = {"a.py": "x = 1  # noqa: E501\n"}
-    after = {
-        "a.py": 'x = 1  # noqa: E501\ny = "# noqa"  # type: ignore[misc]\n',
-        "b.py": "if x:  # pragma: no cover\n    pass  # type: ignore  # noqa\n",
-    }
-    assert new_suppressions(before, after) == 4
-
-
-def test_suppressions_moved_between_files_still_count() -> None:
-    before = {"a.py": "x = 1  # noqa\n", "b.py": "y = 2\n"}
-    after = {"a.py": "x = 1\n", "b.py": "y = 2  # noqa\n"}
-    assert new_suppressions(before, after) == 1
+    assert (
+        count_suppressions("a.py", 'x = 1  # noqa: E501\ny = "# noqa"  # type: ignore[misc]\n') == 2
+    )
+    assert (
+        count_suppressions("b.py", "if x:  # pragma: no cover\n    pass  # type: ignore  # noqa\n")
+        == 3
+    )
 
 
 def test_file_level_suppressions_count() -> None:

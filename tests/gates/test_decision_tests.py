@@ -57,18 +57,12 @@ def test_a_flaky_test_does_not_excuse_another() -> None:
 
 
 def test_main_tests_judge_a_change_that_rewrote_them() -> None:
-    """The after-run of the candidate's own tests passes; main's version of test_a fails."""
+    """Main's version of test_a fails against the change (the measurement); its own passes."""
     files = ["pkg.py", "tests/test_a.py"]
     check = LostTestCheck(
-        reruns=2,
-        main_tests=True,
-        restored=["tests/test_a.py"],
-        outcomes={
-            ONE: "failed",
-            TWO: "passed",
-        },
+        own_tests=True, restored=["tests/test_a.py"], outcomes=dict(PASSED), for_person=[ONE]
     )
-    decision = decide(PASSED, files, check)
+    decision = decide({ONE: "failed", TWO: "passed"}, files, check)
     assert decision.accepted
     assert decision.needs_human and ONE in decision.needs_human[0]
 
@@ -76,25 +70,32 @@ def test_main_tests_judge_a_change_that_rewrote_them() -> None:
 def test_main_tests_failing_in_an_untouched_file_are_lost() -> None:
     files = ["pkg.py", "tests/test_a.py"]
     check = LostTestCheck(
-        reruns=2,
-        main_tests=True,
-        restored=["tests/test_a.py"],
-        outcomes={
-            ONE: "passed",
-            TWO: "failed",
-        },
+        reruns=2, own_tests=True, restored=["tests/test_a.py"], outcomes=dict(PASSED)
     )
-    decision = decide(PASSED, files, check)
+    decision = decide({ONE: "passed", TWO: "failed"}, files, check)
     assert not decision.accepted
     assert f"1 test(s) that passed before do not pass now: {TWO}" in decision.reasons
     assert decision.needs_human == []
 
 
-def test_changed_tests_without_main_tests_fail_closed() -> None:
+def test_its_own_version_of_a_test_failing_is_lost() -> None:
+    """Main's version passes, the change's own version fails: main would hold a failing test."""
+    files = ["pkg.py", "tests/test_a.py"]
+    check = LostTestCheck(own_tests=True, restored=["tests/test_a.py"], outcomes={ONE: "failed"})
+    decision = decide(PASSED, files, check)
+    assert not decision.accepted
+    assert f"1 test(s) that passed before do not pass now: {ONE}" in decision.reasons
+
+
+def test_changed_tests_whose_own_run_fails_or_adds_a_failing_test_are_refused() -> None:
     files = ["pkg.py", "tests/conftest.py"]
+    failing_new = LostTestCheck(
+        own_tests=True, outcomes=dict(PASSED), new_not_passed={"tests/test_c.py::t": "failed"}
+    )
     for check, reason in [
-        (None, "main's tests were not run against it"),
-        (LostTestCheck(main_tests=True, error="pytest exited 3"), "pytest exited 3"),
+        (None, "its own tests were not run"),
+        (LostTestCheck(own_tests=True, error="pytest exited 3"), "pytest exited 3"),
+        (failing_new, "1 new test(s) of the change do not pass: tests/test_c.py::t"),
     ]:
         decision = decide(PASSED, files, check)
         assert not decision.accepted

@@ -236,13 +236,14 @@ def test_ordinary_conftest_passes(root: Path) -> None:
     assert SafetyValidator(root).validate_before_write("tests/conftest.py", content).allowed
 
 
-def test_loosened_pyproject_is_refused_at_write_time(tmp_path: Path) -> None:
+def test_loosened_pyproject_is_written_and_left_to_main_s_checks(tmp_path: Path) -> None:
+    """Main's settings measure the change and `agent vet` holds the loosening for a person."""
     before = '[tool.ruff.lint]\nselect = ["E", "F"]\n'
     repo = make_repo(tmp_path / "r", {"pyproject.toml": before})
     verdict = SafetyValidator(repo).validate_before_write(
         "pyproject.toml", before.replace('"E", "F"', '"E"')
     )
-    assert rules(verdict) == {"anti-gaming/loosened-config"}
+    assert verdict.allowed
 
 
 def test_configured_lists_are_used(root: Path) -> None:

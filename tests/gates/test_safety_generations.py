@@ -84,16 +84,6 @@ def test_editing_the_protected_merge_decision_is_refused(tmp_path: Path) -> None
     assert report["errors"][0]["phase"] == "implement"
 
 
-def test_deleting_a_passing_test_is_rejected(tmp_path: Path) -> None:
-    """A test file rewritten without one of its passing tests loses that test."""
-    kept = SAMPLE_FILES["tests/test_calc.py"].split("\n\n\ndef test_add_negative")[0] + "\n"
-    _, _, report = generation(
-        tmp_path, [Change(file="tests/test_calc.py", content=kept)], ["tests/test_calc.py"]
-    )
-    assert rejected_for(report, "anti-gaming/lost-test")
-    assert "test_add_negative" in json.dumps(report["gates"])
-
-
 def test_an_outcome_rewriting_conftest_is_refused(tmp_path: Path) -> None:
     """A conftest.py hooking pytest_runtest_makereport never reaches the worktree."""
     hook = (
@@ -104,24 +94,6 @@ def test_an_outcome_rewriting_conftest_is_refused(tmp_path: Path) -> None:
     )
     _, _, report = generation(tmp_path, [Change(file="conftest.py", content=hook)], ["conftest.py"])
     assert rejected_for(report, "anti-gaming/outcome-hook")
-
-
-def test_loosening_the_ruff_config_is_rejected(tmp_path: Path) -> None:
-    """A longer ruff line length in pyproject.toml is a loosened tool config."""
-    looser = PYPROJECT.replace("line-length = 100", "line-length = 200")
-    _, _, report = generation(
-        tmp_path, [Change(file="pyproject.toml", content=looser)], ["pyproject.toml"]
-    )
-    assert rejected_for(report, "anti-gaming/loosened-config")
-
-
-def test_three_new_noqa_comments_are_rejected(tmp_path: Path) -> None:
-    """More than max_new_suppressions (2) new `# noqa` comments reject the generation."""
-    noisy = CALC + "".join(f"\n\nX{i} = {i}  # noqa\n" for i in range(3))
-    _, _, report = generation(
-        tmp_path, [Change(file="pkg/calc.py", content=noisy)], ["pkg/calc.py"]
-    )
-    assert rejected_for(report, "anti-gaming/suppression")
 
 
 EVAL_MODULE = (
@@ -212,8 +184,6 @@ def merge_gate(repo: Path, after: str, score_delta: float) -> GateVerdict:
             safety=settings.safety,
             benchmarks=settings.benchmarks,
             sandbox=settings.sandbox,
-            originals={},
-            files_changed=[],
         )
     assert gates[-1].gate == "cedar:merge"
     return gates[-1]

@@ -163,6 +163,7 @@ def test_cli_report_json_is_the_file(repo_with_reports: Path) -> None:
         "accepted": True,
         "reasons": ["all gates passed"],
         "needs_human": [],
+        "evidence": "",
     }
 
 

@@ -26,7 +26,6 @@ __all__ = [
     "context_at",
     "vet",
     "vet_changes",
-    "vet_generation",
 ]
 
 
@@ -54,10 +53,3 @@ def vet(repo: Path, changes: ChangeSet, safety: SafetySection, bench_config: str
     """Judge a change with main's settings taken from its base commit."""
     ctx = context_at(repo, changes.base, safety, bench_config or "config/benchmarks.json")
     return vet_changes(changes, ctx)
-
-
-def vet_generation(
-    worktree: Path, base: str, safety: SafetySection, bench_config: str
-) -> VetReport:
-    """A generation's writes as they stand in its worktree, judged against the commit it left."""
-    return vet(worktree, from_worktree(worktree, base), safety, bench_config)

@@ -20,7 +20,12 @@ from self_improving_agent.gates.safety import (
     SafetyValidator,
     is_python,
 )
-from self_improving_agent.gates.tool_config import INI_SECTIONS, TOOL_FILES
+from self_improving_agent.gates.tool_config import (
+    INI_SECTIONS,
+    LOOSENED_CONFIG,
+    TOOL_FILES,
+    loosened_tool_config,
+)
 from self_improving_agent.gates.trust import STARTUP_HOOK
 from self_improving_agent.gates.vet.coverage_excludes import hidden_exclusions, main_patterns
 from self_improving_agent.gates.vet.ignores import IGNORE_FILES, newly_hidden
@@ -192,6 +197,10 @@ def _config(fc: FileChange, before: str | None, after: str | None) -> list[VetIt
         verb = "adds" if before is None else "removes" if after is None else "moves"
         why = f"{verb} a tool configuration file, which changes what main's tools read"
         items.append(VetItem(rule=TOOL_CONFIG, message=why))
+    if after is not None:
+        # Main's settings measure the change either way; a person sees the loosening.
+        for text in loosened_tool_config(fc.path, before or "", after):
+            items.append(VetItem(rule=LOOSENED_CONFIG, message=text))
     added = count_suppressions(fc.path, after or "") - count_suppressions(fc.path, before or "")
     if after is not None and added > 0:
         items.append(VetItem(rule=SUPPRESSION, message=f"adds {added} suppression comment(s)"))

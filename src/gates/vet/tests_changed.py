@@ -50,7 +50,7 @@ def _paired(old_path: str, path: str, renames: dict[str, str]) -> bool:
     return False
 
 
-def _follow_renames(source: str, renames: dict[str, str]) -> str:
+def follow_renames(source: str, renames: dict[str, str]) -> str:
     """Main's test source with its imports of moved modules pointed at their new names."""
     if not renames:
         return source
@@ -97,7 +97,7 @@ def test_change_reasons(
     imports of modules the change moves follow them, and a test file may move with its module."""
     renames = renames or {}
     if before is not None:
-        before = _follow_renames(before, renames)
+        before = follow_renames(before, renames)
     if old_path is not None and old_path != path and _paired(old_path, path, renames):
         old_path = None
     source = old_path or path
