@@ -12,7 +12,6 @@ from self_improving_agent.gates.vet.outside import backend_paths
 from self_improving_agent.git_ops.changeset import (
     ChangeSet,
     file_at,
-    from_worktree,
     top_names,
     tracked_paths,
 )
