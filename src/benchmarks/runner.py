@@ -25,6 +25,7 @@ from self_improving_agent.benchmarks.context import (
 )
 from self_improving_agent.benchmarks.custom import CustomBenchmark
 from self_improving_agent.benchmarks.members import measure_members
+from self_improving_agent.benchmarks.pinned import write_pinned
 from self_improving_agent.benchmarks.pytest_run import PytestRun, run_pytest
 from self_improving_agent.benchmarks.registry import PYTEST_GROUP, REGISTRY
 from self_improving_agent.benchmarks.repeats import repeat_alone
@@ -167,6 +168,8 @@ def tree_context(
     # Checked-out submodules are part of the tree the tests see, not of the code measured.
     copy = measured_copy(repo, [*files, *submodule_files(repo)], tmp / "tree")
     tree, scratch, host = copy.path, tmp / "box", tmp / "host"
+    # The judge's evaluators measure the candidate, whatever the candidate did to their files.
+    write_pinned(tree, sections.pinned)
     scratch.mkdir()
     host.mkdir()
     base = BenchContext(
@@ -299,6 +302,15 @@ def environment(
         return exc
 
 
+def bench_config_of(repo: Path, sections: MeasureSections) -> BenchConfig:
+    """The judge's benchmark config when it fixed one, else the tree's own."""
+    return (
+        sections.bench
+        if sections.bench is not None
+        else load_bench_config(repo, sections.benchmarks)
+    )
+
+
 def run_benchmarks(
     repo: Path,
     sections: MeasureSections,
@@ -314,7 +326,7 @@ def run_benchmarks(
     repo = repo.resolve()
     sandbox = record(sections.sandbox.mode)
     files = repo_files(repo)
-    config = load_bench_config(repo, sections.benchmarks)
+    config = bench_config_of(repo, sections)
     names = select(config, only)
     wanted = needs_env(config, names)
     listed = measured_members_in(repo, files)

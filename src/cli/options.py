@@ -124,9 +124,11 @@ def settings_for(
     config: Path | None,
     python: str | None = None,
     sandbox: str | None = None,
+    committed: tuple[str, str | None] | None = None,
     **flags: Any,
 ) -> Settings:
-    """Load settings with flag overrides and configure logging from them."""
+    """Load settings with flag overrides and configure logging from them; committed: the config
+    file as a commit holds it, read instead of the working tree's."""
     # Imported here: pydantic and structlog cost more than `agent --version` or `--help` take.
     from self_improving_agent.base.config_load import flag_overrides, load_settings
     from self_improving_agent.base.logging import configure_logging
@@ -136,7 +138,7 @@ def settings_for(
         overrides["benchmarks"] = {"python": python}
     if sandbox is not None:
         overrides["sandbox"] = {"mode": sandbox}
-    settings = load_settings(repo, config, overrides=overrides)
+    settings = load_settings(repo, config, overrides=overrides, committed=committed)
     configure_logging(settings.agent.log_level, settings.agent.log_format)
     return settings
 

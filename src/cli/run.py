@@ -10,6 +10,7 @@ from self_improving_agent.base.config import Settings
 from self_improving_agent.base.errors import ConfigError
 from self_improving_agent.base.store import Store, check_state_paths
 from self_improving_agent.core.generation import GenerationOutcome, RunOptions
+from self_improving_agent.core.judge_settings import SettingsSource
 from self_improving_agent.core.pr_mode import GitHubFlow, PrRow, connect, pr_rows
 from self_improving_agent.core.session import (
     Merged,
@@ -57,6 +58,8 @@ class RunRequest:
     github: PrMode = "off"
     wait: bool = False
     config: Path | None = None
+    # The commit the judge's settings were read from (the pin's or main's); None: main's now.
+    source: SettingsSource | None = None
 
 
 def run_options(settings: Settings, request: RunRequest) -> RunOptions:
@@ -89,7 +92,7 @@ def start_run(
     provider = make_provider(settings.agent, settings.providers, repo=repo)
     # The lock is let go before a hand-off, whose fresh process takes it again.
     with stops_handled(), repo_lock(repo), Store.for_repo(repo) as store:
-        deps = open_deps(repo, settings, store, progress, provider, request.github)
+        deps = open_deps(repo, settings, store, progress, provider, request.github, request.source)
         for line in recover(deps):
             progress(line)
         # Each line goes out as its generation ends, so a stop later does not lose it.

@@ -9,9 +9,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 import typer
+
+if TYPE_CHECKING:
+    from self_improving_agent.base.config import Settings
 
 from self_improving_agent.cli.options import (
     ConfigOpt,
@@ -108,25 +111,27 @@ def takes_run_flags(func: Callable[..., None]) -> Callable[..., None]:
 def _start(flags: RunFlags, count: int | None, max_cost: float | None, wait: bool) -> None:
     """Build the settings and the request from the flags, run, and exit with the run's code."""
     from self_improving_agent.cli.run import RunRequest, start_run
-    from self_improving_agent.core.judge_exec import judge_from_pin, pinned_config
+    from self_improving_agent.core.judge_exec import judge_from_pin
+    from self_improving_agent.core.judge_settings import (
+        committed_config,
+        settings_source,
+        uncommitted_note,
+    )
 
     # On the agent's own repository this process becomes the pinned judge's before any setting
     # is read: what main holds now judges nothing until a person promotes it.
     judge_from_pin(flags.repo, os.environ, sys.argv[1:])
-    # The pinned judge's settings are the pin's own file, never the working tree's or main's.
-    config = flags.config or pinned_config(os.environ)
-    settings = settings_for(
-        flags.repo,
-        config,
-        python=flags.python,
-        sandbox=flags.sandbox,
-        provider=flags.provider,
-        model=flags.model,
-        auto_merge=flags.auto_merge,
-        log_format=flags.log_format,
-        log_level=flags.log_level,
-        main_branch=flags.main_branch,
-    )
+    # The judge's settings come from the pin (the agent's own repository) or main's commit,
+    # never from a tree a generation wrote; a --config file is a person's choice.
+    config = flags.config
+    source = settings_source(flags.repo, os.environ, flags.main_branch)
+    settings = _settings(flags, None if config else committed_config(flags.repo, source))
+    if settings.agent.main_branch and not flags.main_branch and not source.pinned:
+        # The committed config names another main line: its commit is the judge's.
+        source = settings_source(flags.repo, os.environ, settings.agent.main_branch)
+        settings = _settings(flags, None if config else committed_config(flags.repo, source))
+    if config is None and (note := uncommitted_note(flags.repo, source)):
+        err(note)
     request = RunRequest(
         max_generations=count,
         max_cost=max_cost,
@@ -136,8 +141,26 @@ def _start(flags: RunFlags, count: int | None, max_cost: float | None, wait: boo
         github=flags.pr_mode(),
         wait=wait,
         config=config,
+        source=source,
     )
     raise typer.Exit(start_run(flags.repo, settings, request, typer.echo, err))
+
+
+def _settings(flags: RunFlags, committed: tuple[str, str | None] | None) -> Settings:
+    """The run's settings: the committed config file (or --config), the environment, the flags."""
+    return settings_for(
+        flags.repo,
+        flags.config,
+        committed=committed,
+        python=flags.python,
+        sandbox=flags.sandbox,
+        provider=flags.provider,
+        model=flags.model,
+        auto_merge=flags.auto_merge,
+        log_format=flags.log_format,
+        log_level=flags.log_level,
+        main_branch=flags.main_branch,
+    )
 
 
 @reports_errors

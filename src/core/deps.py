@@ -113,6 +113,9 @@ class Deps:
     mind_code: Path | None = None
     mind_timeout_s: float = 600.0
     judge_commit: str = ""
+    # The judge's benchmark config and files, read once for the run (None: main's tree's own).
+    bench: BenchConfig | None = None
+    judge_files: tuple[str, ...] = ()
 
 
 class GenerationOutcome(BaseModel):

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from self_improving_agent.base.config import DEFAULT_CONFIG_RELPATH
 from self_improving_agent.base.errors import AgentError, GitError
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.core.own_repo import PROJECT_NAME, is_self_hosted, running_root
@@ -157,11 +156,3 @@ def running_judge(environ: Mapping[str, str]) -> str:
     """The pinned commit this process judges from, or '' when it runs installed code."""
     sha = environ.get(MARK, "")
     return sha if sha and running_root() == judge_cache(environ) / sha else ""
-
-
-def pinned_config(environ: Mapping[str, str]) -> Path | None:
-    """The config file of the pinned judge this process runs, or None when it runs unpinned."""
-    if not running_judge(environ):
-        return None
-    path = running_root() / DEFAULT_CONFIG_RELPATH
-    return path if path.is_file() else None

@@ -52,8 +52,8 @@ def plan(ctx: Context, ws: Workspace) -> Planned:
     deps, config = ctx.deps, ctx.deps.config
     mind = ctx.closing.enter_context(_open_mind(ctx, ws))
     before = deps.measure(ws.path)
-    # Main's benchmark config, read before any edit, judges the candidate.
-    bench_config = load_bench_config(ws.path, config.benchmarks)
+    # The judge's benchmark config, read once for the run, judges the candidate.
+    bench_config = deps.bench or load_bench_config(ws.path, config.benchmarks)
     failure = environment_failure(before.results)
     if failure:
         # Main's own tree cannot be measured here: no candidate can be judged, none accepted.
@@ -137,8 +137,7 @@ def apply_build(ctx: Context, planned: Planned, build: Build) -> list[EditResult
         raise PhaseFailed("implement", reason)
     # apply_changes puts its own path gate first; blocked names are the validator's path rules.
     root = planned.ws.path
-    bench_file = config.benchmarks.config
-    gates = write_gates(root, config.safety, bench_file, ctx.deps.policy, ctx.options.code_rules)
+    gates = write_gates(root, config.safety, ctx.deps.policy, ctx.options.code_rules)
     return apply_changes(root, build.changes, gates)
 
 
@@ -198,7 +197,7 @@ def decide(ctx: Context, planned: Planned, repaired: Repaired, reviewed: Reviewe
     files_changed = list(repaired.built.files_changed)
     ws = planned.ws
     changes = from_worktree(ws.path, ws.base_sha)
-    vetted = vet(ws.path, changes, config.safety, config.benchmarks.config)
+    vetted = vet(ws.path, changes, config.safety, config.benchmarks.config, ctx.deps.judge_files)
     facts = gather_facts(
         candidate.before,
         candidate.after.results,

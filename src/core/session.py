@@ -23,6 +23,7 @@ from self_improving_agent.benchmarks.lost_check import LostTestCheck, judge_lost
 from self_improving_agent.benchmarks.repeats import Comparison
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
 from self_improving_agent.benchmarks.scratch import sweep_scratch
+from self_improving_agent.core.budget import next_over_budget
 from self_improving_agent.core.deps import GenerationConfig
 from self_improving_agent.core.generation import (
     Deps,
@@ -32,11 +33,11 @@ from self_improving_agent.core.generation import (
     run_generation,
 )
 from self_improving_agent.core.judge_exec import running_judge
+from self_improving_agent.core.judge_settings import SettingsSource, judge_settings, settings_source
 from self_improving_agent.core.own_repo import is_self_hosted
 from self_improving_agent.core.pr_mode import connect
 from self_improving_agent.core.selfhost import check_after_merge
 from self_improving_agent.gates.policy import PolicyGate, default_policies_dir
-from self_improving_agent.gates.trust import with_evaluators
 from self_improving_agent.git_ops.main_branch import resolve_main_branch
 from self_improving_agent.git_ops.mainline import checkout_lag
 from self_improving_agent.git_ops.worktree import GenerationGit
@@ -68,12 +69,14 @@ def open_deps(
     progress: Callable[[str], None],
     provider: Provider,
     github: PrMode = "off",
+    source: SettingsSource | None = None,
 ) -> Deps:
-    """Everything a generation needs, built once: policy, git, PR flow, self-hosting check."""
-    # Cedar sees the same protected set as the validator, the user's evaluator files included.
-    safety = with_evaluators(settings.safety, repo, settings.benchmarks.config)
-    policy = PolicyGate.load(default_policies_dir(), safety)
+    """Everything a generation needs, built once: policy, git, PR flow, self-hosting check;
+    the judge's benchmark config and files from source (the pin's or main's commit)."""
+    policy = PolicyGate.load(default_policies_dir(), settings.safety)
     git = GenerationGit(repo, resolve_main_branch(repo, settings.agent.main_branch))
+    source = source or settings_source(repo, os.environ, git.main_branch)
+    judge = judge_settings(repo, source, settings.benchmarks)
     # A stale git lock would stop the merge at the end: say so before any work is done.
     if locked := git.lock_problem():
         raise AgentError(f"{locked}.")
@@ -86,7 +89,9 @@ def open_deps(
             repo, settings.github, settings.agent.reports_dir, store, git, auto=github == "auto"
         )
         flow.check_ready()
-    sections = MeasureSections(benchmarks=settings.benchmarks, sandbox=settings.sandbox)
+    sections = MeasureSections(
+        settings.benchmarks, settings.sandbox, bench=judge.bench, pinned=judge.evaluators
+    )
 
     def measure(path: Path, only: Sequence[str] | None = None) -> SuiteResult:
         """Benchmarks of a tree, answered from the cache when the tree is unchanged."""
@@ -158,6 +163,8 @@ def open_deps(
         after_merge=check_after_merge if is_self_hosted(repo) else None,
         compare=compare,
         judge_commit=running_judge(os.environ),
+        bench=judge.bench,
+        judge_files=judge.files,
     )
 
 
@@ -216,21 +223,6 @@ def _report_if_missing(
     write_report(report, folder)
 
 
-def _over_budget(store: Store, max_cost: float | None) -> str | None:
-    """Why the next generation would exceed --max-cost, or None."""
-    if max_cost is None:
-        return None
-    spent = store.total_cost()
-    finished = [e for e in store.list_generations() if e.status != "running"]
-    average = spent / len(finished) if finished else 0.0
-    if spent + average > max_cost:
-        return (
-            f"stopping: spent ${spent:.4f} so far and a generation costs ${average:.4f} on average,"
-            f" which would pass --max-cost ${max_cost:.4f}"
-        )
-    return None
-
-
 def loop_generations(
     deps: Deps,
     options: RunOptions,
@@ -247,7 +239,7 @@ def loop_generations(
     limit = deps.config.agent.max_consecutive_failures
     idle_limit = deps.config.agent.max_idle_generations
     for done in range(1, max_generations + 1):
-        budget = _over_budget(deps.store, max_cost)
+        budget = next_over_budget(deps.store, max_cost)
         if budget:
             return LoopResult(outcomes=outcomes, exit_code=0, message=budget)
         if deps.pr is not None:

@@ -29,11 +29,7 @@ from self_improving_agent.gates.outcome_hooks import outcome_hooks
 from self_improving_agent.gates.outcome_rules import test_code_findings
 from self_improving_agent.gates.own_tools import own_tools
 from self_improving_agent.gates.rebinding import definitions, rebinds
-from self_improving_agent.gates.trust import (
-    FOR_PEOPLE,
-    path_findings,
-    with_evaluators,
-)
+from self_improving_agent.gates.trust import FOR_PEOPLE, path_findings
 
 PATH_INVALID = "path/invalid"
 PATH_ABSOLUTE = "path/absolute"
@@ -120,13 +116,10 @@ class SafetyValidator:
         project_root: Path,
         safety: SafetySection | None = None,
         code_rules: bool = True,
-        bench_config: str = "config/benchmarks.json",
     ) -> None:
-        """code_rules=False (--no-safety) turns off the dangerous-code rules, nothing else;
-        the benchmark config and the user's evaluator files it names are protected too."""
+        """code_rules=False (--no-safety) turns off the dangerous-code rules, nothing else."""
         self.root = project_root.resolve()
-        base = safety if safety is not None else SafetySection()
-        self.safety = with_evaluators(base, self.root, bench_config)
+        self.safety = safety if safety is not None else SafetySection()
         self.code_rules = code_rules
         self.package_dirs = package_dirs(self.root)
 

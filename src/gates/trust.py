@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
-import shlex
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
 from self_improving_agent.analysis.code_scan import import_path
-from self_improving_agent.base.safety_config import SafetySection
 
 STARTUP_HOOK = "trust/startup-hook"
 COMPILED = "trust/compiled-code"
@@ -86,56 +81,3 @@ def path_findings(rel: str, protected_paths: Sequence[str]) -> list[tuple[str, s
         if shadows:
             found.append((SHADOW, f"would shadow the protected module {entry!r}; {FOR_PEOPLE}"))
     return found
-
-
-def _custom_evaluators(root: Path, bench_config: str) -> list[dict[str, Any]]:
-    """The raw `custom` entries of the benchmark config (none when it is missing or broken)."""
-    try:
-        data = json.loads((root / bench_config).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return []
-    custom = data.get("custom") if isinstance(data, dict) else None
-    return (
-        [entry for entry in custom if isinstance(entry, dict)] if isinstance(custom, list) else []
-    )
-
-
-def _in_repo(root: Path, text: str) -> str | None:
-    """A command word or listed file as a repo-relative POSIX path, or None when outside."""
-    if not text or "\0" in text:
-        return None
-    try:
-        rel = (root / text).resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):
-        return None
-    return None if rel in (".", "") or rel.startswith(".git/") else rel
-
-
-def evaluator_paths(root: Path, bench_config: str = "config/benchmarks.json") -> list[str]:
-    """Protected-path entries for the files of the user's own evaluators (`custom` in the
-    benchmark config): command words naming a file in the repository, and the `files` list."""
-    found: set[str] = set()
-    for entry in _custom_evaluators(root, bench_config):
-        command = entry.get("command", [])
-        if isinstance(command, str):
-            command = shlex.split(command)
-        words = [w for w in command if isinstance(w, str)] if isinstance(command, list) else []
-        # The program itself counts too when it is a script in the repository.
-        for word in words:
-            for candidate in dict.fromkeys([word, word.partition("=")[2]]):
-                rel = _in_repo(root, candidate)
-                if rel and (root / rel).is_file():
-                    found.add(rel)
-        listed = entry.get("files", [])
-        for name in listed if isinstance(listed, list) else []:
-            rel = _in_repo(root, name) if isinstance(name, str) else None
-            if rel:
-                found.add(f"{rel}/" if (root / rel).is_dir() else rel)
-    return sorted(found)
-
-
-def with_evaluators(safety: SafetySection, root: Path, bench_config: str) -> SafetySection:
-    """[safety] with the benchmark config and the user's evaluator files added to the paths."""
-    extra = [bench_config, *evaluator_paths(root, bench_config)]
-    paths = list(dict.fromkeys([*safety.protected_paths, *extra]))
-    return safety.model_copy(update={"protected_paths": paths})

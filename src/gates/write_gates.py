@@ -86,13 +86,9 @@ class PathGate:
 class SafetyWriteGate:
     """The SafetyValidator behind the per-write seam."""
 
-    def __init__(
-        self, root: Path, safety: SafetySection, bench_config: str, code_rules: bool
-    ) -> None:
-        """bench_config: the [benchmarks] config file, protected like the evaluators it names."""
-        self._validator = SafetyValidator(
-            root, safety, code_rules=code_rules, bench_config=bench_config
-        )
+    def __init__(self, root: Path, safety: SafetySection, code_rules: bool) -> None:
+        """The judge's own files are not refused here: the decision holds them for a person."""
+        self._validator = SafetyValidator(root, safety, code_rules=code_rules)
 
     def check(self, path: str, content: str, *, new_file: bool, lines_changed: int) -> GateVerdict:
         """Refuse a write that breaks a safety rule."""
@@ -124,10 +120,10 @@ class PolicyWriteGate:
 
 
 def write_gates(
-    root: Path, safety: SafetySection, bench_config: str, policy: PolicyGate, code_rules: bool
+    root: Path, safety: SafetySection, policy: PolicyGate, code_rules: bool
 ) -> list[WriteGate]:
     """The gates every single write passes, after the built-in path gate."""
-    return [SafetyWriteGate(root, safety, bench_config, code_rules), PolicyWriteGate(policy)]
+    return [SafetyWriteGate(root, safety, code_rules), PolicyWriteGate(policy)]
 
 
 def refusals(

@@ -23,9 +23,11 @@ MAX_TOKENS: dict[Persona, int] = {"architect": 2048, "builder": 16_384}
 
 RULES = """Rules:
 - One small, focused change that a reviewer can read in a minute.
-- Touch only the planned files; never the protected paths (src/gates/safety.py, policies/,
-  config/benchmarks.json, the [safety] table of config/agent.toml, .ci/) nor the decision
-  functions of src/gates/decision.py (gather_facts, merge_facts, make_merge_decision).
+- Touch only the planned files. The judge's settings (config/agent.toml, config/benchmarks.json
+  and the evaluator files it names) are read from the judge's own commit: a change to them is
+  held for a person and judges nothing in this run. On the agent's own repository the judge's
+  code (all of src/ but src/mind/) is reviewed like any other change and, once merged, judges
+  nothing until a person promotes it (`agent judge promote`).
 - No gaming of metrics: no placeholder or empty docstrings, no blanket `# noqa`,
   `# type: ignore` or `# pragma: no cover`, never delete, skip or weaken a test, never
   loosen ruff, mypy, coverage or pytest settings.

@@ -12,9 +12,9 @@ import pytest
 from self_improving_agent.base.errors import AgentError
 from self_improving_agent.base.models import EvolutionEntry, LlmCall
 from self_improving_agent.base.store import Store, now_iso
+from self_improving_agent.core.budget import next_over_budget
 from self_improving_agent.core.generation import Deps, GenerationOutcome, RunOptions
 from self_improving_agent.core.session import (
-    _over_budget,
     discard_pending,
     loop_generations,
     merge_pending,
@@ -122,13 +122,13 @@ def test_only_pending_generations_can_be_merged_or_discarded(
 
 def test_budget_stops_before_a_generation_would_pass_it(tmp_path: Path) -> None:
     with Store.for_repo(tmp_path) as store:
-        assert _over_budget(store, None) is None
-        assert _over_budget(store, 0.0) is None
+        assert next_over_budget(store, None) is None
+        assert next_over_budget(store, 0.0) is None
         add(store, 1, "rejected")
         call = LlmCall(persona="architect", provider="mock", model="m", cost_usd=0.4)
         store.add_llm_call(1, call.model_dump())
-        assert _over_budget(store, 1.0) is None
-        message = _over_budget(store, 0.7)
+        assert next_over_budget(store, 1.0) is None
+        message = next_over_budget(store, 0.7)
     assert message is not None
     assert message.startswith("stopping: spent $0.4000 so far")
     assert "--max-cost $0.7000" in message

@@ -102,7 +102,6 @@ def test_write_requests(
         "src/policies/new.cedar",
         "src\\policies\\write.cedar",
         ".ci/run.sh",
-        "config/benchmarks.json",
         ".env",
         "deploy/.env.production",
         "certs/server.pem",

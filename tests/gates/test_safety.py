@@ -82,7 +82,6 @@ def rules(verdict: SafetyVerdict) -> set[str]:
         ("src//gates/./safety.py", "path/protected"),
         ("SRC/Gates/Safety.py", "path/protected"),
         ("src/policies/new.cedar", "path/protected"),
-        ("config/benchmarks.json", "path/protected"),
         (".ci/run", "path/protected"),
         (".env", "path/blocked"),
         ("config/.env.local", "path/blocked"),
@@ -136,7 +135,9 @@ def test_other_table_of_agent_toml_may_change(root: Path) -> None:
     ids=["value", "list", "table-removed", "sub-table", "unparsable"],
 )
 def test_safety_table_may_not_change(root: Path, content: str) -> None:
-    verdict = SafetyValidator(root).validate_before_write("config/agent.toml", content)
+    # A table a user protects; the judge's own settings are held by the decision instead.
+    table = SafetySection(protected_paths=["config/agent.toml:[safety]"])
+    verdict = SafetyValidator(root, table).validate_before_write("config/agent.toml", content)
     assert rules(verdict) == {"path/protected-table"}
 
 

@@ -13,7 +13,6 @@ PEOPLE = "edit it by hand, or in PR mode ask a reviewer"
 
 # (id, path, content, rule)
 REFUSED: list[tuple[str, str, str, str]] = [
-    ("new-bench-config", "config/benchmarks.json", "{}\n", "path/protected"),
     ("shadow-package", "src/sandbox/proc/__init__.py", "x = 1\n", "trust/shadow"),
     ("shadow-so", "src/sandbox/proc.cpython-311-x86_64-linux-gnu.so", "x", "trust/shadow"),
     ("shadow-pyc", "src/sandbox/__pycache__/proc.cpython-311.pyc", "x", "trust/shadow"),
@@ -28,21 +27,6 @@ REFUSED: list[tuple[str, str, str, str]] = [
         "from self_improving_agent.gates import decision\n"
         "decision.make_merge_decision.__code__ = (lambda *a: None).__code__\n",
         "code/code-swap",
-    ),
-    (
-        "threshold-in-agent-table",
-        "config/agent.toml",
-        "[agent]\nbenchmark_threshold = -1000\n",
-        "path/protected-table",
-    ),
-    ("consensus", "config/agent.toml", "[agent]\nreview_consensus = 0\n", "path/protected-table"),
-    ("auto-merge", "config/agent.toml", "[agent]\nauto_merge = true\n", "path/protected-table"),
-    ("significance", "config/agent.toml", "[agent]\nsignificance = 0.9\n", "path/protected-table"),
-    (
-        "bench-config-moved",
-        "config/agent.toml",
-        '[benchmarks]\nconfig = "config/loose.json"\n',
-        "path/protected-table",
     ),
 ]
 

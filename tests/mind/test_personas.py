@@ -58,7 +58,7 @@ def test_each_system_prompt_names_its_role_and_the_rules(system: str, role: str)
     assert f"You are the {role}" in system
     for rule in ("small, focused", "only the planned files", "placeholder", "# noqa", "test"):
         assert rule in system
-    assert "protected paths" in system and "make_merge_decision" in system
+    assert "held for a person" in system and "agent judge promote" in system
 
 
 @pytest.mark.parametrize(

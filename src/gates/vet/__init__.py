@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from self_improving_agent.base.safety_config import SafetySection
+from self_improving_agent.gates.judge_files import judge_files_at
 from self_improving_agent.gates.own_tools import tools_from
 from self_improving_agent.gates.vet.judge import VetContext, vet_changes
 from self_improving_agent.gates.vet.model import EXIT_CODES, FileVerdict, VetItem, VetReport
@@ -29,9 +31,14 @@ __all__ = [
 
 
 def context_at(
-    repo: Path, base: str, safety: SafetySection, bench_config: str = "config/benchmarks.json"
+    repo: Path,
+    base: str,
+    safety: SafetySection,
+    bench_config: str = "config/benchmarks.json",
+    judge_files: Sequence[str] = (),
 ) -> VetContext:
-    """What the judgement needs, read from main's commit (not from the change)."""
+    """What the judgement needs, read from main's commit (not from the change); judge_files
+    are the running judge's own, held as well as those base holds."""
     raw = file_at(repo, base, "pyproject.toml")
     pyproject = raw.decode("utf-8", "replace") if raw is not None else None
     names = top_names(repo, base)
@@ -43,12 +50,18 @@ def context_at(
         own_tools=tools_from(pyproject, [*packages, *(r for r in roots if r in names)]),
         local_roots=roots | frozenset(packages),
         backend_paths=tuple(backend_paths(pyproject)),
-        bench_config=bench_config,
         files=frozenset(tracked_paths(repo, base)),
+        judge_files=tuple(dict.fromkeys([*judge_files_at(repo, base, bench_config), *judge_files])),
     )
 
 
-def vet(repo: Path, changes: ChangeSet, safety: SafetySection, bench_config: str = "") -> VetReport:
+def vet(
+    repo: Path,
+    changes: ChangeSet,
+    safety: SafetySection,
+    bench_config: str = "",
+    judge_files: Sequence[str] = (),
+) -> VetReport:
     """Judge a change with main's settings taken from its base commit."""
-    ctx = context_at(repo, changes.base, safety, bench_config or "config/benchmarks.json")
-    return vet_changes(changes, ctx)
+    bench = bench_config or "config/benchmarks.json"
+    return vet_changes(changes, context_at(repo, changes.base, safety, bench, judge_files))

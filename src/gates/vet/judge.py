@@ -11,6 +11,7 @@ from self_improving_agent.analysis.code_scan.capabilities import gained, source_
 from self_improving_agent.base.pysource import decode_source
 from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.gates.anti_gaming import count_suppressions
+from self_improving_agent.gates.judge_files import HELD_WHY, JUDGE_SETTINGS, steers_judge
 from self_improving_agent.gates.safety import (
     PATH_ABSOLUTE,
     PATH_BLOCKED,
@@ -65,11 +66,12 @@ class VetContext:
     own_tools: frozenset[str] = frozenset()
     local_roots: frozenset[str] = frozenset()
     backend_paths: tuple[str, ...] = ()
-    bench_config: str = "config/benchmarks.json"
     # Main's files and the change's: what an ignore file could hide from the checks.
     files: frozenset[str] = frozenset()
     base: str = ""
     coverage_excludes: tuple[str, ...] = ()
+    # The judge's config, benchmark config and evaluators: a change to them waits for a person.
+    judge_files: tuple[str, ...] = ()
 
 
 def _text(data: bytes | None, path: str) -> tuple[str | None, bool]:
@@ -84,9 +86,7 @@ def _text(data: bytes | None, path: str) -> tuple[str | None, bool]:
 
 def vet_changes(changes: ChangeSet, ctx: VetContext) -> VetReport:
     """Judge every file of a change against main's version of it."""
-    validator = SafetyValidator(
-        ctx.root, ctx.safety, code_rules=False, bench_config=ctx.bench_config
-    )
+    validator = SafetyValidator(ctx.root, ctx.safety, code_rules=False)
     moves = [(c.old_path, c.path) for c in changes.files if c.old_path and c.old_path != c.path]
     renames = module_renames(moves)
     paths = ctx.files | {c.path for c in changes.files if c.after is not None}
@@ -171,6 +171,8 @@ def _outside(fc: FileChange, ctx: VetContext) -> list[VetItem]:
     if "160000" in (fc.old_mode, fc.new_mode):
         items.append(VetItem(rule=SUBMODULE, message="a submodule brings in code from elsewhere"))
     for path in dict.fromkeys(p for p in (fc.old_path, fc.path) if p):
+        if steers_judge(path, ctx.judge_files):
+            items.append(VetItem(rule=JUDGE_SETTINGS, message=f"{path}: {HELD_WHY}"))
         why = outside_reason(path, ctx.backend_paths)
         if why:
             rule = DEPENDENCY if "dependencies" in why else OUTSIDE
