@@ -40,6 +40,7 @@ def dashboard(
     ] = None,
 ) -> None:
     """Across all generations: acceptance, improvement, benchmark trends, reasons, cost, time."""
+    from self_improving_agent.cli.state import judge_note
     from self_improving_agent.reports.dashboard import summarize
     from self_improving_agent.reports.dashboard_html import write_html
     from self_improving_agent.reports.dashboard_text import render_dashboard
@@ -48,6 +49,9 @@ def dashboard(
 
     settings = settings_for(repo, config)
     data = summarize(load_reports(repo / settings.agent.reports_dir))
+    note = judge_note(repo, settings.agent.main_branch)
+    if note:
+        data = data.model_copy(update={"judge_note": note})
     echo(render_dashboard(data, use_color(sys.stdout)))
     if html is not None:
         write_html(data, html)

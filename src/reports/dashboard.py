@@ -77,6 +77,9 @@ class DashboardData(BaseModel):
         default_factory=list, description="Latest repeated measurement per benchmark, with p."
     )
     flaky_tests: list[ReasonCount] = Field(default_factory=list)
+    judge_note: str = Field(
+        "", description="On the agent's own repository: main is ahead of the pinned judge."
+    )
 
 
 def reviewer_agreement(reports: Sequence[GenerationReport]) -> tuple[int, int]:

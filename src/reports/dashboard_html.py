@@ -40,6 +40,7 @@ main{max-width:1120px;margin:0 auto;padding:28px 24px 48px}
 h1{font-size:26px;margin:0 0 4px}
 h2{font-size:17px;margin:0 0 12px}
 .sub{color:#57606a;margin:0 0 22px}
+.judge{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:14px;
  margin-bottom:18px}
 .tile,.card{background:#fff;border:1px solid #d8dee4;border-radius:10px;padding:14px 16px}
@@ -266,8 +267,13 @@ def render_html(data: DashboardData) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>Agent dashboard</title>"
         f"<style>{CSS}</style></head><body><main><h1>Agent dashboard</h1>"
-        f'<p class="sub">{escape(subtitle)}</p>{body}</main></body></html>\n'
+        f'<p class="sub">{escape(subtitle)}</p>{_judge(data)}{body}</main></body></html>\n'
     )
+
+
+def _judge(data: DashboardData) -> str:
+    """The line saying main is ahead of the pinned judge, when it is."""
+    return f'<p class="judge">{escape(data.judge_note)}</p>' if data.judge_note else ""
 
 
 def write_html(data: DashboardData, path: Path) -> None:

@@ -46,6 +46,8 @@ def render_dashboard(data: DashboardData, color: bool) -> str:
             f" ({fmt_delta(change(data.start_total, end), color)})   {auto_sparkline(totals)}"
             "  start, then on main after each generation"
         )
+    if data.judge_note:
+        lines.append(f"  judge        {data.judge_note}")
     if data.human_verdicts:
         lines.append(
             f"  reviewers    the Reviewer persona agreed with people on {data.reviewer_agreed}"

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from self_improving_agent.base.models import Review
 from self_improving_agent.cli.app import app
+from self_improving_agent.git_ops.judge_pin import PIN_REF
 from self_improving_agent.reports.dashboard import (
     auto_sparkline,
     normalize_reason,
@@ -20,6 +21,7 @@ from self_improving_agent.reports.dashboard_html import render_html
 from self_improving_agent.reports.dashboard_text import render_dashboard
 from self_improving_agent.reports.report_files import write_report
 from self_improving_agent.reports.report_model import GenerationReport
+from tests.conftest import git, make_repo
 from tests.reports.test_report_files import make_report, sample_reports
 
 
@@ -193,3 +195,29 @@ def test_reviewer_agreement_with_people_is_counted_and_shown() -> None:
     assert (data.human_verdicts, data.reviewer_agreed) == (3, 2)
     assert "agreed with people on 2 of 3 PR(s)" in render_dashboard(data, color=False)
     assert "Reviewer vs people" in render_html(data)
+
+
+def test_the_dashboard_says_when_main_is_ahead_of_the_pinned_judge(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """The agent's own repository, judge files changed on main since the pin: both forms say so."""
+    pyproject = '[project]\nname = "self-improving-agent"\nversion = "0"\n'
+    repo = make_repo(tmp_path / "agent", {"pyproject.toml": pyproject, "src/gates/d.py": "x = 1\n"})
+    pin = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "update-ref", PIN_REF, pin)
+    for report in sample_reports():
+        write_report(report, repo / "reports")
+    page = tmp_path / "dash.html"
+    code, out, _ = invoke("dashboard", "--repo", str(repo), "--html", str(page))
+    assert code == 0 and "main is ahead" not in out
+    assert "main is ahead" not in page.read_text(encoding="utf-8")
+
+    (repo / "src" / "gates" / "d.py").write_text("x = 2\n", encoding="utf-8")
+    git(repo, "commit", "-qam", "a judge change")
+    code, out, _ = invoke("dashboard", "--repo", str(repo), "--html", str(page))
+    assert code == 0
+    line = f"  judge        main is ahead of the pinned judge {pin[:10]}: 1 judge file(s) changed"
+    assert line in out
+    html = page.read_text(encoding="utf-8")
+    assert f'<p class="judge">main is ahead of the pinned judge {pin[:10]}: 1 judge file(s)' in html
+    assert "`agent judge promote`" in html
