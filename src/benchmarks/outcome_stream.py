@@ -82,10 +82,14 @@ def _records(data: bytes) -> tuple[list[dict[str, object]], int | None]:
     return records, None
 
 
-def read_stream(data: bytes, own: Collection[str] = ()) -> SessionFacts | None:
+def read_stream(
+    data: bytes, own: Collection[str] = (), present: Collection[str] = ()
+) -> SessionFacts | None:
     """The facts of one session's stream; None when the session never finished.
 
-    UnsafeResult when the stream is malformed or written to after the session ended.
+    UnsafeResult when the stream is malformed or written to after the session ended. present:
+    the dotted names the tree's files could be imported by; a missing module that is a file of
+    the tree (tests.conftest, say) is the import setup's failure, never the code's.
     """
     records, status = _records(data)
     if status is None:
@@ -110,7 +114,7 @@ def read_stream(data: bytes, own: Collection[str] = ()) -> SessionFacts | None:
         name = printable(missing.group(1)) if missing else ""
         if name and name.split(".")[0] not in own:
             foreign[node] = name
-        elif name and "." not in name:
+        elif name and ("." not in name or name in present):
             # The package is in the tree but not importable: the tests never reached it.
             # A missing submodule is the code's own fault and stays a failure.
             unimportable[node] = name

@@ -85,7 +85,7 @@ def measure(prun: PytestRun) -> BenchResult:
     if run.exhausted:
         return error_result(NAME, run.exhausted, run.duration_s)
     try:
-        facts = read_stream(run.reported or b"", prun.own)
+        facts = read_stream(run.reported or b"", prun.own, prun.present)
     except UnsafeResult as exc:
         return containment_result(NAME, str(exc), run.duration_s)
     # The session's own exit status: what the process did after the session is not trusted.

@@ -38,6 +38,7 @@ class PytestRun:
     own: frozenset[str] = frozenset()
     coverage: str = COVERAGE_NAME
     coverage_config: str = ""
+    present: frozenset[str] = frozenset()
 
 
 def reporting(ctx: BenchContext) -> tuple[list[str], dict[str, str]]:
@@ -87,7 +88,13 @@ def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     run = ctx.run_python(args, timeout_s, env, PIPE_VARIABLE)
     if workers == 1 and not run.timed_out:
         _coverage_json(ctx, rc, ctx.scratch / COVERAGE_NAME, timeout_s)
-    return PytestRun(run, ctx.scratch, ctx.tree.own_names(), coverage_config=config.described())
+    return PytestRun(
+        run,
+        ctx.scratch,
+        ctx.tree.own_names(),
+        coverage_config=config.described(),
+        present=ctx.tree.dotted_names(),
+    )
 
 
 def _coverage_json(ctx: BenchContext, rc: Path, report: Path, timeout_s: float) -> None:

@@ -130,6 +130,15 @@ class SourceTree:
         parts = {part for rel in self.python for part in PurePosixPath(rel).with_suffix("").parts}
         return frozenset(parts)
 
+    def dotted_names(self) -> frozenset[str]:
+        """Every dotted name a Python file of the tree could be imported by (each path suffix)."""
+        names: set[str] = set()
+        for rel in self.python:
+            parts = PurePosixPath(rel).with_suffix("").parts
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            names.update(".".join(parts[i:]) for i in range(len(parts)))
+        return frozenset(names)
+
     def packages(self) -> list[str]:
         """Folders with an __init__.py, repo-relative, tests excluded."""
         return sorted(

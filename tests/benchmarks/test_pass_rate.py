@@ -146,3 +146,20 @@ def test_a_failing_test_keeps_its_assertion_message_and_traceback_lines(tmp_path
     assert ">       assert half(8) == 4" in excerpt
     assert "tests/test_half.py:6: AssertionError" in excerpt
     assert "a comment" not in excerpt
+
+
+def test_a_missing_module_that_is_a_file_of_the_tree_is_an_error(tmp_path: Path) -> None:
+    # Two folders named tests, as two workspace members' suites: the tree holds tests/helpers.py
+    # under lib/, yet the root's tests package answers the import, so the module cannot load.
+    files = {
+        "tests/__init__.py": "",
+        "tests/test_ok.py": "def test_ok():\n    pass\n",
+        "tests/test_uses.py": "from tests.helpers import X\n\n\ndef test_x():\n    assert X\n",
+        "lib/tests/__init__.py": "",
+        "lib/tests/helpers.py": "X = 1\n",
+    }
+    repo = make_repo(tmp_path / "r", files)
+    result = pass_rate.measure(run_pytest(context(repo, tmp_path / "s"), 60))
+    assert (result.status, result.raw["passed"]) == ("error", 1), result.detail
+    assert result.raw["missing_modules"] == {"tests/test_uses.py": "tests.helpers"}
+    assert "cannot import the project's own tests.helpers, which is in the tree" in result.detail
