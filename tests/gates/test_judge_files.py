@@ -16,7 +16,8 @@ from self_improving_agent.gates.judge_files import (
     judge_files_at,
 )
 from self_improving_agent.gates.safety import SafetyValidator
-from self_improving_agent.gates.vet import vet_generation
+from self_improving_agent.gates.vet import vet
+from self_improving_agent.git_ops.changeset import from_worktree
 from tests.conftest import git, make_repo
 
 CUSTOM = [
@@ -90,7 +91,9 @@ def test_a_change_to_a_judges_file_is_written_and_held_for_a_person(
     assert SafetyValidator(evaluated).validate_before_write(path, "x = 2\n").allowed
     (evaluated / path).parent.mkdir(parents=True, exist_ok=True)
     (evaluated / path).write_text("x = 2\n", encoding="utf-8")
-    report = vet_generation(evaluated, base, SafetySection(), "config/benchmarks.json")
+    report = vet(
+        evaluated, from_worktree(evaluated, base), SafetySection(), "config/benchmarks.json"
+    )
     assert report.verdict == "person", report.lines()
     held = [item for f in report.files for item in f.person if item.rule == JUDGE_SETTINGS]
     assert held and "a person merges it" in held[0].message
@@ -99,7 +102,9 @@ def test_a_change_to_a_judges_file_is_written_and_held_for_a_person(
 def test_deleting_or_moving_a_judges_file_is_held(evaluated: Path) -> None:
     base = git(evaluated, "rev-parse", "HEAD").strip()
     git(evaluated, "mv", "config", "settings")
-    report = vet_generation(evaluated, base, SafetySection(), "config/benchmarks.json")
+    report = vet(
+        evaluated, from_worktree(evaluated, base), SafetySection(), "config/benchmarks.json"
+    )
     assert report.verdict == "person"
     held = {
         f.old_path or f.path
@@ -112,15 +117,21 @@ def test_deleting_or_moving_a_judges_file_is_held(evaluated: Path) -> None:
 def test_other_files_are_not_held(evaluated: Path) -> None:
     base = git(evaluated, "rev-parse", "HEAD").strip()
     (evaluated / "src" / "app.py").write_text('"""App."""\n\nx = 2\n', encoding="utf-8")
-    report = vet_generation(evaluated, base, SafetySection(), "config/benchmarks.json")
+    report = vet(
+        evaluated, from_worktree(evaluated, base), SafetySection(), "config/benchmarks.json"
+    )
     assert all(i.rule != JUDGE_SETTINGS for f in report.files for i in f.person)
 
 
 def test_the_running_judges_own_files_are_held_beside_the_bases(evaluated: Path) -> None:
     base = git(evaluated, "rev-parse", "HEAD").strip()
     (evaluated / "src" / "app.py").write_text('"""App."""\n\nx = 2\n', encoding="utf-8")
-    report = vet_generation(
-        evaluated, base, SafetySection(), "config/benchmarks.json", ("src/app.py",)
+    report = vet(
+        evaluated,
+        from_worktree(evaluated, base),
+        SafetySection(),
+        "config/benchmarks.json",
+        ("src/app.py",),
     )
     assert report.verdict == "person"
 
