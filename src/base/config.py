@@ -206,6 +206,11 @@ class BenchmarksSection(_Section):
         le=64,
         description="Test processes (pytest-xdist) for parallel-safe suites.",
     )
+    test_impact: bool = Field(
+        True,
+        description="Record which tests run which files in main's full run (per-test coverage"
+        " contexts), so a candidate's affected tests run first and a lost one rejects it early.",
+    )
     flaky_reruns: int = Field(
         2,
         ge=0,

@@ -59,6 +59,8 @@ class BenchContext:
     copy_root: Path | None = None
     # Distributions the measuring environment holds (None: not known, the agent's own).
     packages: frozenset[str] | None = None
+    # Main's committed tree with the test-impact map on: its pytest run records per-test contexts.
+    test_contexts: bool = False
 
     def run_python(
         self,

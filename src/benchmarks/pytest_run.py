@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from self_improving_agent.benchmarks import impact
 from self_improving_agent.benchmarks.context import BenchContext
 from self_improving_agent.benchmarks.coverage_config import (
     effective,
@@ -84,10 +85,17 @@ def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     rc = write_rc(effective(config, data, ctx.tree, ctx.tree.oversized), ctx.host_dir)
     reports, env = reporting(ctx)
     env["COVERAGE_FILE"] = str(data)
-    args = ["-m", *pytest_args(rc, ctx.scratch, workers, reports, loaded)]
+    contexts = ctx.test_contexts and impact.wanted(config)
+    plugin: list[str] = []
+    if contexts:
+        plugin, folder = impact.pytest_hook(ctx)
+        env["PYTHONPATH"] = f"{folder}{os.pathsep}{env['PYTHONPATH']}"
+    args = ["-m", *pytest_args(rc, ctx.scratch, workers, reports, loaded), *plugin]
     run = ctx.run_python(args, timeout_s, env, PIPE_VARIABLE)
     if workers == 1 and not run.timed_out:
         _coverage_json(ctx, rc, ctx.scratch / COVERAGE_NAME, timeout_s)
+    if contexts and not run.timed_out:
+        impact.extract(ctx, data, timeout_s)
     return PytestRun(
         run,
         ctx.scratch,

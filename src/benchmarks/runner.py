@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from self_improving_agent.base.cleanup import scratch_dir
 from self_improving_agent.base.errors import BenchmarkError
 from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks import impact
 from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.cache import content_key
 from self_improving_agent.benchmarks.config import BenchConfig, load_bench_config
@@ -190,6 +191,7 @@ def tree_context(
     overlay = make_overlay(env, repo, tree, scratch, host, box)
     return replace(
         base,
+        test_contexts=shared_cache and sections.benchmarks.test_impact,
         python=overlay.python,
         env_note=overlay.note,
         env_dirs=env_dirs,
@@ -221,7 +223,10 @@ def measure(
         whole = None if members else env
         ctx = tree_context(repo, sections, files, Path(tmp), whole, store, shared_cache)
         if not members:
-            return _measure_tree(ctx, names, config, mechanism, progress)
+            found = _measure_tree(ctx, names, config, mechanism, progress)
+            if ctx.test_contexts and store is not None:
+                impact.record(repo, ctx, store)
+            return found
         each = partial(
             _measure_tree, names=names, config=config, mechanism=mechanism, progress=None
         )

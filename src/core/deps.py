@@ -19,6 +19,7 @@ from self_improving_agent.base.models import GenerationStatus
 from self_improving_agent.base.safety_config import SafetySection
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.config import BenchConfig
+from self_improving_agent.benchmarks.early import EarlyVerdict
 from self_improving_agent.benchmarks.lost_check import LostTestCheck
 from self_improving_agent.benchmarks.repeats import Comparison
 from self_improving_agent.benchmarks.runner import SuiteResult
@@ -38,6 +39,9 @@ class Measure(Protocol):
 
 # Repeated benchmarks of main's tree (first) and the candidate's, run interleaved.
 Compare = Callable[[Path, Path, Sequence[str]], dict[str, Comparison]]
+# The early stage of a candidate (its tree, main's commit, its changed files, main's results):
+# what it ran and lost, or None when the change needs the full suite straight away.
+EarlyStage = Callable[[Path, str, Sequence[str], SuiteResult], EarlyVerdict | None]
 
 
 class JudgeTests(Protocol):
@@ -109,6 +113,7 @@ class Deps:
     pr: PullRequestFlow | None = None
     after_merge: Callable[[Deps, GenerationOutcome], GenerationOutcome] | None = None
     compare: Compare | None = None
+    early: EarlyStage | None = None
     # The mind's package folder; None: main's on the agent's own repository, else the installed.
     mind_code: Path | None = None
     mind_timeout_s: float = 600.0

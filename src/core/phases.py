@@ -15,6 +15,7 @@ from self_improving_agent.benchmarks.lost_check import LostTestCheck
 from self_improving_agent.benchmarks.runner import SuiteResult
 from self_improving_agent.core.budget import over_budget
 from self_improving_agent.core.candidate import Candidate, cannot_compare, measure_candidate
+from self_improving_agent.core.cascade import early_rejection
 from self_improving_agent.core.editing import (
     apply_changes,
     retry_messages,
@@ -163,6 +164,13 @@ def measure(ctx: Context, planned: Planned, built: Built) -> Candidate:
         finally:
             deps.git.remove_worktree(path)
 
+    verdict = (
+        deps.early(ws.path, ws.base_sha, built.files_changed, planned.before)
+        if deps.early
+        else None
+    )
+    if verdict is not None and verdict.lost:
+        return early_rejection(planned.before, verdict)
     compare = deps.compare or cannot_compare
     tree = deps.git.create_detached(f"measured-{ctx.number}", ws.base_sha)
     try:

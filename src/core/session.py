@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,7 @@ from self_improving_agent.base.store import Store, now_iso
 from self_improving_agent.benchmarks.compare import compare_repeated
 from self_improving_agent.benchmarks.config import BenchConfig
 from self_improving_agent.benchmarks.context import MeasureSections
+from self_improving_agent.benchmarks.early import early_stage
 from self_improving_agent.benchmarks.lost_check import LostTestCheck, judge_lost_tests
 from self_improving_agent.benchmarks.repeats import Comparison
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
@@ -162,6 +164,9 @@ def open_deps(
         pr=flow,
         after_merge=check_after_merge if is_self_hosted(repo) else None,
         compare=compare,
+        early=partial(early_stage, store, sections, main_ref, progress)
+        if settings.benchmarks.test_impact
+        else None,
         judge_commit=running_judge(os.environ),
         bench=judge.bench,
         judge_files=judge.files,
