@@ -207,7 +207,7 @@ class BenchmarksSection(_Section):
         description="Test processes (pytest-xdist) for parallel-safe suites.",
     )
     test_impact: bool = Field(
-        True,
+        False,
         description="Record which tests run which files in main's full run (per-test coverage"
         " contexts), so a candidate's affected tests run first and a lost one rejects it early.",
     )
