@@ -52,7 +52,7 @@ screenshots: $(STAMP)  ## PNG pictures for the docs: the demo's terminal output 
 readme-map: $(STAMP)  ## where each heading of the old README went in the manual
 	$(BIN)/python scripts/readme_map.py
 
-.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work start-timing mind-timing
+.PHONY: bench bench-perf provider-overhead env-timing bench-sandbox scan-timing bounded-work start-timing mind-timing generation-timing
 
 bench: $(STAMP)  ## measure this repository with every enabled benchmark
 	$(BIN)/agent bench
@@ -82,6 +82,9 @@ bounded-work: $(STAMP)  ## seconds and peak agent RSS of a generation on a 50 MB
 
 start-timing: $(STAMP)  ## `agent --version`, `--help` and a warm `agent bench` against a minimal Typer app (bounds 1.5x, 1.5x, 2x)
 	$(BIN)/python scripts/start_timing.py
+
+generation-timing: $(STAMP)  ## scripted generations (breaks, neutral, improves) on a real project against a cold full `agent bench`
+	$(BIN)/python scripts/generation_timing.py
 
 run: $(STAMP)  ## the offline demo: evolve a fresh sample repository, no key or network needed
 	$(BIN)/agent demo --path "$$(mktemp -d)/demo"
