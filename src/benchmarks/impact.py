@@ -103,8 +103,10 @@ def pytest_hook(ctx: BenchContext) -> tuple[list[str], Path]:
     """pytest arguments that load the context plugin, and the host's folder it is imported from
     (for PYTHONPATH)."""
     folder = ctx.host_dir / "impact-plugin"
-    folder.mkdir(exist_ok=True)
-    write_private(folder / f"{PLUGIN}.py", _PLUGIN_SOURCE)
+    # A repeated benchmark runs pytest again in the same context: the host's file stays.
+    if not folder.exists():
+        folder.mkdir()
+        write_private(folder / f"{PLUGIN}.py", _PLUGIN_SOURCE)
     return ["-p", PLUGIN], folder
 
 

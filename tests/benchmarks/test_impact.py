@@ -9,8 +9,9 @@ import pytest
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.store import Store
 from self_improving_agent.benchmarks.early import early_stage, plan_early
-from self_improving_agent.benchmarks.impact import ImpactMap, load_map, tree_of
+from self_improving_agent.benchmarks.impact import ImpactMap, load_map, pytest_hook, tree_of
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
+from tests.benchmarks.conftest import context
 from tests.conftest import make_repo, own_sections
 
 TESTS_ONLY = ["test_pass_rate", "code_coverage"]
@@ -126,3 +127,13 @@ def test_a_conftest_change_skips_the_early_stage_for_the_full_suite(
         "early stage skipped, the full suite runs:"
         " a change the test-impact map cannot see: tests/conftest.py"
     ]
+
+
+def test_the_plugin_is_written_once_for_runs_that_share_a_context(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", FILES)
+    ctx = context(repo, tmp_path / "scratch")
+    host = ctx.host_dir
+    first = pytest_hook(ctx)
+    assert pytest_hook(ctx) == first
+    assert first[0] == ["-p", "_agent_test_contexts"]
+    assert (host / "impact-plugin" / "_agent_test_contexts.py").is_file()
