@@ -44,7 +44,8 @@ def script(kind: str) -> dict[str, object]:
     plan = Plan(title=f"A {kind} change", files_to_modify=[FILE], rationale="timing")
     review = Review(approved=True, score=0.9, findings=["fine"])
     return {
-        "architect": [plan.model_dump_json()],
+        # A plan like a rejected one is asked for once more: the same plan twice.
+        "architect": [plan.model_dump_json()] * 2,
         "builder": [Build(changes=[change], summary="done").model_dump_json()],
         "reviewer": [review.model_dump_json()],
         "delay_s": 0,

@@ -39,6 +39,8 @@ class EarlyVerdict:
     ran: tuple[str, ...] = ()
     lost: tuple[str, ...] = ()
     error: str = ""
+    # Main's passing tests that failed in the early run, before any rerun.
+    failing: tuple[str, ...] = ()
 
 
 def unseen(rel: str) -> bool:
@@ -91,19 +93,24 @@ def run_early(
     env: Env | EnvError | None,
     timeout_s: float,
 ) -> EarlyVerdict:
-    """Run the plan's tests on the candidate in env and sandbox; rerun each loss alone, as the
-    lost-test check does, and keep only the ones that never pass."""
+    """Run the plan's tests on the candidate in env and sandbox; rerun losses alone, as the
+    lost-test check does, up to the first that never passes: one such test rejects."""
     with open_tree(tree, sections, {}, env, timeout_s) as box:
         found = box.outcomes(list(plan.ids), "early")
         if isinstance(found, str):
             return EarlyVerdict(ran=plan.ids, error=found)
         reruns = max(sections.benchmarks.flaky_reruns, 1)
-        lost = [
-            t
-            for t in early_losses(before, found, changed)
-            if all(box.outcome(t, f"early-rerun-{i}") != "passed" for i in range(reruns))
-        ]
-    return EarlyVerdict(ran=tuple(sorted(found)), lost=tuple(lost))
+        failing = early_losses(before, found, changed)
+        lost = next(
+            (
+                t
+                for t in failing
+                if all(box.outcome(t, f"early-rerun-{i}") != "passed" for i in range(reruns))
+            ),
+            None,
+        )
+    ran = tuple(sorted(found))
+    return EarlyVerdict(ran=ran, lost=(lost,) if lost else (), failing=tuple(failing))
 
 
 def early_stage(

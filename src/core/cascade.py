@@ -9,10 +9,9 @@ from self_improving_agent.core.candidate import Candidate
 
 def early_rejection(before: SuiteResult, verdict: EarlyVerdict) -> Candidate:
     """The candidate as the early stage left it: nothing measured, every benchmark skipped."""
-    shown = ", ".join(verdict.lost[:5]) + (" ..." if len(verdict.lost) > 5 else "")
     reason = (
-        f"the early stage: {len(verdict.lost)} of main's passing tests failed on every rerun"
-        f" ({shown}), of {len(verdict.ran)} affected tests run"
+        f"the early stage: {verdict.lost[0]} passed on main and failed on every rerun"
+        f" ({len(verdict.failing)} of {len(verdict.ran)} affected tests failed)"
     )
     return Candidate(
         after=SuiteResult(total=0.0, results=[], cached=False, key="", sandbox=before.sandbox),

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
+from self_improving_agent.base.config import BenchmarksSection
 from self_improving_agent.base.gitcmd import git
 from self_improving_agent.base.store import Store
+from self_improving_agent.benchmarks.context import MeasureSections
 from self_improving_agent.benchmarks.early import early_stage, plan_early
 from self_improving_agent.benchmarks.impact import ImpactMap, load_map, pytest_hook, tree_of
 from self_improving_agent.benchmarks.runner import SuiteResult, run_benchmarks
 from tests.benchmarks.conftest import context
-from tests.conftest import make_repo, own_sections
+from tests.conftest import make_repo
 
 TESTS_ONLY = ["test_pass_rate", "code_coverage"]
+# The agent's own interpreter, in the sandbox, with the map on.
+MAPPED = MeasureSections(benchmarks=BenchmarksSection(python=sys.executable, test_impact=True))
 FILES = {
     "pkg/__init__.py": "",
     "pkg/a.py": "def f():\n    return 1\n",
@@ -65,7 +70,7 @@ def measured(tmp_path: Path) -> tuple[Path, Store, SuiteResult]:
     """A project whose main tree was measured in full, with its store open."""
     repo = make_repo(tmp_path / "repo", FILES)
     store = Store.for_repo(repo)
-    before = run_benchmarks(repo, own_sections(), only=TESTS_ONLY, store=store)
+    before = run_benchmarks(repo, MAPPED, only=TESTS_ONLY, store=store)
     return repo, store, before
 
 
@@ -102,9 +107,7 @@ def test_a_breaking_change_is_lost_in_the_early_stage_running_only_affected_test
     tree, base, changed = _candidate(repo, {"pkg/b.py": "def g():\n    return 3\n"})
     notes: list[str] = []
     with store:
-        verdict = early_stage(
-            store, own_sections(), "HEAD", notes.append, tree, base, changed, before
-        )
+        verdict = early_stage(store, MAPPED, "HEAD", notes.append, tree, base, changed, before)
     assert verdict is not None
     # Only the test that executed pkg/b.py ran: test_a's test never did.
     assert verdict.ran == ("tests/test_b.py::test_g",)
@@ -119,9 +122,7 @@ def test_a_conftest_change_skips_the_early_stage_for_the_full_suite(
     tree, base, changed = _candidate(repo, {"tests/conftest.py": "X = 1\n"})
     notes: list[str] = []
     with store:
-        verdict = early_stage(
-            store, own_sections(), "HEAD", notes.append, tree, base, changed, before
-        )
+        verdict = early_stage(store, MAPPED, "HEAD", notes.append, tree, base, changed, before)
     assert verdict is None
     assert notes == [
         "early stage skipped, the full suite runs:"
