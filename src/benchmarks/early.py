@@ -96,17 +96,13 @@ def run_early(
     """Run the plan's tests on the candidate in env and sandbox; rerun losses alone, as the
     lost-test check does, up to the first that never passes: one such test rejects."""
     with open_tree(tree, sections, {}, env, timeout_s) as box:
-        found = box.outcomes(list(plan.ids), "early")
+        found = box.outcomes(list(plan.ids))
         if isinstance(found, str):
             return EarlyVerdict(ran=plan.ids, error=found)
         reruns = max(sections.benchmarks.flaky_reruns, 1)
         failing = early_losses(before, found, changed)
         lost = next(
-            (
-                t
-                for t in failing
-                if all(box.outcome(t, f"early-rerun-{i}") != "passed" for i in range(reruns))
-            ),
+            (t for t in failing if all(box.outcome(t) != "passed" for _ in range(reruns))),
             None,
         )
     ran = tuple(sorted(found))
