@@ -13,14 +13,10 @@ from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.config import BenchConfig
 from self_improving_agent.benchmarks.context import BenchContext, MeasureSections, error_result
 from self_improving_agent.benchmarks.repeats import Comparison, compare, interleave
-from self_improving_agent.benchmarks.runner import (
-    bench_config_of,
-    environment,
-    runner_for,
-    tree_context,
-)
+from self_improving_agent.benchmarks.runner import bench_config_of, runner_for
 from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
 from self_improving_agent.benchmarks.sources import repo_files
+from self_improving_agent.benchmarks.tree_setup import environment, tree_context
 from self_improving_agent.sandbox.sandbox import choose
 
 

@@ -14,8 +14,9 @@ from self_improving_agent.benchmarks.impact import ImpactMap, load_map, tree_of
 from self_improving_agent.benchmarks.pass_rate import NAME as TESTS
 from self_improving_agent.benchmarks.pass_rate import recorded_outcomes
 from self_improving_agent.benchmarks.retest import open_tree
-from self_improving_agent.benchmarks.runner import SuiteResult, environment
+from self_improving_agent.benchmarks.runner import SuiteResult
 from self_improving_agent.benchmarks.sources import is_test_path, repo_files
+from self_improving_agent.benchmarks.tree_setup import environment
 from self_improving_agent.envs.model import Env, EnvError
 
 # Python files whose effect is not one file's lines: pytest's hooks and fixtures, the build.

@@ -21,8 +21,9 @@ from self_improving_agent.benchmarks.pass_rate import (
     score_pass_rate,
 )
 from self_improving_agent.benchmarks.retest import RerunTree, Restore, base_versions, open_tree
-from self_improving_agent.benchmarks.runner import SuiteResult, environment, weighted_total
+from self_improving_agent.benchmarks.runner import SuiteResult, weighted_total
 from self_improving_agent.benchmarks.sources import is_test_path
+from self_improving_agent.benchmarks.tree_setup import environment
 from self_improving_agent.envs.model import Env, EnvError
 
 # A test that ran and did not pass can be run again; a missing or skipped one cannot flip back.

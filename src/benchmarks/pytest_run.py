@@ -42,12 +42,15 @@ class PytestRun:
     present: frozenset[str] = frozenset()
 
 
-def reporting(ctx: BenchContext) -> tuple[list[str], dict[str, str]]:
-    """pytest arguments and environment that report outcomes over the host's channel."""
+def reporting(ctx: BenchContext, first: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """pytest arguments and environment that report outcomes over the host's channel; first is
+    another host folder of plugins, put ahead on the import path."""
     plugin, env = plugin_args(ctx.host_dir)
     setenv = dict(ctx.setenv).get("PYTHONPATH")
     if setenv:
         env["PYTHONPATH"] += os.pathsep + setenv
+    if first is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(first), env.pop("PYTHONPATH")])
     return ["-p", "no:cacheprovider", "--continue-on-collection-errors", *plugin], env
 
 
@@ -83,15 +86,12 @@ def run_pytest(ctx: BenchContext, timeout_s: float) -> PytestRun:
     data = ctx.scratch / ".coverage"
     # The rc lives in host_dir, where sandboxed code can read it but never replace it.
     rc = write_rc(effective(config, data, ctx.tree, ctx.tree.oversized), ctx.host_dir)
-    reports, env = reporting(ctx)
-    env["COVERAGE_FILE"] = str(data)
     contexts = ctx.test_contexts and impact.wanted(config)
-    plugin: list[str] = []
-    if contexts:
-        plugin, folder = impact.pytest_hook(ctx)
-        env["PYTHONPATH"] = f"{folder}{os.pathsep}{env['PYTHONPATH']}"
+    plugin, folder = impact.pytest_hook(ctx) if contexts else ([], None)
+    reports, child = reporting(ctx, folder)
+    child["COVERAGE_FILE"] = str(data)
     args = ["-m", *pytest_args(rc, ctx.scratch, workers, reports, loaded), *plugin]
-    run = ctx.run_python(args, timeout_s, env, PIPE_VARIABLE)
+    run = ctx.run_python(args, timeout_s, child, PIPE_VARIABLE)
     if workers == 1 and not run.timed_out:
         _coverage_json(ctx, rc, ctx.scratch / COVERAGE_NAME, timeout_s)
     if contexts and not run.timed_out:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -26,24 +25,20 @@ from self_improving_agent.benchmarks.context import (
 )
 from self_improving_agent.benchmarks.custom import CustomBenchmark
 from self_improving_agent.benchmarks.members import measure_members
-from self_improving_agent.benchmarks.pinned import write_pinned
 from self_improving_agent.benchmarks.pytest_run import PytestRun, run_pytest
 from self_improving_agent.benchmarks.registry import PYTEST_GROUP, REGISTRY
 from self_improving_agent.benchmarks.repeats import repeat_alone
-from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX, tool_cache_dir
-from self_improving_agent.benchmarks.sources import SourceTree, is_committed, repo_files
-from self_improving_agent.benchmarks.submodules import missing_submodule, submodule_files
-from self_improving_agent.envs.measured_tree import measured_copy
+from self_improving_agent.benchmarks.scratch import SCRATCH_PREFIX
+from self_improving_agent.benchmarks.sources import is_committed, repo_files
+from self_improving_agent.benchmarks.submodules import missing_submodule
+from self_improving_agent.benchmarks.tree_setup import environment, tree_context
 from self_improving_agent.envs.model import Env, EnvError
-from self_improving_agent.envs.overlay import make_overlay
-from self_improving_agent.envs.resolve import resolve_env
 from self_improving_agent.envs.workspace import measured_members_in
 from self_improving_agent.sandbox.sandbox import (
     Mechanism,
     SandboxRecord,
     choose,
     record,
-    sandbox_for,
 )
 
 Progress = Callable[[str, BenchResult | None], None]
@@ -152,55 +147,6 @@ def _guarded(job: Job) -> list[BenchResult]:
         return [error_result(name, f"{type(exc).__name__}: {exc}") for name in names]
 
 
-def tree_context(
-    repo: Path,
-    sections: MeasureSections,
-    files: list[str],
-    tmp: Path,
-    env: Env | EnvError | None,
-    store: Store | None,
-    shared_cache: bool = False,
-) -> BenchContext:
-    """A private copy of the tree and, when the env is needed, an overlay that imports it.
-
-    tmp holds the tree, the sandbox's scratch (box) and the host's own files (host), which
-    sandboxed code can read but never replace.
-    """
-    # Checked-out submodules are part of the tree the tests see, not of the code measured.
-    copy = measured_copy(repo, [*files, *submodule_files(repo)], tmp / "tree")
-    tree, scratch, host = copy.path, tmp / "box", tmp / "host"
-    # The judge's evaluators measure the candidate, whatever the candidate did to their files.
-    write_pinned(tree, sections.pinned)
-    scratch.mkdir()
-    host.mkdir()
-    base = BenchContext(
-        repo=tree,
-        sections=sections,
-        tree=SourceTree.scan(tree, files),
-        scratch=scratch,
-        cache_dir=tool_cache_dir(repo, store, tmp, shared_cache),
-        host_dir=host,
-        env_dirs=copy.objects,
-    )
-    if isinstance(env, EnvError):
-        return replace(base, env_error=str(env))
-    if env is None:
-        return base
-    env_dirs = (*copy.objects, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
-    box = sandbox_for(sections.sandbox.mode, scratch, [tree], (*env_dirs, host))
-    overlay = make_overlay(env, repo, tree, scratch, host, box)
-    return replace(
-        base,
-        test_contexts=shared_cache and sections.benchmarks.test_impact,
-        python=overlay.python,
-        env_note=overlay.note,
-        env_dirs=env_dirs,
-        setenv=tuple(sorted(env.setenv.items())),
-        packages=frozenset(env.packages),
-        env_error=overlay.error,
-    )
-
-
 def measure(
     repo: Path,
     sections: MeasureSections,
@@ -288,23 +234,6 @@ def _from_cache(store: Store, key: str, name: str) -> BenchResult | None:
         return BenchResult.model_validate(data)
     except ValidationError:
         return None
-
-
-def environment(
-    repo: Path,
-    sections: MeasureSections,
-    ref: str,
-    note: Callable[[str], None] | None,
-    member: str = "",
-) -> Env | EnvError:
-    """The measuring environment (of one workspace member), or the error saying why not."""
-    if sections.benchmarks.python:
-        # A named interpreter that cannot measure is bad input: one sentence, nothing measured.
-        return resolve_env(repo, ref, sections.benchmarks.python, note, member=member)
-    try:
-        return resolve_env(repo, ref, None, note, mode=sections.sandbox.mode, member=member)
-    except EnvError as exc:
-        return exc
 
 
 def bench_config_of(repo: Path, sections: MeasureSections) -> BenchConfig:

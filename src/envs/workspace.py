@@ -23,8 +23,8 @@ def _declared_globs(pyproject: Mapping[str, Any]) -> list[str]:
     members = ((tool.get("uv") or {}).get("workspace") or {}).get("members")
     found = [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
     envs = (tool.get("hatch") or {}).get("envs") or {}
-    for env in envs.values() if isinstance(envs, dict) else []:
-        listed = ((env.get("workspace") if isinstance(env, dict) else None) or {}).get("members")
+    for spec in envs.values() if isinstance(envs, dict) else []:
+        listed = ((spec.get("workspace") if isinstance(spec, dict) else None) or {}).get("members")
         for item in listed if isinstance(listed, list) else []:
             path = item.get("path") if isinstance(item, dict) else item
             if isinstance(path, str):

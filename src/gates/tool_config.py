@@ -13,18 +13,10 @@ from typing import Any
 LOOSENED_CONFIG = "anti-gaming/loosened-config"
 
 LOOSENING_LISTS = {
-    "ignore",
-    "extend_ignore",
-    "exclude",
-    "extend_exclude",
-    "per_file_ignores",
-    "extend_per_file_ignores",
-    "omit",
-    "exclude_lines",
-    "exclude_also",
-    "norecursedirs",
+    "ignore", "extend_ignore", "exclude", "extend_exclude", "per_file_ignores",
+    "extend_per_file_ignores", "omit", "exclude_lines", "exclude_also", "norecursedirs",
     "disable_error_code",
-}
+}  # fmt: skip
 # Lists that name more checks as they grow.
 TIGHTENING_LISTS = {"select", "extend_select", "enable_error_code"}
 # Lists of what a tool checks: growing one checks more; setting one where the tool checked
@@ -36,15 +28,9 @@ TIGHTENING_BOOL_PREFIXES = ("strict", "warn_", "disallow_", "no_implicit_")
 TIGHTENING_BOOLS = {"check_untyped_defs", "extra_checks", "branch", "xfail_strict"}
 LOOSENING_BOOL_PREFIXES = ("ignore_", "allow_", "implicit_")
 LOWER_IS_TIGHTER = {
-    "line_length",
-    "max_line_length",
-    "max_doc_length",
-    "max_complexity",
-    "max_args",
-    "max_branches",
-    "max_returns",
-    "max_statements",
-}
+    "line_length", "max_line_length", "max_doc_length", "max_complexity", "max_args",
+    "max_branches", "max_returns", "max_statements",
+}  # fmt: skip
 HIGHER_IS_TIGHTER = {"fail_under"}
 HARMLESS_KEYS = {
     "show_missing",
