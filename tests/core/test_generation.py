@@ -183,13 +183,14 @@ def test_benchmark_timeout_rejects(tmp_path: Path) -> None:
     # leaves the sample's own two tests room to finish on a loaded machine (3 s did not).
     timeouts = '{"timeouts": {"test_pass_rate": 20, "code_coverage": 20}}'
     repo = target(tmp_path, {"config/benchmarks.json": timeouts})
-    slow = '"""Slow."""\n\nimport time\n\n\ndef test_slow() -> None:\n    """Sleeps."""\n'
-    slow += "    time.sleep(60)\n"
+    # The slowness is in the code main's tests call: a candidate is measured with main's tests.
+    slow = '"""Math helpers."""\n\nimport time\n\n\ndef add(a: int, b: int) -> int:\n'
+    slow += '    """Add two numbers."""\n    time.sleep(60)\n    return a + b\n'
     before = main_sha(repo)
     outcome = run_one(
         repo,
         tmp_path,
-        improving_script(builder=[build(Change(file="tests/test_slow.py", content=slow))]),
+        improving_script(builder=[build(Change(file="pkg/calc.py", content=slow))]),
         auto_merge=True,
     )
     assert outcome.status == "rejected"

@@ -153,10 +153,12 @@ def escape(
 
 
 def test_the_escape_tests_ran_inside_the_named_sandbox(escape: Escape) -> None:
-    """The report names the mechanism, and the escape tests ran and mostly failed."""
+    """The report names the mechanism, and the escape tests (the change's own, run apart from
+    main's) ran and every escape that needs the host failed."""
     assert escape.report["reproducibility"]["sandbox"]["mechanism"] == escape.mode
-    rates = escape.report["benchmarks"]["test_pass_rate"]
-    assert rates["after"] < rates["before"] == 1.0, escape.output
+    failed = {t.split("::")[-1] for t in escape.report["tests_check"]["new_not_passed"]}
+    host = {"test_write_main_checkout", "test_read_credentials", "test_connect_host_loopback"}
+    assert host <= failed, escape.output
 
 
 def test_the_main_checkout_and_home_are_unchanged(escape: Escape) -> None:
