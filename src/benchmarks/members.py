@@ -19,9 +19,8 @@ from self_improving_agent.benchmarks.pass_rate import NAME as PASS_RATE
 from self_improving_agent.benchmarks.pass_rate import score_pass_rate
 from self_improving_agent.benchmarks.pytest_run import COVERAGE_NAME
 from self_improving_agent.benchmarks.sources import SourceTree
+from self_improving_agent.benchmarks.tree_setup import with_env
 from self_improving_agent.envs.model import Env, EnvError
-from self_improving_agent.envs.overlay import make_overlay
-from self_improving_agent.sandbox.sandbox import sandbox_for
 
 COUNTS = ("passed", "failed", "errors", "skipped", "total")
 # Statuses that say nothing about the member's code: a member without tests adds nothing.
@@ -244,18 +243,7 @@ def member_context(
         return replace(ctx, env_error=str(env))
     if env is None:
         return ctx
-    env_dirs = (*base.env_dirs, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
-    box = sandbox_for(base.sections.sandbox.mode, scratch, [base.repo], (*env_dirs, host))
-    overlay = make_overlay(env, repo, base.repo, scratch, host, box, member)
-    return replace(
-        ctx,
-        python=overlay.python,
-        env_note=overlay.note,
-        env_dirs=env_dirs,
-        setenv=tuple(sorted(env.setenv.items())),
-        packages=frozenset(env.packages),
-        env_error=overlay.error,
-    )
+    return with_env(ctx, env, repo, base.repo, member)
 
 
 def measure_members(

@@ -53,12 +53,19 @@ def tree_context(
         return replace(base, env_error=str(env))
     if env is None:
         return base
-    env_dirs = (*copy.objects, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
-    box = sandbox_for(sections.sandbox.mode, scratch, [tree], (*env_dirs, host))
-    overlay = make_overlay(env, repo, tree, scratch, host, box)
     return replace(
-        base,
+        with_env(base, env, repo, tree),
         test_contexts=shared_cache and sections.benchmarks.test_impact,
+    )
+
+
+def with_env(ctx: BenchContext, env: Env, repo: Path, tree: Path, member: str = "") -> BenchContext:
+    """ctx measured in env: an overlay with the tree (or member) installed, in ctx's sandbox."""
+    env_dirs = (*ctx.env_dirs, env.python.parent.parent, *(Path(d) for d in env.site_dirs))
+    box = sandbox_for(ctx.sections.sandbox.mode, ctx.scratch, [tree], (*env_dirs, ctx.host_dir))
+    overlay = make_overlay(env, repo, tree, ctx.scratch, ctx.host_dir, box, member)
+    return replace(
+        ctx,
         python=overlay.python,
         env_note=overlay.note,
         env_dirs=env_dirs,
