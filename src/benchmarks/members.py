@@ -15,6 +15,7 @@ from self_improving_agent.benchmarks.base import BenchResult
 from self_improving_agent.benchmarks.code_coverage import NAME as COVERAGE
 from self_improving_agent.benchmarks.code_coverage import covered_text, score_coverage, summarize
 from self_improving_agent.benchmarks.context import BenchContext, containment_result, error_result
+from self_improving_agent.benchmarks.findings import relative
 from self_improving_agent.benchmarks.pass_rate import NAME as PASS_RATE
 from self_improving_agent.benchmarks.pass_rate import score_pass_rate
 from self_improving_agent.benchmarks.pytest_run import COVERAGE_NAME
@@ -29,13 +30,7 @@ MEASURED = ("ok",)
 
 def _prefixed(member: str, path: str, root: Path) -> str:
     """A path a member's tool reported (relative to the member, or absolute) from the top."""
-    candidate = Path(path)
-    if candidate.is_absolute():
-        try:
-            return candidate.relative_to(root).as_posix()
-        except ValueError:
-            return candidate.as_posix()
-    return f"{member}/{path}"
+    return relative(path, root) if Path(path).is_absolute() else f"{member}/{path}"
 
 
 def _evidence(per: Mapping[str, BenchResult], root: Path) -> list[dict[str, Any]]:
